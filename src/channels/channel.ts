@@ -1,0 +1,70 @@
+import type { Logger } from 'pino';
+import type { Config } from '../config/load.js';
+import type { InboundMessage } from '../store/messages.js';
+
+/** Size rules of a platform; the outbox splits replies to fit. */
+export interface ChannelLimits {
+  maxMessageLength: number;
+}
+
+export interface ChannelHealth {
+  connected: boolean;
+  lastError: string | null;
+  lastEventAt: number | null;
+}
+
+/** A message arriving from a platform, plus chat metadata for discovery. */
+export interface Inbound extends InboundMessage {
+  chatName?: string | null;
+  chatKind?: 'group' | 'direct';
+  /** The platform addressed the bot natively (e.g. an @mention); counts as the trigger. */
+  mentioned?: boolean;
+}
+
+/**
+ * Where adapters hand inbound messages. Resolves once the message is durably stored, so an
+ * adapter may acknowledge to its platform after the promise settles.
+ */
+export interface InboundSink {
+  receive(msg: Inbound): Promise<{ seq: number; duplicate: boolean }>;
+}
+
+/** Thrown by `send` to steer the retry: wait `retryAfterMs`, or give up when `permanent`. */
+export class DeliveryError extends Error {
+  constructor(
+    message: string,
+    readonly opts: { retryAfterMs?: number; permanent?: boolean } = {},
+  ) {
+    super(message);
+    this.name = 'DeliveryError';
+  }
+}
+
+/**
+ * A chat platform. Contract: `send` delivers one chunk (already within `limits`) and returns the
+ * platform's message id; it is called only by the outbox worker. `idemKey` is stable across
+ * retries so adapters that can look up earlier sends avoid posting twice.
+ */
+export interface Channel {
+  /** Chat id prefix, e.g. `web` for `web:main`. */
+  readonly name: string;
+  readonly limits: ChannelLimits;
+  owns(chatJid: string): boolean;
+  connect(sink: InboundSink): Promise<void>;
+  disconnect(): Promise<void>;
+  send(chatJid: string, text: string, opts: { replyTo?: string | null; idemKey: string }): Promise<{ platformId: string }>;
+  /** Typing indicator while a run is active; optional. */
+  setTyping?(chatJid: string, on: boolean): Promise<void>;
+  health(): ChannelHealth;
+}
+
+export interface ChannelContext {
+  config: Config;
+  log: Logger;
+}
+
+/** Creates a channel from config, or says in one line why it is skipped (not configured). */
+export interface ChannelFactory {
+  readonly name: string;
+  create(ctx: ChannelContext): Channel | { skip: string };
+}

@@ -1,0 +1,43 @@
+import type { Command } from 'commander';
+import { loadConfig } from '../../config/load.js';
+import { Daemon } from '../../daemon.js';
+import { createLogger } from '../../logging/logger.js';
+import { loadRunnerModule } from '../../runs/runner-module.js';
+import { join } from 'node:path';
+
+/** `clawpod start`: the daemon in the foreground; SIGTERM/SIGINT drain and stop. */
+export function registerStart(program: Command): void {
+  program
+    .command('start')
+    .description('run the daemon in the foreground (SIGTERM/SIGINT drain and stop)')
+    .option('--port <port>', 'HTTP port (overrides config; 0 picks a free one)')
+    .action(async (opts: { port?: string }) => {
+      const config = loadConfig();
+      if (opts.port !== undefined) config.file.http.port = Number(opts.port);
+      const log = createLogger({
+        file: join(config.paths.logs, 'clawpod.log'),
+        pretty: Boolean(process.stdout.isTTY),
+        stdoutJson: !process.stdout.isTTY,
+        level: config.env.CLAWPOD_LOG_LEVEL ?? 'info',
+      });
+      const runners = await loadRunnerModule(config.env.CLAWPOD_RUNNER_MODULE);
+      if (runners.length) log.warn({ module: config.env.CLAWPOD_RUNNER_MODULE }, 'extra runners loaded from CLAWPOD_RUNNER_MODULE');
+      const daemon = new Daemon({ config, log, runners });
+      let stopping: Promise<void> | undefined;
+      const stop = (signal: string) => {
+        if (stopping) return;
+        log.info({ signal }, 'stopping: no new runs; active runs may finish');
+        stopping = daemon.stop().then(
+          () => process.exit(0),
+          (err: unknown) => {
+            log.error({ err }, 'error while stopping');
+            process.exit(1);
+          },
+        );
+      };
+      process.on('SIGTERM', () => stop('SIGTERM'));
+      process.on('SIGINT', () => stop('SIGINT'));
+      process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection (daemon keeps running)'));
+      await daemon.start();
+    });
+}

@@ -1,0 +1,33 @@
+import { Command, CommanderError } from 'commander';
+import { ConfigError } from '../config/errors.js';
+import { version } from '../version.js';
+import { registerStart } from './commands/start.js';
+import { UsageError } from './usage-error.js';
+
+/** Exit codes: 0 ok, 1 failure, 2 usage error. */
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command('clawpod')
+    .description('an always-on assistant host')
+    .version(version)
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  registerStart(program);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      return err.exitCode === 0 ? 0 : 2;
+    }
+    if (err instanceof UsageError) {
+      process.stderr.write(`clawpod: ${err.message}\n`);
+      return 2;
+    }
+    if (err instanceof ConfigError) {
+      process.stderr.write(`clawpod: bad configuration: ${err.message}\n`);
+      return 1;
+    }
+    process.stderr.write(`clawpod: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,188 @@
+import { mkdirSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { isIP } from 'node:net';
+import { serve, type ServerType } from '@hono/node-server';
+import type { Logger } from 'pino';
+import type { Config } from './config/load.js';
+import './channels/index.js';
+import type { Channel } from './channels/channel.js';
+import { ChannelSet, channelFactories } from './channels/registry.js';
+import { OutboxWorker } from './delivery/outbox-worker.js';
+import { EventBus } from './events/bus.js';
+import { GroupService } from './groups/group-service.js';
+import { ensureApiToken } from './http/api-token.js';
+import { createApp } from './http/app.js';
+import { createMetrics } from './http/metrics.js';
+import { GroupQueue } from './queue/group-queue.js';
+import { Router } from './router/router.js';
+import { RunExecutor } from './runs/run-executor.js';
+import { RunnerRegistry, type Runner } from './runs/runner.js';
+import { buildStatus, type DaemonStatus } from './status.js';
+import { Store } from './store/store.js';
+import { version } from './version.js';
+
+export interface DaemonOptions {
+  config: Config;
+  log: Logger;
+  /** Runners to register in addition to the built-in harnesses. */
+  runners?: Runner[];
+}
+
+type DaemonState =
+  | { name: 'created' }
+  | { name: 'running'; startedAt: number; server: ServerType; port: number }
+  | { name: 'stopping' }
+  | { name: 'stopped' };
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+/** Composition root: builds every part from config, starts them in order, stops them in reverse. */
+export class Daemon {
+  readonly store: Store;
+  readonly bus = new EventBus();
+  readonly groups: GroupService;
+  readonly runners = new RunnerRegistry();
+  readonly queue: GroupQueue;
+  readonly executor: RunExecutor;
+  readonly router: Router;
+  readonly outbox: OutboxWorker;
+  private readonly channelList: Channel[] = [];
+  readonly channels = new ChannelSet(this.channelList);
+  private state: DaemonState = { name: 'created' };
+  private readonly log: Logger;
+
+  constructor(private readonly opts: DaemonOptions) {
+    const { config } = opts;
+    this.log = opts.log;
+    for (const dir of [config.paths.home, config.paths.groups, config.paths.ipc, config.paths.sessions, config.paths.logs]) {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+    }
+    this.store = Store.open(config.paths.db);
+    this.groups = new GroupService(this.store, config.paths);
+    for (const r of opts.runners ?? []) this.runners.register(r);
+    this.outbox = new OutboxWorker({
+      store: this.store,
+      channels: this.channels,
+      bus: this.bus,
+      log: this.log.child({ part: 'outbox' }),
+      retry: config.file.retry,
+    });
+    this.executor = new RunExecutor({
+      config,
+      store: this.store,
+      runners: this.runners,
+      outbox: this.outbox,
+      channels: this.channels,
+      bus: this.bus,
+      log: this.log.child({ part: 'runs' }),
+    });
+    this.queue = new GroupQueue({
+      maxConcurrent: config.file.limits.maxConcurrentRuns,
+      retry: config.file.retry,
+      handlers: { run: (item, attempt) => this.executor.run(item, attempt), deadLetter: (i, e, n) => this.executor.deadLetter(i, e, n) },
+      log: this.log.child({ part: 'queue' }),
+    });
+    this.executor.attach(this.queue);
+    this.router = new Router({
+      store: this.store,
+      bus: this.bus,
+      log: this.log.child({ part: 'router' }),
+      assistantName: config.file.assistant.name,
+      onTriggered: (folder) => void this.executor.submitMessages(folder),
+    });
+  }
+
+  /** The port the HTTP server listens on (after start). */
+  get port(): number {
+    return this.state.name === 'running' ? this.state.port : 0;
+  }
+
+  status(): DaemonStatus {
+    return buildStatus({
+      store: this.store,
+      version,
+      home: this.opts.config.paths.home,
+      runtime: { configured: this.opts.config.file.runtime, selected: null, why: 'sandbox runtimes are not wired into this build yet' },
+      harnesses: this.runners.names(),
+      daemon: this.state.name === 'running' ? { pid: process.pid, startedAt: this.state.startedAt } : undefined,
+      queue: this.queue,
+      channels: this.channelList,
+    });
+  }
+
+  async start(): Promise<void> {
+    if (this.state.name !== 'created') throw new Error(`cannot start a daemon that is ${this.state.name}`);
+    const { config } = this.opts;
+    const token = ensureApiToken(config.paths.apiToken);
+    this.groups.ensureMain();
+    const interrupted = this.store.runs.interruptStale(Date.now());
+    if (interrupted) this.log.warn({ interrupted }, 'runs interrupted by the last stop will be re-run');
+
+    for (const factory of channelFactories()) {
+      const made = factory.create({ config, log: this.log.child({ channel: factory.name }) });
+      if ('skip' in made) {
+        this.log.info({ channel: factory.name, reason: made.skip }, 'channel skipped');
+        continue;
+      }
+      await made.connect(this.router);
+      this.channelList.push(made);
+      this.log.info({ channel: made.name }, 'channel connected');
+    }
+    this.outbox.start();
+    this.executor.recoverPending();
+
+    const { host, port, allowNonLoopback } = config.file.http;
+    if (!LOOPBACK.has(host)) {
+      if (!allowNonLoopback) {
+        throw new Error(
+          `${config.paths.configFile}: http.host ${host} is not loopback; set http.allowNonLoopback: true to expose the API`,
+        );
+      }
+      this.log.warn({ host }, 'HTTP API bound to a NON-LOOPBACK address: anyone who can reach it and holds the token controls this host');
+    }
+    const app = createApp({
+      token,
+      version,
+      store: this.store,
+      bus: this.bus,
+      groups: this.groups,
+      metrics: createMetrics({ bus: this.bus, store: this.store, queue: this.queue }),
+      status: () => this.status(),
+      receive: (msg) => this.router.receive(msg),
+      accepting: () => this.state.name === 'running',
+    });
+    const { server, boundPort } = await new Promise<{ server: ServerType; boundPort: number }>((resolve, reject) => {
+      const s = serve({ fetch: app.fetch, hostname: host, port }, (info) => resolve({ server: s, boundPort: info.port }));
+      s.once('error', reject);
+    });
+    this.state = { name: 'running', startedAt: Date.now(), server, port: boundPort };
+    const shownHost = isIP(host) === 6 ? `[${host}]` : host;
+    this.log.info({ url: `http://${shownHost}:${boundPort}/`, version, harnesses: this.runners.names() }, 'clawpod is running');
+  }
+
+  /** Stops intake, lets active runs finish up to the shutdown timeout, then stops everything. */
+  async stop(): Promise<void> {
+    if (this.state.name !== 'running') {
+      if (this.state.name === 'created') this.store.close();
+      this.state = { name: 'stopped' };
+      return;
+    }
+    const { server } = this.state;
+    this.state = { name: 'stopping' };
+    this.router.stopIntake();
+    const still = await this.queue.shutdown(this.opts.config.file.shutdownTimeoutMs);
+    if (still.length) {
+      this.log.warn({ lanes: still }, 'runs still active at shutdown timeout; ending them (their messages stay pending)');
+      this.executor.killAll('daemon shutdown');
+      await this.queue.shutdown(2000);
+    }
+    this.store.runs.interruptStale(Date.now());
+    this.outbox.stop();
+    for (const c of this.channelList) await c.disconnect().catch((err: unknown) => this.log.warn({ err, channel: c.name }, 'disconnect failed'));
+    (server as Server).closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    this.store.close();
+    this.state = { name: 'stopped' };
+    this.log.info('clawpod stopped');
+  }
+}

@@ -1,0 +1,26 @@
+/**
+ * Splits text into pieces of at most `limit` characters, preferring paragraph breaks, then
+ * line breaks, then spaces; a word longer than the limit is cut. Nothing is lost: joining the
+ * pieces with the separators they were split on gives back the text (minus trimmed whitespace).
+ */
+export function chunkText(text: string, limit: number): string[] {
+  if (limit < 1) throw new RangeError('limit must be positive');
+  const chunks: string[] = [];
+  let rest = text.trim();
+  while (rest.length > limit) {
+    const window = rest.slice(0, limit + 1);
+    let cut = -1;
+    for (const sep of ['\n\n', '\n', ' ']) {
+      const at = window.lastIndexOf(sep);
+      if (at > 0) {
+        cut = at;
+        break;
+      }
+    }
+    if (cut <= 0) cut = limit;
+    chunks.push(rest.slice(0, cut).trimEnd());
+    rest = rest.slice(cut).trimStart();
+  }
+  if (rest) chunks.push(rest);
+  return chunks;
+}

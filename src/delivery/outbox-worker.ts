@@ -1,0 +1,152 @@
+import type { Logger } from 'pino';
+import type { ChannelSet } from '../channels/registry.js';
+import { DeliveryError } from '../channels/channel.js';
+import type { EventBus } from '../events/bus.js';
+import { backoffDelay } from '../queue/backoff.js';
+import type { Store } from '../store/store.js';
+import type { OutboxItem } from '../store/outbox.js';
+import { chunkText } from './chunk.js';
+
+export interface OutboxWorkerOptions {
+  store: Store;
+  channels: ChannelSet;
+  bus: EventBus;
+  log: Logger;
+  retry: { baseDelayMs: number; maxAttempts: number };
+  now?: () => number;
+}
+
+type WorkerState = { name: 'stopped' } | { name: 'idle'; timer?: NodeJS.Timeout } | { name: 'draining' };
+
+/**
+ * Delivers outbox rows. Event-driven: `kick()` after a commit, plus one timer armed for the
+ * earliest retry. Each row is sent at most once successfully: its idempotency key is unique, a
+ * sent row is never picked again, and the web channel records by key.
+ */
+export class OutboxWorker {
+  private state: WorkerState = { name: 'stopped' };
+  private again = false;
+  private readonly now: () => number;
+
+  constructor(private readonly opts: OutboxWorkerOptions) {
+    this.now = opts.now ?? Date.now;
+  }
+
+  /**
+   * Writes one logical reply, split to the target channel's limit, each piece under
+   * `<key>#<n>`. Safe inside a caller's transaction; call `kick()` after commit.
+   */
+  enqueue(item: { key: string; chatJid: string; text: string; replyTo?: string | null; runId?: string | null }): number {
+    const limit = this.opts.channels.forChat(item.chatJid)?.limits.maxMessageLength ?? 4000;
+    const pieces = chunkText(item.text, limit);
+    let added = 0;
+    pieces.forEach((text, i) => {
+      const idemKey = pieces.length === 1 ? item.key : `${item.key}#${i + 1}`;
+      if (this.opts.store.outbox.enqueue({ ...item, idemKey, text }, this.now())) added++;
+    });
+    return added;
+  }
+
+  /** Tells the owner in `main` (its first chat). Deduplicated by `key`. */
+  notifyOwner(key: string, text: string): void {
+    const main = this.opts.store.groups.main();
+    const chat = main?.chats[0];
+    if (!chat) {
+      this.opts.log.error({ key }, 'no main chat to notify the owner');
+      return;
+    }
+    this.enqueue({ key: `notice:${key}`, chatJid: chat, text });
+    this.kick();
+  }
+
+  start(): void {
+    this.state = { name: 'idle' };
+    this.kick();
+  }
+
+  stop(): void {
+    if (this.state.name === 'idle' && this.state.timer) clearTimeout(this.state.timer);
+    this.state = { name: 'stopped' };
+  }
+
+  /** Looks for due rows now (coalesced: a kick while draining runs one more pass). */
+  kick(): void {
+    if (this.state.name === 'stopped') return;
+    if (this.state.name === 'draining') {
+      this.again = true;
+      return;
+    }
+    if (this.state.timer) clearTimeout(this.state.timer);
+    this.state = { name: 'draining' };
+    void this.drain();
+  }
+
+  private async drain(): Promise<void> {
+    do {
+      this.again = false;
+      for (const item of this.opts.store.outbox.due(this.now())) {
+        if (this.state.name === 'stopped') return;
+        await this.deliver(item);
+      }
+    } while (this.again || this.opts.store.outbox.due(this.now(), 1).length > 0);
+    if (this.state.name === 'stopped') return;
+    this.state = { name: 'idle', timer: this.armTimer() };
+  }
+
+  private armTimer(): NodeJS.Timeout | undefined {
+    const next = this.opts.store.outbox.nextDueAt();
+    if (next === undefined) return undefined;
+    const delay = Math.min(Math.max(0, next - this.now()), 2 ** 31 - 1);
+    return setTimeout(() => this.kick(), delay).unref();
+  }
+
+  private async deliver(item: OutboxItem): Promise<void> {
+    const { store, channels, bus, log, retry } = this.opts;
+    const channel = channels.forChat(item.chatJid);
+    store.outbox.markSending(item.id);
+    const attempts = item.attempts + 1;
+    try {
+      if (!channel) throw new DeliveryError(`no connected channel handles ${item.chatJid}`);
+      const { platformId } = await channel.send(item.chatJid, item.text, { replyTo: item.replyTo, idemKey: item.idemKey });
+      const stored = store.tx(() => {
+        store.outbox.markSent(item.id, platformId, this.now());
+        return store.messages.insert(
+          { chatJid: item.chatJid, platformId, sender: 'assistant', text: item.text, ts: this.now(), replyTo: item.replyTo, isBot: true },
+          'out',
+        );
+      });
+      const msg = store.messages.get(stored.seq);
+      if (msg && stored.inserted) bus.emit('message', msg);
+    } catch (err) {
+      const e = err instanceof DeliveryError ? err : new DeliveryError(err instanceof Error ? err.message : String(err));
+      const itemLog = log.child({ chat: item.chatJid, outbox: item.id, attempts });
+      if (e.opts.permanent || attempts >= retry.maxAttempts) {
+        store.tx(() => {
+          store.outbox.markDead(item.id, e.message);
+          store.deadLetters.add({
+            kind: 'outbox',
+            group: store.groups.groupForChat(item.chatJid)?.folder ?? null,
+            chatJid: item.chatJid,
+            ref: item.idemKey,
+            seqStart: null,
+            seqEnd: null,
+            error: e.message,
+            createdAt: this.now(),
+          });
+        });
+        itemLog.error({ err: e.message }, 'delivery failed every attempt; dead-lettered');
+        bus.emit('outbox-dead', { idemKey: item.idemKey, chatJid: item.chatJid, error: e.message });
+        if (!item.idemKey.startsWith('notice:')) {
+          this.notifyOwner(
+            `outbox-dead:${item.idemKey}`,
+            `⚠️ A reply to ${item.chatJid} could not be delivered after ${attempts} attempts: ${e.message}. It is kept as a dead letter (clawpod status).`,
+          );
+        }
+        return;
+      }
+      const delay = e.opts.retryAfterMs ?? backoffDelay(retry.baseDelayMs, attempts);
+      itemLog.warn({ err: e.message, retryInMs: delay }, 'delivery failed; will retry');
+      store.outbox.markRetry(item.id, e.message, this.now() + delay);
+    }
+  }
+}

@@ -1,0 +1,18 @@
+import { EventEmitter } from 'node:events';
+import type { StoredMessage } from '../store/messages.js';
+import type { RunRecord } from '../store/runs.js';
+
+/** What the daemon announces as it happens (SSE stream, metrics, tests). */
+export interface BusEvents {
+  message: [StoredMessage];
+  run: [RunRecord];
+  'outbox-dead': [{ idemKey: string; chatJid: string; error: string }];
+}
+
+/** A typed in-process event emitter. Listeners must not throw. */
+export class EventBus extends EventEmitter<BusEvents> {
+  constructor() {
+    super();
+    this.setMaxListeners(1000);
+  }
+}

@@ -1,0 +1,176 @@
+import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { streamSSE } from 'hono/streaming';
+import { z } from 'zod';
+import type { Registry } from 'prom-client';
+import type { EventBus } from '../events/bus.js';
+import { GroupError } from '../groups/errors.js';
+import type { GroupService } from '../groups/group-service.js';
+import { chatIdSchema } from '../groups/group-schema.js';
+import type { Inbound } from '../channels/channel.js';
+import type { Store } from '../store/store.js';
+import type { StoredMessage } from '../store/messages.js';
+import type { DaemonStatus } from '../status.js';
+import { apiError } from './errors.js';
+import { tokenMatches } from './api-token.js';
+import { webPage } from './web-page.js';
+
+export interface ApiDeps {
+  token: string;
+  version: string;
+  store: Store;
+  bus: EventBus;
+  groups: GroupService;
+  metrics: Registry;
+  status(): DaemonStatus;
+  /** Stores a message as the owner and routes it; rejects when the daemon is stopping. */
+  receive(msg: Inbound): Promise<{ seq: number; duplicate: boolean }>;
+  accepting(): boolean;
+}
+
+const postMessageSchema = z.strictObject({
+  chat: chatIdSchema,
+  text: z.string().min(1).max(100_000),
+  sender: z.string().min(1).max(200).optional(),
+  /** Client-chosen id: re-posting the same id stores the message once. */
+  id: z.string().min(1).max(200).optional(),
+});
+const bindSchema = z.strictObject({ chat: chatIdSchema });
+
+const groupErrorStatus = { not_found: 404, conflict: 409, invalid: 400, forbidden: 403 } as const;
+
+async function readJson(c: Context): Promise<{ ok: true; body: unknown } | { ok: false; res: Response }> {
+  try {
+    return { ok: true, body: await c.req.json() };
+  } catch {
+    return { ok: false, res: apiError(c, 400, 'invalid_json', 'the request body must be JSON') };
+  }
+}
+
+function zodMessage(err: z.ZodError): string {
+  const i = err.issues[0]!;
+  return `${i.path.map(String).join('.') || 'body'}: ${i.message}`;
+}
+
+/** The HTTP API and web chat page. Loopback by default; every /api route but health needs the token. */
+export function createApp(deps: ApiDeps): Hono {
+  const app = new Hono();
+
+  app.onError((err, c) => {
+    if (err instanceof GroupError) return apiError(c, groupErrorStatus[err.code], err.code, err.message);
+    return apiError(c, 500, 'internal', 'internal error; see the daemon log');
+  });
+  app.notFound((c) => apiError(c, 404, 'not_found', `no route ${c.req.method} ${c.req.path}`));
+
+  app.get('/', (c) => c.html(webPage()));
+  app.get('/api/health', (c) => c.json({ status: 'ok', version: deps.version }));
+
+  app.use('/api/*', async (c, next) => {
+    const header = c.req.header('authorization');
+    const presented = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
+    if (!tokenMatches(presented, deps.token)) {
+      return apiError(c, 401, 'unauthorized', 'missing or wrong bearer token (see $CLAWPOD_HOME/api-token)');
+    }
+    await next();
+  });
+  app.use('/metrics', async (c, next) => {
+    const header = c.req.header('authorization');
+    if (!tokenMatches(header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined, deps.token)) {
+      return apiError(c, 401, 'unauthorized', 'missing or wrong bearer token');
+    }
+    await next();
+  });
+  app.use('/api/*', bodyLimit({ maxSize: 1024 * 1024, onError: (c) => apiError(c, 413, 'too_large', 'body over 1 MiB') }));
+
+  app.post('/api/messages', async (c) => {
+    if (!deps.accepting()) return apiError(c, 503, 'stopping', 'the daemon is shutting down; try again after restart');
+    const json = await readJson(c);
+    if (!json.ok) return json.res;
+    const parsed = postMessageSchema.safeParse(json.body);
+    if (!parsed.success) return apiError(c, 400, 'invalid_body', zodMessage(parsed.error));
+    const { chat, text, sender, id } = parsed.data;
+    const res = await deps.receive({
+      chatJid: chat,
+      platformId: id ?? `api-${crypto.randomUUID()}`,
+      sender: sender ?? 'owner',
+      senderName: sender ?? 'Owner',
+      text,
+      ts: Date.now(),
+      chatKind: chat.startsWith('web:') ? 'direct' : undefined,
+    });
+    return c.json({ seq: res.seq, duplicate: res.duplicate }, 202);
+  });
+
+  app.get('/api/chats', (c) => c.json(deps.store.chats.list()));
+  app.get('/api/chats/:chat/messages', (c) => {
+    const chat = chatIdSchema.safeParse(c.req.param('chat'));
+    if (!chat.success) return apiError(c, 400, 'invalid_chat', zodMessage(chat.error));
+    const after = Number(c.req.query('after') ?? 0);
+    if (!Number.isInteger(after) || after < 0) return apiError(c, 400, 'invalid_after', 'after must be a sequence number ≥ 0');
+    const messages = deps.store.messages.listChat(chat.data, after).map((m) => ({
+      seq: m.seq,
+      direction: m.direction,
+      sender: m.direction === 'out' ? 'assistant' : (m.senderName ?? m.sender),
+      text: m.text,
+      ts: m.ts,
+    }));
+    return c.json(messages);
+  });
+
+  app.get('/api/events', (c) => {
+    const chat = c.req.query('chat');
+    return streamSSE(c, async (stream) => {
+      const onMessage = (msg: StoredMessage) => {
+        if (chat && msg.chatJid !== chat) return;
+        void stream.writeSSE({
+          event: 'message',
+          id: String(msg.seq),
+          data: JSON.stringify({ seq: msg.seq, chat: msg.chatJid, direction: msg.direction, sender: msg.direction === 'out' ? 'assistant' : (msg.senderName ?? msg.sender), text: msg.text, ts: msg.ts }),
+        });
+      };
+      const onRun = (r: unknown) => void stream.writeSSE({ event: 'run', data: JSON.stringify(r) });
+      deps.bus.on('message', onMessage);
+      deps.bus.on('run', onRun);
+      await stream.writeSSE({ event: 'ready', data: '{}' });
+      await new Promise<void>((resolve) => stream.onAbort(resolve));
+      deps.bus.off('message', onMessage);
+      deps.bus.off('run', onRun);
+    });
+  });
+
+  app.get('/api/groups', (c) => c.json(deps.groups.list()));
+  app.post('/api/groups', async (c) => {
+    const json = await readJson(c);
+    if (!json.ok) return json.res;
+    return c.json(deps.groups.add(json.body), 201);
+  });
+  app.get('/api/groups/:name', (c) => c.json(deps.groups.get(c.req.param('name'))));
+  app.patch('/api/groups/:name', async (c) => {
+    const json = await readJson(c);
+    if (!json.ok) return json.res;
+    return c.json(deps.groups.update(c.req.param('name'), json.body));
+  });
+  app.delete('/api/groups/:name', (c) => {
+    deps.groups.remove(c.req.param('name'));
+    return c.body(null, 204);
+  });
+  app.post('/api/groups/:name/chats', async (c) => {
+    const json = await readJson(c);
+    if (!json.ok) return json.res;
+    const parsed = bindSchema.safeParse(json.body);
+    if (!parsed.success) return apiError(c, 400, 'invalid_body', zodMessage(parsed.error));
+    return c.json(deps.groups.bind(c.req.param('name'), parsed.data.chat));
+  });
+
+  app.get('/api/runs', (c) => {
+    const limit = Math.min(Number(c.req.query('limit') ?? 50) || 50, 1000);
+    return c.json(deps.store.runs.list({ limit, group: c.req.query('group') || undefined }));
+  });
+  app.get('/api/runs/:id', (c) => {
+    const run = deps.store.runs.get(c.req.param('id'));
+    return run ? c.json(run) : apiError(c, 404, 'not_found', `no run ${c.req.param('id')}`);
+  });
+  app.get('/api/status', (c) => c.json(deps.status()));
+  app.get('/metrics', async (c) => c.text(await deps.metrics.metrics(), 200, { 'content-type': deps.metrics.contentType }));
+  return app;
+}

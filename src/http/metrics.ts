@@ -1,0 +1,70 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { EventBus } from '../events/bus.js';
+import type { GroupQueue } from '../queue/group-queue.js';
+import type { Store } from '../store/store.js';
+
+/** Prometheus metrics of one daemon, fed by bus events and read from the store on scrape. */
+export function createMetrics(deps: { bus: EventBus; store: Store; queue: GroupQueue }): Registry {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'clawpod_process_' });
+  const messages = new Counter({
+    name: 'clawpod_messages_total',
+    help: 'Messages stored, by direction',
+    labelNames: ['direction'],
+    registers: [registry],
+  });
+  const runs = new Counter({
+    name: 'clawpod_runs_total',
+    help: 'Finished runs by status',
+    labelNames: ['status'],
+    registers: [registry],
+  });
+  const durations = new Histogram({
+    name: 'clawpod_run_duration_seconds',
+    help: 'Run duration',
+    buckets: [0.1, 0.5, 1, 5, 15, 60, 300, 1800],
+    registers: [registry],
+  });
+  const deliveryDead = new Counter({
+    name: 'clawpod_outbox_dead_total',
+    help: 'Replies dead-lettered since start',
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'clawpod_queue_depth',
+    help: 'Queued work by state',
+    labelNames: ['state'],
+    registers: [registry],
+    collect() {
+      const s = deps.queue.stats();
+      this.set({ state: 'running' }, s.running);
+      this.set({ state: 'pending' }, s.pending);
+      this.set({ state: 'backoff' }, s.backoff);
+    },
+  });
+  new Gauge({
+    name: 'clawpod_outbox_backlog',
+    help: 'Replies not yet delivered',
+    registers: [registry],
+    collect() {
+      const c = deps.store.outbox.countByStatus();
+      this.set(c.pending + c.sending);
+    },
+  });
+  new Gauge({
+    name: 'clawpod_dead_letters',
+    help: 'Dead letters recorded',
+    registers: [registry],
+    collect() {
+      this.set(deps.store.deadLetters.count());
+    },
+  });
+  deps.bus.on('message', (m) => messages.inc({ direction: m.direction }));
+  deps.bus.on('outbox-dead', () => deliveryDead.inc());
+  deps.bus.on('run', (r) => {
+    if (r.status === 'running') return;
+    runs.inc({ status: r.status });
+    if (r.endedAt) durations.observe((r.endedAt - r.startedAt) / 1000);
+  });
+  return registry;
+}

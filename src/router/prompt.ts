@@ -1,0 +1,64 @@
+import type { StoredMessage } from '../store/messages.js';
+
+const XML_ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&apos;',
+};
+
+export const escapeXml = (s: string): string => s.replace(/[&<>"']/g, (c) => XML_ESCAPES[c]!);
+
+/** `2026-11-26 14:05 (Europe/Berlin)`-style local time in the configured zone. */
+export function formatLocalTime(ts: number, timezone: string): string {
+  const parts = new Intl.DateTimeFormat('en-CA', {
+    timeZone: timezone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+    timeZoneName: 'short',
+  }).formatToParts(new Date(ts));
+  const get = (t: string) => parts.find((p) => p.type === t)?.value ?? '';
+  return `${get('year')}-${get('month')}-${get('day')} ${get('hour')}:${get('minute')} ${get('timeZoneName')}`;
+}
+
+export interface PromptOptions {
+  timezone: string;
+  /** Most messages shown; older ones are counted in a note, never dropped silently. */
+  maxMessages: number;
+}
+
+/**
+ * Renders a batch of stored messages as the XML envelope an agent reads. Every attribute and
+ * body is XML-escaped; bot messages must already be excluded by the caller's query.
+ */
+export function formatPrompt(messages: StoredMessage[], opts: PromptOptions): string {
+  const hidden = Math.max(0, messages.length - opts.maxMessages);
+  const shown = messages.slice(hidden);
+  const lines = ['<messages>'];
+  if (hidden > 0) lines.push(`<note>${hidden} earlier messages not shown</note>`);
+  for (const m of shown) {
+    const attrs = [
+      `id="${escapeXml(m.platformId)}"`,
+      `chat="${escapeXml(m.chatJid)}"`,
+      `sender="${escapeXml(m.senderName ?? m.sender)}"`,
+      `time="${escapeXml(formatLocalTime(m.ts, opts.timezone))}"`,
+    ];
+    if (m.replyTo) attrs.push(`reply_to="${escapeXml(m.replyTo)}"`);
+    lines.push(`<message ${attrs.join(' ')}>${escapeXml(m.text)}</message>`);
+  }
+  lines.push('</messages>');
+  return lines.join('\n');
+}
+
+/** Removes `<internal>…</internal>` reasoning from an agent reply; '' means "send nothing". */
+export function cleanReply(text: string): string {
+  return text
+    .replace(/<internal>[\s\S]*?<\/internal>/gi, '')
+    .replace(/<internal>[\s\S]*$/i, '')
+    .trim();
+}

@@ -1,0 +1,58 @@
+import type { ChannelHealth } from './channels/channel.js';
+import type { GroupQueue } from './queue/group-queue.js';
+import type { Store } from './store/store.js';
+import type { RunRecord } from './store/runs.js';
+import type { DeadLetter } from './store/dead-letters.js';
+import type { OutboxStatus } from './store/outbox.js';
+
+/** Everything `clawpod status` and `GET /api/status` report. */
+export interface DaemonStatus {
+  daemon: { running: boolean; pid: number | null; version: string; startedAt: number | null; home: string };
+  runtime: { configured: string; selected: string | null; why: string };
+  harnesses: string[];
+  channels: Array<{ name: string } & ChannelHealth>;
+  groups: Array<{ name: string; isMain: boolean; chats: string[]; cursor: number; pendingMessages: number }>;
+  queue: { running: number; waiting: number; pending: number; backoff: number };
+  outbox: Record<OutboxStatus, number>;
+  deadLetters: { count: number; recent: DeadLetter[] };
+  runs: { byStatus: Record<string, number>; recent: RunRecord[] };
+}
+
+export interface StatusSources {
+  store: Store;
+  version: string;
+  home: string;
+  runtime: DaemonStatus['runtime'];
+  harnesses: string[];
+  daemon?: { pid: number; startedAt: number };
+  queue?: GroupQueue;
+  channels?: Array<{ name: string; health(): ChannelHealth }>;
+}
+
+/** Builds the status report from the store (and the live daemon parts when running). */
+export function buildStatus(src: StatusSources): DaemonStatus {
+  const { store } = src;
+  return {
+    daemon: {
+      running: Boolean(src.daemon),
+      pid: src.daemon?.pid ?? null,
+      version: src.version,
+      startedAt: src.daemon?.startedAt ?? null,
+      home: src.home,
+    },
+    runtime: src.runtime,
+    harnesses: src.harnesses,
+    channels: (src.channels ?? []).map((c) => ({ name: c.name, ...c.health() })),
+    groups: store.groups.list().map((g) => ({
+      name: g.folder,
+      isMain: g.isMain,
+      chats: g.chats,
+      cursor: g.cursorSeq,
+      pendingMessages: store.messages.pendingForGroup(g.folder, g.cursorSeq).length,
+    })),
+    queue: src.queue?.stats() ?? { running: 0, waiting: 0, pending: 0, backoff: 0 },
+    outbox: store.outbox.countByStatus(),
+    deadLetters: { count: store.deadLetters.count(), recent: store.deadLetters.list(10) },
+    runs: { byStatus: store.runs.countByStatus(), recent: store.runs.list({ limit: 10 }) },
+  };
+}

@@ -1,0 +1,18 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { migrate } from './migrations.js';
+
+export type Db = Database.Database;
+
+/** Opens (and migrates) the SQLite store: WAL, foreign keys, busy timeout for a second process. */
+export function openDb(file: string, opts: { migrateTo?: number } = {}): Db {
+  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  db.pragma('synchronous = NORMAL');
+  migrate(db, opts.migrateTo);
+  return db;
+}

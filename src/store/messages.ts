@@ -1,0 +1,116 @@
+import type { Db } from './db.js';
+
+export interface StoredMessage {
+  seq: number;
+  chatJid: string;
+  platformId: string;
+  direction: 'in' | 'out';
+  sender: string;
+  senderName: string | null;
+  text: string;
+  ts: number;
+  replyTo: string | null;
+  isBot: boolean;
+}
+
+export interface InboundMessage {
+  chatJid: string;
+  /** The platform's own id; with the chat it makes a message unique (redelivery is a no-op). */
+  platformId: string;
+  sender: string;
+  senderName?: string | null;
+  text: string;
+  ts: number;
+  replyTo?: string | null;
+  /** Set by adapters for messages the bot itself authored; these never enter a prompt. */
+  isBot?: boolean;
+}
+
+interface Row {
+  seq: number;
+  chat_jid: string;
+  platform_id: string;
+  direction: 'in' | 'out';
+  sender: string;
+  sender_name: string | null;
+  text: string;
+  ts: number;
+  reply_to: string | null;
+  is_bot: number;
+}
+
+const toMessage = (r: Row): StoredMessage => ({
+  seq: r.seq,
+  chatJid: r.chat_jid,
+  platformId: r.platform_id,
+  direction: r.direction,
+  sender: r.sender,
+  senderName: r.sender_name,
+  text: r.text,
+  ts: r.ts,
+  replyTo: r.reply_to,
+  isBot: r.is_bot === 1,
+});
+
+/** The message log. `seq` is monotonic and the only cursor anything uses. */
+export class MessageStore {
+  private readonly insertStmt;
+  private readonly findStmt;
+  private readonly pendingStmt;
+
+  constructor(private readonly db: Db) {
+    this.insertStmt = db.prepare(
+      `INSERT INTO messages (chat_jid, platform_id, direction, sender, sender_name, text, ts, reply_to, is_bot)
+       VALUES (@chatJid, @platformId, @direction, @sender, @senderName, @text, @ts, @replyTo, @isBot)
+       ON CONFLICT (chat_jid, direction, platform_id) DO NOTHING`,
+    );
+    this.findStmt = db.prepare(
+      'SELECT seq FROM messages WHERE chat_jid = ? AND direction = ? AND platform_id = ?',
+    );
+    this.pendingStmt = db.prepare(
+      `SELECT m.* FROM messages m JOIN chat_bindings b ON b.chat_jid = m.chat_jid
+       WHERE b.group_folder = ? AND m.seq > ? AND m.direction = 'in' AND m.is_bot = 0
+       ORDER BY m.seq`,
+    );
+  }
+
+  /** Stores a message once. Returns its seq and whether this call inserted it. */
+  insert(msg: InboundMessage, direction: 'in' | 'out' = 'in'): { seq: number; inserted: boolean } {
+    const info = this.insertStmt.run({
+      chatJid: msg.chatJid,
+      platformId: msg.platformId,
+      direction,
+      sender: msg.sender,
+      senderName: msg.senderName ?? null,
+      text: msg.text,
+      ts: msg.ts,
+      replyTo: msg.replyTo ?? null,
+      isBot: msg.isBot || direction === 'out' ? 1 : 0,
+    });
+    if (info.changes > 0) return { seq: Number(info.lastInsertRowid), inserted: true };
+    const row = this.findStmt.get(msg.chatJid, direction, msg.platformId) as { seq: number };
+    return { seq: row.seq, inserted: false };
+  }
+
+  get(seq: number): StoredMessage | undefined {
+    const row = this.db.prepare('SELECT * FROM messages WHERE seq = ?').get(seq) as Row | undefined;
+    return row && toMessage(row);
+  }
+
+  /** Human messages in the group's chats after `afterSeq`, oldest first (bot messages excluded). */
+  pendingForGroup(folder: string, afterSeq: number): StoredMessage[] {
+    return (this.pendingStmt.all(folder, afterSeq) as Row[]).map(toMessage);
+  }
+
+  /** Messages of one chat after `afterSeq` in both directions, oldest first. */
+  listChat(chatJid: string, afterSeq: number, limit = 500): StoredMessage[] {
+    const rows = this.db
+      .prepare('SELECT * FROM messages WHERE chat_jid = ? AND seq > ? ORDER BY seq LIMIT ?')
+      .all(chatJid, afterSeq, limit) as Row[];
+    return rows.map(toMessage);
+  }
+
+  count(): number {
+    return this.db.prepare('SELECT COUNT(*) FROM messages').pluck().get() as number;
+  }
+}

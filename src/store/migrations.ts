@@ -1,0 +1,149 @@
+import type Database from 'better-sqlite3';
+
+/**
+ * Numbered migrations. Each runs once, in order, in its own transaction, and is recorded in
+ * `schema_migrations`. Never edit a released migration: add the next number.
+ */
+export const migrations: ReadonlyArray<{ version: number; name: string; sql: string }> = [
+  {
+    version: 1,
+    name: 'chats, groups, bindings, messages',
+    sql: `
+      CREATE TABLE chats (
+        jid TEXT PRIMARY KEY,
+        channel TEXT NOT NULL,
+        name TEXT,
+        kind TEXT NOT NULL DEFAULT 'group' CHECK (kind IN ('group', 'direct')),
+        first_seen INTEGER NOT NULL,
+        last_seen INTEGER NOT NULL
+      );
+      CREATE TABLE groups (
+        folder TEXT PRIMARY KEY CHECK (folder GLOB '[a-z0-9]*' AND folder <> 'global'),
+        is_main INTEGER NOT NULL DEFAULT 0,
+        trigger TEXT,
+        requires_trigger INTEGER NOT NULL DEFAULT 1,
+        harness TEXT,
+        command TEXT,
+        runtime TEXT,
+        model TEXT,
+        limits TEXT NOT NULL DEFAULT '{}',
+        cursor_seq INTEGER NOT NULL DEFAULT 0,
+        created_at INTEGER NOT NULL
+      );
+      CREATE UNIQUE INDEX groups_one_main ON groups(is_main) WHERE is_main = 1;
+      CREATE TABLE chat_bindings (
+        chat_jid TEXT PRIMARY KEY,
+        group_folder TEXT NOT NULL REFERENCES groups(folder) ON DELETE CASCADE,
+        created_at INTEGER NOT NULL
+      );
+      CREATE INDEX chat_bindings_group ON chat_bindings(group_folder);
+      CREATE TABLE messages (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        chat_jid TEXT NOT NULL,
+        platform_id TEXT NOT NULL,
+        direction TEXT NOT NULL CHECK (direction IN ('in', 'out')),
+        sender TEXT NOT NULL,
+        sender_name TEXT,
+        text TEXT NOT NULL,
+        ts INTEGER NOT NULL,
+        reply_to TEXT,
+        is_bot INTEGER NOT NULL DEFAULT 0,
+        UNIQUE (chat_jid, direction, platform_id)
+      );
+      CREATE INDEX messages_chat_seq ON messages(chat_jid, seq);
+    `,
+  },
+  {
+    version: 2,
+    name: 'runs, outbox, sessions, dead letters',
+    sql: `
+      CREATE TABLE runs (
+        id TEXT PRIMARY KEY,
+        group_folder TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('messages', 'task')),
+        task_id TEXT,
+        chat_jid TEXT,
+        seq_start INTEGER,
+        seq_end INTEGER,
+        attempt INTEGER NOT NULL DEFAULT 1,
+        status TEXT NOT NULL CHECK (status IN ('running', 'ok', 'error', 'interrupted')),
+        started_at INTEGER NOT NULL,
+        ended_at INTEGER,
+        error TEXT,
+        input_tokens INTEGER,
+        output_tokens INTEGER,
+        cache_read_tokens INTEGER,
+        cache_write_tokens INTEGER,
+        cost_usd REAL
+      );
+      CREATE INDEX runs_started ON runs(started_at);
+      CREATE INDEX runs_group ON runs(group_folder, started_at);
+      CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        idem_key TEXT NOT NULL UNIQUE,
+        chat_jid TEXT NOT NULL,
+        text TEXT NOT NULL,
+        reply_to TEXT,
+        run_id TEXT,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'sending', 'sent', 'dead')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL,
+        platform_id TEXT,
+        error TEXT,
+        created_at INTEGER NOT NULL,
+        sent_at INTEGER
+      );
+      CREATE INDEX outbox_due ON outbox(status, next_attempt_at);
+      CREATE TABLE sessions (
+        group_folder TEXT NOT NULL,
+        harness TEXT NOT NULL,
+        session_id TEXT NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (group_folder, harness)
+      );
+      CREATE TABLE dead_letters (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind TEXT NOT NULL CHECK (kind IN ('run', 'outbox')),
+        group_folder TEXT,
+        chat_jid TEXT,
+        ref TEXT NOT NULL,
+        seq_start INTEGER,
+        seq_end INTEGER,
+        error TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+    `,
+  },
+];
+
+export const latestVersion = migrations[migrations.length - 1]!.version;
+
+export function currentVersion(db: Database.Database): number {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`);
+  const row = db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as {
+    v: number | null;
+  };
+  return row.v ?? 0;
+}
+
+/** Applies every migration above the recorded version (up to `target`, for tests). */
+export function migrate(db: Database.Database, target = latestVersion): number {
+  const from = currentVersion(db);
+  if (from > latestVersion) {
+    throw new Error(
+      `database schema version ${from} is newer than this clawpod (${latestVersion}); upgrade clawpod`,
+    );
+  }
+  const record = db.prepare(
+    'INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)',
+  );
+  for (const m of migrations) {
+    if (m.version <= from || m.version > target) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      record.run(m.version, m.name, Date.now());
+    })();
+  }
+  return currentVersion(db);
+}

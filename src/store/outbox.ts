@@ -1,0 +1,130 @@
+import type { Db } from './db.js';
+
+export type OutboxStatus = 'pending' | 'sending' | 'sent' | 'dead';
+
+export interface OutboxItem {
+  id: number;
+  idemKey: string;
+  chatJid: string;
+  text: string;
+  replyTo: string | null;
+  runId: string | null;
+  status: OutboxStatus;
+  attempts: number;
+  nextAttemptAt: number;
+  platformId: string | null;
+  error: string | null;
+  createdAt: number;
+}
+
+interface Row {
+  id: number;
+  idem_key: string;
+  chat_jid: string;
+  text: string;
+  reply_to: string | null;
+  run_id: string | null;
+  status: OutboxStatus;
+  attempts: number;
+  next_attempt_at: number;
+  platform_id: string | null;
+  error: string | null;
+  created_at: number;
+}
+
+const toItem = (r: Row): OutboxItem => ({
+  id: r.id,
+  idemKey: r.idem_key,
+  chatJid: r.chat_jid,
+  text: r.text,
+  replyTo: r.reply_to,
+  runId: r.run_id,
+  status: r.status,
+  attempts: r.attempts,
+  nextAttemptAt: r.next_attempt_at,
+  platformId: r.platform_id,
+  error: r.error,
+  createdAt: r.created_at,
+});
+
+/**
+ * Replies waiting to be delivered. The idempotency key is unique: enqueueing the same logical
+ * reply twice stores it once, so a retried run never sends twice.
+ */
+export class OutboxStore {
+  constructor(private readonly db: Db) {}
+
+  /** Inserts unless the key exists. Returns true when this call added the row. */
+  enqueue(item: { idemKey: string; chatJid: string; text: string; replyTo?: string | null; runId?: string | null }, now: number): boolean {
+    return (
+      this.db
+        .prepare(
+          `INSERT INTO outbox (idem_key, chat_jid, text, reply_to, run_id, status, next_attempt_at, created_at)
+           VALUES (?, ?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT(idem_key) DO NOTHING`,
+        )
+        .run(item.idemKey, item.chatJid, item.text, item.replyTo ?? null, item.runId ?? null, now, now).changes > 0
+    );
+  }
+
+  /** Pending items due at `now`, oldest first. */
+  due(now: number, limit = 100): OutboxItem[] {
+    return (
+      this.db
+        .prepare(
+          "SELECT * FROM outbox WHERE status IN ('pending', 'sending') AND next_attempt_at <= ? ORDER BY id LIMIT ?",
+        )
+        .all(now, limit) as Row[]
+    ).map(toItem);
+  }
+
+  /** The earliest next attempt among undelivered items, for arming one timer. */
+  nextDueAt(): number | undefined {
+    return (
+      (this.db
+        .prepare("SELECT MIN(next_attempt_at) FROM outbox WHERE status IN ('pending', 'sending')")
+        .pluck()
+        .get() as number | null) ?? undefined
+    );
+  }
+
+  /** Records that a send is being attempted (a crash leaves it `sending`, checked on restart). */
+  markSending(id: number): void {
+    this.db.prepare("UPDATE outbox SET status = 'sending', attempts = attempts + 1 WHERE id = ?").run(id);
+  }
+
+  markSent(id: number, platformId: string, now: number): void {
+    this.db
+      .prepare("UPDATE outbox SET status = 'sent', platform_id = ?, sent_at = ?, error = NULL WHERE id = ?")
+      .run(platformId, now, id);
+  }
+
+  markRetry(id: number, error: string, nextAttemptAt: number): void {
+    this.db
+      .prepare("UPDATE outbox SET status = 'pending', error = ?, next_attempt_at = ? WHERE id = ?")
+      .run(error, nextAttemptAt, id);
+  }
+
+  markDead(id: number, error: string): void {
+    this.db.prepare("UPDATE outbox SET status = 'dead', error = ? WHERE id = ?").run(error, id);
+  }
+
+  get(id: number): OutboxItem | undefined {
+    const row = this.db.prepare('SELECT * FROM outbox WHERE id = ?').get(id) as Row | undefined;
+    return row && toItem(row);
+  }
+
+  byKey(idemKey: string): OutboxItem | undefined {
+    const row = this.db.prepare('SELECT * FROM outbox WHERE idem_key = ?').get(idemKey) as Row | undefined;
+    return row && toItem(row);
+  }
+
+  countByStatus(): Record<OutboxStatus, number> {
+    const rows = this.db.prepare('SELECT status, COUNT(*) AS n FROM outbox GROUP BY status').all() as Array<{
+      status: OutboxStatus;
+      n: number;
+    }>;
+    const out: Record<OutboxStatus, number> = { pending: 0, sending: 0, sent: 0, dead: 0 };
+    for (const r of rows) out[r.status] = r.n;
+    return out;
+  }
+}

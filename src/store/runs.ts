@@ -1,0 +1,153 @@
+import type { Db } from './db.js';
+
+export type RunStatus = 'running' | 'ok' | 'error' | 'interrupted';
+
+export interface Usage {
+  inputTokens?: number;
+  outputTokens?: number;
+  cacheReadTokens?: number;
+  cacheWriteTokens?: number;
+  costUsd?: number;
+}
+
+export interface RunRecord {
+  id: string;
+  group: string;
+  kind: 'messages' | 'task';
+  taskId: string | null;
+  chatJid: string | null;
+  seqStart: number | null;
+  seqEnd: number | null;
+  attempt: number;
+  status: RunStatus;
+  startedAt: number;
+  endedAt: number | null;
+  error: string | null;
+  usage: Usage;
+}
+
+interface Row {
+  id: string;
+  group_folder: string;
+  kind: 'messages' | 'task';
+  task_id: string | null;
+  chat_jid: string | null;
+  seq_start: number | null;
+  seq_end: number | null;
+  attempt: number;
+  status: RunStatus;
+  started_at: number;
+  ended_at: number | null;
+  error: string | null;
+  input_tokens: number | null;
+  output_tokens: number | null;
+  cache_read_tokens: number | null;
+  cache_write_tokens: number | null;
+  cost_usd: number | null;
+}
+
+const toRun = (r: Row): RunRecord => ({
+  id: r.id,
+  group: r.group_folder,
+  kind: r.kind,
+  taskId: r.task_id,
+  chatJid: r.chat_jid,
+  seqStart: r.seq_start,
+  seqEnd: r.seq_end,
+  attempt: r.attempt,
+  status: r.status,
+  startedAt: r.started_at,
+  endedAt: r.ended_at,
+  error: r.error,
+  usage: {
+    inputTokens: r.input_tokens ?? undefined,
+    outputTokens: r.output_tokens ?? undefined,
+    cacheReadTokens: r.cache_read_tokens ?? undefined,
+    cacheWriteTokens: r.cache_write_tokens ?? undefined,
+    costUsd: r.cost_usd ?? undefined,
+  },
+});
+
+/** One row per agent invocation: what it consumed, how it ended, what it cost. */
+export class RunStore {
+  constructor(private readonly db: Db) {}
+
+  start(run: {
+    id: string;
+    group: string;
+    kind: 'messages' | 'task';
+    taskId?: string | null;
+    chatJid: string | null;
+    seqStart: number | null;
+    seqEnd: number | null;
+    attempt: number;
+    now: number;
+  }): void {
+    this.db
+      .prepare(
+        `INSERT INTO runs (id, group_folder, kind, task_id, chat_jid, seq_start, seq_end, attempt, status, started_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running', ?)`,
+      )
+      .run(run.id, run.group, run.kind, run.taskId ?? null, run.chatJid, run.seqStart, run.seqEnd, run.attempt, run.now);
+  }
+
+  /** Widens the consumed range when a follow-up is handed to the live run. */
+  extend(id: string, seqEnd: number): void {
+    this.db.prepare('UPDATE runs SET seq_end = MAX(COALESCE(seq_end, 0), ?) WHERE id = ?').run(seqEnd, id);
+  }
+
+  /** Adds a turn's usage to the run's totals. */
+  addUsage(id: string, u: Usage): void {
+    this.db
+      .prepare(
+        `UPDATE runs SET input_tokens = COALESCE(input_tokens, 0) + ?, output_tokens = COALESCE(output_tokens, 0) + ?,
+         cache_read_tokens = COALESCE(cache_read_tokens, 0) + ?, cache_write_tokens = COALESCE(cache_write_tokens, 0) + ?,
+         cost_usd = CASE WHEN ? IS NULL THEN cost_usd ELSE COALESCE(cost_usd, 0) + ? END WHERE id = ?`,
+      )
+      .run(
+        u.inputTokens ?? 0,
+        u.outputTokens ?? 0,
+        u.cacheReadTokens ?? 0,
+        u.cacheWriteTokens ?? 0,
+        u.costUsd ?? null,
+        u.costUsd ?? 0,
+        id,
+      );
+  }
+
+  finish(id: string, status: Exclude<RunStatus, 'running'>, error: string | null, now: number): void {
+    this.db
+      .prepare('UPDATE runs SET status = ?, error = ?, ended_at = ? WHERE id = ?')
+      .run(status, error, now, id);
+  }
+
+  /** Marks runs left `running` by a crash as interrupted; their batches are still pending. */
+  interruptStale(now: number): number {
+    return this.db
+      .prepare("UPDATE runs SET status = 'interrupted', ended_at = ?, error = 'daemon stopped during the run' WHERE status = 'running'")
+      .run(now).changes;
+  }
+
+  get(id: string): RunRecord | undefined {
+    const row = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as Row | undefined;
+    return row && toRun(row);
+  }
+
+  list(opts: { limit?: number; group?: string; status?: RunStatus } = {}): RunRecord[] {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (opts.group) (where.push('group_folder = ?'), args.push(opts.group));
+    if (opts.status) (where.push('status = ?'), args.push(opts.status));
+    const sql = `SELECT * FROM runs ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
+      ORDER BY started_at DESC, rowid DESC LIMIT ?`;
+    return (this.db.prepare(sql).all(...args, opts.limit ?? 50) as Row[]).map(toRun);
+  }
+
+  countByStatus(): Record<string, number> {
+    const rows = this.db.prepare('SELECT status, COUNT(*) AS n FROM runs GROUP BY status').all() as Array<{
+      status: string;
+      n: number;
+    }>;
+    return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+  }
+}

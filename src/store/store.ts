@@ -1,0 +1,42 @@
+import { openDb, type Db } from './db.js';
+import { ChatStore } from './chats.js';
+import { DeadLetterStore } from './dead-letters.js';
+import { GroupStore } from './groups.js';
+import { MessageStore } from './messages.js';
+import { OutboxStore } from './outbox.js';
+import { RunStore } from './runs.js';
+import { SessionStore } from './sessions.js';
+
+/** The durable state of one installation: every table family behind one handle. */
+export class Store {
+  readonly chats: ChatStore;
+  readonly groups: GroupStore;
+  readonly messages: MessageStore;
+  readonly runs: RunStore;
+  readonly outbox: OutboxStore;
+  readonly sessions: SessionStore;
+  readonly deadLetters: DeadLetterStore;
+
+  constructor(readonly db: Db) {
+    this.chats = new ChatStore(db);
+    this.groups = new GroupStore(db);
+    this.messages = new MessageStore(db);
+    this.runs = new RunStore(db);
+    this.outbox = new OutboxStore(db);
+    this.sessions = new SessionStore(db);
+    this.deadLetters = new DeadLetterStore(db);
+  }
+
+  static open(file: string): Store {
+    return new Store(openDb(file));
+  }
+
+  /** Runs `fn` in one SQLite transaction (all or nothing). */
+  tx<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
