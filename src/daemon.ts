@@ -170,6 +170,7 @@ export class Daemon {
     const { server } = this.state;
     this.state = { name: 'stopping' };
     this.router.stopIntake();
+    this.executor.closeAll();
     const still = await this.queue.shutdown(this.opts.config.file.shutdownTimeoutMs);
     if (still.length) {
       this.log.warn({ lanes: still }, 'runs still active at shutdown timeout; ending them (their messages stay pending)');

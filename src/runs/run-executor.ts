@@ -88,6 +88,11 @@ export class RunExecutor {
     }
   }
 
+  /** Asks every live run to finish after its current turn (shutdown: idle agents end now). */
+  closeAll(): void {
+    for (const l of this.live.values()) l.agent.close();
+  }
+
   /** Ends every live run at once (shutdown timeout). Their batches stay pending. */
   killAll(reason: string): void {
     for (const l of this.live.values()) l.agent.kill(reason);

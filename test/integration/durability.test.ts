@@ -1,0 +1,183 @@
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Daemon } from '../../src/daemon.js';
+import { Store } from '../../src/store/store.js';
+import { join } from 'node:path';
+import { reply, scriptedRunner } from '../support/scripted-runner.js';
+import { nextMessage, runEnded, say, startDaemon, tempHome } from '../support/daemon-harness.js';
+import { useTestChannel, type TestChannel } from '../support/test-channel.js';
+
+let channel: TestChannel;
+beforeAll(() => {
+  channel = useTestChannel();
+});
+const daemons: Daemon[] = [];
+async function boot(home: string, runner: Parameters<typeof startDaemon>[1][number]) {
+  const d = await startDaemon(home, [runner]);
+  daemons.push(d);
+  return d;
+}
+afterEach(async () => {
+  for (const d of daemons.splice(0)) await d.stop();
+  channel.failForever = false;
+  channel.failNext = 0;
+  channel.sent.length = 0;
+});
+const outIn = (chat: string) => (m: { direction: string; chatJid: string }) => m.direction === 'out' && m.chatJid === chat;
+
+describe('retries and dead letters', () => {
+  it('retries a failing run 5 times on its own, then dead-letters and tells owner and chat', async () => {
+    const runner = scriptedRunner(() => [{ type: 'error', message: 'model overloaded' }]);
+    const home = tempHome();
+    const d = await boot(home, runner);
+    d.groups.add({ name: 'team', chats: ['web:team'] });
+    const notice = nextMessage(d, outIn('web:main'));
+    const chatNotice = nextMessage(d, outIn('web:team'));
+    const msg = await say(d, 'web:team', '@Andy do it');
+    expect((await notice).text).toMatch(/Group "team": a run failed 5 times and was dead-lettered.*model overloaded/);
+    expect((await chatNotice).text).toContain('could not answer');
+    expect(runner.started).toHaveLength(5);
+    expect(new Set(runner.started.map((s) => s.prompt)).size).toBe(1);
+    expect(d.store.runs.list().map((r) => r.attempt).sort()).toEqual([1, 2, 3, 4, 5]);
+    const [dead] = d.store.deadLetters.list();
+    expect(dead).toMatchObject({ kind: 'run', group: 'team', seqEnd: msg.seq, error: 'model overloaded' });
+    expect(d.store.groups.get('team')!.cursorSeq).toBe(msg.seq);
+  });
+
+  it('re-runs the same batch when the agent answered but died before its turn committed', async () => {
+    const runner = scriptedRunner(({ call }) =>
+      call === 0 ? [{ type: 'output', text: 'lost answer' }] : reply('real answer'),
+    );
+    const d = await boot(tempHome(), runner);
+    const out = nextMessage(d, outIn('web:main'));
+    await say(d, 'web:main', 'question');
+    expect((await out).text).toBe('real answer');
+    expect(runner.started).toHaveLength(2);
+    expect(runner.started[1]!.prompt).toBe(runner.started[0]!.prompt);
+    const texts = d.store.messages.listChat('web:main', 0).filter((m) => m.direction === 'out').map((m) => m.text);
+    expect(texts).toEqual(['real answer']);
+  });
+
+  it('re-runs a batch whose run was cut by a crash (run left running) after restart', async () => {
+    const home = tempHome();
+    const store = Store.open(join(home, 'clawpod.db'));
+    // State as a crash leaves it: message stored, run started, nothing committed.
+    const { GroupService } = await import('../../src/groups/group-service.js');
+    const { dataPaths } = await import('../../src/config/load.js');
+    new GroupService(store, dataPaths(home)).ensureMain();
+    const { seq } = store.messages.insert({ chatJid: 'web:main', platformId: 'm1', sender: 'o', text: 'before crash', ts: 1 });
+    store.runs.start({ id: 'run_crashed', group: 'main', kind: 'messages', chatJid: 'web:main', seqStart: seq, seqEnd: seq, attempt: 1, now: 1 });
+    store.close();
+    const runner = scriptedRunner(() => reply('after restart'));
+    let reply$!: ReturnType<typeof nextMessage>;
+    const d = await startDaemon(home, [runner], (x) => (reply$ = nextMessage(x, outIn('web:main'))));
+    daemons.push(d);
+    const out = await reply$;
+    expect(out.text).toBe('after restart');
+    expect(d.store.runs.get('run_crashed')!.status).toBe('interrupted');
+    expect(runner.started[0]!.prompt).toContain('before crash');
+  });
+});
+
+describe('outbox', () => {
+  it('delivers a committed reply once after a restart when delivery failed before the stop', async () => {
+    const home = tempHome();
+    const runner = scriptedRunner(() => reply('hello test chat'));
+    channel.failForever = true;
+    const d1 = await startDaemon(home, [runner]);
+    d1.groups.add({ name: 'tg', chats: ['test:1'], requiresTrigger: false });
+    const ended = runEnded(d1);
+    await say(d1, 'test:1', 'hi');
+    await ended;
+    expect(d1.store.outbox.countByStatus().pending + d1.store.outbox.countByStatus().sending).toBe(1);
+    await d1.stop();
+    channel.failForever = false;
+    let delivered!: ReturnType<typeof nextMessage>;
+    daemons.push(await startDaemon(home, [runner], (x) => (delivered = nextMessage(x, outIn('test:1')))));
+    await delivered;
+    expect(channel.sent.map((s) => s.text)).toEqual(['hello test chat']);
+    expect(runner.started).toHaveLength(1);
+  });
+
+  it('enqueueing the same logical reply twice delivers it once', async () => {
+    const d = await boot(tempHome(), scriptedRunner(() => reply('x')));
+    d.groups.add({ name: 'tg', chats: ['test:2'] });
+    const delivered = nextMessage(d, outIn('test:2'));
+    expect(d.outbox.enqueue({ key: 'k1', chatJid: 'test:2', text: 'once' })).toBe(1);
+    expect(d.outbox.enqueue({ key: 'k1', chatJid: 'test:2', text: 'once' })).toBe(0);
+    d.outbox.kick();
+    await delivered;
+    d.outbox.kick();
+    expect(channel.sent.filter((s) => s.text === 'once')).toHaveLength(1);
+  });
+
+  it('retries a failing channel, then dead-letters with a notice to the owner', async () => {
+    const d = await boot(tempHome(), scriptedRunner(() => reply('x')));
+    d.groups.add({ name: 'tg', chats: ['test:3'] });
+    channel.failForever = true;
+    const notice = nextMessage(d, outIn('web:main'));
+    d.outbox.enqueue({ key: 'k-dead', chatJid: 'test:3', text: 'doomed' });
+    d.outbox.kick();
+    expect((await notice).text).toContain('could not be delivered after 5 attempts');
+    expect(d.store.outbox.byKey('k-dead')).toMatchObject({ status: 'dead', attempts: 5 });
+    expect(d.store.deadLetters.list()[0]).toMatchObject({ kind: 'outbox', ref: 'k-dead', group: 'tg' });
+  });
+
+  it('recovers from transient send failures without losing the reply', async () => {
+    const d = await boot(tempHome(), scriptedRunner(() => reply('x')));
+    d.groups.add({ name: 'tg', chats: ['test:4'] });
+    channel.failNext = 2;
+    const delivered = nextMessage(d, outIn('test:4'));
+    d.outbox.enqueue({ key: 'k-flaky', chatJid: 'test:4', text: 'eventually' });
+    d.outbox.kick();
+    await delivered;
+    expect(d.store.outbox.byKey('k-flaky')).toMatchObject({ status: 'sent', attempts: 3 });
+  });
+
+  it('splits a long reply to the channel limit, in order', async () => {
+    const d = await boot(tempHome(), scriptedRunner(() => reply('x')));
+    d.groups.add({ name: 'tg', chats: ['test:5'] });
+    const text = Array.from({ length: 12 }, (_, i) => `line number ${i}`).join('\n');
+    let count = 0;
+    const all = new Promise<void>((resolve) =>
+      d.bus.on('message', (m) => {
+        if (m.chatJid === 'test:5' && m.direction === 'out' && ++count === 4) resolve();
+      }),
+    );
+    d.outbox.enqueue({ key: 'k-long', chatJid: 'test:5', text });
+    d.outbox.kick();
+    await all;
+    const sent = channel.sent.filter((s) => s.chat === 'test:5');
+    expect(sent.every((s) => s.text.length <= 50)).toBe(true);
+    expect(sent.map((s) => s.text).join('\n')).toBe(text);
+    expect(sent.map((s) => s.idemKey)).toEqual(['k-long#1', 'k-long#2', 'k-long#3', 'k-long#4']);
+  });
+});
+
+describe('shutdown', () => {
+  it('lets the active run finish, keeps queued work pending, and runs it after restart', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const runner = scriptedRunner(async ({ call }) => {
+      if (call === 0) await gate;
+      return reply(`reply ${call}`);
+    });
+    const home = tempHome('limits: { maxConcurrentRuns: 1 }\n');
+    const d1 = await startDaemon(home, [runner]);
+    d1.groups.add({ name: 'b', chats: ['web:b'], requiresTrigger: false });
+    await say(d1, 'web:main', 'slow one');
+    await say(d1, 'web:b', 'waiting one');
+    expect(runner.started).toHaveLength(1);
+    const stopped = d1.stop();
+    release();
+    await stopped;
+    expect(runner.started).toHaveLength(1);
+    const store = Store.open(join(home, 'clawpod.db'));
+    expect(store.messages.listChat('web:main', 0).some((m) => m.text === 'reply 0')).toBe(true);
+    expect(store.messages.pendingForGroup('b', store.groups.get('b')!.cursorSeq)).toHaveLength(1);
+    store.close();
+    let reply$!: ReturnType<typeof nextMessage>;
+    daemons.push(await startDaemon(home, [runner], (x) => (reply$ = nextMessage(x, outIn('web:b')))));
+    const out = await reply$;
+    expect(out.text).toBe('reply 1');
+  });
+});

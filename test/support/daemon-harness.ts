@@ -1,0 +1,58 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../../src/config/load.js';
+import { Daemon } from '../../src/daemon.js';
+import { silentLogger } from '../../src/logging/logger.js';
+import type { Runner } from '../../src/runs/runner.js';
+import type { StoredMessage } from '../../src/store/messages.js';
+
+export function tempHome(configYaml?: string): string {
+  const home = mkdtempSync(join(tmpdir(), 'clawpod-test-'));
+  const base = 'http: { port: 0 }\nretry: { baseDelayMs: 1, maxAttempts: 5 }\ntimezone: Europe/Berlin\n';
+  writeFileSync(join(home, 'config.yaml'), base + (configYaml ?? ''));
+  return home;
+}
+
+/** A real daemon on a temp data dir, port 0, with the given runners. */
+export async function startDaemon(
+  home: string,
+  runners: Runner[],
+  beforeStart?: (d: Daemon) => void,
+): Promise<Daemon> {
+  const config = loadConfig({ CLAWPOD_HOME: home, PATH: process.env.PATH });
+  const daemon = new Daemon({ config, log: silentLogger(), runners });
+  beforeStart?.(daemon);
+  await daemon.start();
+  return daemon;
+}
+
+/** Resolves with the next stored message matching `pred` (event-driven, no polling). */
+export function nextMessage(daemon: Daemon, pred: (m: StoredMessage) => boolean): Promise<StoredMessage> {
+  return new Promise((resolve) => {
+    const on = (m: StoredMessage) => {
+      if (!pred(m)) return;
+      daemon.bus.off('message', on);
+      resolve(m);
+    };
+    daemon.bus.on('message', on);
+  });
+}
+
+/** Resolves when a run reaches a final status matching `pred`. */
+export function runEnded(daemon: Daemon, pred: (status: string) => boolean = () => true) {
+  return new Promise<{ id: string; status: string; error: string | null }>((resolve) => {
+    const on = (r: { id: string; status: string; error: string | null }) => {
+      if (r.status === 'running' || !pred(r.status)) return;
+      daemon.bus.off('run', on);
+      resolve(r);
+    };
+    daemon.bus.on('run', on);
+  });
+}
+
+let n = 0;
+/** Stores an inbound message through the router, as a channel would. */
+export function say(daemon: Daemon, chat: string, text: string, sender = 'alice') {
+  return daemon.router.receive({ chatJid: chat, platformId: `p${++n}-${Date.now()}`, sender, senderName: sender, text, ts: Date.now() });
+}

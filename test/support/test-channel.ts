@@ -1,0 +1,41 @@
+import { DeliveryError, type Channel, type InboundSink } from '../../src/channels/channel.js';
+import { registerChannel } from '../../src/channels/registry.js';
+
+/** A controllable channel `test:*` for integration tests (the edge of the machine). */
+export class TestChannel implements Channel {
+  readonly name = 'test';
+  readonly limits = { maxMessageLength: 50 };
+  sink?: InboundSink;
+  readonly sent: Array<{ chat: string; text: string; idemKey: string }> = [];
+  /** How many upcoming sends fail. */
+  failNext = 0;
+  failForever = false;
+
+  owns(chat: string) {
+    return chat.startsWith('test:');
+  }
+  async connect(sink: InboundSink) {
+    this.sink = sink;
+  }
+  async disconnect() {}
+  async send(chat: string, text: string, opts: { idemKey: string }) {
+    if (this.failForever || this.failNext > 0) {
+      this.failNext = Math.max(0, this.failNext - 1);
+      throw new DeliveryError('test channel refused the send');
+    }
+    this.sent.push({ chat, text, idemKey: opts.idemKey });
+    return { platformId: `t${this.sent.length}` };
+  }
+  health() {
+    return { connected: true, lastError: null, lastEventAt: null };
+  }
+}
+
+let current = new TestChannel();
+
+/** Registers the test channel once; each daemon started afterwards connects to `current`. */
+export function useTestChannel(): TestChannel {
+  current = new TestChannel();
+  registerChannel({ name: 'test', create: () => current });
+  return current;
+}
