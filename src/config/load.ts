@@ -98,14 +98,21 @@ export function loadConfig(processEnv: Record<string, string | undefined> = proc
     file.timezone ?? env.TZ ?? Intl.DateTimeFormat().resolvedOptions().timeZone ?? 'UTC';
   if (!isValidTimezone(timezone)) {
     const from = file.timezone ? paths.configFile : 'environment';
-    throw new ConfigError(from, file.timezone ? 'timezone' : 'TZ', 'an IANA time zone such as Europe/Berlin');
+    throw new ConfigError(
+      from,
+      file.timezone ? 'timezone' : 'TZ',
+      'an IANA time zone such as Europe/Berlin',
+    );
   }
   return { paths, file, timezone, env };
 }
 
 /** Resolves an `env:NAME` reference; undefined when the variable is unset or empty. */
-export function resolveSecret(ref: string | undefined, env: Readonly<Record<string, string>>): string | undefined {
-  if (!ref) return undefined;
+export function resolveSecret(
+  ref: string | undefined,
+  env: Readonly<Record<string, string>>,
+): string | undefined {
+  if (!ref?.startsWith('env:')) return undefined;
   const name = ref.slice('env:'.length);
   const value = env[name];
   return value ? value : undefined;

@@ -11,65 +11,62 @@ export const harnessNames = ['claude', 'codex', 'command'] as const;
 export const runtimeNames = ['auto', 'bubblewrap', 'podman', 'docker', 'apple', 'none'] as const;
 
 /** The config.yaml schema. Every default lives here and nowhere else. Unknown keys are errors. */
-export const configFileSchema = z
-  .strictObject({
-    assistant: z.strictObject({ name: z.string().regex(/^[A-Za-z][\w-]{0,31}$/) }).default({
-      name: 'Andy',
-    }),
-    timezone: z.string().optional(),
-    http: z
-      .strictObject({
-        host: z.string().default('127.0.0.1'),
-        port: z.number().int().min(0).max(65535).default(7420),
-        /** A non-loopback host must be confirmed explicitly. */
-        allowNonLoopback: z.boolean().default(false),
-      })
-      .default({ host: '127.0.0.1', port: 7420, allowNonLoopback: false }),
-    runtime: z.enum(runtimeNames).default('auto'),
-    defaults: z
-      .strictObject({
-        harness: z.enum(harnessNames).default('claude'),
-        model: z.string().nullable().default(null),
-        idleTimeoutMs: z.number().int().positive().default(1_800_000),
-      })
-      .default({ harness: 'claude', model: null, idleTimeoutMs: 1_800_000 }),
-    limits: z
-      .strictObject({
-        maxConcurrentRuns: z.number().int().min(1).max(100).default(5),
-        memoryMb: z.number().int().min(64).default(1024),
-        cpus: z.number().positive().default(1),
-        pids: z.number().int().min(16).default(256),
-        runTimeoutMs: z.number().int().positive().default(1_800_000),
-      })
-      .default({ maxConcurrentRuns: 5, memoryMb: 1024, cpus: 1, pids: 256, runTimeoutMs: 1_800_000 }),
-    router: z
-      .strictObject({ maxPromptMessages: z.number().int().min(1).max(1000).default(50) })
-      .default({ maxPromptMessages: 50 }),
-    retry: z
-      .strictObject({
-        baseDelayMs: z.number().int().positive().default(5000),
-        maxAttempts: z.number().int().min(1).max(20).default(5),
-      })
-      .default({ baseDelayMs: 5000, maxAttempts: 5 }),
-    shutdownTimeoutMs: z.number().int().positive().default(30_000),
-    egress: z.strictObject({ allow: z.array(z.string()).default([]) }).default({ allow: [] }),
-    channels: z
-      .strictObject({
-        web: z.strictObject({ enabled: z.boolean().default(true) }).optional(),
-        telegram: z
-          .strictObject({ token: secretRef, apiRoot: nullableUrl })
-          .optional(),
-        slack: z
-          .strictObject({
-            botToken: secretRef,
-            appToken: secretRef.optional(),
-            signingSecret: secretRef.optional(),
-            apiUrl: nullableUrl,
-          })
-          .optional(),
-        discord: z.strictObject({ token: secretRef, apiBase: nullableUrl }).optional(),
-      })
-      .default({}),
-  });
+export const configFileSchema = z.strictObject({
+  assistant: z.strictObject({ name: z.string().regex(/^[A-Za-z][\w-]{0,31}$/) }).default({
+    name: 'Andy',
+  }),
+  timezone: z.string().optional(),
+  http: z
+    .strictObject({
+      host: z.string().default('127.0.0.1'),
+      port: z.number().int().min(0).max(65535).default(7420),
+      /** A non-loopback host must be confirmed explicitly. */
+      allowNonLoopback: z.boolean().default(false),
+    })
+    .default({ host: '127.0.0.1', port: 7420, allowNonLoopback: false }),
+  runtime: z.enum(runtimeNames).default('auto'),
+  defaults: z
+    .strictObject({
+      harness: z.enum(harnessNames).default('claude'),
+      model: z.string().nullable().default(null),
+      idleTimeoutMs: z.number().int().positive().default(1_800_000),
+    })
+    .default({ harness: 'claude', model: null, idleTimeoutMs: 1_800_000 }),
+  limits: z
+    .strictObject({
+      maxConcurrentRuns: z.number().int().min(1).max(100).default(5),
+      memoryMb: z.number().int().min(64).default(1024),
+      cpus: z.number().positive().default(1),
+      pids: z.number().int().min(16).default(256),
+      runTimeoutMs: z.number().int().positive().default(1_800_000),
+    })
+    .default({ maxConcurrentRuns: 5, memoryMb: 1024, cpus: 1, pids: 256, runTimeoutMs: 1_800_000 }),
+  router: z
+    .strictObject({ maxPromptMessages: z.number().int().min(1).max(1000).default(50) })
+    .default({ maxPromptMessages: 50 }),
+  retry: z
+    .strictObject({
+      baseDelayMs: z.number().int().positive().default(5000),
+      maxAttempts: z.number().int().min(1).max(20).default(5),
+    })
+    .default({ baseDelayMs: 5000, maxAttempts: 5 }),
+  shutdownTimeoutMs: z.number().int().positive().default(30_000),
+  egress: z.strictObject({ allow: z.array(z.string()).default([]) }).default({ allow: [] }),
+  channels: z
+    .strictObject({
+      web: z.strictObject({ enabled: z.boolean().default(true) }).optional(),
+      telegram: z.strictObject({ token: secretRef, apiRoot: nullableUrl }).optional(),
+      slack: z
+        .strictObject({
+          botToken: secretRef,
+          appToken: secretRef.optional(),
+          signingSecret: secretRef.optional(),
+          apiUrl: nullableUrl,
+        })
+        .optional(),
+      discord: z.strictObject({ token: secretRef, apiBase: nullableUrl }).optional(),
+    })
+    .default({}),
+});
 
 export type ConfigFile = z.infer<typeof configFileSchema>;

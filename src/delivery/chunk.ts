@@ -10,9 +10,10 @@ export function chunkText(text: string, limit: number): string[] {
   while (rest.length > limit) {
     const window = rest.slice(0, limit + 1);
     let cut = -1;
+    // A paragraph or line break in the second half of the window beats a later space.
     for (const sep of ['\n\n', '\n', ' ']) {
       const at = window.lastIndexOf(sep);
-      if (at > 0) {
+      if (at > (sep === ' ' ? 0 : limit / 2)) {
         cut = at;
         break;
       }

@@ -16,7 +16,8 @@ export interface OutboxWorkerOptions {
   now?: () => number;
 }
 
-type WorkerState = { name: 'stopped' } | { name: 'idle'; timer?: NodeJS.Timeout } | { name: 'draining' };
+type WorkerState =
+  { name: 'stopped' } | { name: 'idle'; timer?: NodeJS.Timeout } | { name: 'draining' };
 
 /**
  * Delivers outbox rows. Event-driven: `kick()` after a commit, plus one timer armed for the
@@ -36,7 +37,13 @@ export class OutboxWorker {
    * Writes one logical reply, split to the target channel's limit, each piece under
    * `<key>#<n>`. Safe inside a caller's transaction; call `kick()` after commit.
    */
-  enqueue(item: { key: string; chatJid: string; text: string; replyTo?: string | null; runId?: string | null }): number {
+  enqueue(item: {
+    key: string;
+    chatJid: string;
+    text: string;
+    replyTo?: string | null;
+    runId?: string | null;
+  }): number {
     const limit = this.opts.channels.forChat(item.chatJid)?.limits.maxMessageLength ?? 4000;
     const pieces = chunkText(item.text, limit);
     let added = 0;
@@ -107,18 +114,32 @@ export class OutboxWorker {
     const attempts = item.attempts + 1;
     try {
       if (!channel) throw new DeliveryError(`no connected channel handles ${item.chatJid}`);
-      const { platformId } = await channel.send(item.chatJid, item.text, { replyTo: item.replyTo, idemKey: item.idemKey });
+      const { platformId } = await channel.send(item.chatJid, item.text, {
+        replyTo: item.replyTo,
+        idemKey: item.idemKey,
+      });
       const stored = store.tx(() => {
         store.outbox.markSent(item.id, platformId, this.now());
         return store.messages.insert(
-          { chatJid: item.chatJid, platformId, sender: 'assistant', text: item.text, ts: this.now(), replyTo: item.replyTo, isBot: true },
+          {
+            chatJid: item.chatJid,
+            platformId,
+            sender: 'assistant',
+            text: item.text,
+            ts: this.now(),
+            replyTo: item.replyTo,
+            isBot: true,
+          },
           'out',
         );
       });
       const msg = store.messages.get(stored.seq);
       if (msg && stored.inserted) bus.emit('message', msg);
     } catch (err) {
-      const e = err instanceof DeliveryError ? err : new DeliveryError(err instanceof Error ? err.message : String(err));
+      const e =
+        err instanceof DeliveryError
+          ? err
+          : new DeliveryError(err instanceof Error ? err.message : String(err));
       const itemLog = log.child({ chat: item.chatJid, outbox: item.id, attempts });
       if (e.opts.permanent || attempts >= retry.maxAttempts) {
         store.tx(() => {

@@ -4,7 +4,10 @@ import { harnessNames, runtimeNames } from '../config/schema.js';
 /** A group's folder name: its identity on disk, in IPC and in the API. */
 export const folderNameSchema = z
   .string()
-  .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'lowercase letters, digits, - and _ (1-64, not starting with - or _)')
+  .regex(
+    /^[a-z0-9][a-z0-9_-]{0,63}$/,
+    'lowercase letters, digits, - and _ (1-64, not starting with - or _)',
+  )
   .refine((n) => n !== 'global', '"global" is reserved for shared knowledge');
 
 /** A chat id: `<channel>:<id>`. */

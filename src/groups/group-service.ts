@@ -3,7 +3,13 @@ import { join } from 'node:path';
 import type { DataPaths } from '../config/load.js';
 import type { Store } from '../store/store.js';
 import { GroupError } from './errors.js';
-import { chatIdSchema, folderNameSchema, groupSettingsSchema, newGroupSchema, type Group } from './group-schema.js';
+import {
+  chatIdSchema,
+  folderNameSchema,
+  groupSettingsSchema,
+  newGroupSchema,
+  type Group,
+} from './group-schema.js';
 
 const MAIN_MEMORY = `# Main\n\nThis is the owner's admin chat. You can manage other groups and tasks from here.\n`;
 const GLOBAL_MEMORY = `# Shared knowledge\n\nFacts every group's assistant may read.\n`;
@@ -30,7 +36,11 @@ export class GroupService {
     const existing = this.store.groups.main();
     if (existing) return existing;
     this.store.tx(() => {
-      this.store.groups.insert('main', { requiresTrigger: false }, { isMain: true, now: this.now() });
+      this.store.groups.insert(
+        'main',
+        { requiresTrigger: false },
+        { isMain: true, now: this.now() },
+      );
       this.store.groups.bind('web:main', 'main', this.now());
     });
     this.ensureFolder('main', MAIN_MEMORY);
@@ -51,7 +61,8 @@ export class GroupService {
     const parsed = newGroupSchema.safeParse(input);
     if (!parsed.success) throw new GroupError('invalid', firstIssue(parsed.error));
     const { name, chats, ...settings } = parsed.data;
-    if (this.store.groups.get(name)) throw new GroupError('conflict', `group "${name}" already exists`);
+    if (this.store.groups.get(name))
+      throw new GroupError('conflict', `group "${name}" already exists`);
     this.store.tx(() => {
       this.store.groups.insert(name, settings, { now: this.now() });
       for (const chat of chats) this.bindChecked(chat, name);
@@ -83,10 +94,14 @@ export class GroupService {
 
   private bindChecked(chat: string, name: string): void {
     const parsed = chatIdSchema.safeParse(chat);
-    if (!parsed.success) throw new GroupError('invalid', `chat "${chat}": ${parsed.error.issues[0]!.message}`);
+    if (!parsed.success)
+      throw new GroupError('invalid', `chat "${chat}": ${parsed.error.issues[0]!.message}`);
     const owner = this.store.groups.groupForChat(chat);
     if (owner && owner.folder !== name) {
-      throw new GroupError('conflict', `chat ${chat} is bound to group "${owner.folder}"; unbind it there first`);
+      throw new GroupError(
+        'conflict',
+        `chat ${chat} is bound to group "${owner.folder}"; unbind it there first`,
+      );
     }
     this.store.groups.bind(chat, name, this.now());
   }

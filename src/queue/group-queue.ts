@@ -94,7 +94,11 @@ export class GroupQueue {
 
   /** Pending items per lane (for status). */
   snapshot(): Array<{ lane: string; state: string; pending: number }> {
-    return [...this.lanes.values()].map((l) => ({ lane: l.id, state: l.state.name, pending: l.pending.length }));
+    return [...this.lanes.values()].map((l) => ({
+      lane: l.id,
+      state: l.state.name,
+      pending: l.pending.length,
+    }));
   }
 
   /**
@@ -111,7 +115,9 @@ export class GroupQueue {
       lane.pending = [];
     }
     this.waiting.length = 0;
-    const active = [...this.lanes.values()].flatMap((l) => (l.state.name === 'running' ? [l.state.done] : []));
+    const active = [...this.lanes.values()].flatMap((l) =>
+      l.state.name === 'running' ? [l.state.done] : [],
+    );
     let timer: unknown;
     const timeout = new Promise<void>((r) => (timer = this.timers.setTimeout(r, timeoutMs)));
     await Promise.race([Promise.allSettled(active), timeout]);

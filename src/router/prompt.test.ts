@@ -20,7 +20,8 @@ function msg(seq: number, over: Partial<StoredMessage> = {}): StoredMessage {
   };
 }
 
-const messageLines = (prompt: string) => prompt.split('\n').filter((l) => l.startsWith('<message '));
+const messageLines = (prompt: string) =>
+  prompt.split('\n').filter((l) => l.startsWith('<message '));
 
 describe('formatPrompt', () => {
   it('wraps messages in an XML envelope with id, chat, sender and time', () => {
@@ -124,9 +125,9 @@ describe('cleanReply', () => {
   });
 
   it('strips several blocks and keeps the text between them', () => {
-    expect(cleanReply('<internal>a</internal>one <internal>b\nc</internal>two<internal>d</internal>')).toBe(
-      'one two',
-    );
+    expect(
+      cleanReply('<internal>a</internal>one <internal>b\nc</internal>two<internal>d</internal>'),
+    ).toBe('one two');
   });
 
   it('strips an unterminated block to the end', () => {

@@ -10,7 +10,7 @@ const XML_ESCAPES: Record<string, string> = {
 
 export const escapeXml = (s: string): string => s.replace(/[&<>"']/g, (c) => XML_ESCAPES[c]!);
 
-/** `2026-11-26 14:05 (Europe/Berlin)`-style local time in the configured zone. */
+/** `2026-11-26 14:05 GMT+1`-style local time in the configured zone (offset shown). */
 export function formatLocalTime(ts: number, timezone: string): string {
   const parts = new Intl.DateTimeFormat('en-CA', {
     timeZone: timezone,

@@ -42,7 +42,10 @@ export class Router implements InboundSink {
     const group = store.groups.groupForChat(msg.chatJid);
     if (!group) {
       log.info({ chat: msg.chatJid }, 'message from an unbound chat stored for discovery');
-    } else if (this.accepting && (msg.mentioned || isTriggered(msg.text, group, this.opts.assistantName))) {
+    } else if (
+      this.accepting &&
+      (msg.mentioned || isTriggered(msg.text, group, this.opts.assistantName))
+    ) {
       this.opts.onTriggered(group.folder);
     }
     return { seq: res.seq, duplicate: false };

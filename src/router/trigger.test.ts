@@ -81,7 +81,18 @@ describe('isTriggered with a custom trigger', () => {
   });
 
   it('handles the other regex metacharacters without throwing', () => {
-    for (const trigger of ['a|b', '(x)', '^start', 'end$', 'q?', '{1}', 'back\\slash', 'a*b', '/slash/', 'x-y']) {
+    for (const trigger of [
+      'a|b',
+      '(x)',
+      '^start',
+      'end$',
+      'q?',
+      '{1}',
+      'back\\slash',
+      'a*b',
+      '/slash/',
+      'x-y',
+    ]) {
       expect(() => triggerPattern(trigger)).not.toThrow();
       expect(isTriggered(`${trigger} go`, withTrigger(trigger), 'Andy'), trigger).toBe(true);
     }

@@ -13,6 +13,11 @@ export function openDb(file: string, opts: { migrateTo?: number } = {}): Db {
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
   db.pragma('synchronous = NORMAL');
-  migrate(db, opts.migrateTo);
+  try {
+    migrate(db, opts.migrateTo);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
   return db;
 }

@@ -26,9 +26,9 @@ export class DeadLetterStore {
   }
 
   list(limit = 50): DeadLetter[] {
-    const rows = this.db.prepare('SELECT * FROM dead_letters ORDER BY id DESC LIMIT ?').all(limit) as Array<
-      Record<string, unknown>
-    >;
+    const rows = this.db
+      .prepare('SELECT * FROM dead_letters ORDER BY id DESC LIMIT ?')
+      .all(limit) as Array<Record<string, unknown>>;
     return rows.map((r) => ({
       id: r.id as number,
       kind: r.kind as DeadLetter['kind'],

@@ -30,7 +30,9 @@ export class GroupStore {
 
   private toGroup(row: GroupRow): Group {
     const chats = this.db
-      .prepare('SELECT chat_jid FROM chat_bindings WHERE group_folder = ? ORDER BY created_at, chat_jid')
+      .prepare(
+        'SELECT chat_jid FROM chat_bindings WHERE group_folder = ? ORDER BY created_at, chat_jid',
+      )
       .pluck()
       .all(row.folder) as string[];
     return {
@@ -51,18 +53,20 @@ export class GroupStore {
 
   get(folder: string): Group | undefined {
     const row = this.db.prepare('SELECT * FROM groups WHERE folder = ?').get(folder) as
-      | GroupRow
-      | undefined;
+      GroupRow | undefined;
     return row && this.toGroup(row);
   }
 
   main(): Group | undefined {
-    const row = this.db.prepare('SELECT * FROM groups WHERE is_main = 1').get() as GroupRow | undefined;
+    const row = this.db.prepare('SELECT * FROM groups WHERE is_main = 1').get() as
+      GroupRow | undefined;
     return row && this.toGroup(row);
   }
 
   list(): Group[] {
-    const rows = this.db.prepare('SELECT * FROM groups ORDER BY is_main DESC, folder').all() as GroupRow[];
+    const rows = this.db
+      .prepare('SELECT * FROM groups ORDER BY is_main DESC, folder')
+      .all() as GroupRow[];
     return rows.map((r) => this.toGroup(r));
   }
 
@@ -102,7 +106,9 @@ export class GroupStore {
   }
 
   remove(folder: string): boolean {
-    return this.db.prepare('DELETE FROM groups WHERE folder = ? AND is_main = 0').run(folder).changes > 0;
+    return (
+      this.db.prepare('DELETE FROM groups WHERE folder = ? AND is_main = 0').run(folder).changes > 0
+    );
   }
 
   bind(chatJid: string, folder: string, now: number): void {

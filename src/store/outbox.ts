@@ -55,14 +55,31 @@ export class OutboxStore {
   constructor(private readonly db: Db) {}
 
   /** Inserts unless the key exists. Returns true when this call added the row. */
-  enqueue(item: { idemKey: string; chatJid: string; text: string; replyTo?: string | null; runId?: string | null }, now: number): boolean {
+  enqueue(
+    item: {
+      idemKey: string;
+      chatJid: string;
+      text: string;
+      replyTo?: string | null;
+      runId?: string | null;
+    },
+    now: number,
+  ): boolean {
     return (
       this.db
         .prepare(
           `INSERT INTO outbox (idem_key, chat_jid, text, reply_to, run_id, status, next_attempt_at, created_at)
            VALUES (?, ?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT(idem_key) DO NOTHING`,
         )
-        .run(item.idemKey, item.chatJid, item.text, item.replyTo ?? null, item.runId ?? null, now, now).changes > 0
+        .run(
+          item.idemKey,
+          item.chatJid,
+          item.text,
+          item.replyTo ?? null,
+          item.runId ?? null,
+          now,
+          now,
+        ).changes > 0
     );
   }
 
@@ -89,12 +106,16 @@ export class OutboxStore {
 
   /** Records that a send is being attempted (a crash leaves it `sending`, checked on restart). */
   markSending(id: number): void {
-    this.db.prepare("UPDATE outbox SET status = 'sending', attempts = attempts + 1 WHERE id = ?").run(id);
+    this.db
+      .prepare("UPDATE outbox SET status = 'sending', attempts = attempts + 1 WHERE id = ?")
+      .run(id);
   }
 
   markSent(id: number, platformId: string, now: number): void {
     this.db
-      .prepare("UPDATE outbox SET status = 'sent', platform_id = ?, sent_at = ?, error = NULL WHERE id = ?")
+      .prepare(
+        "UPDATE outbox SET status = 'sent', platform_id = ?, sent_at = ?, error = NULL WHERE id = ?",
+      )
       .run(platformId, now, id);
   }
 
@@ -114,12 +135,15 @@ export class OutboxStore {
   }
 
   byKey(idemKey: string): OutboxItem | undefined {
-    const row = this.db.prepare('SELECT * FROM outbox WHERE idem_key = ?').get(idemKey) as Row | undefined;
+    const row = this.db.prepare('SELECT * FROM outbox WHERE idem_key = ?').get(idemKey) as
+      Row | undefined;
     return row && toItem(row);
   }
 
   countByStatus(): Record<OutboxStatus, number> {
-    const rows = this.db.prepare('SELECT status, COUNT(*) AS n FROM outbox GROUP BY status').all() as Array<{
+    const rows = this.db
+      .prepare('SELECT status, COUNT(*) AS n FROM outbox GROUP BY status')
+      .all() as Array<{
       status: OutboxStatus;
       n: number;
     }>;

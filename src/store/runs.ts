@@ -88,12 +88,24 @@ export class RunStore {
         `INSERT INTO runs (id, group_folder, kind, task_id, chat_jid, seq_start, seq_end, attempt, status, started_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running', ?)`,
       )
-      .run(run.id, run.group, run.kind, run.taskId ?? null, run.chatJid, run.seqStart, run.seqEnd, run.attempt, run.now);
+      .run(
+        run.id,
+        run.group,
+        run.kind,
+        run.taskId ?? null,
+        run.chatJid,
+        run.seqStart,
+        run.seqEnd,
+        run.attempt,
+        run.now,
+      );
   }
 
   /** Widens the consumed range when a follow-up is handed to the live run. */
   extend(id: string, seqEnd: number): void {
-    this.db.prepare('UPDATE runs SET seq_end = MAX(COALESCE(seq_end, 0), ?) WHERE id = ?').run(seqEnd, id);
+    this.db
+      .prepare('UPDATE runs SET seq_end = MAX(COALESCE(seq_end, 0), ?) WHERE id = ?')
+      .run(seqEnd, id);
   }
 
   /** Adds a turn's usage to the run's totals. */
@@ -115,7 +127,12 @@ export class RunStore {
       );
   }
 
-  finish(id: string, status: Exclude<RunStatus, 'running'>, error: string | null, now: number): void {
+  finish(
+    id: string,
+    status: Exclude<RunStatus, 'running'>,
+    error: string | null,
+    now: number,
+  ): void {
     this.db
       .prepare('UPDATE runs SET status = ?, error = ?, ended_at = ? WHERE id = ?')
       .run(status, error, now, id);
@@ -124,7 +141,9 @@ export class RunStore {
   /** Marks runs left `running` by a crash as interrupted; their batches are still pending. */
   interruptStale(now: number): number {
     return this.db
-      .prepare("UPDATE runs SET status = 'interrupted', ended_at = ?, error = 'daemon stopped during the run' WHERE status = 'running'")
+      .prepare(
+        "UPDATE runs SET status = 'interrupted', ended_at = ?, error = 'daemon stopped during the run' WHERE status = 'running'",
+      )
       .run(now).changes;
   }
 
@@ -136,15 +155,23 @@ export class RunStore {
   list(opts: { limit?: number; group?: string; status?: RunStatus } = {}): RunRecord[] {
     const where: string[] = [];
     const args: unknown[] = [];
-    if (opts.group) (where.push('group_folder = ?'), args.push(opts.group));
-    if (opts.status) (where.push('status = ?'), args.push(opts.status));
+    if (opts.group) {
+      where.push('group_folder = ?');
+      args.push(opts.group);
+    }
+    if (opts.status) {
+      where.push('status = ?');
+      args.push(opts.status);
+    }
     const sql = `SELECT * FROM runs ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
       ORDER BY started_at DESC, rowid DESC LIMIT ?`;
     return (this.db.prepare(sql).all(...args, opts.limit ?? 50) as Row[]).map(toRun);
   }
 
   countByStatus(): Record<string, number> {
-    const rows = this.db.prepare('SELECT status, COUNT(*) AS n FROM runs GROUP BY status').all() as Array<{
+    const rows = this.db
+      .prepare('SELECT status, COUNT(*) AS n FROM runs GROUP BY status')
+      .all() as Array<{
       status: string;
       n: number;
     }>;

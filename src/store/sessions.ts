@@ -21,6 +21,8 @@ export class SessionStore {
   }
 
   clear(folder: string, harness: string): void {
-    this.db.prepare('DELETE FROM sessions WHERE group_folder = ? AND harness = ?').run(folder, harness);
+    this.db
+      .prepare('DELETE FROM sessions WHERE group_folder = ? AND harness = ?')
+      .run(folder, harness);
   }
 }

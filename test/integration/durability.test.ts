@@ -22,7 +22,8 @@ afterEach(async () => {
   channel.failNext = 0;
   channel.sent.length = 0;
 });
-const outIn = (chat: string) => (m: { direction: string; chatJid: string }) => m.direction === 'out' && m.chatJid === chat;
+const outIn = (chat: string) => (m: { direction: string; chatJid: string }) =>
+  m.direction === 'out' && m.chatJid === chat;
 
 describe('retries and dead letters', () => {
   it('retries a failing run 5 times on its own, then dead-letters and tells owner and chat', async () => {
@@ -33,13 +34,25 @@ describe('retries and dead letters', () => {
     const notice = nextMessage(d, outIn('web:main'));
     const chatNotice = nextMessage(d, outIn('web:team'));
     const msg = await say(d, 'web:team', '@Andy do it');
-    expect((await notice).text).toMatch(/Group "team": a run failed 5 times and was dead-lettered.*model overloaded/);
+    expect((await notice).text).toMatch(
+      /Group "team": a run failed 5 times and was dead-lettered.*model overloaded/,
+    );
     expect((await chatNotice).text).toContain('could not answer');
     expect(runner.started).toHaveLength(5);
     expect(new Set(runner.started.map((s) => s.prompt)).size).toBe(1);
-    expect(d.store.runs.list().map((r) => r.attempt).sort()).toEqual([1, 2, 3, 4, 5]);
+    expect(
+      d.store.runs
+        .list()
+        .map((r) => r.attempt)
+        .sort(),
+    ).toEqual([1, 2, 3, 4, 5]);
     const [dead] = d.store.deadLetters.list();
-    expect(dead).toMatchObject({ kind: 'run', group: 'team', seqEnd: msg.seq, error: 'model overloaded' });
+    expect(dead).toMatchObject({
+      kind: 'run',
+      group: 'team',
+      seqEnd: msg.seq,
+      error: 'model overloaded',
+    });
     expect(d.store.groups.get('team')!.cursorSeq).toBe(msg.seq);
   });
 
@@ -53,7 +66,10 @@ describe('retries and dead letters', () => {
     expect((await out).text).toBe('real answer');
     expect(runner.started).toHaveLength(2);
     expect(runner.started[1]!.prompt).toBe(runner.started[0]!.prompt);
-    const texts = d.store.messages.listChat('web:main', 0).filter((m) => m.direction === 'out').map((m) => m.text);
+    const texts = d.store.messages
+      .listChat('web:main', 0)
+      .filter((m) => m.direction === 'out')
+      .map((m) => m.text);
     expect(texts).toEqual(['real answer']);
   });
 
@@ -64,12 +80,31 @@ describe('retries and dead letters', () => {
     const { GroupService } = await import('../../src/groups/group-service.js');
     const { dataPaths } = await import('../../src/config/load.js');
     new GroupService(store, dataPaths(home)).ensureMain();
-    const { seq } = store.messages.insert({ chatJid: 'web:main', platformId: 'm1', sender: 'o', text: 'before crash', ts: 1 });
-    store.runs.start({ id: 'run_crashed', group: 'main', kind: 'messages', chatJid: 'web:main', seqStart: seq, seqEnd: seq, attempt: 1, now: 1 });
+    const { seq } = store.messages.insert({
+      chatJid: 'web:main',
+      platformId: 'm1',
+      sender: 'o',
+      text: 'before crash',
+      ts: 1,
+    });
+    store.runs.start({
+      id: 'run_crashed',
+      group: 'main',
+      kind: 'messages',
+      chatJid: 'web:main',
+      seqStart: seq,
+      seqEnd: seq,
+      attempt: 1,
+      now: 1,
+    });
     store.close();
     const runner = scriptedRunner(() => reply('after restart'));
     let reply$!: ReturnType<typeof nextMessage>;
-    const d = await startDaemon(home, [runner], (x) => (reply$ = nextMessage(x, outIn('web:main'))));
+    const d = await startDaemon(
+      home,
+      [runner],
+      (x) => (reply$ = nextMessage(x, outIn('web:main'))),
+    );
     daemons.push(d);
     const out = await reply$;
     expect(out.text).toBe('after restart');
@@ -88,18 +123,25 @@ describe('outbox', () => {
     const ended = runEnded(d1);
     await say(d1, 'test:1', 'hi');
     await ended;
-    expect(d1.store.outbox.countByStatus().pending + d1.store.outbox.countByStatus().sending).toBe(1);
+    expect(d1.store.outbox.countByStatus().pending + d1.store.outbox.countByStatus().sending).toBe(
+      1,
+    );
     await d1.stop();
     channel.failForever = false;
     let delivered!: ReturnType<typeof nextMessage>;
-    daemons.push(await startDaemon(home, [runner], (x) => (delivered = nextMessage(x, outIn('test:1')))));
+    daemons.push(
+      await startDaemon(home, [runner], (x) => (delivered = nextMessage(x, outIn('test:1')))),
+    );
     await delivered;
     expect(channel.sent.map((s) => s.text)).toEqual(['hello test chat']);
     expect(runner.started).toHaveLength(1);
   });
 
   it('enqueueing the same logical reply twice delivers it once', async () => {
-    const d = await boot(tempHome(), scriptedRunner(() => reply('x')));
+    const d = await boot(
+      tempHome(),
+      scriptedRunner(() => reply('x')),
+    );
     d.groups.add({ name: 'tg', chats: ['test:2'] });
     const delivered = nextMessage(d, outIn('test:2'));
     expect(d.outbox.enqueue({ key: 'k1', chatJid: 'test:2', text: 'once' })).toBe(1);
@@ -111,7 +153,10 @@ describe('outbox', () => {
   });
 
   it('retries a failing channel, then dead-letters with a notice to the owner', async () => {
-    const d = await boot(tempHome(), scriptedRunner(() => reply('x')));
+    const d = await boot(
+      tempHome(),
+      scriptedRunner(() => reply('x')),
+    );
     d.groups.add({ name: 'tg', chats: ['test:3'] });
     channel.failForever = true;
     const notice = nextMessage(d, outIn('web:main'));
@@ -119,11 +164,18 @@ describe('outbox', () => {
     d.outbox.kick();
     expect((await notice).text).toContain('could not be delivered after 5 attempts');
     expect(d.store.outbox.byKey('k-dead')).toMatchObject({ status: 'dead', attempts: 5 });
-    expect(d.store.deadLetters.list()[0]).toMatchObject({ kind: 'outbox', ref: 'k-dead', group: 'tg' });
+    expect(d.store.deadLetters.list()[0]).toMatchObject({
+      kind: 'outbox',
+      ref: 'k-dead',
+      group: 'tg',
+    });
   });
 
   it('recovers from transient send failures without losing the reply', async () => {
-    const d = await boot(tempHome(), scriptedRunner(() => reply('x')));
+    const d = await boot(
+      tempHome(),
+      scriptedRunner(() => reply('x')),
+    );
     d.groups.add({ name: 'tg', chats: ['test:4'] });
     channel.failNext = 2;
     const delivered = nextMessage(d, outIn('test:4'));
@@ -134,7 +186,10 @@ describe('outbox', () => {
   });
 
   it('splits a long reply to the channel limit, in order', async () => {
-    const d = await boot(tempHome(), scriptedRunner(() => reply('x')));
+    const d = await boot(
+      tempHome(),
+      scriptedRunner(() => reply('x')),
+    );
     d.groups.add({ name: 'tg', chats: ['test:5'] });
     const text = Array.from({ length: 12 }, (_, i) => `line number ${i}`).join('\n');
     let count = 0;
@@ -176,7 +231,9 @@ describe('shutdown', () => {
     expect(store.messages.pendingForGroup('b', store.groups.get('b')!.cursorSeq)).toHaveLength(1);
     store.close();
     let reply$!: ReturnType<typeof nextMessage>;
-    daemons.push(await startDaemon(home, [runner], (x) => (reply$ = nextMessage(x, outIn('web:b')))));
+    daemons.push(
+      await startDaemon(home, [runner], (x) => (reply$ = nextMessage(x, outIn('web:b')))),
+    );
     const out = await reply$;
     expect(out.text).toBe('reply 1');
   });

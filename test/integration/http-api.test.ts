@@ -21,7 +21,11 @@ afterAll(() => d.stop());
 const api = (path: string, init: RequestInit = {}, auth = true) =>
   fetch(base + path, {
     ...init,
-    headers: { ...(auth ? { authorization: `Bearer ${token}` } : {}), 'content-type': 'application/json', ...(init.headers ?? {}) },
+    headers: {
+      ...(auth ? { authorization: `Bearer ${token}` } : {}),
+      'content-type': 'application/json',
+      ...(init.headers ?? {}),
+    },
   });
 
 describe('HTTP API', () => {
@@ -35,11 +39,14 @@ describe('HTTP API', () => {
     expect(await res.json()).toMatchObject({ status: 'ok' });
   });
 
-  it.each(['/api/status', '/api/groups', '/api/runs', '/metrics', '/api/chats/web:main/messages'])('401 on %s without token', async (path) => {
-    const res = await api(path, {}, false);
-    expect(res.status).toBe(401);
-    expect((await res.json()).error.code).toBe('unauthorized');
-  });
+  it.each(['/api/status', '/api/groups', '/api/runs', '/metrics', '/api/chats/web:main/messages'])(
+    '401 on %s without token',
+    async (path) => {
+      const res = await api(path, {}, false);
+      expect(res.status).toBe(401);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('unauthorized');
+    },
+  );
 
   it('401 with a wrong token', async () => {
     const res = await fetch(base + '/api/status', { headers: { authorization: 'Bearer nope' } });
@@ -48,11 +55,16 @@ describe('HTTP API', () => {
 
   it('posts a message and reads the reply', async () => {
     const out = nextMessage(d, (m) => m.direction === 'out' && m.chatJid === 'web:main');
-    const res = await api('/api/messages', { method: 'POST', body: JSON.stringify({ chat: 'web:main', text: 'ping' }) });
+    const res = await api('/api/messages', {
+      method: 'POST',
+      body: JSON.stringify({ chat: 'web:main', text: 'ping' }),
+    });
     expect(res.status).toBe(202);
     const { seq } = (await res.json()) as { seq: number };
     await out;
-    const list = (await (await api(`/api/chats/web:main/messages?after=${seq - 1}`)).json()) as Array<{ direction: string; text: string; seq: number }>;
+    const list = (await (
+      await api(`/api/chats/web:main/messages?after=${seq - 1}`)
+    ).json()) as Array<{ direction: string; text: string; seq: number }>;
     expect(list.map((m) => [m.direction, m.text])).toEqual([
       ['in', 'ping'],
       ['out', 'pong'],
@@ -67,23 +79,45 @@ describe('HTTP API', () => {
   ])('400 on bad message body %s', async (body, code) => {
     const res = await api('/api/messages', { method: 'POST', body });
     expect(res.status).toBe(400);
-    expect((await res.json()).error.code).toBe(code);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe(code);
   });
 
   it('manages groups: add, get, patch, bind, delete, with 4xx on bad input', async () => {
-    let res = await api('/api/groups', { method: 'POST', body: JSON.stringify({ name: 'family', chats: ['web:family'], trigger: '@Bot' }) });
+    let res = await api('/api/groups', {
+      method: 'POST',
+      body: JSON.stringify({ name: 'family', chats: ['web:family'], trigger: '@Bot' }),
+    });
     expect(res.status).toBe(201);
     res = await api('/api/groups', { method: 'POST', body: JSON.stringify({ name: 'family' }) });
     expect(res.status).toBe(409);
     res = await api('/api/groups', { method: 'POST', body: JSON.stringify({ name: 'Bad Name' }) });
     expect(res.status).toBe(400);
-    res = await api('/api/groups/family', { method: 'PATCH', body: JSON.stringify({ model: 'opus', nope: 1 }) });
+    res = await api('/api/groups/family', {
+      method: 'PATCH',
+      body: JSON.stringify({ model: 'opus', nope: 1 }),
+    });
     expect(res.status).toBe(400);
-    res = await api('/api/groups/family', { method: 'PATCH', body: JSON.stringify({ model: 'opus', requiresTrigger: false }) });
-    expect(await res.json()).toMatchObject({ model: 'opus', requiresTrigger: false, trigger: '@Bot' });
-    res = await api('/api/groups/family/chats', { method: 'POST', body: JSON.stringify({ chat: 'web:family2' }) });
-    expect((await res.json()).chats).toEqual(['web:family', 'web:family2']);
-    res = await api('/api/groups/family/chats', { method: 'POST', body: JSON.stringify({ chat: 'web:main' }) });
+    res = await api('/api/groups/family', {
+      method: 'PATCH',
+      body: JSON.stringify({ model: 'opus', requiresTrigger: false }),
+    });
+    expect(await res.json()).toMatchObject({
+      model: 'opus',
+      requiresTrigger: false,
+      trigger: '@Bot',
+    });
+    res = await api('/api/groups/family/chats', {
+      method: 'POST',
+      body: JSON.stringify({ chat: 'web:family2' }),
+    });
+    expect(((await res.json()) as { chats: string[] }).chats).toEqual([
+      'web:family',
+      'web:family2',
+    ]);
+    res = await api('/api/groups/family/chats', {
+      method: 'POST',
+      body: JSON.stringify({ chat: 'web:main' }),
+    });
     expect(res.status).toBe(409);
     expect((await api('/api/groups/main', { method: 'DELETE' })).status).toBe(403);
     expect((await api('/api/groups/family', { method: 'DELETE' })).status).toBe(204);
@@ -91,7 +125,10 @@ describe('HTTP API', () => {
   });
 
   it('reports status and metrics', async () => {
-    const status = await (await api('/api/status')).json();
+    const status = (await (await api('/api/status')).json()) as {
+      daemon: { running: boolean };
+      groups: unknown[];
+    };
     expect(status.daemon.running).toBe(true);
     expect(status.groups[0]).toMatchObject({ name: 'main', chats: ['web:main'] });
     const metrics = await (await api('/metrics')).text();
@@ -106,7 +143,10 @@ describe('HTTP API', () => {
     const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
     let buf = '';
     while (!buf.includes('event: ready')) buf += (await reader.read()).value ?? '';
-    await api('/api/messages', { method: 'POST', body: JSON.stringify({ chat: 'web:main', text: 'via sse' }) });
+    await api('/api/messages', {
+      method: 'POST',
+      body: JSON.stringify({ chat: 'web:main', text: 'via sse' }),
+    });
     while (!buf.includes('"text":"pong"')) buf += (await reader.read()).value ?? '';
     expect(buf).toContain('"text":"via sse"');
     ctl.abort();
@@ -114,13 +154,16 @@ describe('HTTP API', () => {
 
   // Last: the server answers before reading the body, which ends the keep-alive socket.
   it('413 on an oversized body', async () => {
-    const res = await api('/api/messages', { method: 'POST', body: JSON.stringify({ chat: 'web:main', text: 'x'.repeat(2_000_000) }) });
+    const res = await api('/api/messages', {
+      method: 'POST',
+      body: JSON.stringify({ chat: 'web:main', text: 'x'.repeat(2_000_000) }),
+    });
     expect(res.status).toBe(413);
   });
 
   it('404 JSON on unknown routes', async () => {
     const res = await api('/api/nope');
     expect(res.status).toBe(404);
-    expect((await res.json()).error.code).toBe('not_found');
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('not_found');
   });
 });

@@ -13,11 +13,14 @@ afterEach(async () => {
   for (const d of daemons.splice(0)) await d.stop();
 });
 
-const isReply = (chat: string) => (m: { direction: string; chatJid: string }) => m.direction === 'out' && m.chatJid === chat;
+const isReply = (chat: string) => (m: { direction: string; chatJid: string }) =>
+  m.direction === 'out' && m.chatJid === chat;
 
 describe('message path', () => {
   it('answers a message in main without a trigger and records the run', async () => {
-    const runner = scriptedRunner(({ prompt }) => reply(`got ${prompt.includes('hello') ? 'hello' : '?'}`));
+    const runner = scriptedRunner(({ prompt }) =>
+      reply(`got ${prompt.includes('hello') ? 'hello' : '?'}`),
+    );
     const d = await boot(tempHome(), runner);
     const out = nextMessage(d, isReply('web:main'));
     const ended = runEnded(d);
@@ -86,7 +89,9 @@ describe('message path', () => {
     const ended = runEnded(d);
     await say(d, 'web:main', 'one');
     await ended;
-    expect(d.store.messages.listChat('web:main', 0).filter((m) => m.direction === 'out')).toHaveLength(0);
+    expect(
+      d.store.messages.listChat('web:main', 0).filter((m) => m.direction === 'out'),
+    ).toHaveLength(0);
     const out = nextMessage(d, isReply('web:main'));
     await say(d, 'web:main', 'two');
     expect((await out).text).toBe('visible');
@@ -146,7 +151,9 @@ describe('message path', () => {
   });
 
   it('a non-retryable runner error is answered at once, without retries', async () => {
-    const runner = scriptedRunner(() => [{ type: 'error', message: 'Set ANTHROPIC_API_KEY in ~/.clawpod/.env', retryable: false }]);
+    const runner = scriptedRunner(() => [
+      { type: 'error', message: 'Set ANTHROPIC_API_KEY in ~/.clawpod/.env', retryable: false },
+    ]);
     const d = await boot(tempHome(), runner);
     const out = nextMessage(d, isReply('web:main'));
     await say(d, 'web:main', 'hello');

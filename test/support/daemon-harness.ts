@@ -9,7 +9,8 @@ import type { StoredMessage } from '../../src/store/messages.js';
 
 export function tempHome(configYaml?: string): string {
   const home = mkdtempSync(join(tmpdir(), 'clawpod-test-'));
-  const base = 'http: { port: 0 }\nretry: { baseDelayMs: 1, maxAttempts: 5 }\ntimezone: Europe/Berlin\n';
+  const base =
+    'http: { port: 0 }\nretry: { baseDelayMs: 1, maxAttempts: 5 }\ntimezone: Europe/Berlin\n';
   writeFileSync(join(home, 'config.yaml'), base + (configYaml ?? ''));
   return home;
 }
@@ -28,7 +29,10 @@ export async function startDaemon(
 }
 
 /** Resolves with the next stored message matching `pred` (event-driven, no polling). */
-export function nextMessage(daemon: Daemon, pred: (m: StoredMessage) => boolean): Promise<StoredMessage> {
+export function nextMessage(
+  daemon: Daemon,
+  pred: (m: StoredMessage) => boolean,
+): Promise<StoredMessage> {
   return new Promise((resolve) => {
     const on = (m: StoredMessage) => {
       if (!pred(m)) return;
@@ -54,5 +58,12 @@ export function runEnded(daemon: Daemon, pred: (status: string) => boolean = () 
 let n = 0;
 /** Stores an inbound message through the router, as a channel would. */
 export function say(daemon: Daemon, chat: string, text: string, sender = 'alice') {
-  return daemon.router.receive({ chatJid: chat, platformId: `p${++n}-${Date.now()}`, sender, senderName: sender, text, ts: Date.now() });
+  return daemon.router.receive({
+    chatJid: chat,
+    platformId: `p${++n}-${Date.now()}`,
+    sender,
+    senderName: sender,
+    text,
+    ts: Date.now(),
+  });
 }

@@ -1,9 +1,12 @@
 import type { AgentRun, Runner, RunnerEvent, RunSpec } from '../../src/runs/runner.js';
 
 /** What a scripted agent does with one input; return the events to emit for it. */
-export type Script = (input: { id: number; prompt: string; spec: RunSpec; call: number }) =>
-  | RunnerEvent[]
-  | Promise<RunnerEvent[]>;
+export type Script = (input: {
+  id: number;
+  prompt: string;
+  spec: RunSpec;
+  call: number;
+}) => RunnerEvent[] | Promise<RunnerEvent[]>;
 
 export interface ScriptedRunner extends Runner {
   /** Every spec started, in order. */
@@ -16,7 +19,10 @@ export interface ScriptedRunner extends Runner {
  * A test-only runner: answers each input with the events `script` returns. With `stayAlive`, the
  * run keeps accepting follow-ups until `close()`; otherwise it ends after the first input.
  */
-export function scriptedRunner(script: Script, opts: { harness?: string; stayAlive?: boolean } = {}): ScriptedRunner {
+export function scriptedRunner(
+  script: Script,
+  opts: { harness?: string; stayAlive?: boolean } = {},
+): ScriptedRunner {
   const started: RunSpec[] = [];
   const inputs: ScriptedRunner['inputs'] = [];
   let calls = 0;
@@ -74,5 +80,10 @@ export function scriptedRunner(script: Script, opts: { harness?: string; stayAli
 /** The usual reply: one output then the end of the turn. */
 export const reply = (text: string, lastInputId = 0): RunnerEvent[] => [
   { type: 'output', text },
-  { type: 'turn-end', lastInputId, usage: { inputTokens: 10, outputTokens: 5, costUsd: 0.001 }, sessionId: 'sess-1' },
+  {
+    type: 'turn-end',
+    lastInputId,
+    usage: { inputTokens: 10, outputTokens: 5, costUsd: 0.001 },
+    sessionId: 'sess-1',
+  },
 ];

@@ -1,0 +1,89 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { openDb } from './db.js';
+import { Store } from './store.js';
+
+let store: Store;
+beforeEach(() => {
+  store = new Store(openDb(':memory:'));
+});
+
+describe('GroupStore', () => {
+  it('inserts a group with defaults and reads it back', () => {
+    store.groups.insert('team', {}, { now: 10 });
+    expect(store.groups.get('team')).toEqual({
+      folder: 'team',
+      isMain: false,
+      trigger: null,
+      requiresTrigger: true,
+      harness: null,
+      command: null,
+      runtime: null,
+      model: null,
+      limits: {},
+      cursorSeq: 0,
+      createdAt: 10,
+      chats: [],
+    });
+    expect(store.groups.get('missing')).toBeUndefined();
+  });
+
+  it('allows only one main group', () => {
+    store.groups.insert('main', {}, { isMain: true, now: 1 });
+    expect(() => store.groups.insert('main2', {}, { isMain: true, now: 1 })).toThrow(/UNIQUE/);
+    expect(store.groups.main()?.folder).toBe('main');
+  });
+
+  it('never moves the cursor back', () => {
+    store.groups.insert('team', {}, { now: 1 });
+    store.groups.advanceCursor('team', 5);
+    expect(store.groups.get('team')!.cursorSeq).toBe(5);
+    store.groups.advanceCursor('team', 3);
+    expect(store.groups.get('team')!.cursorSeq).toBe(5);
+    store.groups.advanceCursor('team', 0);
+    expect(store.groups.get('team')!.cursorSeq).toBe(5);
+    store.groups.advanceCursor('team', 9);
+    expect(store.groups.get('team')!.cursorSeq).toBe(9);
+  });
+
+  it('updates only the given settings and merges limits', () => {
+    store.groups.insert('team', { trigger: '@Bot', limits: { cpus: 2 } }, { now: 1 });
+    store.groups.update('team', { requiresTrigger: false, model: 'm1', limits: { memoryMb: 512 } });
+    expect(store.groups.get('team')).toMatchObject({
+      trigger: '@Bot',
+      requiresTrigger: false,
+      model: 'm1',
+      limits: { cpus: 2, memoryMb: 512 },
+    });
+    store.groups.update('team', { trigger: null });
+    expect(store.groups.get('team')!.trigger).toBeNull();
+  });
+
+  it('binds chats, finds the group of a chat and unbinds', () => {
+    store.groups.insert('team', {}, { now: 1 });
+    store.groups.bind('tg:1', 'team', 1);
+    store.groups.bind('tg:2', 'team', 2);
+    expect(store.groups.get('team')!.chats).toEqual(['tg:1', 'tg:2']);
+    expect(store.groups.groupForChat('tg:2')?.folder).toBe('team');
+    expect(store.groups.unbind('tg:2')).toBe(true);
+    expect(store.groups.unbind('tg:2')).toBe(false);
+    expect(store.groups.groupForChat('tg:2')).toBeUndefined();
+  });
+
+  it('removes a group with its bindings, but never main', () => {
+    store.groups.insert('main', {}, { isMain: true, now: 1 });
+    store.groups.insert('team', {}, { now: 1 });
+    store.groups.bind('tg:1', 'team', 1);
+    expect(store.groups.remove('main')).toBe(false);
+    expect(store.groups.remove('team')).toBe(true);
+    expect(store.groups.get('team')).toBeUndefined();
+    expect(store.groups.groupForChat('tg:1')).toBeUndefined();
+    expect(store.groups.list().map((g) => g.folder)).toEqual(['main']);
+  });
+
+  it('lists main first, then by name', () => {
+    store.groups.insert('zeta', {}, { now: 1 });
+    store.groups.insert('alpha', {}, { now: 1 });
+    store.groups.insert('main', {}, { isMain: true, now: 1 });
+    expect(store.groups.list().map((g) => g.folder)).toEqual(['main', 'alpha', 'zeta']);
+  });
+});

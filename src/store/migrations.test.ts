@@ -1,0 +1,197 @@
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { useTempDirs } from '../../test/support/tmp.js';
+import { openDb, type Db } from './db.js';
+import { currentVersion, latestVersion, migrate, migrations } from './migrations.js';
+
+const tempDir = useTempDirs('clawpod-migrations-');
+const dbFile = () => join(tempDir(), 'nested', 'clawpod.db');
+
+const tables = (db: Db) =>
+  db
+    .prepare(
+      "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+    )
+    .pluck()
+    .all() as string[];
+
+const applied = (db: Db) =>
+  db.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all() as number[];
+
+const allVersions = migrations.map((m) => m.version);
+
+/** Tables each version adds; the latest schema is the union. */
+const tablesByVersion: Record<number, string[]> = {
+  1: ['chat_bindings', 'chats', 'groups', 'messages'],
+  2: ['dead_letters', 'outbox', 'runs', 'sessions'],
+};
+
+/**
+ * Rows written at a given schema version, and a check that they are intact at the latest one.
+ * Every version before the latest needs an entry (a new migration must add one).
+ */
+const fixtures: Record<number, { seed(db: Db): void; check(db: Db): void }> = {
+  1: {
+    seed(db) {
+      db.prepare(
+        "INSERT INTO chats (jid, channel, name, kind, first_seen, last_seen) VALUES ('tg:1', 'tg', 'Team', 'group', 1, 2)",
+      ).run();
+      db.prepare(
+        "INSERT INTO groups (folder, is_main, trigger, requires_trigger, limits, cursor_seq, created_at) VALUES ('team', 0, '@Bot', 1, '{\"cpus\":2}', 7, 3)",
+      ).run();
+      db.prepare(
+        "INSERT INTO chat_bindings (chat_jid, group_folder, created_at) VALUES ('tg:1', 'team', 4)",
+      ).run();
+      db.prepare(
+        "INSERT INTO messages (chat_jid, platform_id, direction, sender, text, ts) VALUES ('tg:1', 'm1', 'in', 'tg:u', 'hello', 5)",
+      ).run();
+    },
+    check(db) {
+      expect(db.prepare("SELECT name, kind FROM chats WHERE jid = 'tg:1'").get()).toEqual({
+        name: 'Team',
+        kind: 'group',
+      });
+      expect(
+        db.prepare("SELECT trigger, limits, cursor_seq FROM groups WHERE folder = 'team'").get(),
+      ).toEqual({
+        trigger: '@Bot',
+        limits: '{"cpus":2}',
+        cursor_seq: 7,
+      });
+      expect(
+        db.prepare("SELECT group_folder FROM chat_bindings WHERE chat_jid = 'tg:1'").pluck().get(),
+      ).toBe('team');
+      expect(db.prepare('SELECT seq, text, is_bot FROM messages').all()).toEqual([
+        { seq: 1, text: 'hello', is_bot: 0 },
+      ]);
+    },
+  },
+};
+
+describe('migrations', () => {
+  it('are numbered 1, 2, 3… without gaps', () => {
+    expect(allVersions).toEqual(allVersions.map((_, i) => i + 1));
+    expect(latestVersion).toBe(allVersions.at(-1));
+  });
+
+  it('migrate an empty database to the latest version', () => {
+    const db = openDb(dbFile());
+    try {
+      expect(currentVersion(db)).toBe(latestVersion);
+      expect(applied(db)).toEqual(allVersions);
+      const expected = Object.values(tablesByVersion).flat();
+      expect(tables(db)).toEqual(expect.arrayContaining([...expected, 'schema_migrations']));
+      // Every migration is described by the table list above.
+      expect(Object.keys(tablesByVersion).map(Number)).toEqual(allVersions);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('records each version once with its name', () => {
+    const db = openDb(':memory:');
+    const rows = db
+      .prepare('SELECT version, name, applied_at FROM schema_migrations ORDER BY version')
+      .all() as Array<{
+      version: number;
+      name: string;
+      applied_at: number;
+    }>;
+    expect(rows.map((r) => [r.version, r.name])).toEqual(
+      migrations.map((m) => [m.version, m.name]),
+    );
+    for (const r of rows) expect(r.applied_at).toBeGreaterThan(0);
+    db.close();
+  });
+
+  it('stops at the requested version', () => {
+    const file = dbFile();
+    const db = openDb(file, { migrateTo: 1 });
+    expect(currentVersion(db)).toBe(1);
+    expect(applied(db)).toEqual([1]);
+    expect(tables(db)).toEqual([...tablesByVersion[1]!, 'schema_migrations'].sort());
+    db.close();
+  });
+
+  it('has fixtures for every earlier version', () => {
+    expect(Object.keys(fixtures).map(Number)).toEqual(allVersions.slice(0, -1));
+  });
+
+  for (const from of allVersions.slice(0, -1)) {
+    it(`upgrades a v${from} database to the latest version and keeps its rows`, () => {
+      const file = dbFile();
+      const old = openDb(file, { migrateTo: from });
+      expect(currentVersion(old)).toBe(from);
+      for (let v = 1; v <= from; v++) fixtures[v]!.seed(old);
+      old.close();
+
+      const db = openDb(file);
+      try {
+        expect(currentVersion(db)).toBe(latestVersion);
+        expect(applied(db)).toEqual(allVersions);
+        for (let v = 1; v <= from; v++) fixtures[v]!.check(db);
+        const expected = Object.values(tablesByVersion).flat();
+        expect(tables(db)).toEqual(expect.arrayContaining(expected));
+      } finally {
+        db.close();
+      }
+    });
+  }
+
+  it('upgrades step by step with migrate(db, target)', () => {
+    const db = new Database(':memory:');
+    expect(migrate(db, 1)).toBe(1);
+    fixtures[1]!.seed(db);
+    expect(migrate(db)).toBe(latestVersion);
+    fixtures[1]!.check(db);
+    db.close();
+  });
+
+  it('is a no-op when run again', () => {
+    const file = dbFile();
+    const db = openDb(file);
+    fixtures[1]!.seed(db);
+    const before = db.prepare('SELECT version, applied_at FROM schema_migrations').all();
+    expect(migrate(db)).toBe(latestVersion);
+    expect(migrate(db)).toBe(latestVersion);
+    expect(db.prepare('SELECT version, applied_at FROM schema_migrations').all()).toEqual(before);
+    fixtures[1]!.check(db);
+    db.close();
+
+    // Reopening (which migrates again) changes nothing either.
+    const again = openDb(file);
+    expect(applied(again)).toEqual(allVersions);
+    fixtures[1]!.check(again);
+    again.close();
+  });
+
+  it('refuses a database written by a newer clawpod, with a clear error', () => {
+    const file = dbFile();
+    const db = openDb(file);
+    db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
+      latestVersion + 1,
+      'from the future',
+      Date.now(),
+    );
+    db.close();
+
+    const newer = latestVersion + 1;
+    expect(() => openDb(file)).toThrow(
+      new RegExp(
+        `schema version ${newer} is newer than this clawpod \\(${latestVersion}\\); upgrade clawpod`,
+      ),
+    );
+    // Nothing was changed by the refused open.
+    const raw = new Database(file, { readonly: true });
+    expect(raw.prepare('SELECT MAX(version) FROM schema_migrations').pluck().get()).toBe(newer);
+    raw.close();
+  });
+
+  it('opens with WAL and foreign keys on', () => {
+    const db = openDb(dbFile());
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
+    db.close();
+  });
+});
