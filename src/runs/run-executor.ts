@@ -5,14 +5,15 @@ import type { OutboxWorker } from '../delivery/outbox-worker.js';
 import type { EventBus } from '../events/bus.js';
 import type { Group } from '../groups/group-schema.js';
 import type { GroupQueue, WorkItem } from '../queue/group-queue.js';
-import { cleanReply, formatPrompt } from '../router/prompt.js';
+import { formatPrompt } from '../router/prompt.js';
 import { isTriggered } from '../router/trigger.js';
 import type { Store } from '../store/store.js';
-import type { Usage } from '../store/runs.js';
 import type { ChannelSet } from '../channels/registry.js';
-import type { AgentRun, RunnerEvent, RunnerRegistry } from './runner.js';
+import type { AgentRun, RunnerRegistry } from './runner.js';
+import { runAgentJob, type AgentJobDeps, type AgentJobOutcome } from './agent-job.js';
 
-export const newRunId = (): string => `run_${Date.now().toString(36)}${randomBytes(4).toString('hex')}`;
+export const newRunId = (): string =>
+  `run_${Date.now().toString(36)}${randomBytes(4).toString('hex')}`;
 
 export interface RunExecutorOptions {
   config: Config;
@@ -30,7 +31,8 @@ export interface RunExecutorOptions {
 /** A conversation run in progress that can take follow-ups. */
 interface LiveRun {
   runId: string;
-  agent: AgentRun;
+  /** Set once the runner started (undefined while no agent takes hand-offs). */
+  agent: AgentRun | undefined;
   /** Input id → highest message seq it carries. Input 0 is the first batch. */
   inputs: Map<number, number>;
   nextInputId: number;
@@ -90,12 +92,12 @@ export class RunExecutor {
 
   /** Asks every live run to finish after its current turn (shutdown: idle agents end now). */
   closeAll(): void {
-    for (const l of this.live.values()) l.agent.close();
+    for (const l of this.live.values()) l.agent?.close();
   }
 
   /** Ends every live run at once (shutdown timeout). Their batches stay pending. */
   killAll(reason: string): void {
-    for (const l of this.live.values()) l.agent.kill(reason);
+    for (const l of this.live.values()) l.agent?.kill(reason);
   }
 
   liveCount(): number {
@@ -153,29 +155,38 @@ export class RunExecutor {
 
   private prompt(messages: Parameters<typeof formatPrompt>[0]): string {
     const { config } = this.opts;
-    return formatPrompt(messages, { timezone: config.timezone, maxMessages: config.file.router.maxPromptMessages });
+    return formatPrompt(messages, {
+      timezone: config.timezone,
+      maxMessages: config.file.router.maxPromptMessages,
+    });
   }
 
   private async handOff(folder: string, live: LiveRun): Promise<void> {
     const g = this.opts.store.groups.get(folder);
     if (!g || this.live.get(folder) !== live) return this.enqueueMessages(folder);
-    const pending = this.opts.store.messages.pendingForGroup(folder, Math.max(live.handedUpTo, g.cursorSeq));
+    const pending = this.opts.store.messages.pendingForGroup(
+      folder,
+      Math.max(live.handedUpTo, g.cursorSeq),
+    );
     if (!pending.some((m) => this.triggers(m.text, g))) return;
     const seqEnd = pending[pending.length - 1]!.seq;
     const inputId = live.nextInputId++;
-    const ok = await live.agent.handOff(inputId, this.prompt(pending));
+    const ok = (await live.agent?.handOff(inputId, this.prompt(pending))) ?? false;
     if (ok && this.live.get(folder) === live) {
       live.inputs.set(inputId, seqEnd);
       live.handedUpTo = seqEnd;
       this.opts.store.runs.extend(live.runId, seqEnd);
-      this.opts.log.debug({ group: folder, run: live.runId, inputId }, 'follow-up handed to live run');
+      this.opts.log.debug(
+        { group: folder, run: live.runId, inputId },
+        'follow-up handed to live run',
+      );
     } else {
       this.enqueueMessages(folder);
     }
   }
 
   private async runMessages(folder: string, attempt: number): Promise<void> {
-    const { store, config, runners } = this.opts;
+    const { store } = this.opts;
     const g = store.groups.get(folder);
     if (!g) return;
     const pending = store.messages.pendingForGroup(folder, g.cursorSeq);
@@ -185,114 +196,69 @@ export class RunExecutor {
     const seqStart = pending[0]!.seq;
     const seqEnd = pending[pending.length - 1]!.seq;
     const runId = newRunId();
-    const log = this.opts.log.child({ group: folder, run: runId, attempt });
     this.attempted.set(folder, { runId, seqStart, seqEnd, chatJid: last.chatJid });
-    store.runs.start({ id: runId, group: folder, kind: 'messages', chatJid: last.chatJid, seqStart, seqEnd, attempt, now: this.now() });
-    this.emitRun(runId);
-
-    const harness = g.harness ?? config.file.defaults.harness;
-    const runner = runners.get(harness);
-    const problem = runner
-      ? runner.problem(g)
-      : { message: `The "${harness}" agent harness is not available in this clawpod build. Set another harness for this group: clawpod groups set ${folder} harness=<name> (available: ${runners.names().join(', ') || 'none'}).` };
-    if (!runner || problem) {
-      log.warn({ problem: problem?.message }, 'no usable harness; telling the chat');
-      this.finishWithNotice(runId, folder, last.chatJid, seqEnd, problem!.message);
-      return;
-    }
-
-    const agent = runner.start({
-      runId,
-      group: g,
-      harness,
-      model: g.model ?? config.file.defaults.model,
-      prompt: this.prompt(pending),
-      sessionId: store.sessions.get(folder, harness),
+    store.runs.start({
+      id: runId,
+      group: folder,
+      kind: 'messages',
       chatJid: last.chatJid,
-      timezone: config.timezone,
-      assistantName: config.file.assistant.name,
+      seqStart,
+      seqEnd,
+      attempt,
+      now: this.now(),
     });
-    const live: LiveRun = { runId, agent, inputs: new Map([[0, seqEnd]]), nextInputId: 1, handedUpTo: seqEnd, handOffChain: Promise.resolve() };
-    this.live.set(folder, live);
-    const timeoutMs = g.limits.runTimeoutMs ?? config.file.limits.runTimeoutMs;
-    const timer = setTimeout(() => agent.kill('run timeout'), timeoutMs).unref();
-    const channel = this.opts.channels.forChat(last.chatJid);
-    void channel?.setTyping?.(last.chatJid, true).catch(() => undefined);
-    log.info({ seqStart, seqEnd, harness }, 'run started');
+    this.emitRun(runId);
 
-    let outputs: string[] = [];
-    let turn = 0;
-    let answeredInput = -1;
-    let failure: RunnerEvent & { type: 'error' } | undefined;
+    const live: LiveRun = {
+      runId,
+      agent: undefined,
+      inputs: new Map([[0, seqEnd]]),
+      nextInputId: 1,
+      handedUpTo: seqEnd,
+      handOffChain: Promise.resolve(),
+    };
+    let outcome: AgentJobOutcome;
     try {
-      for await (const ev of agent.events) {
-        if (ev.type === 'output') {
-          const text = cleanReply(ev.text);
-          if (text) outputs.push(text);
-        } else if (ev.type === 'turn-end') {
-          const upTo = Math.max(...[...live.inputs].filter(([id]) => id <= ev.lastInputId).map(([, s]) => s));
-          this.commitTurn(runId, folder, harness, last.chatJid, turn++, outputs, upTo, ev.usage, ev.sessionId);
-          outputs = [];
-          answeredInput = Math.max(answeredInput, ev.lastInputId);
-        } else {
-          failure = ev;
-        }
-      }
-    } catch (err) {
-      failure = { type: 'error', message: err instanceof Error ? err.message : String(err) };
+      outcome = await runAgentJob(this.jobDeps(), {
+        runId,
+        group: g,
+        chatJid: last.chatJid,
+        prompt: this.prompt(pending),
+        useGroupSession: true,
+        keyPrefix: `run:${runId}`,
+        onCommit: (lastInputId) => {
+          const answered = [...live.inputs].filter(([id]) => id <= lastInputId).map(([, s]) => s);
+          store.groups.advanceCursor(folder, Math.max(...answered));
+        },
+        onLive: (agent) => {
+          live.agent = agent;
+          this.live.set(folder, live);
+        },
+        lastInputId: () => live.nextInputId - 1,
+      });
     } finally {
-      clearTimeout(timer);
       if (this.live.get(folder) === live) this.live.delete(folder);
-      void channel?.setTyping?.(last.chatJid, false).catch(() => undefined);
     }
-    const unanswered = live.nextInputId - 1 > answeredInput;
-    if (failure?.retryable === false) {
-      log.warn({ err: failure.message }, 'run failed; not retryable');
-      this.finishWithNotice(runId, folder, last.chatJid, live.handedUpTo, failure.message);
-      return;
-    }
-    if (failure || unanswered) {
-      const message = failure?.message ?? 'the agent exited before answering';
-      store.runs.finish(runId, 'error', message, this.now());
-      this.emitRun(runId);
-      throw new RunFailure(message);
-    }
-    store.runs.finish(runId, 'ok', null, this.now());
-    this.emitRun(runId);
-    log.info('run finished');
+    this.finishRun(runId, outcome);
   }
 
-  private commitTurn(
-    runId: string,
-    folder: string,
-    harness: string,
-    chatJid: string,
-    turn: number,
-    outputs: string[],
-    upToSeq: number,
-    usage: Usage | undefined,
-    sessionId: string | undefined,
-  ): void {
-    const { store, outbox } = this.opts;
-    store.tx(() => {
-      outputs.forEach((text, i) => outbox.enqueue({ key: `run:${runId}:${turn}:${i}`, chatJid, text, runId }));
-      store.groups.advanceCursor(folder, upToSeq);
-      if (usage) store.runs.addUsage(runId, usage);
-      if (sessionId) store.sessions.set(folder, harness, sessionId, this.now());
-    });
-    outbox.kick();
+  /** The shared parts every agent job needs (the scheduler's task runs use them too). */
+  jobDeps(): AgentJobDeps {
+    const { config, store, runners, outbox, channels, log } = this.opts;
+    return { config, store, runners, outbox, channels, log, now: this.now };
   }
 
-  /** Ends a run that cannot proceed with a reply saying why; the batch is consumed. */
-  private finishWithNotice(runId: string, folder: string, chatJid: string, seqEnd: number, message: string): void {
-    const { store, outbox } = this.opts;
-    store.tx(() => {
-      outbox.enqueue({ key: `run:${runId}:notice`, chatJid, text: `⚠️ ${message}`, runId });
-      store.groups.advanceCursor(folder, seqEnd);
-      store.runs.finish(runId, 'error', message, this.now());
-    });
-    outbox.kick();
+  /** Records a job's outcome on its run row; a failure throws so the queue retries. */
+  finishRun(runId: string, outcome: AgentJobOutcome): void {
+    const status = outcome.status === 'ok' ? 'ok' : 'error';
+    this.opts.store.runs.finish(
+      runId,
+      status,
+      outcome.status === 'ok' ? null : outcome.message,
+      this.now(),
+    );
     this.emitRun(runId);
+    if (outcome.status === 'failed') throw new RunFailure(outcome.message);
   }
 
   private emitRun(runId: string): void {
