@@ -54,7 +54,13 @@ export class Daemon {
   constructor(private readonly opts: DaemonOptions) {
     const { config } = opts;
     this.log = opts.log;
-    for (const dir of [config.paths.home, config.paths.groups, config.paths.ipc, config.paths.sessions, config.paths.logs]) {
+    for (const dir of [
+      config.paths.home,
+      config.paths.groups,
+      config.paths.ipc,
+      config.paths.sessions,
+      config.paths.logs,
+    ]) {
       mkdirSync(dir, { recursive: true, mode: 0o700 });
     }
     this.store = Store.open(config.paths.db);
@@ -79,7 +85,10 @@ export class Daemon {
     this.queue = new GroupQueue({
       maxConcurrent: config.file.limits.maxConcurrentRuns,
       retry: config.file.retry,
-      handlers: { run: (item, attempt) => this.executor.run(item, attempt), deadLetter: (i, e, n) => this.executor.deadLetter(i, e, n) },
+      handlers: {
+        run: (item, attempt) => this.executor.run(item, attempt),
+        deadLetter: (i, e, n) => this.executor.deadLetter(i, e, n),
+      },
       log: this.log.child({ part: 'queue' }),
     });
     this.executor.attach(this.queue);
@@ -102,21 +111,30 @@ export class Daemon {
       store: this.store,
       version,
       home: this.opts.config.paths.home,
-      runtime: { configured: this.opts.config.file.runtime, selected: null, why: 'sandbox runtimes are not wired into this build yet' },
+      runtime: {
+        configured: this.opts.config.file.runtime,
+        selected: null,
+        why: 'sandbox runtimes are not wired into this build yet',
+      },
       harnesses: this.runners.names(),
-      daemon: this.state.name === 'running' ? { pid: process.pid, startedAt: this.state.startedAt } : undefined,
+      daemon:
+        this.state.name === 'running'
+          ? { pid: process.pid, startedAt: this.state.startedAt }
+          : undefined,
       queue: this.queue,
       channels: this.channelList,
     });
   }
 
   async start(): Promise<void> {
-    if (this.state.name !== 'created') throw new Error(`cannot start a daemon that is ${this.state.name}`);
+    if (this.state.name !== 'created')
+      throw new Error(`cannot start a daemon that is ${this.state.name}`);
     const { config } = this.opts;
     const token = ensureApiToken(config.paths.apiToken);
     this.groups.ensureMain();
     const interrupted = this.store.runs.interruptStale(Date.now());
-    if (interrupted) this.log.warn({ interrupted }, 'runs interrupted by the last stop will be re-run');
+    if (interrupted)
+      this.log.warn({ interrupted }, 'runs interrupted by the last stop will be re-run');
 
     for (const factory of channelFactories()) {
       const made = factory.create({ config, log: this.log.child({ channel: factory.name }) });
@@ -138,7 +156,10 @@ export class Daemon {
           `${config.paths.configFile}: http.host ${host} is not loopback; set http.allowNonLoopback: true to expose the API`,
         );
       }
-      this.log.warn({ host }, 'HTTP API bound to a NON-LOOPBACK address: anyone who can reach it and holds the token controls this host');
+      this.log.warn(
+        { host },
+        'HTTP API bound to a NON-LOOPBACK address: anyone who can reach it and holds the token controls this host',
+      );
     }
     const app = createApp({
       token,
@@ -151,13 +172,20 @@ export class Daemon {
       receive: (msg) => this.router.receive(msg),
       accepting: () => this.state.name === 'running',
     });
-    const { server, boundPort } = await new Promise<{ server: ServerType; boundPort: number }>((resolve, reject) => {
-      const s = serve({ fetch: app.fetch, hostname: host, port }, (info) => resolve({ server: s, boundPort: info.port }));
-      s.once('error', reject);
-    });
+    const { server, boundPort } = await new Promise<{ server: ServerType; boundPort: number }>(
+      (resolve, reject) => {
+        const s = serve({ fetch: app.fetch, hostname: host, port }, (info) =>
+          resolve({ server: s, boundPort: info.port }),
+        );
+        s.once('error', reject);
+      },
+    );
     this.state = { name: 'running', startedAt: Date.now(), server, port: boundPort };
     const shownHost = isIP(host) === 6 ? `[${host}]` : host;
-    this.log.info({ url: `http://${shownHost}:${boundPort}/`, version, harnesses: this.runners.names() }, 'clawpod is running');
+    this.log.info(
+      { url: `http://${shownHost}:${boundPort}/`, version, harnesses: this.runners.names() },
+      'clawpod is running',
+    );
   }
 
   /** Stops intake, lets active runs finish up to the shutdown timeout, then stops everything. */
@@ -173,13 +201,19 @@ export class Daemon {
     this.executor.closeAll();
     const still = await this.queue.shutdown(this.opts.config.file.shutdownTimeoutMs);
     if (still.length) {
-      this.log.warn({ lanes: still }, 'runs still active at shutdown timeout; ending them (their messages stay pending)');
+      this.log.warn(
+        { lanes: still },
+        'runs still active at shutdown timeout; ending them (their messages stay pending)',
+      );
       this.executor.killAll('daemon shutdown');
       await this.queue.shutdown(2000);
     }
     this.store.runs.interruptStale(Date.now());
     this.outbox.stop();
-    for (const c of this.channelList) await c.disconnect().catch((err: unknown) => this.log.warn({ err, channel: c.name }, 'disconnect failed'));
+    for (const c of this.channelList)
+      await c
+        .disconnect()
+        .catch((err: unknown) => this.log.warn({ err, channel: c.name }, 'disconnect failed'));
     (server as Server).closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
     this.store.close();

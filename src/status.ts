@@ -7,11 +7,23 @@ import type { OutboxStatus } from './store/outbox.js';
 
 /** Everything `clawpod status` and `GET /api/status` report. */
 export interface DaemonStatus {
-  daemon: { running: boolean; pid: number | null; version: string; startedAt: number | null; home: string };
+  daemon: {
+    running: boolean;
+    pid: number | null;
+    version: string;
+    startedAt: number | null;
+    home: string;
+  };
   runtime: { configured: string; selected: string | null; why: string };
   harnesses: string[];
   channels: Array<{ name: string } & ChannelHealth>;
-  groups: Array<{ name: string; isMain: boolean; chats: string[]; cursor: number; pendingMessages: number }>;
+  groups: Array<{
+    name: string;
+    isMain: boolean;
+    chats: string[];
+    cursor: number;
+    pendingMessages: number;
+  }>;
   queue: { running: number; waiting: number; pending: number; backoff: number };
   outbox: Record<OutboxStatus, number>;
   deadLetters: { count: number; recent: DeadLetter[] };

@@ -52,7 +52,11 @@ export interface Channel {
   owns(chatJid: string): boolean;
   connect(sink: InboundSink): Promise<void>;
   disconnect(): Promise<void>;
-  send(chatJid: string, text: string, opts: { replyTo?: string | null; idemKey: string }): Promise<{ platformId: string }>;
+  send(
+    chatJid: string,
+    text: string,
+    opts: { replyTo?: string | null; idemKey: string },
+  ): Promise<{ platformId: string }>;
   /** Typing indicator while a run is active; optional. */
   setTyping?(chatJid: string, on: boolean): Promise<void>;
   health(): ChannelHealth;

@@ -29,5 +29,7 @@ export function createWebChannel(): Channel {
 registerChannel({
   name: 'web',
   create: ({ config }) =>
-    config.file.channels.web?.enabled === false ? { skip: 'disabled in config' } : createWebChannel(),
+    config.file.channels.web?.enabled === false
+      ? { skip: 'disabled in config' }
+      : createWebChannel(),
 });

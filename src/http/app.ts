@@ -39,7 +39,9 @@ const bindSchema = z.strictObject({ chat: chatIdSchema });
 
 const groupErrorStatus = { not_found: 404, conflict: 409, invalid: 400, forbidden: 403 } as const;
 
-async function readJson(c: Context): Promise<{ ok: true; body: unknown } | { ok: false; res: Response }> {
+async function readJson(
+  c: Context,
+): Promise<{ ok: true; body: unknown } | { ok: false; res: Response }> {
   try {
     return { ok: true, body: await c.req.json() };
   } catch {
@@ -57,7 +59,8 @@ export function createApp(deps: ApiDeps): Hono {
   const app = new Hono();
 
   app.onError((err, c) => {
-    if (err instanceof GroupError) return apiError(c, groupErrorStatus[err.code], err.code, err.message);
+    if (err instanceof GroupError)
+      return apiError(c, groupErrorStatus[err.code], err.code, err.message);
     return apiError(c, 500, 'internal', 'internal error; see the daemon log');
   });
   app.notFound((c) => apiError(c, 404, 'not_found', `no route ${c.req.method} ${c.req.path}`));
@@ -69,21 +72,35 @@ export function createApp(deps: ApiDeps): Hono {
     const header = c.req.header('authorization');
     const presented = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
     if (!tokenMatches(presented, deps.token)) {
-      return apiError(c, 401, 'unauthorized', 'missing or wrong bearer token (see $CLAWPOD_HOME/api-token)');
+      return apiError(
+        c,
+        401,
+        'unauthorized',
+        'missing or wrong bearer token (see $CLAWPOD_HOME/api-token)',
+      );
     }
     await next();
   });
   app.use('/metrics', async (c, next) => {
     const header = c.req.header('authorization');
-    if (!tokenMatches(header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined, deps.token)) {
+    if (
+      !tokenMatches(header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined, deps.token)
+    ) {
       return apiError(c, 401, 'unauthorized', 'missing or wrong bearer token');
     }
     await next();
   });
-  app.use('/api/*', bodyLimit({ maxSize: 1024 * 1024, onError: (c) => apiError(c, 413, 'too_large', 'body over 1 MiB') }));
+  app.use(
+    '/api/*',
+    bodyLimit({
+      maxSize: 1024 * 1024,
+      onError: (c) => apiError(c, 413, 'too_large', 'body over 1 MiB'),
+    }),
+  );
 
   app.post('/api/messages', async (c) => {
-    if (!deps.accepting()) return apiError(c, 503, 'stopping', 'the daemon is shutting down; try again after restart');
+    if (!deps.accepting())
+      return apiError(c, 503, 'stopping', 'the daemon is shutting down; try again after restart');
     const json = await readJson(c);
     if (!json.ok) return json.res;
     const parsed = postMessageSchema.safeParse(json.body);
@@ -106,7 +123,8 @@ export function createApp(deps: ApiDeps): Hono {
     const chat = chatIdSchema.safeParse(c.req.param('chat'));
     if (!chat.success) return apiError(c, 400, 'invalid_chat', zodMessage(chat.error));
     const after = Number(c.req.query('after') ?? 0);
-    if (!Number.isInteger(after) || after < 0) return apiError(c, 400, 'invalid_after', 'after must be a sequence number ≥ 0');
+    if (!Number.isInteger(after) || after < 0)
+      return apiError(c, 400, 'invalid_after', 'after must be a sequence number ≥ 0');
     const messages = deps.store.messages.listChat(chat.data, after).map((m) => ({
       seq: m.seq,
       direction: m.direction,
@@ -125,7 +143,14 @@ export function createApp(deps: ApiDeps): Hono {
         void stream.writeSSE({
           event: 'message',
           id: String(msg.seq),
-          data: JSON.stringify({ seq: msg.seq, chat: msg.chatJid, direction: msg.direction, sender: msg.direction === 'out' ? 'assistant' : (msg.senderName ?? msg.sender), text: msg.text, ts: msg.ts }),
+          data: JSON.stringify({
+            seq: msg.seq,
+            chat: msg.chatJid,
+            direction: msg.direction,
+            sender: msg.direction === 'out' ? 'assistant' : (msg.senderName ?? msg.sender),
+            text: msg.text,
+            ts: msg.ts,
+          }),
         });
       };
       const onRun = (r: unknown) => void stream.writeSSE({ event: 'run', data: JSON.stringify(r) });
@@ -171,6 +196,8 @@ export function createApp(deps: ApiDeps): Hono {
     return run ? c.json(run) : apiError(c, 404, 'not_found', `no run ${c.req.param('id')}`);
   });
   app.get('/api/status', (c) => c.json(deps.status()));
-  app.get('/metrics', async (c) => c.text(await deps.metrics.metrics(), 200, { 'content-type': deps.metrics.contentType }));
+  app.get('/metrics', async (c) =>
+    c.text(await deps.metrics.metrics(), 200, { 'content-type': deps.metrics.contentType }),
+  );
   return app;
 }

@@ -17,7 +17,10 @@ let env: NodeJS.ProcessEnv;
 
 /** Starts `bin/clawpod start` and resolves with its URL once the "running" log line appears. */
 function startProcess(): Promise<string> {
-  child = spawn(process.execPath, [bin, 'start', '--port', '0'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  child = spawn(process.execPath, [bin, 'start', '--port', '0'], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stderr = '';
   child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
   return new Promise((resolveUrl, reject) => {
@@ -57,12 +60,18 @@ describe('bin/clawpod start as a child process', () => {
     const reader = events.body!.pipeThrough(new TextDecoderStream()).getReader();
     let buf = '';
     while (!buf.includes('event: ready')) buf += (await reader.read()).value ?? '';
-    const post = await fetch(`${base}/api/messages`, { method: 'POST', headers, body: JSON.stringify({ chat: 'web:main', text: 'hello e2e' }) });
+    const post = await fetch(`${base}/api/messages`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ chat: 'web:main', text: 'hello e2e' }),
+    });
     expect(post.status).toBe(202);
     const { seq } = (await post.json()) as { seq: number };
     while (!buf.includes('echo: hello e2e')) buf += (await reader.read()).value ?? '';
     await reader.cancel();
-    const list = (await (await fetch(`${base}/api/chats/web:main/messages?after=${seq}`, { headers })).json()) as Array<{ direction: string; text: string }>;
+    const list = (await (
+      await fetch(`${base}/api/chats/web:main/messages?after=${seq}`, { headers })
+    ).json()) as Array<{ direction: string; text: string }>;
     expect(list).toEqual([expect.objectContaining({ direction: 'out', text: 'echo: hello e2e' })]);
   });
 
