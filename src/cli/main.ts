@@ -1,7 +1,15 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/errors.js';
 import { version } from '../version.js';
+import { registerChat } from './commands/chat.js';
+import { registerDoctor } from './commands/doctor.js';
+import { registerGroups } from './commands/groups.js';
+import { registerLogs } from './commands/logs.js';
+import { registerRuns } from './commands/runs.js';
+import { registerSend } from './commands/send.js';
+import { registerService } from './commands/service.js';
 import { registerStart } from './commands/start.js';
+import { registerStatus } from './commands/status.js';
 import { UsageError } from './usage-error.js';
 
 /** Exit codes: 0 ok, 1 failure, 2 usage error. */
@@ -12,6 +20,14 @@ export async function main(argv: string[]): Promise<number> {
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   registerStart(program);
+  registerStatus(program);
+  registerDoctor(program);
+  registerChat(program);
+  registerSend(program);
+  registerGroups(program);
+  registerRuns(program);
+  registerLogs(program);
+  registerService(program);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

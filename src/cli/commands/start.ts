@@ -21,7 +21,11 @@ export function registerStart(program: Command): void {
         level: config.env.CLAWPOD_LOG_LEVEL ?? 'info',
       });
       const runners = await loadRunnerModule(config.env.CLAWPOD_RUNNER_MODULE);
-      if (runners.length) log.warn({ module: config.env.CLAWPOD_RUNNER_MODULE }, 'extra runners loaded from CLAWPOD_RUNNER_MODULE');
+      if (runners.length)
+        log.warn(
+          { module: config.env.CLAWPOD_RUNNER_MODULE },
+          'extra runners loaded from CLAWPOD_RUNNER_MODULE',
+        );
       const daemon = new Daemon({ config, log, runners });
       let stopping: Promise<void> | undefined;
       const stop = (signal: string) => {
@@ -37,7 +41,9 @@ export function registerStart(program: Command): void {
       };
       process.on('SIGTERM', () => stop('SIGTERM'));
       process.on('SIGINT', () => stop('SIGINT'));
-      process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection (daemon keeps running)'));
+      process.on('unhandledRejection', (err) =>
+        log.error({ err }, 'unhandled rejection (daemon keeps running)'),
+      );
       await daemon.start();
     });
 }

@@ -1,0 +1,249 @@
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import type { Config } from '../config/load.js';
+import type { Group } from '../groups/group-schema.js';
+import type { DaemonStatus } from '../status.js';
+import type { RunRecord } from '../store/runs.js';
+import { ApiError, DaemonUnreachableError, errorFromBody } from './api-errors.js';
+import { openEventStream, type EventSubscription } from './event-stream.js';
+import type { SseEvent } from './sse.js';
+
+export { ApiError, DaemonUnreachableError } from './api-errors.js';
+export type { EventSubscription } from './event-stream.js';
+
+/** A chat message as the API returns it (`chat` only on SSE events). */
+export interface ChatMessage {
+  seq: number;
+  chat?: string;
+  direction: 'in' | 'out';
+  sender: string;
+  text: string;
+  ts: number;
+}
+
+export interface Health {
+  status: string;
+  version: string;
+}
+
+/** Where the daemon listens: `CLAWPOD_URL` when set, else config `http.host`/`http.port`. */
+export function daemonUrl(
+  config: Config,
+  env: Record<string, string | undefined> = process.env,
+): string {
+  const override = env.CLAWPOD_URL?.trim();
+  if (override) return override.replace(/\/+$/, '');
+  let host = config.file.http.host;
+  // A wildcard bind is reached through loopback.
+  if (host === '0.0.0.0') host = '127.0.0.1';
+  if (host === '::') host = '::1';
+  const shown = isIP(host) === 6 ? `[${host}]` : host;
+  return `http://${shown}:${config.file.http.port}`;
+}
+
+export interface ApiClientOptions {
+  /** e.g. `http://127.0.0.1:7420` (no trailing slash needed). */
+  baseUrl: string;
+  /** The bearer token, or the file it is read from (lazily, on the first authenticated call). */
+  token?: string;
+  tokenFile?: string;
+  /** Per-request timeout for plain (non-streaming) calls. */
+  timeoutMs?: number;
+}
+
+/** A typed client for the daemon's HTTP API (src/http/app.ts). Never writes to the console. */
+export class ApiClient {
+  readonly baseUrl: string;
+  private token: string | undefined;
+
+  constructor(private readonly opts: ApiClientOptions) {
+    this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
+    this.token = opts.token;
+  }
+
+  /** The client for this installation: {@link daemonUrl} and `$CLAWPOD_HOME/api-token`. */
+  static fromConfig(
+    config: Config,
+    env: Record<string, string | undefined> = process.env,
+  ): ApiClient {
+    return new ApiClient({ baseUrl: daemonUrl(config, env), tokenFile: config.paths.apiToken });
+  }
+
+  /** The API token; throws a clear error when the file is missing (daemon never started). */
+  apiToken(): string {
+    if (this.token) return this.token;
+    const file = this.opts.tokenFile;
+    let token = '';
+    try {
+      if (file) token = readFileSync(file, 'utf8').trim();
+    } catch {
+      // handled below
+    }
+    if (!token) {
+      throw new Error(
+        `no API token at ${file ?? '(none configured)'}; \`clawpod start\` creates it on its first start`,
+      );
+    }
+    this.token = token;
+    return token;
+  }
+
+  /** The dashboard link with the token in the fragment (never sent to the server). */
+  dashboardUrl(): string {
+    return `${this.baseUrl}/#token=${encodeURIComponent(this.apiToken())}`;
+  }
+
+  private async request<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    auth = true,
+    timeoutMs?: number,
+  ): Promise<T> {
+    const url = this.baseUrl + path;
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (auth) headers.authorization = `Bearer ${this.apiToken()}`;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    let res: Response;
+    const ms = timeoutMs ?? this.opts.timeoutMs ?? 30_000;
+    try {
+      res = await fetch(url, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(ms),
+      });
+    } catch (err) {
+      if (err instanceof Error && err.name === 'TimeoutError') {
+        throw new Error(
+          `the daemon at ${this.baseUrl} did not answer within ${Math.round(ms / 1000)} s`,
+          { cause: err },
+        );
+      }
+      throw new DaemonUnreachableError(this.baseUrl, err);
+    }
+    const text = await res.text();
+    if (!res.ok) throw errorFromBody(res.status, text, url);
+    if (res.status === 204 || text === '') return undefined as T;
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      throw new ApiError(
+        res.status,
+        'invalid_response',
+        `${url} did not answer with JSON (is this a clawpod daemon?)`,
+      );
+    }
+  }
+
+  /** `GET /api/health` (no token needed). */
+  async health(timeoutMs = 3000): Promise<Health> {
+    const h = await this.request<Health>('GET', '/api/health', undefined, false, timeoutMs);
+    if (!h || h.status !== 'ok')
+      throw new ApiError(200, 'invalid_response', `${this.baseUrl} is not a clawpod daemon`);
+    return h;
+  }
+
+  /** The health answer when a clawpod daemon answers at the address, else null. */
+  async probe(timeoutMs = 3000): Promise<Health | null> {
+    try {
+      return await this.health(timeoutMs);
+    } catch {
+      return null;
+    }
+  }
+
+  /** `GET /api/status`: the daemon's live report. */
+  status(): Promise<DaemonStatus> {
+    return this.request('GET', '/api/status');
+  }
+
+  /** Stores a message as the owner (or `sender`) and routes it. */
+  postMessage(
+    chat: string,
+    text: string,
+    opts: { sender?: string; id?: string } = {},
+  ): Promise<{ seq: number; duplicate: boolean }> {
+    return this.request('POST', '/api/messages', { chat, text, ...opts });
+  }
+
+  /** Up to 500 messages of a chat with seq > `after`, oldest first. */
+  chatMessages(chat: string, after = 0): Promise<ChatMessage[]> {
+    return this.request('GET', `/api/chats/${encodeURIComponent(chat)}/messages?after=${after}`);
+  }
+
+  /** `GET /api/chats`: every chat the daemon has seen. */
+  chats(): Promise<unknown[]> {
+    return this.request('GET', '/api/chats');
+  }
+
+  /** `GET /api/groups`. */
+  groups(): Promise<Group[]> {
+    return this.request('GET', '/api/groups');
+  }
+
+  /** `GET /api/groups/:name`. */
+  group(name: string): Promise<Group> {
+    return this.request('GET', `/api/groups/${encodeURIComponent(name)}`);
+  }
+
+  /** `POST /api/groups` (body as for `newGroupSchema`). */
+  addGroup(body: Record<string, unknown>): Promise<Group> {
+    return this.request('POST', '/api/groups', body);
+  }
+
+  /** `PATCH /api/groups/:name` (body as for `groupSettingsSchema`). */
+  updateGroup(name: string, body: Record<string, unknown>): Promise<Group> {
+    return this.request('PATCH', `/api/groups/${encodeURIComponent(name)}`, body);
+  }
+
+  /** `DELETE /api/groups/:name`. */
+  removeGroup(name: string): Promise<void> {
+    return this.request('DELETE', `/api/groups/${encodeURIComponent(name)}`);
+  }
+
+  /** `POST /api/groups/:name/chats`: binds another chat. */
+  bindChat(name: string, chat: string): Promise<Group> {
+    return this.request('POST', `/api/groups/${encodeURIComponent(name)}/chats`, { chat });
+  }
+
+  /** `GET /api/runs`: recent runs, newest first. */
+  runs(opts: { limit?: number; group?: string } = {}): Promise<RunRecord[]> {
+    const q = new URLSearchParams();
+    if (opts.limit) q.set('limit', String(opts.limit));
+    if (opts.group) q.set('group', opts.group);
+    const qs = q.toString();
+    return this.request('GET', `/api/runs${qs ? `?${qs}` : ''}`);
+  }
+
+  /** `GET /api/runs/:id`. */
+  run(id: string): Promise<RunRecord> {
+    return this.request('GET', `/api/runs/${encodeURIComponent(id)}`);
+  }
+
+  /** Prometheus text from `/metrics`. */
+  async metrics(): Promise<string> {
+    const res = await fetch(`${this.baseUrl}/metrics`, {
+      headers: { authorization: `Bearer ${this.apiToken()}` },
+    }).catch((err: unknown) => {
+      throw new DaemonUnreachableError(this.baseUrl, err);
+    });
+    const text = await res.text();
+    if (!res.ok) throw errorFromBody(res.status, text, `${this.baseUrl}/metrics`);
+    return text;
+  }
+
+  /**
+   * Opens `GET /api/events` (optionally for one chat) and calls `onEvent` for every event block,
+   * starting with `ready`. Resolves once the stream is accepted.
+   */
+  subscribe(opts: { chat?: string; onEvent: (ev: SseEvent) => void }): Promise<EventSubscription> {
+    const query = opts.chat ? `?chat=${encodeURIComponent(opts.chat)}` : '';
+    return openEventStream({
+      url: `${this.baseUrl}/api/events${query}`,
+      token: this.apiToken(),
+      baseUrl: this.baseUrl,
+      onEvent: opts.onEvent,
+    });
+  }
+}

@@ -1,0 +1,117 @@
+import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
+import { ConfigError } from '../../config/errors.js';
+import { dataPaths, loadConfig, resolveHome, type Config } from '../../config/load.js';
+import { Store } from '../../store/store.js';
+import {
+  checkCredentials,
+  checkDataDir,
+  checkNode,
+  checkPort,
+  checkRuntimes,
+  checkSecretFileMode,
+  type CheckResult,
+} from '../doctor-checks.js';
+import { json } from '../format.js';
+
+/** The harnesses in use: the configured default plus every group's own (when the DB exists). */
+function harnessesInUse(config: Config): Set<string> {
+  const used = new Set<string>([config.file.defaults.harness]);
+  if (!existsSync(config.paths.db)) return used;
+  let store: Store | undefined;
+  try {
+    store = Store.open(config.paths.db);
+    for (const g of store.groups.list()) if (g.harness) used.add(g.harness);
+  } catch {
+    // An unreadable DB is not this check's business.
+  } finally {
+    store?.close();
+  }
+  return used;
+}
+
+/** Runs every check in order; never throws. */
+export async function runDoctor(
+  env: Record<string, string | undefined> = process.env,
+): Promise<CheckResult[]> {
+  const results: CheckResult[] = [checkNode()];
+  const home = resolveHome(env);
+  results.push(checkDataDir(home));
+
+  let config: Config | undefined;
+  try {
+    config = loadConfig(env);
+    results.push({
+      level: 'ok',
+      title: existsSync(config.paths.configFile)
+        ? `config ${config.paths.configFile} is valid`
+        : `no config.yaml in ${home} (defaults apply)`,
+    });
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    const file = err instanceof ConfigError ? err.file : dataPaths(home).configFile;
+    results.push({
+      level: 'fail',
+      title: `configuration: ${message}`,
+      fix: `edit ${file} (unknown keys are errors; see the README for the schema)`,
+    });
+  }
+
+  const paths = config?.paths ?? dataPaths(home);
+  const tokenResult = checkSecretFileMode(paths.apiToken, 'API token', {
+    level: 'warn',
+    title: `API token ${paths.apiToken} does not exist yet`,
+    fix: '`clawpod start` creates it with mode 0600',
+  });
+  if (tokenResult) results.push(tokenResult);
+  const envResult = checkSecretFileMode(paths.envFile, 'secrets file', null);
+  if (envResult) results.push(envResult);
+
+  if (!config) {
+    results.push({
+      level: 'warn',
+      title: 'runtime, credential and port checks skipped (fix the configuration first)',
+      fix: 'run `clawpod doctor` again after fixing config.yaml',
+    });
+    return results;
+  }
+  results.push(...(await checkRuntimes(config.file.runtime)));
+  results.push(...checkCredentials(config.env, harnessesInUse(config), paths.envFile));
+  results.push(await checkPort(config, env));
+  return results;
+}
+
+const MARK = { ok: '✓', warn: '!', fail: '✗' } as const;
+
+/** Renders the findings, one line each plus an indented `fix:` line for warnings and failures. */
+export function renderDoctor(results: CheckResult[]): string {
+  const lines: string[] = [];
+  for (const r of results) {
+    lines.push(`${MARK[r.level]} ${r.title}`);
+    if (r.level !== 'ok' && r.fix) lines.push(`    fix: ${r.fix}`);
+  }
+  const fails = results.filter((r) => r.level === 'fail').length;
+  const warns = results.filter((r) => r.level === 'warn').length;
+  lines.push(
+    '',
+    fails
+      ? `${fails} problem${fails > 1 ? 's' : ''} to fix${warns ? `, ${warns} warning${warns > 1 ? 's' : ''}` : ''}`
+      : `all required checks passed${warns ? ` (${warns} warning${warns > 1 ? 's' : ''})` : ''}`,
+  );
+  return lines.join('\n');
+}
+
+/** `clawpod doctor [--json]`: exit 1 when any required check fails. */
+export function registerDoctor(program: Command): void {
+  program
+    .command('doctor')
+    .description(
+      'check node, data dir, config, sandbox runtimes, credentials and the HTTP port (with a fix for each problem)',
+    )
+    .option('--json', 'print the findings as JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const results = await runDoctor();
+      console.log(opts.json ? json(results) : renderDoctor(results));
+      if (results.some((r) => r.level === 'fail')) process.exitCode = 1;
+    });
+}

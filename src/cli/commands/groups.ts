@@ -1,0 +1,167 @@
+import { Option, type Command } from 'commander';
+import { join } from 'node:path';
+import { harnessNames, runtimeNames } from '../../config/schema.js';
+import { loadConfig, type Config } from '../../config/load.js';
+import { GroupService } from '../../groups/group-service.js';
+import type { Group } from '../../groups/group-schema.js';
+import { json, table } from '../format.js';
+import { parseGroupSettings, settableKeys } from '../group-settings.js';
+import { withLocalStore } from '../local.js';
+
+/**
+ * Runs `fn` with a GroupService on the installation's DB (not the API): works whether or not
+ * the daemon runs. The main group is ensured first, exactly as `clawpod start` does.
+ */
+async function withGroups<T>(fn: (groups: GroupService, config: Config) => T): Promise<T> {
+  const config = loadConfig();
+  return withLocalStore(config, { create: true }, (store) => {
+    const groups = new GroupService(store, config.paths);
+    groups.ensureMain();
+    return fn(groups, config);
+  });
+}
+
+const orDefault = (v: string | null | undefined, fallback: string) => v ?? `(default: ${fallback})`;
+
+/** Multi-line description of one group; `config` supplies what null settings fall back to. */
+export function renderGroup(g: Group, config: Config): string {
+  const limits = Object.entries(g.limits).map(([k, v]) => `${k}=${String(v)}`);
+  const trigger =
+    g.isMain || !g.requiresTrigger
+      ? 'not required'
+      : (g.trigger ?? `@${config.file.assistant.name}`);
+  return [
+    `name:      ${g.folder}${g.isMain ? ' (main)' : ''}`,
+    `chats:     ${g.chats.join(', ') || '(none; clawpod groups bind ' + g.folder + ' <chat>)'}`,
+    `trigger:   ${trigger}${g.trigger && (g.isMain || !g.requiresTrigger) ? ` (set: ${g.trigger})` : ''}`,
+    `harness:   ${orDefault(g.harness, config.file.defaults.harness)}`,
+    ...(g.command ? [`command:   ${g.command}`] : []),
+    `runtime:   ${orDefault(g.runtime, config.file.runtime)}`,
+    `model:     ${orDefault(g.model, config.file.defaults.model ?? 'harness default')}`,
+    `limits:    ${limits.length ? limits.join(', ') : '(config defaults)'}`,
+    `folder:    ${join(config.paths.groups, g.folder)}`,
+    `cursor:    ${g.cursorSeq}`,
+  ].join('\n');
+}
+
+function renderList(groups: Group[]): string {
+  return table(
+    ['NAME', 'CHATS', 'TRIGGER', 'HARNESS', 'RUNTIME', 'MODEL'],
+    groups.map((g) => [
+      g.folder + (g.isMain ? ' (main)' : ''),
+      g.chats.join(', ') || '-',
+      g.isMain || !g.requiresTrigger ? 'off' : (g.trigger ?? 'default'),
+      g.harness ?? 'default',
+      g.runtime ?? 'default',
+      g.model ?? 'default',
+    ]),
+  );
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+interface AddOptions {
+  chat: string[];
+  trigger?: string | false;
+  harness?: string;
+  command?: string;
+  runtime?: string;
+  model?: string;
+  json?: boolean;
+}
+
+/** `clawpod groups list|show|add|set|rm|bind`, straight on the database through GroupService. */
+export function registerGroups(program: Command): void {
+  const groups = program
+    .command('groups')
+    .description('list, show, add, change, remove groups and bind chats to them');
+
+  groups
+    .command('list')
+    .description('all groups with their chats and settings')
+    .option('--json', 'print as JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const list = await withGroups((g) => g.list());
+      console.log(opts.json ? json(list) : renderList(list));
+    });
+
+  groups
+    .command('show <name>')
+    .description("one group's settings")
+    .option('--json', 'print as JSON')
+    .action(async (name: string, opts: { json?: boolean }) => {
+      const out = await withGroups((g, config) => {
+        const group = g.get(name);
+        return opts.json ? json(group) : renderGroup(group, config);
+      });
+      console.log(out);
+    });
+
+  groups
+    .command('add <name>')
+    .description('add a group (a folder name: lowercase letters, digits, - and _)')
+    .option('--chat <chat>', 'bind a chat (<channel>:<id>); repeatable', collect, [])
+    .option('--trigger <text>', 'trigger text, e.g. @Andy (default: @<assistant name>)')
+    .option('--no-trigger', 'answer every message, no trigger needed')
+    .addOption(new Option('--harness <harness>', 'agent harness').choices(harnessNames))
+    .option('--command <cmd>', 'shell command for the command harness')
+    .addOption(new Option('--runtime <runtime>', 'sandbox runtime').choices(runtimeNames))
+    .option('--model <model>', 'model for the harness')
+    .option('--json', 'print the new group as JSON')
+    .action(async (name: string, opts: AddOptions) => {
+      const input: Record<string, unknown> = { name, chats: opts.chat };
+      if (typeof opts.trigger === 'string') input.trigger = opts.trigger;
+      if (opts.trigger === false) input.requiresTrigger = false;
+      for (const key of ['harness', 'command', 'runtime', 'model'] as const)
+        if (opts[key] !== undefined) input[key] = opts[key];
+      const out = await withGroups((g, config) => {
+        const group = g.add(input);
+        if (opts.json) return json(group);
+        const hint = group.chats.length
+          ? ''
+          : `\nbind a chat to it: clawpod groups bind ${group.folder} <channel>:<id>`;
+        return `added group ${group.folder}\n${renderGroup(group, config)}${hint}`;
+      });
+      console.log(out);
+    });
+
+  groups
+    .command('set <name> <settings...>')
+    .description(`change settings: key=value (keys: ${settableKeys.join(', ')}; value null clears)`)
+    .option('--json', 'print the changed group as JSON')
+    .action(async (name: string, pairs: string[], opts: { json?: boolean }) => {
+      const patch = parseGroupSettings(pairs);
+      const out = await withGroups((g, config) => {
+        const group = g.update(name, patch);
+        return opts.json
+          ? json(group)
+          : `updated group ${group.folder}\n${renderGroup(group, config)}`;
+      });
+      console.log(out);
+    });
+
+  groups
+    .command('rm <name>')
+    .alias('remove')
+    .description('remove a group and its chat bindings (its folder and memory stay on disk)')
+    .action(async (name: string) => {
+      const folder = await withGroups((g, config) => {
+        g.remove(name);
+        return join(config.paths.groups, name);
+      });
+      console.log(`removed group ${name} (its folder ${folder} was kept)`);
+    });
+
+  groups
+    .command('bind <name> <chat>')
+    .description('bind another chat (<channel>:<id>) to a group')
+    .option('--json', 'print the group as JSON')
+    .action(async (name: string, chat: string, opts: { json?: boolean }) => {
+      const group = await withGroups((g) => g.bind(name, chat));
+      console.log(
+        opts.json
+          ? json(group)
+          : `bound ${chat} to group ${group.folder} (chats: ${group.chats.join(', ')})`,
+      );
+    });
+}

@@ -1,0 +1,93 @@
+import type { Command } from 'commander';
+import { loadConfig } from '../../config/load.js';
+import type { RunRecord } from '../../store/runs.js';
+import {
+  formatCost,
+  formatDuration,
+  formatTime,
+  formatTokens,
+  json,
+  oneLine,
+  runDuration,
+  table,
+} from '../format.js';
+import { intOption, withLocalStore } from '../local.js';
+
+/** The runs table: newest first, one line each. Pure (for a given `now`). */
+export function renderRuns(runs: RunRecord[], now = Date.now()): string {
+  if (!runs.length) return 'no runs yet';
+  return table(
+    ['ID', 'GROUP', 'KIND', 'STATUS', 'STARTED', 'DURATION', 'TOKENS in/out', 'COST', 'ERROR'],
+    runs.map((r) => [
+      r.id,
+      r.group,
+      r.kind === 'task' ? 'task' : 'chat',
+      r.attempt > 1 ? `${r.status} (try ${r.attempt})` : r.status,
+      formatTime(r.startedAt),
+      formatDuration(runDuration(r, now)) + (r.endedAt === null ? '…' : ''),
+      formatTokens(r),
+      formatCost(r.usage?.costUsd),
+      oneLine(r.error, 60),
+    ]),
+  );
+}
+
+/** Every field of one run. */
+export function renderRun(r: RunRecord, now = Date.now()): string {
+  const u = r.usage ?? {};
+  const lines = [
+    `id:        ${r.id}`,
+    `group:     ${r.group}`,
+    `kind:      ${r.kind}${r.taskId ? ` (task ${r.taskId})` : ''}`,
+    `chat:      ${r.chatJid ?? '-'}`,
+    `messages:  ${r.seqStart === null ? '-' : `seq ${r.seqStart}..${r.seqEnd ?? '?'}`}`,
+    `status:    ${r.status}`,
+    `attempt:   ${r.attempt}`,
+    `started:   ${formatTime(r.startedAt)}`,
+    `ended:     ${formatTime(r.endedAt)}`,
+    `duration:  ${formatDuration(runDuration(r, now))}${r.endedAt === null ? ' (still running)' : ''}`,
+    `tokens:    in ${u.inputTokens ?? '-'}, out ${u.outputTokens ?? '-'}, cache read ${u.cacheReadTokens ?? '-'}, cache write ${u.cacheWriteTokens ?? '-'}`,
+    `cost:      ${formatCost(u.costUsd)}`,
+  ];
+  if (r.error) lines.push(`error:     ${r.error}`);
+  return lines.join('\n');
+}
+
+/** `clawpod runs list|show`, read straight from the database. */
+export function registerRuns(program: Command): void {
+  const runs = program
+    .command('runs')
+    .description('recent agent runs: status, duration, tokens, cost, error');
+
+  runs
+    .command('list')
+    .description('recent runs, newest first')
+    .option('--group <group>', 'only this group')
+    .option('-n, --limit <n>', 'how many', intOption(1), 20)
+    .option('--json', 'print as JSON')
+    .action(async (opts: { group?: string; limit: number; json?: boolean }) => {
+      const config = loadConfig();
+      const list = await withLocalStore(config, { create: false }, (store) =>
+        store.runs.list({ limit: opts.limit, group: opts.group }),
+      );
+      console.log(opts.json ? json(list) : renderRuns(list));
+    });
+
+  runs
+    .command('show <id>')
+    .description('one run in full (an unambiguous id prefix will do)')
+    .option('--json', 'print as JSON')
+    .action(async (id: string, opts: { json?: boolean }) => {
+      const config = loadConfig();
+      const run = await withLocalStore(config, { create: false }, (store) => {
+        const exact = store.runs.get(id);
+        if (exact) return exact;
+        const matches = store.runs.list({ limit: 10_000 }).filter((r) => r.id.startsWith(id));
+        if (matches.length > 1)
+          throw new Error(`"${id}" matches ${matches.length} runs; give more of the id`);
+        return matches[0];
+      });
+      if (!run) throw new Error(`no run ${id} (clawpod runs list)`);
+      console.log(opts.json ? json(run) : renderRun(run));
+    });
+}

@@ -1,0 +1,272 @@
+import { execFile } from 'node:child_process';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { dirname } from 'node:path';
+import type { Config } from '../config/load.js';
+import type { harnessNames } from '../config/schema.js';
+import { ApiClient } from './api-client.js';
+
+/** One doctor finding. `fail` makes `clawpod doctor` exit 1; `warn` does not. */
+export interface CheckResult {
+  level: 'ok' | 'warn' | 'fail';
+  title: string;
+  /** What to do about it (shown for warn and fail). */
+  fix?: string;
+}
+
+const ok = (title: string): CheckResult => ({ level: 'ok', title });
+
+/** Node.js ≥ 20. */
+export function checkNode(versionString = process.versions.node): CheckResult {
+  const major = Number(versionString.split('.')[0]);
+  return major >= 20
+    ? ok(`node ${versionString}`)
+    : {
+        level: 'fail',
+        title: `node ${versionString} is too old (need ≥ 20)`,
+        fix: 'install Node.js 20 or newer (https://nodejs.org or your package manager)',
+      };
+}
+
+/** The data dir exists and is writable (a missing one is created by `clawpod start`). */
+export function checkDataDir(home: string): CheckResult {
+  if (!existsSync(home)) {
+    let parent = dirname(home);
+    while (!existsSync(parent) && dirname(parent) !== parent) parent = dirname(parent);
+    try {
+      accessSync(parent, constants.W_OK);
+      return {
+        level: 'warn',
+        title: `data dir ${home} does not exist yet`,
+        fix: `\`clawpod start\` creates it (or: mkdir -p -m 700 ${home})`,
+      };
+    } catch {
+      return {
+        level: 'fail',
+        title: `data dir ${home} does not exist and ${parent} is not writable`,
+        fix: `set CLAWPOD_HOME to a writable directory, or: sudo install -d -m 700 -o $USER ${home}`,
+      };
+    }
+  }
+  if (!statSync(home).isDirectory()) {
+    return {
+      level: 'fail',
+      title: `data dir ${home} is not a directory`,
+      fix: 'set CLAWPOD_HOME to a directory (or move that file away)',
+    };
+  }
+  try {
+    accessSync(home, constants.W_OK | constants.R_OK);
+    return ok(`data dir ${home} is writable`);
+  } catch {
+    return {
+      level: 'fail',
+      title: `data dir ${home} is not writable`,
+      fix: `chown -R $USER ${home} && chmod 700 ${home} (or set CLAWPOD_HOME)`,
+    };
+  }
+}
+
+/** A file holding secrets must not be readable by others: mode 0600. */
+export function checkSecretFileMode(
+  file: string,
+  what: string,
+  missing: CheckResult | null,
+): CheckResult | null {
+  if (!existsSync(file)) return missing;
+  if (process.platform === 'win32') return ok(`${what} ${file} exists`);
+  const mode = statSync(file).mode & 0o777;
+  if (mode === 0o600 || mode === 0o400) return ok(`${what} ${file} has mode 0${mode.toString(8)}`);
+  return {
+    level: 'fail',
+    title: `${what} ${file} has mode 0${mode.toString(8)} (others may read it)`,
+    fix: `chmod 600 ${file}`,
+  };
+}
+
+/** Runs a command; resolves how it went without ever throwing. */
+export function probeCommand(
+  cmd: string,
+  args: string[],
+  timeoutMs = 10_000,
+): Promise<'ok' | 'missing' | 'failed'> {
+  return new Promise((resolve) => {
+    execFile(cmd, args, { timeout: timeoutMs }, (err) => {
+      if (!err) return resolve('ok');
+      resolve((err as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : 'failed');
+    });
+  });
+}
+
+interface RuntimeProbe {
+  name: 'bubblewrap' | 'podman' | 'docker';
+  cmd: string;
+  args: string[];
+  install: string;
+  failed: string;
+}
+
+function runtimeProbes(platform: NodeJS.Platform): RuntimeProbe[] {
+  const mac = platform === 'darwin';
+  return [
+    {
+      name: 'bubblewrap',
+      cmd: 'bwrap',
+      args: ['--version'],
+      install: mac
+        ? 'bubblewrap is Linux-only; use podman or docker on macOS'
+        : 'sudo apt-get install -y bubblewrap',
+      failed:
+        'check that unprivileged user namespaces are enabled (sysctl kernel.unprivileged_userns_clone=1)',
+    },
+    {
+      name: 'podman',
+      cmd: 'podman',
+      args: ['--version'],
+      install: mac
+        ? 'brew install podman && podman machine init && podman machine start'
+        : 'sudo apt-get install -y podman',
+      failed: 'run `podman info` to see what is wrong',
+    },
+    {
+      name: 'docker',
+      cmd: 'docker',
+      args: ['info'],
+      install: mac
+        ? 'install Docker Desktop (https://docs.docker.com/desktop/)'
+        : 'sudo apt-get install -y docker.io && sudo usermod -aG docker $USER',
+      failed:
+        'start the Docker daemon (sudo systemctl start docker) and make sure you may use it (sudo usermod -aG docker $USER, then log in again)',
+    },
+  ];
+}
+
+/** Sandbox runtimes: absent ones are warnings unless config `runtime` names them. */
+export async function checkRuntimes(
+  configured: string,
+  platform: NodeJS.Platform = process.platform,
+): Promise<CheckResult[]> {
+  const probes = runtimeProbes(platform);
+  const states = await Promise.all(probes.map((p) => probeCommand(p.cmd, p.args)));
+  const out: CheckResult[] = probes.map((p, i) => {
+    const state = states[i]!;
+    const level = configured === p.name ? 'fail' : 'warn';
+    if (state === 'ok') return ok(`sandbox runtime ${p.name} (${p.cmd} ${p.args.join(' ')})`);
+    if (state === 'missing')
+      return {
+        level,
+        title: `sandbox runtime ${p.name} is not installed (${p.cmd} not found)`,
+        fix: p.install,
+      };
+    return {
+      level,
+      title: `sandbox runtime ${p.name}: \`${p.cmd} ${p.args.join(' ')}\` failed`,
+      fix: p.failed,
+    };
+  });
+  if (configured === 'apple') {
+    const state =
+      platform === 'darwin' ? await probeCommand('container', ['--version']) : 'missing';
+    out.push(
+      state === 'ok'
+        ? ok('sandbox runtime apple (container)')
+        : {
+            level: 'fail',
+            title: 'runtime "apple" is configured but the `container` tool is not available',
+            fix: 'install Apple container (macOS 26+: https://github.com/apple/container) or set runtime: auto in config.yaml',
+          },
+    );
+  }
+  if (configured === 'none') {
+    out.push({
+      level: 'warn',
+      title: 'runtime: none — agents run on the host without a sandbox',
+      fix: 'set runtime: auto in config.yaml once a sandbox runtime is installed',
+    });
+  } else if (configured === 'auto' && !states.includes('ok')) {
+    out.push({
+      level: 'warn',
+      title: 'no sandbox runtime is usable, so agents cannot be isolated',
+      fix: runtimeProbes(platform)[platform === 'darwin' ? 1 : 0]!.install,
+    });
+  }
+  return out;
+}
+
+type Harness = (typeof harnessNames)[number];
+
+/** Model credentials per harness, read from `config.env` (process env over `.env`). Names only, never values. */
+export function checkCredentials(
+  env: Readonly<Record<string, string>>,
+  used: ReadonlySet<Harness | string>,
+  envFile: string,
+): CheckResult[] {
+  const has = (name: string) => Boolean(env[name]?.trim());
+  const out: CheckResult[] = [];
+  const claudeVar = ['ANTHROPIC_API_KEY', 'CLAUDE_CODE_OAUTH_TOKEN'].find(has);
+  if (claudeVar) out.push(ok(`claude credentials: ${claudeVar} is set`));
+  else {
+    out.push({
+      level: used.has('claude') ? 'fail' : 'warn',
+      title: `claude credentials: neither ANTHROPIC_API_KEY nor CLAUDE_CODE_OAUTH_TOKEN is set${used.has('claude') ? '' : ' (no group uses claude)'}`,
+      fix: `add ANTHROPIC_API_KEY=… (or CLAUDE_CODE_OAUTH_TOKEN=… from \`claude setup-token\`) to ${envFile} (chmod 600)`,
+    });
+  }
+  if (has('OPENAI_API_KEY')) out.push(ok('codex credentials: OPENAI_API_KEY is set'));
+  else {
+    out.push({
+      level: used.has('codex') ? 'fail' : 'warn',
+      title: `codex credentials: OPENAI_API_KEY is not set${used.has('codex') ? '' : ' (no group uses codex)'}`,
+      fix: `add OPENAI_API_KEY=… to ${envFile} (chmod 600)`,
+    });
+  }
+  return out;
+}
+
+/** Tries to listen on host:port; resolves null when free, else the error code. */
+function tryBind(host: string, port: number): Promise<string | null> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
+    server.listen({ host, port, exclusive: true }, () => server.close(() => resolve(null)));
+  });
+}
+
+/** The HTTP port: a clawpod daemon answers there, or the port is free to bind. */
+export async function checkPort(
+  config: Config,
+  env: Record<string, string | undefined> = process.env,
+): Promise<CheckResult> {
+  const client = ApiClient.fromConfig(config, env);
+  const health = await client.probe();
+  if (health) return ok(`daemon answering at ${client.baseUrl} (v${health.version})`);
+  if (env.CLAWPOD_URL?.trim()) {
+    return {
+      level: 'warn',
+      title: `nothing answers at CLAWPOD_URL=${client.baseUrl}`,
+      fix: 'start the daemon there, or unset CLAWPOD_URL to use config.yaml http.host/port',
+    };
+  }
+  const { host, port } = config.file.http;
+  if (port === 0) {
+    return {
+      level: 'warn',
+      title: 'http.port is 0: the daemon picks a free port, which the CLI cannot find',
+      fix: 'set http.port in config.yaml (or CLAWPOD_URL for the CLI)',
+    };
+  }
+  const err = await tryBind(host, port);
+  if (err === null) return ok(`HTTP port ${host}:${port} is free (daemon not running)`);
+  if (err === 'EADDRINUSE') {
+    return {
+      level: 'fail',
+      title: `HTTP port ${host}:${port} is in use by another program`,
+      fix: `stop that program (see: ss -ltnp 'sport = :${port}') or set http.port in ${config.paths.configFile}`,
+    };
+  }
+  return {
+    level: 'fail',
+    title: `cannot listen on ${host}:${port} (${err})`,
+    fix: `set http.host / http.port in ${config.paths.configFile} to an address of this machine`,
+  };
+}

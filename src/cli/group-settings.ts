@@ -1,0 +1,81 @@
+import type { GroupSettings } from '../groups/group-schema.js';
+import { UsageError } from './usage-error.js';
+
+type StringKey = 'trigger' | 'harness' | 'command' | 'runtime' | 'model';
+type LimitKey = 'memoryMb' | 'cpus' | 'pids' | 'runTimeoutMs';
+
+const stringKeys: Record<string, StringKey> = {
+  trigger: 'trigger',
+  harness: 'harness',
+  command: 'command',
+  runtime: 'runtime',
+  model: 'model',
+};
+const limitKeys: Record<string, LimitKey> = {
+  'limits.memoryMb': 'memoryMb',
+  'limits.memory_mb': 'memoryMb',
+  'limits.cpus': 'cpus',
+  'limits.pids': 'pids',
+  'limits.runTimeoutMs': 'runTimeoutMs',
+  'limits.run_timeout_ms': 'runTimeoutMs',
+};
+
+/** The keys `clawpod groups set` accepts, for help and error messages. */
+export const settableKeys = [
+  'trigger',
+  'requires_trigger',
+  'harness',
+  'command',
+  'runtime',
+  'model',
+  'limits.memoryMb',
+  'limits.cpus',
+  'limits.pids',
+  'limits.runTimeoutMs',
+] as const;
+
+/**
+ * Turns `key=value` arguments into a settings patch for GroupService.update. Syntax problems
+ * (no `=`, unknown key, a non-boolean or non-number where one is needed) throw UsageError; the
+ * values themselves are validated by the group schema. `null` clears a setting (for a limit:
+ * falls back to the config default).
+ */
+export function parseGroupSettings(pairs: string[]): GroupSettings {
+  if (!pairs.length)
+    throw new UsageError(
+      `groups set needs at least one key=value (keys: ${settableKeys.join(', ')})`,
+    );
+  const out: GroupSettings = {};
+  const limits: Record<string, number | undefined> = {};
+  let anyLimit = false;
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0)
+      throw new UsageError(`"${pair}" is not key=value (keys: ${settableKeys.join(', ')})`);
+    const key = pair.slice(0, eq).trim();
+    const value = pair.slice(eq + 1);
+    const isNull = value.trim() === 'null';
+    if (key in stringKeys) {
+      // The schema checks the enums and lengths.
+      (out as Record<string, unknown>)[stringKeys[key]!] = isNull ? null : value;
+    } else if (key === 'requires_trigger' || key === 'requiresTrigger') {
+      const v = value.trim().toLowerCase();
+      if (v !== 'true' && v !== 'false')
+        throw new UsageError(`${key} must be true or false, not "${value}"`);
+      out.requiresTrigger = v === 'true';
+    } else if (key in limitKeys) {
+      anyLimit = true;
+      if (isNull) limits[limitKeys[key]!] = undefined;
+      else {
+        const n = Number(value);
+        if (value.trim() === '' || !Number.isFinite(n))
+          throw new UsageError(`${key} must be a number, not "${value}"`);
+        limits[limitKeys[key]!] = n;
+      }
+    } else {
+      throw new UsageError(`unknown setting "${key}" (keys: ${settableKeys.join(', ')})`);
+    }
+  }
+  if (anyLimit) out.limits = limits;
+  return out;
+}

@@ -1,0 +1,119 @@
+import { rmSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Daemon } from '../../src/daemon.js';
+import type { Runner, RunnerEvent } from '../../src/runs/runner.js';
+import { startDaemon, tempHome } from '../support/daemon-harness.js';
+import { reply, scriptedRunner } from '../support/scripted-runner.js';
+import { cliEnv, runCli } from './cli-helpers.js';
+
+/** A runner that never answers until killed (for the timeout path). */
+function silentRunner(harness: string): Runner {
+  return {
+    harness,
+    problem: () => undefined,
+    start() {
+      let kill: () => void = () => undefined;
+      const killed = new Promise<void>((r) => (kill = r));
+      async function* events(): AsyncGenerator<RunnerEvent> {
+        await killed;
+        yield* [];
+      }
+      return {
+        events: events(),
+        handOff: async () => false,
+        close: () => kill(),
+        kill: () => kill(),
+      };
+    },
+  };
+}
+
+let home: string;
+let daemon: Daemon;
+let env: NodeJS.ProcessEnv;
+
+beforeAll(async () => {
+  home = tempHome('shutdownTimeoutMs: 500\n');
+  const claude = scriptedRunner(({ prompt }) => {
+    const text = /<message [^>]*>([\s\S]*?)<\/message>/.exec(prompt)?.[1] ?? '';
+    return [{ type: 'output', text: `first: ${text}` }, ...reply('second part')];
+  });
+  daemon = await startDaemon(home, [claude, silentRunner('codex')]);
+  env = cliEnv(home, { CLAWPOD_URL: `http://127.0.0.1:${daemon.port}` });
+});
+
+afterAll(async () => {
+  await daemon?.stop();
+  rmSync(home, { recursive: true, force: true });
+});
+
+describe('CLI against a running daemon', () => {
+  it('send prints every part of the reply and exits 0', async () => {
+    const r = await runCli(['send', 'web:main', 'hello there'], env);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('first: hello there\nsecond part\n');
+  });
+
+  it('send --no-wait returns at once with the seq', async () => {
+    const r = await runCli(['send', 'web:main', 'fire and forget', '--no-wait'], env);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^sent \(seq \d+\)/);
+  });
+
+  it('send to an unbound chat says nothing will answer', async () => {
+    const r = await runCli(['send', 'web:nobody', 'hello?'], env);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('no group is bound to web:nobody');
+  });
+
+  it('send times out with exit 1 when no reply comes', async () => {
+    expect(
+      (
+        await runCli(
+          ['groups', 'add', 'slow', '--chat', 'web:slow', '--no-trigger', '--harness', 'codex'],
+          env,
+        )
+      ).code,
+    ).toBe(0);
+    const r = await runCli(['send', 'web:slow', 'anyone?', '--timeout', '1'], env);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('no reply within 1 s');
+  });
+
+  it('an API error is surfaced as its message with exit 1', async () => {
+    const r = await runCli(['send', 'not-a-chat', 'x', '--no-wait'], env);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^clawpod: chat: a chat id of the form/);
+  });
+
+  it('status reports the running daemon with the dashboard link', async () => {
+    const r = await runCli(['status'], env);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/daemon: +running \(pid \d+/);
+    expect(r.stdout).toMatch(
+      new RegExp(`dashboard: +http://127\\.0\\.0\\.1:${daemon.port}/#token=\\S{20,}`),
+    );
+    expect(r.stdout).toMatch(/web +✓ connected/);
+    const j = JSON.parse((await runCli(['status', '--json'], env)).stdout) as {
+      daemon: { running: boolean };
+    };
+    expect(j.daemon.running).toBe(true);
+  });
+
+  it('chat prints the history tail and posts typed lines', async () => {
+    const r = await runCli(['chat', 'web:main'], env, 'from the terminal\n/quit\n');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('assistant: first: hello there');
+    const stored = daemon.store.messages.listChat('web:main', 0).map((m) => m.text);
+    expect(stored).toContain('from the terminal');
+  });
+
+  it('runs list shows the runs with tokens and cost', async () => {
+    const r = await runCli(['runs', 'list', '--group', 'main'], env);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/main +chat +ok/);
+    expect(r.stdout).toContain('$0.0010');
+  });
+});
