@@ -41,6 +41,17 @@ export const configFileSchema = z.strictObject({
       runTimeoutMs: z.number().int().positive().default(1_800_000),
     })
     .default({ maxConcurrentRuns: 5, memoryMb: 1024, cpus: 1, pids: 256, runTimeoutMs: 1_800_000 }),
+  sandbox: z
+    .strictObject({
+      /** The non-root user agents run as (when the daemon runs as root; else the daemon's own). */
+      uid: z.number().int().min(1).default(1000),
+      gid: z.number().int().min(1).default(1000),
+      /** Container image for podman/docker/apple. */
+      image: z.string().min(1).default('clawpod-agent:local'),
+      /** Extra-mount allowlist; default ~/.config/clawpod/mount-allowlist.json (never mounted). */
+      allowlistPath: z.string().nullable().default(null),
+    })
+    .default({ uid: 1000, gid: 1000, image: 'clawpod-agent:local', allowlistPath: null }),
   router: z
     .strictObject({ maxPromptMessages: z.number().int().min(1).max(1000).default(50) })
     .default({ maxPromptMessages: 50 }),

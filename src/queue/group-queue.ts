@@ -17,6 +17,11 @@ export interface QueueHandlers {
   run(item: WorkItem, attempt: number): Promise<void>;
   /** Called once when an item failed every attempt. */
   deadLetter(item: WorkItem, error: Error, attempts: number): Promise<void> | void;
+  /**
+   * Work is waiting behind a running lane (`lane`) or for a global slot (no lane): a warm,
+   * idle agent holding it should be asked to finish. Optional.
+   */
+  onBlocked?(lane?: string): void;
 }
 
 export interface Timers {
@@ -73,8 +78,14 @@ export class GroupQueue {
     const lane = this.lane(item.lane);
     if (!lane.pending.some((p) => p.item.key === item.key)) lane.pending.push({ item, attempt: 1 });
     if (lane.state.name === 'idle') this.makeWaiting(lane);
+    else if (lane.state.name === 'running') this.opts.handlers.onBlocked?.(lane.id);
     this.pump();
     return true;
+  }
+
+  /** True when work waits behind `laneId` or for any global slot. */
+  hasWaitingWork(laneId: string): boolean {
+    return this.waiting.length > 0 || (this.lanes.get(laneId)?.pending.length ?? 0) > 0;
   }
 
   /** True when the lane has a run in progress. */
@@ -149,6 +160,7 @@ export class GroupQueue {
       }
       this.start(lane, entry.item, entry.attempt);
     }
+    if (this.accepting && this.waiting.length > 0) this.opts.handlers.onBlocked?.();
   }
 
   private start(lane: Lane, item: WorkItem, attempt: number): void {

@@ -54,6 +54,7 @@ export async function runAgentJob(deps: AgentJobDeps, job: AgentJob): Promise<Ag
   const log = deps.log.child({ group: g.folder, run: job.runId });
   const harness = g.harness ?? config.file.defaults.harness;
   const runner = runners.get(harness);
+  await runner?.prepare?.(g);
   const problem = runner
     ? runner.problem(g)
     : {

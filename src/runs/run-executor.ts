@@ -26,6 +26,8 @@ export interface RunExecutorOptions {
   now?: () => number;
   /** Handles `task` work items (the scheduler plugs in here). */
   taskWork?: (item: WorkItem, attempt: number) => Promise<void>;
+  /** Handles `task` items that failed every attempt (the scheduler records and notifies). */
+  taskDeadLetter?: (item: WorkItem, error: Error, attempts: number) => void;
 }
 
 /** A conversation run in progress that can take follow-ups. */
@@ -36,6 +38,10 @@ interface LiveRun {
   /** Input id → highest message seq it carries. Input 0 is the first batch. */
   inputs: Map<number, number>;
   nextInputId: number;
+  /** Highest input id answered (a committed turn); idle when it caught up with nextInputId. */
+  answered: number;
+  /** When it last became idle, to pick the longest-idle agent to close. */
+  idleSince: number;
   handedUpTo: number;
   /** Serialises hand-offs so two never carry the same messages. */
   handOffChain: Promise<unknown>;
@@ -90,6 +96,27 @@ export class RunExecutor {
     }
   }
 
+  /**
+   * The queue's pressure signal: work waits behind a warm agent. A lane's own idle agent is
+   * closed so its task can start; without a lane, the longest-idle agent frees its slot.
+   * Messages never need this: they are handed to the live agent instead.
+   */
+  releaseIdle(lane?: string): void {
+    const idle = [...this.live.entries()]
+      .filter(
+        ([folder, l]) =>
+          l.agent && l.answered >= l.nextInputId - 1 && (lane === undefined || folder === lane),
+      )
+      .sort((a, b) => a[1].idleSince - b[1].idleSince);
+    const first = idle[0];
+    if (!first) return;
+    this.opts.log.info(
+      { group: first[0], run: first[1].runId },
+      'closing an idle warm agent: work is waiting',
+    );
+    first[1].agent?.close();
+  }
+
   /** Asks every live run to finish after its current turn (shutdown: idle agents end now). */
   closeAll(): void {
     for (const l of this.live.values()) l.agent?.close();
@@ -115,6 +142,8 @@ export class RunExecutor {
 
   /** The queue's dead-letter handler: record, skip the batch, tell the owner and the chat. */
   deadLetter(item: WorkItem, error: Error, attempts: number): void {
+    if (item.kind === 'task' && this.opts.taskDeadLetter)
+      return this.opts.taskDeadLetter(item, error, attempts);
     const { store, outbox } = this.opts;
     const a = this.attempted.get(item.lane);
     store.tx(() => {
@@ -214,6 +243,8 @@ export class RunExecutor {
       agent: undefined,
       inputs: new Map([[0, seqEnd]]),
       nextInputId: 1,
+      answered: -1,
+      idleSince: 0,
       handedUpTo: seqEnd,
       handOffChain: Promise.resolve(),
     };
@@ -229,6 +260,11 @@ export class RunExecutor {
         onCommit: (lastInputId) => {
           const answered = [...live.inputs].filter(([id]) => id <= lastInputId).map(([, s]) => s);
           store.groups.advanceCursor(folder, Math.max(...answered));
+          live.answered = Math.max(live.answered, lastInputId);
+          live.idleSince = this.now();
+          // Caught up while other work waits: finish instead of idling warm.
+          if (live.answered >= live.nextInputId - 1 && this.queue.hasWaitingWork(folder))
+            live.agent?.close();
         },
         onLive: (agent) => {
           live.agent = agent;

@@ -53,6 +53,8 @@ export interface RunnerProblem {
 /** Runs agents for one harness. Harness adapters implement this and register themselves. */
 export interface Runner {
   readonly harness: string;
+  /** Optional async preparation before `problem` (e.g. probing a sandbox runtime once). */
+  prepare?(group: Group): Promise<void>;
   /** Fast check before a run: credentials, binaries. Undefined when ready. */
   problem(group: Group): RunnerProblem | undefined;
   start(spec: RunSpec): AgentRun;

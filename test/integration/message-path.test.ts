@@ -160,4 +160,18 @@ describe('message path', () => {
     expect((await out).text).toContain('ANTHROPIC_API_KEY');
     expect(runner.started).toHaveLength(1);
   });
+
+  it('closes an idle warm agent when another group waits for the only slot', async () => {
+    const runner = scriptedRunner(({ id }) => reply(`warm answer ${id}`, id), { stayAlive: true });
+    const d = await boot(tempHome('limits: { maxConcurrentRuns: 1 }\n'), runner);
+    d.groups.add({ name: 'b', chats: ['web:b'], requiresTrigger: false });
+    const first = nextMessage(d, isReply('web:main'));
+    await say(d, 'web:main', 'keep me warm');
+    await first;
+    expect(d.executor.liveCount()).toBe(1);
+    const second = nextMessage(d, isReply('web:b'));
+    await say(d, 'web:b', 'my turn');
+    expect((await second).text).toBe('warm answer 0');
+    expect(runner.started.map((s) => s.group.folder)).toEqual(['main', 'b']);
+  });
 });

@@ -1,0 +1,51 @@
+import { spawn } from 'node:child_process';
+import { registerHarness, type HarnessEvent } from './harness.js';
+
+const MAX_OUTPUT = 1024 * 1024;
+
+/**
+ * The `command` harness: runs the group's shell command with the prompt on stdin and takes its
+ * stdout as the reply. A non-zero exit is an error carrying the end of stderr.
+ */
+registerHarness('command', (start, env) => ({
+  name: 'command',
+  async *turn(prompt, _sessionId, signal): AsyncGenerator<HarnessEvent> {
+    if (!start.command) {
+      yield {
+        type: 'error',
+        message: 'the command harness needs a command: clawpod groups set <group> command="…"',
+        retryable: false,
+      };
+      return;
+    }
+    const child = spawn('/bin/sh', ['-c', start.command], {
+      cwd: env.CLAWPOD_WORKDIR ?? process.cwd(),
+      env: { ...env, CLAWPOD_GROUP: start.group, CLAWPOD_RUN_ID: start.runId },
+      stdio: ['pipe', 'pipe', 'pipe'],
+      signal,
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (b: Buffer) => {
+      if (out.length < MAX_OUTPUT) out += b.toString('utf8');
+    });
+    child.stderr.on('data', (b: Buffer) => {
+      err = (err + b.toString('utf8')).slice(-2000);
+    });
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(prompt);
+    const code = await new Promise<number | null>((resolve) => {
+      child.once('error', () => resolve(null));
+      child.once('close', (c) => resolve(c));
+    });
+    if (code !== 0) {
+      yield {
+        type: 'error',
+        message: `command exited with ${code ?? 'an error'}${err ? `: ${err.trim()}` : ''}`,
+      };
+      return;
+    }
+    if (out.trim()) yield { type: 'text', text: out.slice(0, MAX_OUTPUT) };
+    yield { type: 'result' };
+  },
+}));

@@ -1,0 +1,2 @@
+// One import per harness: each registers itself.
+import './command.js';

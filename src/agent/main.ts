@@ -1,0 +1,54 @@
+import { createInterface } from 'node:readline';
+import { startRequestSchema } from '../protocol/runner-protocol.js';
+import { createHarness } from './harnesses/harness.js';
+import './harnesses/index.js';
+import { AgentRunner } from './runner.js';
+
+/**
+ * Entry point inside the sandbox: `node dist/agent/main.js`. Reads the start request (one JSON
+ * line) from stdin, runs the agent, writes JSONL events to stdout, exits 0 when done.
+ */
+async function main(): Promise<number> {
+  const lines = createInterface({ input: process.stdin });
+  const it = lines[Symbol.asyncIterator]();
+  const first = await it.next();
+  const write = (line: string) => process.stdout.write(line);
+  if (first.done) return 2;
+  const parsed = startRequestSchema.safeParse(JSON.parse(first.value));
+  if (!parsed.success) {
+    write(
+      JSON.stringify({
+        type: 'error',
+        message: `bad start request: ${parsed.error.issues[0]?.message}`,
+        retryable: false,
+      }) + '\n',
+    );
+    return 2;
+  }
+  let harness;
+  try {
+    harness = createHarness(parsed.data, process.env);
+  } catch (err) {
+    write(
+      JSON.stringify({ type: 'error', message: (err as Error).message, retryable: false }) + '\n',
+    );
+    return 2;
+  }
+  const runner = new AgentRunner(parsed.data, harness, {
+    write,
+    ipcDir: process.env.CLAWPOD_IPC_DIR ?? '/workspace/ipc',
+    setTimeout: (fn, ms) => setTimeout(fn, ms),
+  });
+  // When the host closes stdin it is gone: end at once.
+  lines.on('close', () => runner.hostGone());
+  await runner.run();
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stdout.write(JSON.stringify({ type: 'error', message: String(err) }) + '\n');
+    process.exit(1);
+  },
+);

@@ -1,0 +1,77 @@
+import { z } from 'zod';
+import type { RequestFile } from '../../protocol/ipc.js';
+
+/** One clawpod tool as the agent sees it: name, description, argument shape, IPC op. */
+export interface ToolDef {
+  name: RequestFile['op'];
+  description: string;
+  shape: z.ZodRawShape;
+}
+
+const taskFields = {
+  prompt: z.string().describe('What the assistant should do when the task fires'),
+  schedule: z
+    .string()
+    .describe(
+      'A cron expression ("0 8 * * 1"), an interval ("15m", "2h"), or an ISO time ("2026-12-01T09:00")',
+    ),
+  type: z
+    .enum(['cron', 'interval', 'once'])
+    .optional()
+    .describe('Inferred from schedule when omitted'),
+  timezone: z.string().optional().describe('IANA zone, default the configured one'),
+  context_mode: z
+    .enum(['group', 'isolated'])
+    .optional()
+    .describe("group: this chat's session; isolated: a fresh one"),
+  missed_policy: z.enum(['skip', 'latest', 'all']).optional(),
+  chat: z.string().optional().describe("Where the output goes, default this group's chat"),
+};
+const taskId = { id: z.string().describe('The task id') };
+
+/** The tools the clawpod MCP server offers; the host decides what each group may do. */
+export const TOOLS: ToolDef[] = [
+  {
+    name: 'send_message',
+    description:
+      "Send a message to a chat now (default: this group's chat). Use it for progress updates during long work.",
+    shape: { text: z.string().min(1), chat: z.string().optional() },
+  },
+  {
+    name: 'schedule_task',
+    description:
+      'Schedule work through clawpod (survives restarts). Returns the canonical schedule and the next fire times: confirm them to the user.',
+    shape: taskFields,
+  },
+  {
+    name: 'list_tasks',
+    description: "List this group's scheduled tasks (main: all groups).",
+    shape: {},
+  },
+  { name: 'pause_task', description: 'Pause a scheduled task.', shape: taskId },
+  { name: 'resume_task', description: 'Resume a paused task.', shape: taskId },
+  { name: 'cancel_task', description: 'Cancel a scheduled task for good.', shape: taskId },
+  {
+    name: 'update_task',
+    description: "Change a task's prompt, schedule or settings.",
+    shape: {
+      ...taskId,
+      ...Object.fromEntries(Object.entries(taskFields).map(([k, v]) => [k, v.optional()])),
+    },
+  },
+  {
+    name: 'list_groups',
+    description: 'List agent groups and their chats (main group only).',
+    shape: {},
+  },
+  {
+    name: 'register_group',
+    description: 'Create a group bound to a chat (main group only).',
+    shape: {
+      name: z.string(),
+      chat: z.string(),
+      trigger: z.string().optional(),
+      requiresTrigger: z.boolean().optional(),
+    },
+  },
+];

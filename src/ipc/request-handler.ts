@@ -1,0 +1,107 @@
+import type { Logger } from 'pino';
+import type { OutboxWorker } from '../delivery/outbox-worker.js';
+import { GroupError } from '../groups/errors.js';
+import type { GroupService } from '../groups/group-service.js';
+import { registerGroupArgs, sendMessageArgs, type RequestFile } from '../protocol/ipc.js';
+import type { Store } from '../store/store.js';
+
+/** Who is asking: decided by the IPC directory the file was found in, never by its content. */
+export interface IpcActor {
+  group: string;
+  isMain: boolean;
+}
+
+export type IpcResult =
+  { ok: true; result: unknown } | { ok: false; error: { code: string; message: string } };
+
+/** Task operations, provided by the scheduler; absent → a clear "not available" answer. */
+export interface TaskOps {
+  handle(
+    op: string,
+    args: Record<string, unknown>,
+    actor: IpcActor,
+  ): IpcResult | Promise<IpcResult>;
+}
+
+const fail = (code: string, message: string): IpcResult => ({
+  ok: false,
+  error: { code, message },
+});
+
+export interface RequestHandlerDeps {
+  store: Store;
+  groups: GroupService;
+  outbox: OutboxWorker;
+  log: Logger;
+  tasks?: TaskOps;
+}
+
+/**
+ * Acts on one validated agent request with the actor's authority: a non-main group may message
+ * only its own chats and manage only its own tasks; only main lists or registers groups, and
+ * nothing makes a group main.
+ */
+export class RequestHandler {
+  constructor(private readonly deps: RequestHandlerDeps) {}
+
+  async handle(actor: IpcActor, req: RequestFile): Promise<IpcResult> {
+    try {
+      switch (req.op) {
+        case 'send_message':
+          return this.sendMessage(actor, req);
+        case 'list_groups':
+          if (!actor.isMain) return fail('forbidden', 'only the main group may list groups');
+          return {
+            ok: true,
+            result: this.deps.groups
+              .list()
+              .map((g) => ({ name: g.folder, chats: g.chats, isMain: g.isMain })),
+          };
+        case 'register_group':
+          return this.registerGroup(actor, req.args);
+        default:
+          if (!this.deps.tasks)
+            return fail('unavailable', 'the scheduler is not available in this build');
+          return await this.deps.tasks.handle(req.op, req.args, actor);
+      }
+    } catch (err) {
+      if (err instanceof GroupError) return fail(err.code, err.message);
+      this.deps.log.error({ err, group: actor.group, op: req.op }, 'IPC request failed');
+      return fail('internal', 'the host could not complete the request; see the daemon log');
+    }
+  }
+
+  private sendMessage(actor: IpcActor, req: RequestFile): IpcResult {
+    const args = sendMessageArgs.safeParse(req.args);
+    if (!args.success) return fail('invalid_args', args.error.issues[0]!.message);
+    const group = this.deps.groups.get(actor.group);
+    const chat = args.data.chat ?? group.chats[0];
+    if (!chat) return fail('no_chat', `group "${actor.group}" has no chat to send to`);
+    if (!actor.isMain && !group.chats.includes(chat)) {
+      return fail(
+        'forbidden',
+        `group "${actor.group}" may only message its own chats (${group.chats.join(', ') || 'none'})`,
+      );
+    }
+    const added = this.deps.outbox.enqueue({
+      key: `ipc:${actor.group}:${req.id}`,
+      chatJid: chat,
+      text: args.data.text,
+    });
+    this.deps.outbox.kick();
+    return { ok: true, result: { chat, queued: added > 0 ? 'new' : 'duplicate' } };
+  }
+
+  private registerGroup(actor: IpcActor, raw: Record<string, unknown>): IpcResult {
+    if (!actor.isMain) return fail('forbidden', 'only the main group may register groups');
+    const args = registerGroupArgs.safeParse(raw);
+    if (!args.success) return fail('invalid_args', args.error.issues[0]!.message);
+    const g = this.deps.groups.add({
+      name: args.data.name,
+      chats: [args.data.chat],
+      trigger: args.data.trigger,
+      requiresTrigger: args.data.requiresTrigger,
+    });
+    return { ok: true, result: { name: g.folder, chats: g.chats } };
+  }
+}

@@ -1,0 +1,60 @@
+import { z } from 'zod';
+
+/** Directory names of a group's IPC queue (host: `$CLAWPOD_HOME/ipc/<group>/`, sandbox: `/workspace/ipc/`). */
+export const IPC_DIRS = ['input', 'requests', 'responses', 'tasks', 'errors'] as const;
+
+/** The file that asks a live runner to end after its current turn. */
+export const CLOSE_FILE = '_close';
+
+/** Largest IPC file either side reads. */
+export const MAX_IPC_FILE_BYTES = 256 * 1024;
+
+/** host → agent: a follow-up input, file `input/<id>.json`. */
+export const inputFileSchema = z.strictObject({
+  id: z.number().int().positive(),
+  prompt: z.string(),
+});
+export type InputFile = z.infer<typeof inputFileSchema>;
+
+/** Operations an agent may request. Authorisation is decided by the host from the directory. */
+export const requestOps = [
+  'send_message',
+  'schedule_task',
+  'list_tasks',
+  'pause_task',
+  'resume_task',
+  'cancel_task',
+  'update_task',
+  'list_groups',
+  'register_group',
+] as const;
+
+/** agent → host: file `requests/<id>.json`. */
+export const requestFileSchema = z.strictObject({
+  id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'id: 1-64 letters, digits, - or _'),
+  op: z.enum(requestOps),
+  args: z.record(z.string(), z.unknown()).default({}),
+});
+export type RequestFile = z.infer<typeof requestFileSchema>;
+
+/** host → agent: file `responses/<id>.json`. */
+export const responseFileSchema = z.union([
+  z.strictObject({ id: z.string(), ok: z.literal(true), result: z.unknown() }),
+  z.strictObject({
+    id: z.string(),
+    ok: z.literal(false),
+    error: z.strictObject({ code: z.string(), message: z.string() }),
+  }),
+]);
+export type ResponseFile = z.infer<typeof responseFileSchema>;
+
+export const sendMessageArgs = z.strictObject({
+  text: z.string().min(1).max(100_000),
+  chat: z.string().optional(),
+});
+export const registerGroupArgs = z.strictObject({
+  name: z.string(),
+  chat: z.string(),
+  trigger: z.string().optional(),
+  requiresTrigger: z.boolean().optional(),
+});

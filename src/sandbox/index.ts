@@ -1,0 +1,48 @@
+/**
+ * The sandbox layer: the Runtime contract, the registry, the mount policy and the host-side
+ * safe file helpers. Importing this module registers every runtime (the lines below).
+ */
+import './bubblewrap.js';
+import './podman.js';
+import './docker.js';
+import './apple.js';
+import './none.js';
+
+export * from './errors.js';
+export * from './runtime.js';
+export * from './registry.js';
+export { BUILTIN_BLOCKED_PATTERNS } from './blocked-names.js';
+export {
+  allowlistSchema,
+  defaultAllowlistPath,
+  loadAllowlist,
+  parseAllowlist,
+  type Allowlist,
+} from './allowlist.js';
+export {
+  buildGroupMounts,
+  extraMountTarget,
+  SANDBOX_PATHS,
+  type ExtraMountRequest,
+  type GroupMountRequest,
+  type GroupMounts,
+  type MountPolicyConfig,
+} from './mount-policy.js';
+export {
+  safeMkdirp,
+  safeReadDir,
+  safeReadFile,
+  safeRename,
+  safeUnlink,
+  safeWriteFile,
+  type SafeDirEntry,
+} from './safe-fs.js';
+export { BubblewrapRuntime, nodeDirIfOutsideSystem, type BubblewrapOptions } from './bubblewrap.js';
+export { ContainerRuntime, type ContainerRuntimeOptions } from './container-runtime.js';
+export {
+  CLAWPOD_LABEL,
+  DEFAULT_IMAGE,
+  buildContainerRunArgs,
+  containerName,
+} from './container-args.js';
+export { NoneRuntime, type NoneRuntimeOptions } from './none.js';

@@ -1,0 +1,228 @@
+/**
+ * Host-side file operations inside directories a sandbox can write (group folders, IPC dirs).
+ * A sandbox may plant symlinks, FIFOs or hard links there to make the host read /etc/shadow,
+ * hang on a pipe, or write outside. These helpers never follow a symlink below `root`:
+ *
+ * - On Linux every directory below root is opened component by component through
+ *   /proc/self/fd/<parent>/<name> with O_NOFOLLOW|O_DIRECTORY (an openat() walk), so swapping a
+ *   directory for a symlink between check and use cannot redirect the operation.
+ * - Elsewhere (no /proc) each component is lstat-checked before use (racy; documented).
+ *
+ * Files are opened with O_NOFOLLOW|O_NONBLOCK and must be regular files with one link.
+ * `rel` is always relative: no absolute path, no empty, `.` or `..` component, no NUL.
+ */
+import { randomBytes } from 'node:crypto';
+import { constants, existsSync } from 'node:fs';
+import { lstat, mkdir, open, readdir, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { UnsafePathError } from './errors.js';
+
+const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_DIRECTORY, O_NONBLOCK } = constants;
+
+/** Default cap for safeReadFile. */
+export const DEFAULT_MAX_READ_BYTES = 16 * 1024 * 1024;
+
+/** An entry of safeReadDir; `symlink` and `other` entries should be treated as hostile. */
+export interface SafeDirEntry {
+  name: string;
+  type: 'file' | 'dir' | 'symlink' | 'other';
+}
+
+let procFdAvailable: boolean | undefined;
+function useProcFd(): boolean {
+  procFdAvailable ??= existsSync('/proc/self/fd');
+  return procFdAvailable;
+}
+
+/** Tests only: force the portable lstat walk (true) or back to auto-detection (false). */
+export function forceLstatWalkForTests(on: boolean): void {
+  procFdAvailable = on ? false : undefined;
+}
+
+/** Split and validate a relative path. */
+export function splitRelative(rel: string): string[] {
+  if (typeof rel !== 'string' || rel.length === 0) throw new UnsafePathError('Empty relative path');
+  if (rel.startsWith('/'))
+    throw new UnsafePathError(`Path "${rel}" is absolute; expected a relative path`);
+  if (rel.includes('\0')) throw new UnsafePathError(`Path "${rel}" contains NUL`);
+  const comps = rel.split('/');
+  for (const c of comps) {
+    if (c === '' || c === '.' || c === '..') {
+      throw new UnsafePathError(`Path "${rel}" has an empty, "." or ".." component`);
+    }
+  }
+  return comps;
+}
+
+/** An open directory below root, addressable as `${dir.path}/${name}`. */
+interface DirRef {
+  path: string;
+  close(): Promise<void>;
+}
+
+function translate(err: unknown, where: string): never {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ELOOP') throw new UnsafePathError(`${where} is a symlink; refusing to follow it`);
+  if (code === 'ENOTDIR') throw new UnsafePathError(`${where} is not a directory`);
+  throw err;
+}
+
+/** Open root, then each of `comps` as a directory without following symlinks. */
+async function openDir(root: string, comps: readonly string[]): Promise<DirRef> {
+  if (!useProcFd()) {
+    let path = root;
+    for (const c of comps) {
+      path = `${path}/${c}`;
+      const st = await lstat(path);
+      if (st.isSymbolicLink())
+        throw new UnsafePathError(`${path} is a symlink; refusing to follow it`);
+      if (!st.isDirectory()) throw new UnsafePathError(`${path} is not a directory`);
+    }
+    return { path, close: async () => {} };
+  }
+  let fh: FileHandle = await open(root, O_RDONLY | O_DIRECTORY);
+  let shown = root;
+  try {
+    for (const c of comps) {
+      shown = `${shown}/${c}`;
+      const entry = `/proc/self/fd/${fh.fd}/${c}`;
+      const next = await open(entry, O_RDONLY | O_DIRECTORY | O_NOFOLLOW).catch(
+        async (e: unknown) => {
+          // Linux reports a symlink opened with O_NOFOLLOW|O_DIRECTORY as ENOTDIR: tell them apart.
+          const link = await lstat(entry).then(
+            (st) => st.isSymbolicLink(),
+            () => false,
+          );
+          return translate(link ? Object.assign(new Error(), { code: 'ELOOP' }) : e, shown);
+        },
+      );
+      await fh.close();
+      fh = next;
+    }
+  } catch (e) {
+    await fh.close();
+    throw e;
+  }
+  const held = fh;
+  return { path: `/proc/self/fd/${held.fd}`, close: () => held.close() };
+}
+
+async function withParent<T>(
+  root: string,
+  rel: string,
+  fn: (dir: DirRef, name: string) => Promise<T>,
+): Promise<T> {
+  const comps = splitRelative(rel);
+  const name = comps.pop() as string;
+  const dir = await openDir(root, comps);
+  try {
+    return await fn(dir, name);
+  } finally {
+    await dir.close();
+  }
+}
+
+/** Read a regular file below root (refusing symlinks, FIFOs, devices, hard links, huge files). */
+export async function safeReadFile(
+  root: string,
+  rel: string,
+  opts: { maxBytes?: number } = {},
+): Promise<Buffer> {
+  const max = opts.maxBytes ?? DEFAULT_MAX_READ_BYTES;
+  return withParent(root, rel, async (dir, name) => {
+    const fh = await open(`${dir.path}/${name}`, O_RDONLY | O_NOFOLLOW | O_NONBLOCK).catch(
+      (e: unknown) => translate(e, `${root}/${rel}`),
+    );
+    try {
+      const st = await fh.stat();
+      if (!st.isFile()) throw new UnsafePathError(`${root}/${rel} is not a regular file`);
+      if (st.nlink !== 1)
+        throw new UnsafePathError(`${root}/${rel} has ${st.nlink} hard links; refusing`);
+      if (st.size > max) throw new UnsafePathError(`${root}/${rel} is larger than ${max} bytes`);
+      return await fh.readFile();
+    } finally {
+      await fh.close();
+    }
+  });
+}
+
+/**
+ * Write a file below root atomically: a fresh temp file (O_EXCL|O_NOFOLLOW) in the same
+ * directory, then rename over the target (a planted symlink at the target is replaced, not
+ * followed).
+ */
+export async function safeWriteFile(
+  root: string,
+  rel: string,
+  data: string | Uint8Array,
+  opts: { mode?: number } = {},
+): Promise<void> {
+  await withParent(root, rel, async (dir, name) => {
+    const tmp = `.${name}.${randomBytes(6).toString('hex')}.tmp`;
+    const fh = await open(
+      `${dir.path}/${tmp}`,
+      O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW,
+      opts.mode ?? 0o644,
+    );
+    try {
+      await fh.writeFile(data);
+    } finally {
+      await fh.close();
+    }
+    try {
+      await rename(`${dir.path}/${tmp}`, `${dir.path}/${name}`);
+    } catch (e) {
+      await unlink(`${dir.path}/${tmp}`).catch(() => {});
+      throw e;
+    }
+  });
+}
+
+/** Rename a file or directory (not a symlink) within root; neither side's parents are followed. */
+export async function safeRename(root: string, fromRel: string, toRel: string): Promise<void> {
+  await withParent(root, fromRel, async (src, srcName) => {
+    const st = await lstat(`${src.path}/${srcName}`);
+    if (st.isSymbolicLink())
+      throw new UnsafePathError(`${root}/${fromRel} is a symlink; refusing to move it`);
+    await withParent(root, toRel, async (dst, dstName) => {
+      await rename(`${src.path}/${srcName}`, `${dst.path}/${dstName}`);
+    });
+  });
+}
+
+/** Remove a file (or symlink, which is removed itself) below root. */
+export async function safeUnlink(root: string, rel: string): Promise<void> {
+  await withParent(root, rel, (dir, name) => unlink(`${dir.path}/${name}`));
+}
+
+/** List a directory below root (`''` lists root itself) without following symlinks. */
+export async function safeReadDir(root: string, rel = ''): Promise<SafeDirEntry[]> {
+  const dir = await openDir(root, rel === '' ? [] : splitRelative(rel));
+  try {
+    const entries = await readdir(dir.path, { withFileTypes: true });
+    return entries.map((e) => ({
+      name: e.name,
+      type: e.isFile()
+        ? 'file'
+        : e.isDirectory()
+          ? 'dir'
+          : e.isSymbolicLink()
+            ? 'symlink'
+            : 'other',
+    }));
+  } finally {
+    await dir.close();
+  }
+}
+
+/** Create `rel` and missing parents below root, refusing symlinked components. */
+export async function safeMkdirp(root: string, rel: string, mode = 0o755): Promise<void> {
+  const comps = splitRelative(rel);
+  for (let i = 1; i <= comps.length; i++) {
+    await withParent(root, comps.slice(0, i).join('/'), async (dir, name) => {
+      await mkdir(`${dir.path}/${name}`, { mode }).catch((e: NodeJS.ErrnoException) => {
+        if (e.code !== 'EEXIST') throw e;
+      });
+    });
+  }
+  await (await openDir(root, comps)).close();
+}

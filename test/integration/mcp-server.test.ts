@@ -1,0 +1,78 @@
+import { join, resolve } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Daemon } from '../../src/daemon.js';
+import { nextMessage, startDaemon, tempHome } from '../support/daemon-harness.js';
+
+const root = resolve(import.meta.dirname, '../..');
+let d: Daemon;
+let client: Client;
+
+beforeAll(async () => {
+  const home = tempHome();
+  d = await startDaemon(home, []);
+  d.groups.add({ name: 'team', chats: ['web:team'] });
+  d.ipc.ensureGroup('team');
+  client = new Client({ name: 'test', version: '1' });
+  // The real MCP server, as a harness starts it, pointed at the team group's IPC dir.
+  await client.connect(
+    new StdioClientTransport({
+      command: process.execPath,
+      args: [join(root, 'dist/agent/mcp/main.js')],
+      env: { CLAWPOD_IPC_DIR: join(home, 'ipc', 'team'), PATH: process.env.PATH ?? '' },
+    }),
+  );
+});
+afterAll(async () => {
+  await client.close();
+  await d.stop();
+});
+
+const text = (r: Awaited<ReturnType<Client['callTool']>>) =>
+  (r.content as Array<{ type: string; text: string }>).map((c) => c.text).join('\n');
+
+describe('clawpod MCP server over IPC', () => {
+  it('offers the clawpod tools', async () => {
+    const { tools } = await client.listTools();
+    expect(tools.map((t) => t.name)).toEqual(
+      expect.arrayContaining([
+        'send_message',
+        'schedule_task',
+        'list_tasks',
+        'pause_task',
+        'resume_task',
+        'cancel_task',
+        'update_task',
+        'list_groups',
+        'register_group',
+      ]),
+    );
+  });
+
+  it('send_message returns the host answer and the message is delivered', async () => {
+    const delivered = nextMessage(d, (m) => m.direction === 'out' && m.chatJid === 'web:team');
+    const res = await client.callTool({
+      name: 'send_message',
+      arguments: { text: 'from the tool' },
+    });
+    expect(res.isError).toBeFalsy();
+    expect(text(res)).toContain('"chat": "web:team"');
+    expect((await delivered).text).toBe('from the tool');
+  });
+
+  it('refusals come back as tool errors with the reason', async () => {
+    const res = await client.callTool({
+      name: 'register_group',
+      arguments: { name: 'x', chat: 'web:x' },
+    });
+    expect(res.isError).toBe(true);
+    expect(text(res)).toContain('forbidden: only the main group may register groups');
+    const hijack = await client.callTool({
+      name: 'send_message',
+      arguments: { text: 'hi', chat: 'web:main' },
+    });
+    expect(hijack.isError).toBe(true);
+    expect(text(hijack)).toContain('forbidden');
+  });
+});
