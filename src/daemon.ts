@@ -17,6 +17,13 @@ import { GroupQueue } from './queue/group-queue.js';
 import { Router } from './router/router.js';
 import { RunExecutor } from './runs/run-executor.js';
 import { RunnerRegistry, type Runner } from './runs/runner.js';
+import { SandboxRunners } from './runs/sandbox-runner.js';
+import { IpcHost } from './ipc/ipc-host.js';
+import { RequestHandler } from './ipc/request-handler.js';
+import { taskIpc } from './ipc/task-ops.js';
+import './sandbox/index.js';
+import type { SchedulerClock } from './scheduler/clock.js';
+import { createScheduling, type Scheduling } from './scheduler/scheduling.js';
 import { buildStatus, type DaemonStatus } from './status.js';
 import { Store } from './store/store.js';
 import { version } from './version.js';
@@ -26,6 +33,8 @@ export interface DaemonOptions {
   log: Logger;
   /** Runners to register in addition to the built-in harnesses. */
   runners?: Runner[];
+  /** The scheduler's clock (tests drive it with a fake one); default the system clock. */
+  schedulerClock?: SchedulerClock;
 }
 
 type DaemonState =
@@ -42,10 +51,14 @@ export class Daemon {
   readonly bus = new EventBus();
   readonly groups: GroupService;
   readonly runners = new RunnerRegistry();
+  readonly sandbox: SandboxRunners;
+  readonly ipc: IpcHost;
   readonly queue: GroupQueue;
   readonly executor: RunExecutor;
   readonly router: Router;
   readonly outbox: OutboxWorker;
+  /** Scheduled tasks: timer loop, run path, and the TaskService behind API and CLI. */
+  readonly scheduling: Scheduling;
   private readonly channelList: Channel[] = [];
   readonly channels = new ChannelSet(this.channelList);
   private state: DaemonState = { name: 'created' };
@@ -65,7 +78,13 @@ export class Daemon {
     }
     this.store = Store.open(config.paths.db);
     this.groups = new GroupService(this.store, config.paths);
-    for (const r of opts.runners ?? []) this.runners.register(r);
+    this.sandbox = new SandboxRunners({
+      config,
+      log: this.log.child({ part: 'sandbox' }),
+      harnesses: ['command'],
+      beforeRun: (folder) => this.ipc.ensureGroup(folder),
+    });
+    for (const r of [...this.sandbox.runners(), ...(opts.runners ?? [])]) this.runners.register(r);
     this.outbox = new OutboxWorker({
       store: this.store,
       channels: this.channels,
@@ -81,6 +100,9 @@ export class Daemon {
       channels: this.channels,
       bus: this.bus,
       log: this.log.child({ part: 'runs' }),
+      taskWork: (item, attempt) => this.scheduling.runner.work(item, attempt),
+      taskDeadLetter: (item, err, attempts) =>
+        this.scheduling.runner.deadLetter(item, err, attempts),
     });
     this.queue = new GroupQueue({
       maxConcurrent: config.file.limits.maxConcurrentRuns,
@@ -88,10 +110,35 @@ export class Daemon {
       handlers: {
         run: (item, attempt) => this.executor.run(item, attempt),
         deadLetter: (i, e, n) => this.executor.deadLetter(i, e, n),
+        onBlocked: (lane) => this.executor.releaseIdle(lane),
       },
       log: this.log.child({ part: 'queue' }),
     });
     this.executor.attach(this.queue);
+    this.scheduling = createScheduling({
+      config,
+      store: this.store,
+      queue: this.queue,
+      executor: this.executor,
+      outbox: this.outbox,
+      bus: this.bus,
+      log: this.log.child({ part: 'scheduler' }),
+      clock: opts.schedulerClock,
+    });
+    const taskOps = taskIpc(this.scheduling.tasks, config.timezone);
+    this.ipc = new IpcHost({
+      ipcRoot: config.paths.ipc,
+      store: this.store,
+      log: this.log.child({ part: 'ipc' }),
+      tasks: taskOps,
+      handler: new RequestHandler({
+        store: this.store,
+        groups: this.groups,
+        outbox: this.outbox,
+        tasks: taskOps,
+        log: this.log.child({ part: 'ipc' }),
+      }),
+    });
     this.router = new Router({
       store: this.store,
       bus: this.bus,
@@ -113,8 +160,7 @@ export class Daemon {
       home: this.opts.config.paths.home,
       runtime: {
         configured: this.opts.config.file.runtime,
-        selected: null,
-        why: 'sandbox runtimes are not wired into this build yet',
+        ...this.sandbox.selection(this.opts.config.file.runtime),
       },
       harnesses: this.runners.names(),
       daemon:
@@ -132,6 +178,7 @@ export class Daemon {
     const { config } = this.opts;
     const token = ensureApiToken(config.paths.apiToken);
     this.groups.ensureMain();
+    await this.sandbox.init();
     const interrupted = this.store.runs.interruptStale(Date.now());
     if (interrupted)
       this.log.warn({ interrupted }, 'runs interrupted by the last stop will be re-run');
@@ -147,6 +194,7 @@ export class Daemon {
       this.log.info({ channel: made.name }, 'channel connected');
     }
     this.outbox.start();
+    this.ipc.start();
     this.executor.recoverPending();
 
     const { host, port, allowNonLoopback } = config.file.http;
@@ -167,6 +215,7 @@ export class Daemon {
       store: this.store,
       bus: this.bus,
       groups: this.groups,
+      tasks: this.scheduling.tasks,
       metrics: createMetrics({ bus: this.bus, store: this.store, queue: this.queue }),
       status: () => this.status(),
       receive: (msg) => this.router.receive(msg),
@@ -180,6 +229,7 @@ export class Daemon {
         s.once('error', reject);
       },
     );
+    this.scheduling.scheduler.start();
     this.state = { name: 'running', startedAt: Date.now(), server, port: boundPort };
     const shownHost = isIP(host) === 6 ? `[${host}]` : host;
     this.log.info(
@@ -198,6 +248,7 @@ export class Daemon {
     const { server } = this.state;
     this.state = { name: 'stopping' };
     this.router.stopIntake();
+    this.scheduling.scheduler.stop();
     this.executor.closeAll();
     const still = await this.queue.shutdown(this.opts.config.file.shutdownTimeoutMs);
     if (still.length) {
@@ -209,7 +260,9 @@ export class Daemon {
       await this.queue.shutdown(2000);
     }
     this.store.runs.interruptStale(Date.now());
+    this.scheduling.scheduler.close();
     this.outbox.stop();
+    this.ipc.stop();
     for (const c of this.channelList)
       await c
         .disconnect()

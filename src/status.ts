@@ -4,6 +4,7 @@ import type { Store } from './store/store.js';
 import type { RunRecord } from './store/runs.js';
 import type { DeadLetter } from './store/dead-letters.js';
 import type { OutboxStatus } from './store/outbox.js';
+import { dueTasks, type DueTasks } from './scheduler/status.js';
 
 /** Everything `clawpod status` and `GET /api/status` report. */
 export interface DaemonStatus {
@@ -28,6 +29,8 @@ export interface DaemonStatus {
   outbox: Record<OutboxStatus, number>;
   deadLetters: { count: number; recent: DeadLetter[] };
   runs: { byStatus: Record<string, number>; recent: RunRecord[] };
+  /** Tasks by status and the next 5 due (optional: absent in reports from older daemons). */
+  tasks?: DueTasks;
 }
 
 export interface StatusSources {
@@ -66,5 +69,6 @@ export function buildStatus(src: StatusSources): DaemonStatus {
     outbox: store.outbox.countByStatus(),
     deadLetters: { count: store.deadLetters.count(), recent: store.deadLetters.list(10) },
     runs: { byStatus: store.runs.countByStatus(), recent: store.runs.list({ limit: 10 }) },
+    tasks: dueTasks(store, 5),
   };
 }

@@ -10,6 +10,7 @@ import { registerSend } from './commands/send.js';
 import { registerService } from './commands/service.js';
 import { registerStart } from './commands/start.js';
 import { registerStatus } from './commands/status.js';
+import { registerTasks } from './commands/tasks.js';
 import { UsageError } from './usage-error.js';
 
 /** Exit codes: 0 ok, 1 failure, 2 usage error. */
@@ -26,6 +27,7 @@ export async function main(argv: string[]): Promise<number> {
   registerSend(program);
   registerGroups(program);
   registerRuns(program);
+  registerTasks(program);
   registerLogs(program);
   registerService(program);
   try {

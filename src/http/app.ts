@@ -10,9 +10,11 @@ import { chatIdSchema } from '../groups/group-schema.js';
 import type { Inbound } from '../channels/channel.js';
 import type { Store } from '../store/store.js';
 import type { StoredMessage } from '../store/messages.js';
+import type { TaskService } from '../scheduler/task-service.js';
 import type { DaemonStatus } from '../status.js';
 import { apiError } from './errors.js';
 import { tokenMatches } from './api-token.js';
+import { mountTaskRoutes } from './tasks-routes.js';
 import { webPage } from './web-page.js';
 
 export interface ApiDeps {
@@ -21,6 +23,8 @@ export interface ApiDeps {
   store: Store;
   bus: EventBus;
   groups: GroupService;
+  /** Scheduled tasks (`/api/tasks…`); absent: those routes are not mounted. */
+  tasks?: TaskService;
   metrics: Registry;
   status(): DaemonStatus;
   /** Stores a message as the owner and routes it; rejects when the daemon is stopping. */
@@ -186,6 +190,8 @@ export function createApp(deps: ApiDeps): Hono {
     if (!parsed.success) return apiError(c, 400, 'invalid_body', zodMessage(parsed.error));
     return c.json(deps.groups.bind(c.req.param('name'), parsed.data.chat));
   });
+
+  if (deps.tasks) mountTaskRoutes(app, deps.tasks);
 
   app.get('/api/runs', (c) => {
     const limit = Math.min(Number(c.req.query('limit') ?? 50) || 50, 1000);

@@ -37,7 +37,8 @@ export interface IpcHostOptions {
  */
 export class IpcHost {
   private readonly watchers = new Map<string, FSWatcher[]>();
-  private readonly busy = new Set<string>();
+  /** Files being processed; a concurrent scan waits for them instead of skipping. */
+  private readonly busy = new Map<string, Promise<void>>();
   private timer?: NodeJS.Timeout;
 
   constructor(private readonly opts: IpcHostOptions) {}
@@ -89,17 +90,24 @@ export class IpcHost {
     for (const e of entries) {
       if (e.name.startsWith('.')) continue; // a writer's temp file, renamed into place when complete
       const key = `${folder}/${kind}/${e.name}`;
-      if (this.busy.has(key)) continue;
-      this.busy.add(key);
-      try {
-        if (e.type !== 'file')
-          await this.reject(folder, kind, e.name, `not a regular file (${e.type})`);
-        else await this.process(folder, kind, e.name);
-      } catch (err) {
-        this.opts.log.error({ err, group: folder, file: key }, 'IPC file could not be processed');
-      } finally {
-        this.busy.delete(key);
+      const inFlight = this.busy.get(key);
+      if (inFlight) {
+        await inFlight;
+        continue;
       }
+      const work = (async () => {
+        try {
+          if (e.type !== 'file')
+            await this.reject(folder, kind, e.name, `not a regular file (${e.type})`);
+          else await this.process(folder, kind, e.name);
+        } catch (err) {
+          this.opts.log.error({ err, group: folder, file: key }, 'IPC file could not be processed');
+        } finally {
+          this.busy.delete(key);
+        }
+      })();
+      this.busy.set(key, work);
+      await work;
     }
   }
 
@@ -115,6 +123,7 @@ export class IpcHost {
     if (!actor)
       return this.reject(folder, kind, name, `no group "${folder}" (its IPC dir is stale)`);
     if (!name.endsWith('.json')) return this.reject(folder, kind, name, 'IPC files must be .json');
+    const stem = name.slice(0, -'.json'.length);
     let raw: unknown;
     try {
       raw = JSON.parse(
@@ -123,14 +132,13 @@ export class IpcHost {
         ),
       );
     } catch (err) {
-      return this.reject(
-        folder,
-        kind,
-        name,
-        `unreadable or invalid JSON: ${(err as Error).message}`,
-      );
+      const reason = `unreadable or invalid JSON: ${(err as Error).message}`;
+      const respondTo = ID_PATTERN.test(stem) ? stem : undefined;
+      return this.reject(folder, kind, name, reason, respondTo, {
+        ok: false,
+        error: { code: 'invalid_json', message: reason },
+      });
     }
-    const stem = name.slice(0, -'.json'.length);
     let id: string;
     let result: IpcResult;
     if (kind === 'tasks') {

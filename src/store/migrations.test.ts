@@ -25,6 +25,7 @@ const allVersions = migrations.map((m) => m.version);
 const tablesByVersion: Record<number, string[]> = {
   1: ['chat_bindings', 'chats', 'groups', 'messages'],
   2: ['dead_letters', 'outbox', 'runs', 'sessions'],
+  3: ['task_runs', 'tasks'],
 };
 
 /**
@@ -65,6 +66,47 @@ const fixtures: Record<number, { seed(db: Db): void; check(db: Db): void }> = {
       expect(db.prepare('SELECT seq, text, is_bot FROM messages').all()).toEqual([
         { seq: 1, text: 'hello', is_bot: 0 },
       ]);
+    },
+  },
+  2: {
+    seed(db) {
+      db.prepare(
+        `INSERT INTO runs (id, group_folder, kind, chat_jid, seq_start, seq_end, attempt, status, started_at, ended_at, input_tokens, cost_usd)
+         VALUES ('run_1', 'team', 'messages', 'tg:1', 1, 1, 2, 'ok', 10, 20, 100, 0.5)`,
+      ).run();
+      db.prepare(
+        `INSERT INTO outbox (idem_key, chat_jid, text, run_id, status, attempts, next_attempt_at, created_at)
+         VALUES ('run:run_1:0:0', 'tg:1', 'hi there', 'run_1', 'sent', 1, 20, 20)`,
+      ).run();
+      db.prepare(
+        "INSERT INTO sessions (group_folder, harness, session_id, updated_at) VALUES ('team', 'claude', 's-1', 21)",
+      ).run();
+      db.prepare(
+        "INSERT INTO dead_letters (kind, group_folder, ref, error, created_at) VALUES ('run', 'team', 'run_0', 'boom', 22)",
+      ).run();
+    },
+    check(db) {
+      expect(
+        db
+          .prepare("SELECT kind, task_id, status, attempt, cost_usd FROM runs WHERE id = 'run_1'")
+          .get(),
+      ).toEqual({ kind: 'messages', task_id: null, status: 'ok', attempt: 2, cost_usd: 0.5 });
+      expect(db.prepare('SELECT idem_key, status, run_id FROM outbox').all()).toEqual([
+        { idem_key: 'run:run_1:0:0', status: 'sent', run_id: 'run_1' },
+      ]);
+      expect(db.prepare('SELECT session_id FROM sessions').pluck().get()).toBe('s-1');
+      expect(db.prepare('SELECT ref, error FROM dead_letters').get()).toEqual({
+        ref: 'run_0',
+        error: 'boom',
+      });
+      // Version 3 adds tasks beside the old rows: a task of the old group can be stored.
+      db.prepare(
+        `INSERT INTO tasks (id, group_folder, prompt, type, value, timezone, next_run_at, created_by, created_at, updated_at)
+         VALUES ('t1', 'team', 'brief', 'interval', '900000', 'UTC', 100, 'main', 1, 1)`,
+      ).run();
+      expect(
+        db.prepare("SELECT status, context_mode, missed_policy FROM tasks WHERE id = 't1'").get(),
+      ).toEqual({ status: 'active', context_mode: 'isolated', missed_policy: 'latest' });
     },
   },
 };

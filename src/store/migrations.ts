@@ -114,6 +114,60 @@ export const migrations: ReadonlyArray<{ version: number; name: string; sql: str
       );
     `,
   },
+  {
+    version: 3,
+    name: 'scheduled tasks and task runs',
+    sql: `
+      CREATE TABLE tasks (
+        id TEXT PRIMARY KEY CHECK (id GLOB '[A-Za-z0-9]*' AND length(id) <= 64),
+        group_folder TEXT NOT NULL REFERENCES groups(folder) ON DELETE CASCADE,
+        chat_jid TEXT,
+        prompt TEXT NOT NULL,
+        type TEXT NOT NULL CHECK (type IN ('cron', 'interval', 'once')),
+        value TEXT NOT NULL,
+        timezone TEXT NOT NULL,
+        context_mode TEXT NOT NULL DEFAULT 'isolated' CHECK (context_mode IN ('group', 'isolated')),
+        missed_policy TEXT NOT NULL DEFAULT 'latest' CHECK (missed_policy IN ('skip', 'latest', 'all')),
+        missed_cap INTEGER,
+        status TEXT NOT NULL DEFAULT 'active'
+          CHECK (status IN ('active', 'paused', 'completed', 'cancelled')),
+        next_run_at INTEGER,
+        anchor_at INTEGER,
+        last_run_at INTEGER,
+        lease_owner TEXT,
+        lease_expires_at INTEGER,
+        consecutive_failures INTEGER NOT NULL DEFAULT 0,
+        pre_check TEXT,
+        created_by TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE INDEX tasks_due ON tasks(next_run_at) WHERE status = 'active' AND lease_owner IS NULL;
+      CREATE INDEX tasks_leases ON tasks(lease_expires_at) WHERE lease_owner IS NOT NULL;
+      CREATE INDEX tasks_group ON tasks(group_folder, created_at);
+      CREATE INDEX tasks_status_next ON tasks(status, next_run_at);
+      CREATE TABLE task_runs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        task_id TEXT NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
+        scheduled_for INTEGER NOT NULL,
+        trigger TEXT NOT NULL CHECK (trigger IN ('schedule', 'catch-up', 'manual')),
+        status TEXT NOT NULL
+          CHECK (status IN ('pending', 'running', 'ok', 'error', 'timeout', 'missed', 'skipped')),
+        run_id TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        started_at INTEGER,
+        ended_at INTEGER,
+        result TEXT,
+        error TEXT,
+        input_tokens INTEGER,
+        output_tokens INTEGER,
+        cost_usd REAL,
+        created_at INTEGER NOT NULL,
+        UNIQUE (task_id, scheduled_for)
+      );
+      CREATE INDEX task_runs_open ON task_runs(task_id) WHERE status IN ('pending', 'running');
+    `,
+  },
 ];
 
 export const latestVersion = migrations[migrations.length - 1]!.version;

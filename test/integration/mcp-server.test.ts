@@ -75,4 +75,26 @@ describe('clawpod MCP server over IPC', () => {
     expect(hijack.isError).toBe(true);
     expect(text(hijack)).toContain('forbidden');
   });
+
+  it('schedule_task answers with the canonical schedule, next fire times and the id', async () => {
+    const res = await client.callTool({
+      name: 'schedule_task',
+      arguments: {
+        schedule: '0 8 * * 1',
+        prompt: 'compile the changelog',
+        timezone: 'Europe/Berlin',
+      },
+    });
+    expect(res.isError).toBeFalsy();
+    const body = JSON.parse(text(res)) as {
+      id: string;
+      nextRuns: string[];
+      schedule: { value: string };
+    };
+    expect(body.schedule.value).toBe('0 8 * * 1');
+    expect(body.nextRuns).toHaveLength(3);
+    expect(body.nextRuns[0]).toMatch(/T08:00:00\+0[12]:00$/);
+    const list = await client.callTool({ name: 'list_tasks', arguments: {} });
+    expect(text(list)).toContain(body.id);
+  });
 });

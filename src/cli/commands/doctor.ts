@@ -8,10 +8,10 @@ import {
   checkDataDir,
   checkNode,
   checkPort,
-  checkRuntimes,
   checkSecretFileMode,
   type CheckResult,
 } from '../doctor-checks.js';
+import { checkRuntimes } from '../doctor-runtimes.js';
 import { json } from '../format.js';
 
 /** The harnesses in use: the configured default plus every group's own (when the DB exists). */
@@ -75,7 +75,7 @@ export async function runDoctor(
     });
     return results;
   }
-  results.push(...(await checkRuntimes(config.file.runtime)));
+  results.push(...(await checkRuntimes(config.file.runtime, config.file.sandbox.image)));
   results.push(...checkCredentials(config.env, harnessesInUse(config), paths.envFile));
   results.push(await checkPort(config, env));
   return results;

@@ -1,0 +1,298 @@
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load.js';
+import { Daemon } from '../../src/daemon.js';
+import { GroupService } from '../../src/groups/group-service.js';
+import { silentLogger } from '../../src/logging/logger.js';
+import type { Runner } from '../../src/runs/runner.js';
+import { OWNER } from '../../src/scheduler/task-service.js';
+import { Store } from '../../src/store/store.js';
+import { TaskRunStore } from '../../src/store/task-runs.js';
+import { TaskStore } from '../../src/store/tasks.js';
+import { FakeClock, flush } from '../support/fake-clock.js';
+import { nextMessage, runEnded, say, tempHome } from '../support/daemon-harness.js';
+import { reply, scriptedRunner } from '../support/scripted-runner.js';
+
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+const daemons: Daemon[] = [];
+afterEach(async () => {
+  for (const d of daemons.splice(0)) await d.stop();
+});
+
+/** A real daemon (port 0) whose scheduler runs on `clock`. */
+async function boot(
+  home: string,
+  runner: Runner,
+  clock: FakeClock,
+  beforeStart?: (d: Daemon) => void,
+): Promise<Daemon> {
+  const config = loadConfig({ CLAWPOD_HOME: home, PATH: process.env.PATH });
+  const d = new Daemon({ config, log: silentLogger(), runners: [runner], schedulerClock: clock });
+  daemons.push(d);
+  beforeStart?.(d);
+  await d.start();
+  return d;
+}
+
+const out = (chat: string) => (m: { direction: string; chatJid: string }) =>
+  m.direction === 'out' && m.chatJid === chat;
+const taskRuns = (d: Daemon, id: string) => new TaskRunStore(d.store.db).list(id, 1000);
+const task = (d: Daemon, id: string) => new TaskStore(d.store.db).get(id)!;
+
+describe('scheduled tasks through the daemon', () => {
+  it('a due task runs through the queue and answers in its chat', async () => {
+    const runner = scriptedRunner(() => reply('here is your brief'));
+    const clock = new FakeClock(Date.now());
+    const d = await boot(tempHome(), runner, clock);
+    d.groups.add({ name: 'team', chats: ['web:team'] });
+    const { id, task: view } = d.scheduling.tasks.create(OWNER, {
+      group: 'team',
+      schedule: '1h',
+      prompt: 'write the brief',
+    });
+    expect(d.status().tasks?.due[0]).toMatchObject({ id, nextRunAt: view.nextRunAt });
+    const answer = nextMessage(d, out('web:team'));
+    const ended = runEnded(d);
+    await clock.advance(HOUR);
+    expect((await answer).text).toBe('here is your brief');
+    const run = d.store.runs.get((await ended).id)!;
+    expect(run).toMatchObject({
+      kind: 'task',
+      taskId: id,
+      group: 'team',
+      chatJid: 'web:team',
+      status: 'ok',
+    });
+    const prompt = runner.started[0]!.prompt;
+    expect(prompt).toMatch(/<scheduled_task id="[^"]+" schedule="every 1h"/);
+    expect(prompt).toContain('This is a scheduled task, not a live message');
+    expect(prompt).toContain('write the brief');
+    const [tr] = taskRuns(d, id);
+    expect(tr).toMatchObject({
+      status: 'ok',
+      trigger: 'schedule',
+      runId: run.id,
+      attempts: 1,
+      result: 'here is your brief',
+      inputTokens: 10,
+      outputTokens: 5,
+      costUsd: 0.001,
+      scheduledFor: view.nextRunAt,
+    });
+    expect(task(d, id)).toMatchObject({ leaseOwner: null, nextRunAt: view.nextRunAt! + HOUR });
+  });
+
+  it('group context resumes the group session; isolated starts fresh and saves none', async () => {
+    const runner = scriptedRunner(({ spec }) => [
+      { type: 'output', text: `session ${spec.sessionId ?? 'none'}` },
+      { type: 'turn-end', lastInputId: 0, sessionId: spec.sessionId ?? `new-${spec.runId}` },
+    ]);
+    const clock = new FakeClock(Date.now());
+    const d = await boot(tempHome(), runner, clock);
+    const first = nextMessage(d, out('web:main'));
+    await say(d, 'web:main', 'hello');
+    expect((await first).text).toBe('session none');
+    const groupSession = d.store.sessions.get('main', 'claude')!;
+    expect(groupSession).toMatch(/^new-/);
+
+    const grouped = d.scheduling.tasks.create(OWNER, {
+      schedule: '1h',
+      prompt: 'g',
+      contextMode: 'group',
+    });
+    const isolated = d.scheduling.tasks.create(OWNER, {
+      schedule: '1h',
+      prompt: 'i',
+      contextMode: 'isolated',
+    });
+    const done = [runEnded(d), runEnded(d)];
+    const replies = [nextMessage(d, out('web:main'))];
+    await clock.advance(HOUR);
+    await Promise.all(done);
+    await replies[0];
+    const specs = runner.started.slice(1);
+    const byTask = (id: string) => specs.find((s) => d.store.runs.get(s.runId)!.taskId === id)!;
+    expect(byTask(grouped.id).sessionId).toBe(groupSession);
+    expect(byTask(isolated.id).sessionId).toBeUndefined();
+    // The isolated run's fresh session is not saved as the group's.
+    expect(d.store.sessions.get('main', 'claude')).toBe(groupSession);
+  });
+
+  it('after every retry the owner and the chat are told; 3 failures in a row pause the task', async () => {
+    const runner = scriptedRunner(() => [{ type: 'error', message: 'model overloaded' }]);
+    const clock = new FakeClock(Date.now());
+    const d = await boot(tempHome(), runner, clock);
+    d.groups.add({ name: 'team', chats: ['web:team'] });
+    const { id } = d.scheduling.tasks.create(OWNER, { group: 'team', schedule: '1h', prompt: 'x' });
+    for (let i = 1; i <= 3; i++) {
+      const owner = nextMessage(d, (m) => out('web:main')(m) && m.text.includes('failed'));
+      const chat = nextMessage(d, (m) => out('web:team')(m) && m.text.includes('failed'));
+      const paused =
+        i === 3
+          ? nextMessage(d, (m) => out('web:main')(m) && m.text.includes('paused'))
+          : undefined;
+      const chatPaused =
+        i === 3
+          ? nextMessage(d, (m) => out('web:team')(m) && m.text.includes('paused'))
+          : undefined;
+      await clock.advance(HOUR);
+      expect((await owner).text).toMatch(
+        new RegExp(`Scheduled task ${id} .* failed 5 times.*model overloaded`),
+      );
+      expect((await chat).text).toContain('The owner has been told');
+      if (i === 3) {
+        expect((await paused!).text).toContain(`paused after 3 consecutive failures`);
+        expect((await chatPaused!).text).toContain(`clawpod tasks resume ${id}`);
+      }
+      expect(task(d, id).consecutiveFailures).toBe(i);
+    }
+    expect(runner.started).toHaveLength(15);
+    expect(task(d, id).status).toBe('paused');
+    expect(taskRuns(d, id).map((r) => [r.status, r.attempts])).toEqual([
+      ['error', 5],
+      ['error', 5],
+      ['error', 5],
+    ]);
+    expect(d.store.deadLetters.list().filter((x) => x.group === 'team')).toHaveLength(3);
+    // Paused: nothing more runs.
+    await clock.advance(3 * HOUR);
+    expect(runner.started).toHaveLength(15);
+  });
+
+  it('a success resets the failure count', async () => {
+    let fail = true;
+    const runner = scriptedRunner(() =>
+      fail ? [{ type: 'error', message: 'flaky' }] : reply('ok'),
+    );
+    const clock = new FakeClock(Date.now());
+    const d = await boot(tempHome(), runner, clock);
+    const { id } = d.scheduling.tasks.create(OWNER, { schedule: '1h', prompt: 'x' });
+    const told = nextMessage(d, (m) => out('web:main')(m) && m.text.includes('failed'));
+    await clock.advance(HOUR);
+    await told;
+    expect(task(d, id).consecutiveFailures).toBe(1);
+    fail = false;
+    const ok = nextMessage(d, (m) => out('web:main')(m) && m.text === 'ok');
+    await clock.advance(HOUR);
+    await ok;
+    expect(task(d, id).consecutiveFailures).toBe(0);
+  });
+
+  it('an occurrence still queued when its task is paused is skipped, not run', async () => {
+    let release!: () => void;
+    const busy = new Promise<void>((r) => (release = r));
+    const runner = scriptedRunner(async ({ prompt }) => {
+      if (prompt.includes('long question')) await busy;
+      return reply('done');
+    });
+    const clock = new FakeClock(Date.now());
+    const d = await boot(tempHome(), runner, clock);
+    const { id } = d.scheduling.tasks.create(OWNER, {
+      schedule: '1h',
+      prompt: 'x',
+      contextMode: 'group', // queued in main's conversation lane, behind the message run
+    });
+    const ended = runEnded(d);
+    await say(d, 'web:main', 'long question');
+    await clock.advance(HOUR);
+    expect(taskRuns(d, id)).toMatchObject([{ status: 'pending' }]);
+    d.scheduling.tasks.pause(OWNER, id);
+    release();
+    await ended;
+    await flush();
+    expect(runner.started).toHaveLength(1);
+    expect(taskRuns(d, id)).toMatchObject([
+      { status: 'skipped', error: expect.stringMatching(/paused/) },
+    ]);
+    expect(task(d, id).leaseOwner).toBeNull();
+  });
+});
+
+describe('restart recovery', () => {
+  /** A database as a crash leaves it: task claimed by a dead daemon, its run left running. */
+  function crashedState(home: string, now: number) {
+    const store = Store.open(join(home, 'clawpod.db'));
+    new GroupService(store, loadConfig({ CLAWPOD_HOME: home }).paths, () => now).ensureMain();
+    const tasks = new TaskStore(store.db);
+    const due = now - 10 * MIN;
+    tasks.insert({
+      id: 'tcrash',
+      group: 'main',
+      chatJid: null,
+      prompt: 'hourly report',
+      type: 'interval',
+      value: String(HOUR),
+      timezone: 'UTC',
+      contextMode: 'isolated',
+      missedPolicy: 'latest',
+      missedCap: null,
+      status: 'active',
+      nextRunAt: due + HOUR,
+      anchorAt: due,
+      preCheck: null,
+      createdBy: 'main',
+      createdAt: due - HOUR,
+      updatedAt: due,
+    });
+    store.db
+      .prepare(
+        "UPDATE tasks SET lease_owner = 'elsewhere:1:dead', lease_expires_at = ? WHERE id = 'tcrash'",
+      )
+      .run(now - 5 * MIN);
+    const runs = new TaskRunStore(store.db);
+    runs.markRunning(runs.upsertPending('tcrash', due, 'schedule', due), 'run_dead', due);
+    store.close();
+    return due;
+  }
+
+  it('a run cut by a crash is run again exactly once after the lease expired', async () => {
+    const home = tempHome();
+    const now = Date.now();
+    const due = crashedState(home, now);
+    const runner = scriptedRunner(() => reply('report'));
+    const clock = new FakeClock(now);
+    let ended: Promise<unknown> = Promise.resolve();
+    const d = await boot(home, runner, clock, (d0) => (ended = runEnded(d0)));
+    await ended;
+    expect(runner.started).toHaveLength(1);
+    expect(taskRuns(d, 'tcrash')).toMatchObject([{ scheduledFor: due, status: 'ok', attempts: 2 }]);
+    await d.stop();
+    daemons.length = 0;
+    const again = await boot(home, runner, clock);
+    await clock.advance(MIN);
+    expect(runner.started).toHaveLength(1);
+    expect(taskRuns(again, 'tcrash')).toHaveLength(1);
+  });
+
+  it('missed occurrences while down: recorded, one caught up, one notice to the owner', async () => {
+    const home = tempHome();
+    const now = Date.now();
+    const store = Store.open(join(home, 'clawpod.db'));
+    new GroupService(store, loadConfig({ CLAWPOD_HOME: home }).paths).ensureMain();
+    const { TaskService } = await import('../../src/scheduler/task-service.js');
+    const before = new TaskService({ store, timezone: 'UTC', now: () => now - 3 * 24 * HOUR });
+    const { id } = before.create(OWNER, { schedule: '0 * * * *', prompt: 'hourly' });
+    store.close();
+    const runner = scriptedRunner(() => reply('caught up'));
+    const clock = new FakeClock(now);
+    let notice!: Promise<{ text: string }>;
+    let reply1!: Promise<unknown>;
+    let ended!: Promise<unknown>;
+    const d = await boot(home, runner, clock, (d0) => {
+      notice = nextMessage(d0, (m) => out('web:main')(m) && m.text.startsWith('⏰'));
+      reply1 = nextMessage(d0, (m) => out('web:main')(m) && m.text === 'caught up');
+      ended = runEnded(d0);
+    });
+    expect((await notice).text).toMatch(
+      /While clawpod was not running, (71|72) scheduled runs were missed/,
+    );
+    await reply1;
+    await ended;
+    const history = taskRuns(d, id);
+    expect(history.filter((r) => r.status === 'missed').length).toBeGreaterThanOrEqual(71);
+    expect(history.filter((r) => r.status === 'ok')).toHaveLength(1);
+    expect(runner.started).toHaveLength(1);
+    expect(runner.started[0]!.prompt).toContain('trigger="catch-up"');
+  });
+});
