@@ -1,4 +1,4 @@
-import type { Db } from './db.js';
+import { stmt, type Db } from './db.js';
 
 export interface ChatInfo {
   jid: string;
@@ -16,22 +16,20 @@ export class ChatStore {
 
   touch(jid: string, meta: { name?: string | null; kind?: 'group' | 'direct' }, now: number): void {
     const channel = jid.slice(0, jid.indexOf(':'));
-    this.db
-      .prepare(
-        `INSERT INTO chats (jid, channel, name, kind, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?)
+    stmt(
+      this.db,
+      `INSERT INTO chats (jid, channel, name, kind, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT(jid) DO UPDATE SET last_seen = excluded.last_seen,
            name = COALESCE(excluded.name, chats.name), kind = excluded.kind`,
-      )
-      .run(jid, channel, meta.name ?? null, meta.kind ?? 'group', now, now);
+    ).run(jid, channel, meta.name ?? null, meta.kind ?? 'group', now, now);
   }
 
   list(): ChatInfo[] {
-    const rows = this.db
-      .prepare(
-        `SELECT c.*, b.group_folder FROM chats c LEFT JOIN chat_bindings b ON b.chat_jid = c.jid
+    const rows = stmt(
+      this.db,
+      `SELECT c.*, b.group_folder FROM chats c LEFT JOIN chat_bindings b ON b.chat_jid = c.jid
          ORDER BY c.last_seen DESC`,
-      )
-      .all() as Array<{
+    ).all() as Array<{
       jid: string;
       channel: string;
       name: string | null;

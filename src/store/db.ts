@@ -21,3 +21,17 @@ export function openDb(file: string, opts: { migrateTo?: number } = {}): Db {
   }
   return db;
 }
+
+const statementCache = new WeakMap<Db, Map<string, Database.Statement>>();
+
+/**
+ * A prepared statement for `sql`, prepared once per connection (hot paths run the same few
+ * statements thousands of times).
+ */
+export function stmt(db: Db, sql: string): Database.Statement {
+  let cache = statementCache.get(db);
+  if (!cache) statementCache.set(db, (cache = new Map()));
+  let s = cache.get(sql);
+  if (!s) cache.set(sql, (s = db.prepare(sql)));
+  return s;
+}

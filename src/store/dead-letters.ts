@@ -1,4 +1,4 @@
-import type { Db } from './db.js';
+import { stmt, type Db } from './db.js';
 
 export interface DeadLetter {
   id: number;
@@ -17,18 +17,17 @@ export class DeadLetterStore {
   constructor(private readonly db: Db) {}
 
   add(d: Omit<DeadLetter, 'id'>): void {
-    this.db
-      .prepare(
-        `INSERT INTO dead_letters (kind, group_folder, chat_jid, ref, seq_start, seq_end, error, created_at)
+    stmt(
+      this.db,
+      `INSERT INTO dead_letters (kind, group_folder, chat_jid, ref, seq_start, seq_end, error, created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(d.kind, d.group, d.chatJid, d.ref, d.seqStart, d.seqEnd, d.error, d.createdAt);
+    ).run(d.kind, d.group, d.chatJid, d.ref, d.seqStart, d.seqEnd, d.error, d.createdAt);
   }
 
   list(limit = 50): DeadLetter[] {
-    const rows = this.db
-      .prepare('SELECT * FROM dead_letters ORDER BY id DESC LIMIT ?')
-      .all(limit) as Array<Record<string, unknown>>;
+    const rows = stmt(this.db, 'SELECT * FROM dead_letters ORDER BY id DESC LIMIT ?').all(
+      limit,
+    ) as Array<Record<string, unknown>>;
     return rows.map((r) => ({
       id: r.id as number,
       kind: r.kind as DeadLetter['kind'],
@@ -43,6 +42,6 @@ export class DeadLetterStore {
   }
 
   count(): number {
-    return this.db.prepare('SELECT COUNT(*) FROM dead_letters').pluck().get() as number;
+    return stmt(this.db, 'SELECT COUNT(*) FROM dead_letters').pluck().get() as number;
   }
 }

@@ -1,4 +1,4 @@
-import type { Db } from './db.js';
+import { stmt, type Db } from './db.js';
 import type { Group, GroupSettings } from '../groups/group-schema.js';
 
 interface GroupRow {
@@ -29,10 +29,10 @@ export class GroupStore {
   constructor(private readonly db: Db) {}
 
   private toGroup(row: GroupRow): Group {
-    const chats = this.db
-      .prepare(
-        'SELECT chat_jid FROM chat_bindings WHERE group_folder = ? ORDER BY created_at, chat_jid',
-      )
+    const chats = stmt(
+      this.db,
+      'SELECT chat_jid FROM chat_bindings WHERE group_folder = ? ORDER BY created_at, chat_jid',
+    )
       .pluck()
       .all(row.folder) as string[];
     return {
@@ -52,42 +52,42 @@ export class GroupStore {
   }
 
   get(folder: string): Group | undefined {
-    const row = this.db.prepare('SELECT * FROM groups WHERE folder = ?').get(folder) as
+    const row = stmt(this.db, 'SELECT * FROM groups WHERE folder = ?').get(folder) as
       GroupRow | undefined;
     return row && this.toGroup(row);
   }
 
   main(): Group | undefined {
-    const row = this.db.prepare('SELECT * FROM groups WHERE is_main = 1').get() as
+    const row = stmt(this.db, 'SELECT * FROM groups WHERE is_main = 1').get() as
       GroupRow | undefined;
     return row && this.toGroup(row);
   }
 
   list(): Group[] {
-    const rows = this.db
-      .prepare('SELECT * FROM groups ORDER BY is_main DESC, folder')
-      .all() as GroupRow[];
+    const rows = stmt(
+      this.db,
+      'SELECT * FROM groups ORDER BY is_main DESC, folder',
+    ).all() as GroupRow[];
     return rows.map((r) => this.toGroup(r));
   }
 
   insert(folder: string, settings: GroupSettings, opts: { isMain?: boolean; now: number }): void {
-    this.db
-      .prepare(
-        `INSERT INTO groups (folder, is_main, trigger, requires_trigger, harness, command, runtime, model, limits, created_at)
+    stmt(
+      this.db,
+      `INSERT INTO groups (folder, is_main, trigger, requires_trigger, harness, command, runtime, model, limits, created_at)
          VALUES (@folder, @isMain, @trigger, @requiresTrigger, @harness, @command, @runtime, @model, @limits, @now)`,
-      )
-      .run({
-        folder,
-        isMain: opts.isMain ? 1 : 0,
-        trigger: settings.trigger ?? null,
-        requiresTrigger: settings.requiresTrigger === false ? 0 : 1,
-        harness: settings.harness ?? null,
-        command: settings.command ?? null,
-        runtime: settings.runtime ?? null,
-        model: settings.model ?? null,
-        limits: JSON.stringify(settings.limits ?? {}),
-        now: opts.now,
-      });
+    ).run({
+      folder,
+      isMain: opts.isMain ? 1 : 0,
+      trigger: settings.trigger ?? null,
+      requiresTrigger: settings.requiresTrigger === false ? 0 : 1,
+      harness: settings.harness ?? null,
+      command: settings.command ?? null,
+      runtime: settings.runtime ?? null,
+      model: settings.model ?? null,
+      limits: JSON.stringify(settings.limits ?? {}),
+      now: opts.now,
+    });
   }
 
   update(folder: string, settings: GroupSettings): void {
@@ -95,38 +95,37 @@ export class GroupStore {
       const value = settings[key as keyof typeof columns];
       if (value === undefined) continue;
       const stored = typeof value === 'boolean' ? (value ? 1 : 0) : value;
-      this.db.prepare(`UPDATE groups SET ${column} = ? WHERE folder = ?`).run(stored, folder);
+      stmt(this.db, `UPDATE groups SET ${column} = ? WHERE folder = ?`).run(stored, folder);
     }
     if (settings.limits) {
       const current = this.get(folder)?.limits ?? {};
-      this.db
-        .prepare('UPDATE groups SET limits = ? WHERE folder = ?')
-        .run(JSON.stringify({ ...current, ...settings.limits }), folder);
+      stmt(this.db, 'UPDATE groups SET limits = ? WHERE folder = ?').run(
+        JSON.stringify({ ...current, ...settings.limits }),
+        folder,
+      );
     }
   }
 
   remove(folder: string): boolean {
     return (
-      this.db.prepare('DELETE FROM groups WHERE folder = ? AND is_main = 0').run(folder).changes > 0
+      stmt(this.db, 'DELETE FROM groups WHERE folder = ? AND is_main = 0').run(folder).changes > 0
     );
   }
 
   bind(chatJid: string, folder: string, now: number): void {
-    this.db
-      .prepare(
-        `INSERT INTO chat_bindings (chat_jid, group_folder, created_at) VALUES (?, ?, ?)
+    stmt(
+      this.db,
+      `INSERT INTO chat_bindings (chat_jid, group_folder, created_at) VALUES (?, ?, ?)
          ON CONFLICT(chat_jid) DO UPDATE SET group_folder = excluded.group_folder`,
-      )
-      .run(chatJid, folder, now);
+    ).run(chatJid, folder, now);
   }
 
   unbind(chatJid: string): boolean {
-    return this.db.prepare('DELETE FROM chat_bindings WHERE chat_jid = ?').run(chatJid).changes > 0;
+    return stmt(this.db, 'DELETE FROM chat_bindings WHERE chat_jid = ?').run(chatJid).changes > 0;
   }
 
   groupForChat(chatJid: string): Group | undefined {
-    const folder = this.db
-      .prepare('SELECT group_folder FROM chat_bindings WHERE chat_jid = ?')
+    const folder = stmt(this.db, 'SELECT group_folder FROM chat_bindings WHERE chat_jid = ?')
       .pluck()
       .get(chatJid) as string | undefined;
     return folder === undefined ? undefined : this.get(folder);
@@ -134,8 +133,9 @@ export class GroupStore {
 
   /** Moves the cursor forward only (never back); call inside the run's commit transaction. */
   advanceCursor(folder: string, seq: number): void {
-    this.db
-      .prepare('UPDATE groups SET cursor_seq = MAX(cursor_seq, ?) WHERE folder = ?')
-      .run(seq, folder);
+    stmt(this.db, 'UPDATE groups SET cursor_seq = MAX(cursor_seq, ?) WHERE folder = ?').run(
+      seq,
+      folder,
+    );
   }
 }

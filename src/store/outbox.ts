@@ -1,4 +1,4 @@
-import type { Db } from './db.js';
+import { stmt, type Db } from './db.js';
 
 export type OutboxStatus = 'pending' | 'sending' | 'sent' | 'dead';
 
@@ -66,39 +66,39 @@ export class OutboxStore {
     now: number,
   ): boolean {
     return (
-      this.db
-        .prepare(
-          `INSERT INTO outbox (idem_key, chat_jid, text, reply_to, run_id, status, next_attempt_at, created_at)
+      stmt(
+        this.db,
+        `INSERT INTO outbox (idem_key, chat_jid, text, reply_to, run_id, status, next_attempt_at, created_at)
            VALUES (?, ?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT(idem_key) DO NOTHING`,
-        )
-        .run(
-          item.idemKey,
-          item.chatJid,
-          item.text,
-          item.replyTo ?? null,
-          item.runId ?? null,
-          now,
-          now,
-        ).changes > 0
+      ).run(
+        item.idemKey,
+        item.chatJid,
+        item.text,
+        item.replyTo ?? null,
+        item.runId ?? null,
+        now,
+        now,
+      ).changes > 0
     );
   }
 
   /** Pending items due at `now`, oldest first. */
   due(now: number, limit = 100): OutboxItem[] {
     return (
-      this.db
-        .prepare(
-          "SELECT * FROM outbox WHERE status IN ('pending', 'sending') AND next_attempt_at <= ? ORDER BY id LIMIT ?",
-        )
-        .all(now, limit) as Row[]
+      stmt(
+        this.db,
+        "SELECT * FROM outbox WHERE status IN ('pending', 'sending') AND next_attempt_at <= ? ORDER BY id LIMIT ?",
+      ).all(now, limit) as Row[]
     ).map(toItem);
   }
 
   /** The earliest next attempt among undelivered items, for arming one timer. */
   nextDueAt(): number | undefined {
     return (
-      (this.db
-        .prepare("SELECT MIN(next_attempt_at) FROM outbox WHERE status IN ('pending', 'sending')")
+      (stmt(
+        this.db,
+        "SELECT MIN(next_attempt_at) FROM outbox WHERE status IN ('pending', 'sending')",
+      )
         .pluck()
         .get() as number | null) ?? undefined
     );
@@ -106,44 +106,45 @@ export class OutboxStore {
 
   /** Records that a send is being attempted (a crash leaves it `sending`, checked on restart). */
   markSending(id: number): void {
-    this.db
-      .prepare("UPDATE outbox SET status = 'sending', attempts = attempts + 1 WHERE id = ?")
-      .run(id);
+    stmt(this.db, "UPDATE outbox SET status = 'sending', attempts = attempts + 1 WHERE id = ?").run(
+      id,
+    );
   }
 
   markSent(id: number, platformId: string, now: number): void {
-    this.db
-      .prepare(
-        "UPDATE outbox SET status = 'sent', platform_id = ?, sent_at = ?, error = NULL WHERE id = ?",
-      )
-      .run(platformId, now, id);
+    stmt(
+      this.db,
+      "UPDATE outbox SET status = 'sent', platform_id = ?, sent_at = ?, error = NULL WHERE id = ?",
+    ).run(platformId, now, id);
   }
 
   markRetry(id: number, error: string, nextAttemptAt: number): void {
-    this.db
-      .prepare("UPDATE outbox SET status = 'pending', error = ?, next_attempt_at = ? WHERE id = ?")
-      .run(error, nextAttemptAt, id);
+    stmt(
+      this.db,
+      "UPDATE outbox SET status = 'pending', error = ?, next_attempt_at = ? WHERE id = ?",
+    ).run(error, nextAttemptAt, id);
   }
 
   markDead(id: number, error: string): void {
-    this.db.prepare("UPDATE outbox SET status = 'dead', error = ? WHERE id = ?").run(error, id);
+    stmt(this.db, "UPDATE outbox SET status = 'dead', error = ? WHERE id = ?").run(error, id);
   }
 
   get(id: number): OutboxItem | undefined {
-    const row = this.db.prepare('SELECT * FROM outbox WHERE id = ?').get(id) as Row | undefined;
+    const row = stmt(this.db, 'SELECT * FROM outbox WHERE id = ?').get(id) as Row | undefined;
     return row && toItem(row);
   }
 
   byKey(idemKey: string): OutboxItem | undefined {
-    const row = this.db.prepare('SELECT * FROM outbox WHERE idem_key = ?').get(idemKey) as
+    const row = stmt(this.db, 'SELECT * FROM outbox WHERE idem_key = ?').get(idemKey) as
       Row | undefined;
     return row && toItem(row);
   }
 
   countByStatus(): Record<OutboxStatus, number> {
-    const rows = this.db
-      .prepare('SELECT status, COUNT(*) AS n FROM outbox GROUP BY status')
-      .all() as Array<{
+    const rows = stmt(
+      this.db,
+      'SELECT status, COUNT(*) AS n FROM outbox GROUP BY status',
+    ).all() as Array<{
       status: OutboxStatus;
       n: number;
     }>;

@@ -1,4 +1,4 @@
-import type { Db } from './db.js';
+import { stmt, type Db } from './db.js';
 
 export type RunStatus = 'running' | 'ok' | 'error' | 'interrupted';
 
@@ -83,48 +83,47 @@ export class RunStore {
     attempt: number;
     now: number;
   }): void {
-    this.db
-      .prepare(
-        `INSERT INTO runs (id, group_folder, kind, task_id, chat_jid, seq_start, seq_end, attempt, status, started_at)
+    stmt(
+      this.db,
+      `INSERT INTO runs (id, group_folder, kind, task_id, chat_jid, seq_start, seq_end, attempt, status, started_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running', ?)`,
-      )
-      .run(
-        run.id,
-        run.group,
-        run.kind,
-        run.taskId ?? null,
-        run.chatJid,
-        run.seqStart,
-        run.seqEnd,
-        run.attempt,
-        run.now,
-      );
+    ).run(
+      run.id,
+      run.group,
+      run.kind,
+      run.taskId ?? null,
+      run.chatJid,
+      run.seqStart,
+      run.seqEnd,
+      run.attempt,
+      run.now,
+    );
   }
 
   /** Widens the consumed range when a follow-up is handed to the live run. */
   extend(id: string, seqEnd: number): void {
-    this.db
-      .prepare('UPDATE runs SET seq_end = MAX(COALESCE(seq_end, 0), ?) WHERE id = ?')
-      .run(seqEnd, id);
+    stmt(this.db, 'UPDATE runs SET seq_end = MAX(COALESCE(seq_end, 0), ?) WHERE id = ?').run(
+      seqEnd,
+      id,
+    );
   }
 
   /** Adds a turn's usage to the run's totals. */
   addUsage(id: string, u: Usage): void {
-    this.db
-      .prepare(
-        `UPDATE runs SET input_tokens = COALESCE(input_tokens, 0) + ?, output_tokens = COALESCE(output_tokens, 0) + ?,
+    stmt(
+      this.db,
+      `UPDATE runs SET input_tokens = COALESCE(input_tokens, 0) + ?, output_tokens = COALESCE(output_tokens, 0) + ?,
          cache_read_tokens = COALESCE(cache_read_tokens, 0) + ?, cache_write_tokens = COALESCE(cache_write_tokens, 0) + ?,
          cost_usd = CASE WHEN ? IS NULL THEN cost_usd ELSE COALESCE(cost_usd, 0) + ? END WHERE id = ?`,
-      )
-      .run(
-        u.inputTokens ?? 0,
-        u.outputTokens ?? 0,
-        u.cacheReadTokens ?? 0,
-        u.cacheWriteTokens ?? 0,
-        u.costUsd ?? null,
-        u.costUsd ?? 0,
-        id,
-      );
+    ).run(
+      u.inputTokens ?? 0,
+      u.outputTokens ?? 0,
+      u.cacheReadTokens ?? 0,
+      u.cacheWriteTokens ?? 0,
+      u.costUsd ?? null,
+      u.costUsd ?? 0,
+      id,
+    );
   }
 
   finish(
@@ -133,22 +132,24 @@ export class RunStore {
     error: string | null,
     now: number,
   ): void {
-    this.db
-      .prepare('UPDATE runs SET status = ?, error = ?, ended_at = ? WHERE id = ?')
-      .run(status, error, now, id);
+    stmt(this.db, 'UPDATE runs SET status = ?, error = ?, ended_at = ? WHERE id = ?').run(
+      status,
+      error,
+      now,
+      id,
+    );
   }
 
   /** Marks runs left `running` by a crash as interrupted; their batches are still pending. */
   interruptStale(now: number): number {
-    return this.db
-      .prepare(
-        "UPDATE runs SET status = 'interrupted', ended_at = ?, error = 'daemon stopped during the run' WHERE status = 'running'",
-      )
-      .run(now).changes;
+    return stmt(
+      this.db,
+      "UPDATE runs SET status = 'interrupted', ended_at = ?, error = 'daemon stopped during the run' WHERE status = 'running'",
+    ).run(now).changes;
   }
 
   get(id: string): RunRecord | undefined {
-    const row = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as Row | undefined;
+    const row = stmt(this.db, 'SELECT * FROM runs WHERE id = ?').get(id) as Row | undefined;
     return row && toRun(row);
   }
 
@@ -165,13 +166,14 @@ export class RunStore {
     }
     const sql = `SELECT * FROM runs ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
       ORDER BY started_at DESC, rowid DESC LIMIT ?`;
-    return (this.db.prepare(sql).all(...args, opts.limit ?? 50) as Row[]).map(toRun);
+    return (stmt(this.db, sql).all(...args, opts.limit ?? 50) as Row[]).map(toRun);
   }
 
   countByStatus(): Record<string, number> {
-    const rows = this.db
-      .prepare('SELECT status, COUNT(*) AS n FROM runs GROUP BY status')
-      .all() as Array<{
+    const rows = stmt(
+      this.db,
+      'SELECT status, COUNT(*) AS n FROM runs GROUP BY status',
+    ).all() as Array<{
       status: string;
       n: number;
     }>;

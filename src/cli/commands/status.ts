@@ -114,6 +114,14 @@ export function renderStatus(r: StatusReport, now = Date.now()): string {
     );
   }
 
+  if (s.tasks) {
+    const byStatus = Object.entries(s.tasks.byStatus).map(([k, n]) => `${k} ${n}`);
+    out.push('', `tasks:      ${byStatus.length ? byStatus.join(', ') : 'none'}`);
+    for (const t of s.tasks.due) {
+      out.push(`  next ${t.nextRun}  ${t.id} (${t.group}) ${t.description}${t.running ? ' [running]' : ''}`);
+    }
+  }
+
   const counts = Object.entries(s.runs.byStatus).map(([k, n]) => `${k} ${n}`);
   out.push('', `runs:       ${counts.length ? counts.join(', ') : 'none yet'}`);
   if (s.runs.recent.length) {
