@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/load.js';
 import type { InboundMessage } from '../store/messages.js';
+import type { InboundAttachment } from './attachments.js';
 
 /** Size rules of a platform; the outbox splits replies to fit. */
 export interface ChannelLimits {
@@ -17,8 +18,8 @@ export interface ChannelHealth {
 export interface Inbound extends InboundMessage {
   chatName?: string | null;
   chatKind?: 'group' | 'direct';
-  /** The platform addressed the bot natively (e.g. an @mention); counts as the trigger. */
-  mentioned?: boolean;
+  /** Files that came with the message; saved into the group's folder and referenced. */
+  attachments?: InboundAttachment[];
 }
 
 /**
@@ -26,7 +27,13 @@ export interface Inbound extends InboundMessage {
  * adapter may acknowledge to its platform after the promise settles.
  */
 export interface InboundSink {
-  receive(msg: Inbound): Promise<{ seq: number; duplicate: boolean }>;
+  receive(msg: Inbound): Promise<{ seq: number; duplicate: boolean; dropped?: boolean }>;
+}
+
+/** A file the agent sends along with a reply (a host path inside the group's folder). */
+export interface OutboundFile {
+  path: string;
+  name: string;
 }
 
 /** Thrown by `send` to steer the retry: wait `retryAfterMs`, or give up when `permanent`. */
@@ -55,8 +62,13 @@ export interface Channel {
   send(
     chatJid: string,
     text: string,
-    opts: { replyTo?: string | null; idemKey: string },
+    opts: { replyTo?: string | null; idemKey: string; files?: OutboundFile[] },
   ): Promise<{ platformId: string }>;
+  /**
+   * Looks up whether a message with this idempotency key was already posted (a send cut by a
+   * crash). Optional: adapters whose platform can answer avoid a duplicate on retry.
+   */
+  findSent?(chatJid: string, idemKey: string): Promise<string | undefined>;
   /** Typing indicator while a run is active; optional. */
   setTyping?(chatJid: string, on: boolean): Promise<void>;
   health(): ChannelHealth;

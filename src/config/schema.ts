@@ -7,6 +7,27 @@ export const secretRef = z
 
 const nullableUrl = z.url().nullable().default(null);
 
+/**
+ * An egress allowlist entry: `host`, `host:port`, `host:*`, `*.domain`, `*`, `[v6]:port`.
+ * (The proxy parses it precisely at start; this catches typos at load time.)
+ */
+const hostPattern = z
+  .string()
+  .regex(
+    /^(\*|(\*\.)?[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.?|\[[0-9A-Fa-f:.]+\])(:(\d{1,5}|\*))?$/,
+    'a host pattern: host, host:port, host:*, *.domain or [v6]:port',
+  );
+
+/**
+ * Claude OAuth refresh defaults: Anthropic's console token endpoint and Claude Code's public
+ * OAuth client id (what a `claude` login issues tokens for), refreshing 10 minutes early.
+ */
+const DEFAULT_OAUTH = {
+  tokenUrl: 'https://console.anthropic.com/v1/oauth/token',
+  clientId: '9d1c250a-e61b-44d9-88ed-5944d1962f5e',
+  refreshMarginMs: 600_000,
+};
+
 export const harnessNames = ['claude', 'codex', 'command'] as const;
 export const runtimeNames = ['auto', 'bubblewrap', 'podman', 'docker', 'apple', 'none'] as const;
 
@@ -52,6 +73,15 @@ export const configFileSchema = z.strictObject({
       allowlistPath: z.string().nullable().default(null),
     })
     .default({ uid: 1000, gid: 1000, image: 'clawpod-agent:local', allowlistPath: null }),
+  attachments: z
+    .strictObject({
+      maxBytes: z
+        .number()
+        .int()
+        .min(1024)
+        .default(20 * 1024 * 1024),
+    })
+    .default({ maxBytes: 20 * 1024 * 1024 }),
   router: z
     .strictObject({ maxPromptMessages: z.number().int().min(1).max(1000).default(50) })
     .default({ maxPromptMessages: 50 }),
@@ -62,7 +92,22 @@ export const configFileSchema = z.strictObject({
     })
     .default({ baseDelayMs: 5000, maxAttempts: 5 }),
   shutdownTimeoutMs: z.number().int().positive().default(30_000),
-  egress: z.strictObject({ allow: z.array(z.string()).default([]) }).default({ allow: [] }),
+  egress: z
+    .strictObject({
+      /** Hosts every group may reach through the proxy (the model API hosts are implicit). */
+      allow: z.array(hostPattern).default([]),
+      /** Extra hosts per group folder. */
+      groups: z.record(z.string(), z.array(hostPattern)).default({}),
+      /** Refresh of a Claude OAuth token (CLAUDE_CODE_OAUTH_REFRESH_TOKEN set). */
+      oauth: z
+        .strictObject({
+          tokenUrl: z.url().default(DEFAULT_OAUTH.tokenUrl),
+          clientId: z.string().min(1).default(DEFAULT_OAUTH.clientId),
+          refreshMarginMs: z.number().int().min(0).default(DEFAULT_OAUTH.refreshMarginMs),
+        })
+        .default(DEFAULT_OAUTH),
+    })
+    .default({ allow: [], groups: {}, oauth: DEFAULT_OAUTH }),
   channels: z
     .strictObject({
       web: z.strictObject({ enabled: z.boolean().default(true) }).optional(),

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { ChannelSet } from '../channels/registry.js';
-import { DeliveryError } from '../channels/channel.js';
+import { DeliveryError, type OutboundFile } from '../channels/channel.js';
 import type { EventBus } from '../events/bus.js';
 import { backoffDelay } from '../queue/backoff.js';
 import type { Store } from '../store/store.js';
@@ -43,13 +43,17 @@ export class OutboxWorker {
     text: string;
     replyTo?: string | null;
     runId?: string | null;
+    files?: OutboundFile[];
   }): number {
     const limit = this.opts.channels.forChat(item.chatJid)?.limits.maxMessageLength ?? 4000;
     const pieces = chunkText(item.text, limit);
+    // A file-only message still needs one row to carry the files.
+    if (pieces.length === 0 && item.files?.length) pieces.push('');
     let added = 0;
     pieces.forEach((text, i) => {
       const idemKey = pieces.length === 1 ? item.key : `${item.key}#${i + 1}`;
-      if (this.opts.store.outbox.enqueue({ ...item, idemKey, text }, this.now())) added++;
+      const files = i === pieces.length - 1 ? item.files : undefined; // files go with the last piece
+      if (this.opts.store.outbox.enqueue({ ...item, idemKey, text, files }, this.now())) added++;
     });
     return added;
   }
@@ -114,10 +118,21 @@ export class OutboxWorker {
     const attempts = item.attempts + 1;
     try {
       if (!channel) throw new DeliveryError(`no connected channel handles ${item.chatJid}`);
-      const { platformId } = await channel.send(item.chatJid, item.text, {
-        replyTo: item.replyTo,
-        idemKey: item.idemKey,
-      });
+      // A send cut by a crash may have reached the platform: ask before posting again.
+      const earlier =
+        item.status === 'sending'
+          ? await channel.findSent?.(item.chatJid, item.idemKey)
+          : undefined;
+      const { platformId } = earlier
+        ? { platformId: earlier }
+        : await channel.send(item.chatJid, item.text, {
+            replyTo: item.replyTo,
+            idemKey: item.idemKey,
+            files: item.files,
+          });
+      const recorded = [item.text, ...item.files.map((f) => `[file: ${f.name}]`)]
+        .filter(Boolean)
+        .join('\n');
       const stored = store.tx(() => {
         store.outbox.markSent(item.id, platformId, this.now());
         return store.messages.insert(
@@ -125,7 +140,7 @@ export class OutboxWorker {
             chatJid: item.chatJid,
             platformId,
             sender: 'assistant',
-            text: item.text,
+            text: recorded,
             ts: this.now(),
             replyTo: item.replyTo,
             isBot: true,

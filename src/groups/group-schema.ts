@@ -24,6 +24,17 @@ export const groupLimitsSchema = z
   })
   .partial();
 
+/**
+ * Who may wake a group: `all`, or a list of sender ids (as the channel reports them, e.g.
+ * `tg:12345`, `mail:alice@example.com`). Messages from others are dropped, or stored for the
+ * record without ever running the agent or entering a prompt (`store`, the default).
+ */
+export const sendersSchema = z.strictObject({
+  allow: z.union([z.literal('all'), z.array(z.string().min(1).max(320)).max(1000)]),
+  others: z.enum(['drop', 'store']).default('store'),
+});
+export type SenderPolicy = z.infer<typeof sendersSchema>;
+
 /** The settings a user may change on a group (API PATCH body, CLI `groups set`). */
 export const groupSettingsSchema = z
   .strictObject({
@@ -34,6 +45,7 @@ export const groupSettingsSchema = z
     runtime: z.enum(runtimeNames).nullable(),
     model: z.string().min(1).max(200).nullable(),
     limits: groupLimitsSchema,
+    senders: sendersSchema.nullable(),
   })
   .partial();
 
@@ -58,6 +70,8 @@ export interface Group {
   runtime: (typeof runtimeNames)[number] | null;
   model: string | null;
   limits: GroupLimits;
+  /** null: everyone in the group's chats may wake it. */
+  senders: SenderPolicy | null;
   cursorSeq: number;
   createdAt: number;
   chats: string[];

@@ -4,6 +4,14 @@ import { GroupError } from '../groups/errors.js';
 import type { GroupService } from '../groups/group-service.js';
 import { registerGroupArgs, sendMessageArgs, type RequestFile } from '../protocol/ipc.js';
 import type { Store } from '../store/store.js';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { safeFileName } from '../channels/attachments.js';
+import type { OutboundFile } from '../channels/channel.js';
+import { safeReadFile } from '../sandbox/safe-fs.js';
+
+/** Largest file an agent may send (platforms cap lower; the adapter reports theirs). */
+const MAX_UPLOAD_BYTES = 50 * 1024 * 1024;
 
 /** Who is asking: decided by the IPC directory the file was found in, never by its content. */
 export interface IpcActor {
@@ -29,6 +37,9 @@ const fail = (code: string, message: string): IpcResult => ({
 });
 
 export interface RequestHandlerDeps {
+  /** Where group folders live, and where uploads are copied to (out of the sandbox's reach). */
+  groupsDir: string;
+  filesDir: string;
   store: Store;
   groups: GroupService;
   outbox: OutboxWorker;
@@ -48,7 +59,7 @@ export class RequestHandler {
     try {
       switch (req.op) {
         case 'send_message':
-          return this.sendMessage(actor, req);
+          return await this.sendMessage(actor, req);
         case 'list_groups':
           if (!actor.isMain) return fail('forbidden', 'only the main group may list groups');
           return {
@@ -71,7 +82,7 @@ export class RequestHandler {
     }
   }
 
-  private sendMessage(actor: IpcActor, req: RequestFile): IpcResult {
+  private async sendMessage(actor: IpcActor, req: RequestFile): Promise<IpcResult> {
     const args = sendMessageArgs.safeParse(req.args);
     if (!args.success) return fail('invalid_args', args.error.issues[0]!.message);
     const group = this.deps.groups.get(actor.group);
@@ -83,13 +94,47 @@ export class RequestHandler {
         `group "${actor.group}" may only message its own chats (${group.chats.join(', ') || 'none'})`,
       );
     }
+    const key = `ipc:${actor.group}:${req.id}`;
+    const files = args.data.file ? [await this.copyUpload(actor.group, args.data.file, key)] : [];
+    if (files[0] && 'error' in files[0]) return fail('invalid_file', files[0].error);
     const added = this.deps.outbox.enqueue({
-      key: `ipc:${actor.group}:${req.id}`,
+      key,
       chatJid: chat,
       text: args.data.text,
+      files: files as OutboundFile[],
     });
     this.deps.outbox.kick();
     return { ok: true, result: { chat, queued: added > 0 ? 'new' : 'duplicate' } };
+  }
+
+  /**
+   * Copies a file the agent wants to send out of its folder (read without following symlinks,
+   * size-capped) into a host-only directory, so the sandbox cannot swap it before the upload.
+   */
+  private async copyUpload(
+    group: string,
+    file: string,
+    key: string,
+  ): Promise<OutboundFile | { error: string }> {
+    const prefix = '/workspace/group/';
+    const rel = file.startsWith(prefix) ? file.slice(prefix.length) : file;
+    if (rel.startsWith('/') || rel.split('/').includes('..')) {
+      return { error: `file must be a path inside /workspace/group (got ${file})` };
+    }
+    let data: Buffer;
+    try {
+      data = await safeReadFile(join(this.deps.groupsDir, group), rel, {
+        maxBytes: MAX_UPLOAD_BYTES,
+      });
+    } catch (err) {
+      return { error: `cannot send ${file}: ${(err as Error).message}` };
+    }
+    const dir = join(this.deps.filesDir, safeFileName(key));
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const name = safeFileName(rel);
+    const path = join(dir, name);
+    writeFileSync(path, data, { mode: 0o600 });
+    return { path, name };
   }
 
   private registerGroup(actor: IpcActor, raw: Record<string, unknown>): IpcResult {

@@ -48,10 +48,14 @@ export const responseFileSchema = z.union([
 ]);
 export type ResponseFile = z.infer<typeof responseFileSchema>;
 
-export const sendMessageArgs = z.strictObject({
-  text: z.string().min(1).max(100_000),
-  chat: z.string().optional(),
-});
+export const sendMessageArgs = z
+  .strictObject({
+    text: z.string().max(100_000).default(''),
+    chat: z.string().optional(),
+    /** A file to upload with the message: a path inside /workspace/group. */
+    file: z.string().min(1).max(1024).optional(),
+  })
+  .refine((a) => a.text.length > 0 || a.file, 'text or file is required');
 export const registerGroupArgs = z.strictObject({
   name: z.string(),
   chat: z.string(),

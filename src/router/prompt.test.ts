@@ -16,6 +16,7 @@ function msg(seq: number, over: Partial<StoredMessage> = {}): StoredMessage {
     ts: Date.UTC(2026, 0, 15, 12, 0),
     replyTo: null,
     isBot: false,
+    mentioned: false,
     ...over,
   };
 }

@@ -92,7 +92,7 @@ export class RunExecutor {
   recoverPending(): void {
     for (const g of this.opts.store.groups.list()) {
       const pending = this.opts.store.messages.pendingForGroup(g.folder, g.cursorSeq);
-      if (pending.some((m) => this.triggers(m.text, g))) this.enqueueMessages(g.folder);
+      if (pending.some((m) => this.triggers(m, g))) this.enqueueMessages(g.folder);
     }
   }
 
@@ -178,8 +178,8 @@ export class RunExecutor {
     this.queue.enqueue({ lane: folder, group: folder, kind: 'messages', key: 'messages' });
   }
 
-  private triggers(text: string, g: Group): boolean {
-    return isTriggered(text, g, this.opts.config.file.assistant.name);
+  private triggers(m: { text: string; mentioned: boolean }, g: Group): boolean {
+    return m.mentioned || isTriggered(m.text, g, this.opts.config.file.assistant.name);
   }
 
   private prompt(messages: Parameters<typeof formatPrompt>[0]): string {
@@ -197,7 +197,7 @@ export class RunExecutor {
       folder,
       Math.max(live.handedUpTo, g.cursorSeq),
     );
-    if (!pending.some((m) => this.triggers(m.text, g))) return;
+    if (!pending.some((m) => this.triggers(m, g))) return;
     const seqEnd = pending[pending.length - 1]!.seq;
     const inputId = live.nextInputId++;
     const ok = (await live.agent?.handOff(inputId, this.prompt(pending))) ?? false;
@@ -219,7 +219,7 @@ export class RunExecutor {
     const g = store.groups.get(folder);
     if (!g) return;
     const pending = store.messages.pendingForGroup(folder, g.cursorSeq);
-    const triggering = pending.filter((m) => this.triggers(m.text, g));
+    const triggering = pending.filter((m) => this.triggers(m, g));
     const last = triggering[triggering.length - 1];
     if (!last) return;
     const seqStart = pending[0]!.seq;

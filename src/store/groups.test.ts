@@ -20,6 +20,7 @@ describe('GroupStore', () => {
       runtime: null,
       model: null,
       limits: {},
+      senders: null,
       cursorSeq: 0,
       createdAt: 10,
       chats: [],

@@ -11,11 +11,12 @@ interface GroupRow {
   runtime: Group['runtime'];
   model: string | null;
   limits: string;
+  senders: string | null;
   cursor_seq: number;
   created_at: number;
 }
 
-const columns: Record<keyof Omit<GroupSettings, 'limits'>, string> = {
+const columns: Record<keyof Omit<GroupSettings, 'limits' | 'senders'>, string> = {
   trigger: 'trigger',
   requiresTrigger: 'requires_trigger',
   harness: 'harness',
@@ -45,6 +46,7 @@ export class GroupStore {
       runtime: row.runtime,
       model: row.model,
       limits: JSON.parse(row.limits) as Group['limits'],
+      senders: row.senders ? (JSON.parse(row.senders) as Group['senders']) : null,
       cursorSeq: row.cursor_seq,
       createdAt: row.created_at,
       chats,
@@ -74,8 +76,8 @@ export class GroupStore {
   insert(folder: string, settings: GroupSettings, opts: { isMain?: boolean; now: number }): void {
     stmt(
       this.db,
-      `INSERT INTO groups (folder, is_main, trigger, requires_trigger, harness, command, runtime, model, limits, created_at)
-         VALUES (@folder, @isMain, @trigger, @requiresTrigger, @harness, @command, @runtime, @model, @limits, @now)`,
+      `INSERT INTO groups (folder, is_main, trigger, requires_trigger, harness, command, runtime, model, limits, senders, created_at)
+         VALUES (@folder, @isMain, @trigger, @requiresTrigger, @harness, @command, @runtime, @model, @limits, @senders, @now)`,
     ).run({
       folder,
       isMain: opts.isMain ? 1 : 0,
@@ -86,6 +88,7 @@ export class GroupStore {
       runtime: settings.runtime ?? null,
       model: settings.model ?? null,
       limits: JSON.stringify(settings.limits ?? {}),
+      senders: settings.senders ? JSON.stringify(settings.senders) : null,
       now: opts.now,
     });
   }
@@ -96,6 +99,12 @@ export class GroupStore {
       if (value === undefined) continue;
       const stored = typeof value === 'boolean' ? (value ? 1 : 0) : value;
       stmt(this.db, `UPDATE groups SET ${column} = ? WHERE folder = ?`).run(stored, folder);
+    }
+    if (settings.senders !== undefined) {
+      stmt(this.db, 'UPDATE groups SET senders = ? WHERE folder = ?').run(
+        settings.senders ? JSON.stringify(settings.senders) : null,
+        folder,
+      );
     }
     if (settings.limits) {
       const current = this.get(folder)?.limits ?? {};

@@ -73,6 +73,7 @@ describe('MessageStore.insert', () => {
       ts: 42,
       replyTo: 'p0',
       isBot: false,
+      mentioned: false,
     });
     expect(store.messages.get(seq + 100)).toBeUndefined();
   });

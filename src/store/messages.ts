@@ -11,6 +11,8 @@ export interface StoredMessage {
   ts: number;
   replyTo: string | null;
   isBot: boolean;
+  /** The platform addressed the bot natively (an @mention): counts as the trigger. */
+  mentioned: boolean;
 }
 
 export interface InboundMessage {
@@ -24,6 +26,9 @@ export interface InboundMessage {
   replyTo?: string | null;
   /** Set by adapters for messages the bot itself authored; these never enter a prompt. */
   isBot?: boolean;
+  mentioned?: boolean;
+  /** Kept for the record only (a sender outside the group's allowlist): never in a prompt. */
+  excluded?: boolean;
 }
 
 interface Row {
@@ -37,6 +42,7 @@ interface Row {
   ts: number;
   reply_to: string | null;
   is_bot: number;
+  mentioned: number;
 }
 
 const toMessage = (r: Row): StoredMessage => ({
@@ -50,6 +56,7 @@ const toMessage = (r: Row): StoredMessage => ({
   ts: r.ts,
   replyTo: r.reply_to,
   isBot: r.is_bot === 1,
+  mentioned: r.mentioned === 1,
 });
 
 /** The message log. `seq` is monotonic and the only cursor anything uses. */
@@ -60,8 +67,8 @@ export class MessageStore {
 
   constructor(private readonly db: Db) {
     this.insertStmt = db.prepare(
-      `INSERT INTO messages (chat_jid, platform_id, direction, sender, sender_name, text, ts, reply_to, is_bot)
-       VALUES (@chatJid, @platformId, @direction, @sender, @senderName, @text, @ts, @replyTo, @isBot)
+      `INSERT INTO messages (chat_jid, platform_id, direction, sender, sender_name, text, ts, reply_to, is_bot, mentioned, excluded)
+       VALUES (@chatJid, @platformId, @direction, @sender, @senderName, @text, @ts, @replyTo, @isBot, @mentioned, @excluded)
        ON CONFLICT (chat_jid, direction, platform_id) DO NOTHING`,
     );
     this.findStmt = db.prepare(
@@ -69,7 +76,7 @@ export class MessageStore {
     );
     this.pendingStmt = db.prepare(
       `SELECT m.* FROM messages m JOIN chat_bindings b ON b.chat_jid = m.chat_jid
-       WHERE b.group_folder = ? AND m.seq > ? AND m.direction = 'in' AND m.is_bot = 0
+       WHERE b.group_folder = ? AND m.seq > ? AND m.direction = 'in' AND m.is_bot = 0 AND m.excluded = 0
        ORDER BY m.seq`,
     );
   }
@@ -86,6 +93,8 @@ export class MessageStore {
       ts: msg.ts,
       replyTo: msg.replyTo ?? null,
       isBot: msg.isBot || direction === 'out' ? 1 : 0,
+      mentioned: msg.mentioned ? 1 : 0,
+      excluded: msg.excluded ? 1 : 0,
     });
     if (info.changes > 0) return { seq: Number(info.lastInsertRowid), inserted: true };
     const row = this.findStmt.get(msg.chatJid, direction, msg.platformId) as { seq: number };

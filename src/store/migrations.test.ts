@@ -26,6 +26,7 @@ const tablesByVersion: Record<number, string[]> = {
   1: ['chat_bindings', 'chats', 'groups', 'messages'],
   2: ['dead_letters', 'outbox', 'runs', 'sessions'],
   3: ['task_runs', 'tasks'],
+  4: [],
 };
 
 /**
@@ -107,6 +108,26 @@ const fixtures: Record<number, { seed(db: Db): void; check(db: Db): void }> = {
       expect(
         db.prepare("SELECT status, context_mode, missed_policy FROM tasks WHERE id = 't1'").get(),
       ).toEqual({ status: 'active', context_mode: 'isolated', missed_policy: 'latest' });
+    },
+  },
+  3: {
+    seed(db) {
+      db.prepare(
+        `INSERT INTO tasks (id, group_folder, prompt, type, value, timezone, next_run_at, created_by, created_at, updated_at)
+         VALUES ('t3', 'team', 'weekly', 'cron', '0 8 * * 1', 'Europe/Berlin', 500, 'main', 1, 1)`,
+      ).run();
+    },
+    check(db) {
+      expect(db.prepare("SELECT value, timezone FROM tasks WHERE id = 't3'").get()).toEqual({
+        value: '0 8 * * 1',
+        timezone: 'Europe/Berlin',
+      });
+      // Version 4 columns default to "nothing special" for old rows.
+      expect(
+        db.prepare("SELECT senders FROM groups WHERE folder = 'team'").pluck().get(),
+      ).toBeNull();
+      expect(db.prepare('SELECT mentioned FROM messages').pluck().all()).toEqual([0]);
+      expect(db.prepare('SELECT files FROM outbox').pluck().all()).toEqual([null]);
     },
   },
 };

@@ -168,6 +168,16 @@ export const migrations: ReadonlyArray<{ version: number; name: string; sql: str
       CREATE INDEX task_runs_open ON task_runs(task_id) WHERE status IN ('pending', 'running');
     `,
   },
+  {
+    version: 4,
+    name: 'channels: outbound files, sender allowlists, native mentions',
+    sql: `
+      ALTER TABLE outbox ADD COLUMN files TEXT;
+      ALTER TABLE groups ADD COLUMN senders TEXT;
+      ALTER TABLE messages ADD COLUMN mentioned INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE messages ADD COLUMN excluded INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
 ];
 
 export const latestVersion = migrations[migrations.length - 1]!.version;

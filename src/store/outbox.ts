@@ -1,5 +1,7 @@
 import { stmt, type Db } from './db.js';
 
+import type { OutboundFile } from '../channels/channel.js';
+
 export type OutboxStatus = 'pending' | 'sending' | 'sent' | 'dead';
 
 export interface OutboxItem {
@@ -15,6 +17,8 @@ export interface OutboxItem {
   platformId: string | null;
   error: string | null;
   createdAt: number;
+  /** Files to upload with this piece (host paths inside a group folder). */
+  files: OutboundFile[];
 }
 
 interface Row {
@@ -30,6 +34,7 @@ interface Row {
   platform_id: string | null;
   error: string | null;
   created_at: number;
+  files: string | null;
 }
 
 const toItem = (r: Row): OutboxItem => ({
@@ -45,6 +50,7 @@ const toItem = (r: Row): OutboxItem => ({
   platformId: r.platform_id,
   error: r.error,
   createdAt: r.created_at,
+  files: r.files ? (JSON.parse(r.files) as OutboundFile[]) : [],
 });
 
 /**
@@ -62,14 +68,15 @@ export class OutboxStore {
       text: string;
       replyTo?: string | null;
       runId?: string | null;
+      files?: OutboundFile[];
     },
     now: number,
   ): boolean {
     return (
       stmt(
         this.db,
-        `INSERT INTO outbox (idem_key, chat_jid, text, reply_to, run_id, status, next_attempt_at, created_at)
-           VALUES (?, ?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT(idem_key) DO NOTHING`,
+        `INSERT INTO outbox (idem_key, chat_jid, text, reply_to, run_id, status, next_attempt_at, created_at, files)
+           VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?) ON CONFLICT(idem_key) DO NOTHING`,
       ).run(
         item.idemKey,
         item.chatJid,
@@ -78,6 +85,7 @@ export class OutboxStore {
         item.runId ?? null,
         now,
         now,
+        item.files?.length ? JSON.stringify(item.files) : null,
       ).changes > 0
     );
   }

@@ -6,7 +6,9 @@ export class TestChannel implements Channel {
   readonly name = 'test';
   readonly limits = { maxMessageLength: 50 };
   sink?: InboundSink;
-  readonly sent: Array<{ chat: string; text: string; idemKey: string }> = [];
+  readonly sent: Array<{ chat: string; text: string; idemKey: string; files: string[] }> = [];
+  /** Keys the "platform" already has (a send cut by a crash that did arrive). */
+  readonly alreadyPosted = new Map<string, string>();
   /** How many upcoming sends fail. */
   failNext = 0;
   failForever = false;
@@ -18,12 +20,24 @@ export class TestChannel implements Channel {
     this.sink = sink;
   }
   async disconnect() {}
-  async send(chat: string, text: string, opts: { idemKey: string }) {
+  async findSent(_chat: string, idemKey: string) {
+    return this.alreadyPosted.get(idemKey);
+  }
+  async send(
+    chat: string,
+    text: string,
+    opts: { idemKey: string; files?: Array<{ path: string; name: string }> },
+  ) {
     if (this.failForever || this.failNext > 0) {
       this.failNext = Math.max(0, this.failNext - 1);
       throw new DeliveryError('test channel refused the send');
     }
-    this.sent.push({ chat, text, idemKey: opts.idemKey });
+    this.sent.push({
+      chat,
+      text,
+      idemKey: opts.idemKey,
+      files: (opts.files ?? []).map((f) => f.path),
+    });
     return { platformId: `t${this.sent.length}` };
   }
   health() {

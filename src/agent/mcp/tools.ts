@@ -35,7 +35,11 @@ export const TOOLS: ToolDef[] = [
     name: 'send_message',
     description:
       "Send a message to a chat now (default: this group's chat). Use it for progress updates during long work.",
-    shape: { text: z.string().min(1), chat: z.string().optional() },
+    shape: {
+      text: z.string().describe('The message (may be empty when sending a file)'),
+      chat: z.string().optional(),
+      file: z.string().optional().describe('A file to attach: a path inside /workspace/group'),
+    },
   },
   {
     name: 'schedule_task',
