@@ -35,3 +35,17 @@ export function stmt(db: Db, sql: string): Database.Statement {
   if (!s) cache.set(sql, (s = db.prepare(sql)));
   return s;
 }
+
+/** `WHERE a = ? AND b = ?` for the filters that are set (undefined ones are left out). */
+export function whereEquals(filters: Record<string, string | number | undefined>): {
+  sql: string;
+  args: Array<string | number>;
+} {
+  const set = Object.entries(filters).filter(
+    (e): e is [string, string | number] => e[1] !== undefined,
+  );
+  return {
+    sql: set.length ? `WHERE ${set.map(([col]) => `${col} = ?`).join(' AND ')}` : '',
+    args: set.map(([, v]) => v),
+  };
+}

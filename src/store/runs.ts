@@ -1,4 +1,4 @@
-import { stmt, type Db } from './db.js';
+import { stmt, type Db, whereEquals } from './db.js';
 
 export type RunStatus = 'running' | 'ok' | 'error' | 'interrupted';
 
@@ -154,19 +154,9 @@ export class RunStore {
   }
 
   list(opts: { limit?: number; group?: string; status?: RunStatus } = {}): RunRecord[] {
-    const where: string[] = [];
-    const args: unknown[] = [];
-    if (opts.group) {
-      where.push('group_folder = ?');
-      args.push(opts.group);
-    }
-    if (opts.status) {
-      where.push('status = ?');
-      args.push(opts.status);
-    }
-    const sql = `SELECT * FROM runs ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
-      ORDER BY started_at DESC, rowid DESC LIMIT ?`;
-    return (stmt(this.db, sql).all(...args, opts.limit ?? 50) as Row[]).map(toRun);
+    const where = whereEquals({ group_folder: opts.group, status: opts.status });
+    const sql = `SELECT * FROM runs ${where.sql} ORDER BY started_at DESC, rowid DESC LIMIT ?`;
+    return (stmt(this.db, sql).all(...where.args, opts.limit ?? 50) as Row[]).map(toRun);
   }
 
   countByStatus(): Record<string, number> {

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { Db } from './db.js';
+import { stmt, type Db } from './db.js';
 import type { Usage } from './runs.js';
 
 /**
@@ -75,16 +75,9 @@ const toTaskRun = (r: Row): TaskRunRecord => ({
 /** The `task_runs` table: every occurrence of every task leaves exactly one row. */
 export class TaskRunStore {
   private readonly insertMissedStmt: Database.Statement;
-  private readonly cache = new Map<string, Database.Statement>();
-
-  /** A prepared statement, compiled once per store (hot paths run per task occurrence). */
+  /** A prepared statement, compiled once per connection (see `stmt` in db.ts). */
   private stmt(sql: string): Database.Statement {
-    let s = this.cache.get(sql);
-    if (!s) {
-      s = this.db.prepare(sql);
-      this.cache.set(sql, s);
-    }
-    return s;
+    return stmt(this.db, sql);
   }
 
   constructor(private readonly db: Db) {

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { Db } from './db.js';
+import { stmt, type Db, whereEquals } from './db.js';
 
 export type TaskType = 'cron' | 'interval' | 'once';
 /** active → paused ⇄ active; active → completed (a once task ran); any → cancelled (final). */
@@ -175,16 +175,9 @@ const SQL = {
  * and served by partial indexes (`tasks_due`, `tasks_leases`): O(log n) in the task count.
  */
 export class TaskStore {
-  private readonly cache = new Map<string, Database.Statement>();
-
-  /** A prepared statement, compiled once per store (hot paths run per task occurrence). */
+  /** A prepared statement, compiled once per connection (see `stmt` in db.ts). */
   private stmt(sql: string): Database.Statement {
-    let s = this.cache.get(sql);
-    if (!s) {
-      s = this.db.prepare(sql);
-      this.cache.set(sql, s);
-    }
-    return s;
+    return stmt(this.db, sql);
   }
 
   constructor(private readonly db: Db) {}
@@ -204,19 +197,9 @@ export class TaskStore {
   }
 
   list(opts: { group?: string; status?: TaskStatus; limit?: number } = {}): TaskRecord[] {
-    const where: string[] = [];
-    const args: unknown[] = [];
-    if (opts.group) {
-      where.push('group_folder = ?');
-      args.push(opts.group);
-    }
-    if (opts.status) {
-      where.push('status = ?');
-      args.push(opts.status);
-    }
-    const sql = `SELECT * FROM tasks ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
-      ORDER BY group_folder, created_at, id LIMIT ?`;
-    return (this.stmt(sql).all(...args, opts.limit ?? 10_000) as Row[]).map(toTask);
+    const where = whereEquals({ group_folder: opts.group, status: opts.status });
+    const sql = `SELECT * FROM tasks ${where.sql} ORDER BY group_folder, created_at, id LIMIT ?`;
+    return (this.stmt(sql).all(...where.args, opts.limit ?? 10_000) as Row[]).map(toTask);
   }
 
   /** Changes the given fields (and updated_at); returns false when no such task. */
