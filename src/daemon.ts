@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { isIP } from 'node:net';
+import { join } from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Logger } from 'pino';
 import type { Config } from './config/load.js';
@@ -8,6 +9,7 @@ import './channels/index.js';
 import type { Channel } from './channels/channel.js';
 import { ChannelSet, channelFactories } from './channels/registry.js';
 import { OutboxWorker } from './delivery/outbox-worker.js';
+import { createEgress, type Egress } from './egress/egress.js';
 import { EventBus } from './events/bus.js';
 import { GroupService } from './groups/group-service.js';
 import { ensureApiToken } from './http/api-token.js';
@@ -16,6 +18,8 @@ import { createMetrics } from './http/metrics.js';
 import { GroupQueue } from './queue/group-queue.js';
 import { Router } from './router/router.js';
 import { RunExecutor } from './runs/run-executor.js';
+import { claudeCredentialProblem } from './runs/harness-credentials.js';
+import { codexCredentialProblem } from './runs/codex-credentials.js';
 import { RunnerRegistry, type Runner } from './runs/runner.js';
 import { SandboxRunners } from './runs/sandbox-runner.js';
 import { IpcHost } from './ipc/ipc-host.js';
@@ -52,6 +56,8 @@ export class Daemon {
   readonly groups: GroupService;
   readonly runners = new RunnerRegistry();
   readonly sandbox: SandboxRunners;
+  /** Credential/egress proxy (one socket per run) and the OAuth refresher. */
+  readonly egress: Egress;
   readonly ipc: IpcHost;
   readonly queue: GroupQueue;
   readonly executor: RunExecutor;
@@ -78,10 +84,22 @@ export class Daemon {
     }
     this.store = Store.open(config.paths.db);
     this.groups = new GroupService(this.store, config.paths);
+    this.egress = createEgress({
+      config,
+      log: this.log.child({ part: 'egress' }),
+      notifyOwner: (key, text) => this.outbox.notifyOwner(key, text),
+    });
     this.sandbox = new SandboxRunners({
+      egress: this.egress,
       config,
       log: this.log.child({ part: 'sandbox' }),
-      harnesses: ['command'],
+      harnesses: ['command', 'claude', 'codex'],
+      harnessProblem: (harness) =>
+        harness === 'claude'
+          ? claudeCredentialProblem(config.env)
+          : harness === 'codex'
+            ? codexCredentialProblem(config.env)
+            : undefined,
       beforeRun: (folder) => this.ipc.ensureGroup(folder),
     });
     for (const r of [...this.sandbox.runners(), ...(opts.runners ?? [])]) this.runners.register(r);
@@ -132,6 +150,8 @@ export class Daemon {
       log: this.log.child({ part: 'ipc' }),
       tasks: taskOps,
       handler: new RequestHandler({
+        groupsDir: config.paths.groups,
+        filesDir: join(config.paths.home, 'outbox-files'),
         store: this.store,
         groups: this.groups,
         outbox: this.outbox,
@@ -144,6 +164,8 @@ export class Daemon {
       bus: this.bus,
       log: this.log.child({ part: 'router' }),
       assistantName: config.file.assistant.name,
+      groupsDir: config.paths.groups,
+      attachmentMaxBytes: config.file.attachments.maxBytes,
       onTriggered: (folder) => void this.executor.submitMessages(folder),
     });
   }
@@ -194,6 +216,7 @@ export class Daemon {
       this.log.info({ channel: made.name }, 'channel connected');
     }
     this.outbox.start();
+    this.egress.start();
     this.ipc.start();
     this.executor.recoverPending();
 
@@ -216,7 +239,13 @@ export class Daemon {
       bus: this.bus,
       groups: this.groups,
       tasks: this.scheduling.tasks,
-      metrics: createMetrics({ bus: this.bus, store: this.store, queue: this.queue }),
+      metrics: createMetrics({
+        bus: this.bus,
+        store: this.store,
+        queue: this.queue,
+        channels: () => this.channelList,
+        extra: this.egress.proxy.metrics(),
+      }),
       status: () => this.status(),
       receive: (msg) => this.router.receive(msg),
       accepting: () => this.state.name === 'running',
@@ -261,6 +290,7 @@ export class Daemon {
     }
     this.store.runs.interruptStale(Date.now());
     this.scheduling.scheduler.close();
+    await this.egress.stop();
     this.outbox.stop();
     this.ipc.stop();
     for (const c of this.channelList)

@@ -1,5 +1,6 @@
 import { createInterface } from 'node:readline';
 import { startRequestSchema } from '../protocol/runner-protocol.js';
+import { egressEnv } from './egress-bridge.js';
 import { createHarness } from './harnesses/harness.js';
 import './harnesses/index.js';
 import { AgentRunner } from './runner.js';
@@ -27,7 +28,9 @@ async function main(): Promise<number> {
   }
   let harness;
   try {
-    harness = createHarness(parsed.data, process.env);
+    // With a proxy: the bridge to the host's egress socket, base URLs and placeholder keys.
+    const env = await egressEnv(parsed.data.proxy, process.env);
+    harness = createHarness(parsed.data, env);
   } catch (err) {
     write(
       JSON.stringify({ type: 'error', message: (err as Error).message, retryable: false }) + '\n',

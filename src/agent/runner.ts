@@ -91,6 +91,7 @@ export class AgentRunner {
     try {
       for await (const ev of this.harness.turn(input.prompt, this.sessionId, this.abort.signal)) {
         if (ev.type === 'text') this.emit({ type: 'message', text: ev.text });
+        else if (ev.type === 'log') this.emit(ev);
         else if (ev.type === 'result') {
           if (ev.sessionId) this.sessionId = ev.sessionId;
           this.emit({
@@ -119,6 +120,7 @@ export class AgentRunner {
     this.emit({ type: 'state', state: 'closing' });
     this.state = { name: 'done' };
     this.inbox.stop();
+    this.harness.close?.();
     this.finished();
   }
 }

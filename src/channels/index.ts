@@ -1,2 +1,5 @@
 // One import per built-in adapter: each registers itself with the channel registry.
 import './web.js';
+import './discord/index.js';
+import './slack/index.js';
+import './telegram/index.js';

@@ -98,6 +98,24 @@ export const configFileSchema = z.strictObject({
       allow: z.array(hostPattern).default([]),
       /** Extra hosts per group folder. */
       groups: z.record(z.string(), z.array(hostPattern)).default({}),
+      /**
+       * Custom model upstreams (OpenAI-compatible servers, gateways), reachable from a sandbox
+       * at `/upstream/<name>` on its egress bridge. `apiKeyEnv` names the daemon variable with
+       * the key (omit for a keyless server); `header` defaults to authorization (Bearer).
+       */
+      upstreams: z
+        .record(
+          z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'lowercase letters, digits, - and _'),
+          z.strictObject({
+            baseUrl: z.url({ protocol: /^https?$/ }),
+            apiKeyEnv: z
+              .string()
+              .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
+              .optional(),
+            header: z.enum(['authorization', 'x-api-key']).optional(),
+          }),
+        )
+        .default({}),
       /** Refresh of a Claude OAuth token (CLAUDE_CODE_OAUTH_REFRESH_TOKEN set). */
       oauth: z
         .strictObject({
@@ -107,20 +125,70 @@ export const configFileSchema = z.strictObject({
         })
         .default(DEFAULT_OAUTH),
     })
-    .default({ allow: [], groups: {}, oauth: DEFAULT_OAUTH }),
+    .default({ allow: [], groups: {}, upstreams: {}, oauth: DEFAULT_OAUTH }),
   channels: z
     .strictObject({
       web: z.strictObject({ enabled: z.boolean().default(true) }).optional(),
-      telegram: z.strictObject({ token: secretRef, apiRoot: nullableUrl }).optional(),
+      telegram: z
+        .strictObject({
+          token: secretRef,
+          /** A local Bot API server (or a test fake) instead of https://api.telegram.org. */
+          apiRoot: nullableUrl,
+          /** `polling` (when absent): long polling, no inbound port. `webhook`: see `webhook`. */
+          mode: z.enum(['polling', 'webhook']).optional(),
+          /** Webhook mode: a server of its own (not the daemon's HTTP port) behind your HTTPS proxy. */
+          webhook: z
+            .strictObject({
+              /** The public HTTPS URL Telegram posts updates to (forwarded to host:port/path). */
+              url: z.url(),
+              host: z.string().default('127.0.0.1'),
+              port: z.number().int().min(0).max(65535).default(8443),
+              path: z.string().regex(/^\//, 'a path starting with /').default('/telegram'),
+              /** Checked against X-Telegram-Bot-Api-Secret-Token; random per start when absent. */
+              secretToken: secretRef.optional(),
+            })
+            .optional(),
+          /** Least ms between two sends to one chat; absent: 1000 (Telegram: ~1 message/s per chat). */
+          perChatIntervalMs: z.number().int().min(0).optional(),
+          /** Most sends per minute over all chats; absent: 1500 (Telegram allows ~30/s; 0 = no cap). */
+          globalPerMinute: z.number().int().min(0).optional(),
+        })
+        .refine((t) => t.mode !== 'webhook' || t.webhook !== undefined, {
+          message: 'mode webhook needs a webhook block with at least url',
+          path: ['webhook'],
+        })
+        .optional(),
       slack: z
         .strictObject({
           botToken: secretRef,
           appToken: secretRef.optional(),
           signingSecret: secretRef.optional(),
           apiUrl: nullableUrl,
+          /** socket: Socket Mode (app token); http: Events API POSTs, signing secret checked. */
+          mode: z.enum(['socket', 'http']).default('socket'),
+          /** http mode: the loopback port of `POST /slack/events` (put a TLS proxy in front). */
+          port: z.number().int().min(0).max(65535).default(3000),
+          /** Least time between two posts to one Slack channel (threads included). */
+          perChatIntervalMs: z.number().int().min(0).default(1000),
+          /** Most posts per minute across all channels (0: no cap). */
+          globalPerMinute: z.number().int().min(0).default(100),
+          /** First reconnect delay; doubles per failed attempt up to 60 s. */
+          reconnectDelayMs: z.number().int().min(10).default(1000),
         })
         .optional(),
-      discord: z.strictObject({ token: secretRef, apiBase: nullableUrl }).optional(),
+      discord: z
+        .strictObject({
+          token: secretRef,
+          /** REST root without the version (the library appends `/v10`); null: Discord's own. */
+          apiBase: nullableUrl,
+          /** Least time between two messages to one Discord channel (Discord allows ~5 per 5 s). */
+          perChatIntervalMs: z.number().int().min(0).default(1000),
+          /** Most messages per minute across all channels (0: no cap; Discord's global is 50/s). */
+          globalPerMinute: z.number().int().min(0).default(1800),
+          /** First delay before logging in again with a fresh client; doubles up to 5 min. */
+          reconnectDelayMs: z.number().int().min(10).default(1000),
+        })
+        .optional(),
     })
     .default({}),
 });

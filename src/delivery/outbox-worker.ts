@@ -92,26 +92,47 @@ export class OutboxWorker {
     void this.drain();
   }
 
+  /**
+   * Chats are served in parallel (one slow or rate-limited chat never holds up another), each
+   * strictly in order: a piece waiting for its retry holds back the pieces after it.
+   */
   private async drain(): Promise<void> {
+    let nextAt: number | undefined;
     do {
       this.again = false;
-      for (const item of this.opts.store.outbox.due(this.now())) {
-        if (this.state.name === 'stopped') return;
-        await this.deliver(item);
+      const byChat = new Map<string, OutboxItem[]>();
+      for (const item of this.opts.store.outbox.undelivered(1000)) {
+        const list = byChat.get(item.chatJid) ?? [];
+        list.push(item);
+        byChat.set(item.chatJid, list);
       }
-    } while (this.again || this.opts.store.outbox.due(this.now(), 1).length > 0);
+      const now = this.now();
+      nextAt = undefined;
+      const heads = await Promise.all(
+        [...byChat.values()].map(async (items) => {
+          for (const item of items) {
+            if (this.state.name === 'stopped') return undefined;
+            if (item.nextAttemptAt > now) return item.nextAttemptAt;
+            if ((await this.deliver(item)) === 'retry') return this.opts.store.outbox.get(item.id)?.nextAttemptAt;
+          }
+          return undefined;
+        }),
+      );
+      for (const h of heads) if (h !== undefined) nextAt = Math.min(nextAt ?? h, h);
+      if (heads.length === 1000) this.again = true;
+    } while (this.again && this.state.name !== 'stopped');
     if (this.state.name === 'stopped') return;
-    this.state = { name: 'idle', timer: this.armTimer() };
+    this.state = { name: 'idle', timer: this.armTimer(nextAt) };
   }
 
-  private armTimer(): NodeJS.Timeout | undefined {
-    const next = this.opts.store.outbox.nextDueAt();
+  /** One timer for the earliest retry among the chats' first waiting pieces. */
+  private armTimer(next: number | undefined): NodeJS.Timeout | undefined {
     if (next === undefined) return undefined;
     const delay = Math.min(Math.max(0, next - this.now()), 2 ** 31 - 1);
     return setTimeout(() => this.kick(), delay).unref();
   }
 
-  private async deliver(item: OutboxItem): Promise<void> {
+  private async deliver(item: OutboxItem): Promise<'sent' | 'dead' | 'retry'> {
     const { store, channels, bus, log, retry } = this.opts;
     const channel = channels.forChat(item.chatJid);
     store.outbox.markSending(item.id);
@@ -178,11 +199,13 @@ export class OutboxWorker {
             `⚠️ A reply to ${item.chatJid} could not be delivered after ${attempts} attempts: ${e.message}. It is kept as a dead letter (clawpod status).`,
           );
         }
-        return;
+        return 'dead';
       }
       const delay = e.opts.retryAfterMs ?? backoffDelay(retry.baseDelayMs, attempts);
       itemLog.warn({ err: e.message, retryInMs: delay }, 'delivery failed; will retry');
       store.outbox.markRetry(item.id, e.message, this.now() + delay);
+      return 'retry';
     }
+    return 'sent';
   }
 }

@@ -1,11 +1,31 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import {
+  Counter,
+  Gauge,
+  Histogram,
+  Registry,
+  collectDefaultMetrics,
+  type Metric,
+} from 'prom-client';
+import type { ChannelHealth } from '../channels/channel.js';
 import type { EventBus } from '../events/bus.js';
 import type { GroupQueue } from '../queue/group-queue.js';
 import type { Store } from '../store/store.js';
 
-/** Prometheus metrics of one daemon, fed by bus events and read from the store on scrape. */
-export function createMetrics(deps: { bus: EventBus; store: Store; queue: GroupQueue }): Registry {
+/**
+ * Prometheus metrics of one daemon, fed by bus events and read from the store on scrape.
+ * `extra`: metrics owned by other parts (e.g. the egress proxy's refusal counter), registered
+ * here as they are.
+ */
+export function createMetrics(deps: {
+  bus: EventBus;
+  store: Store;
+  queue: GroupQueue;
+  extra?: Metric[];
+  /** Connected channels, read at scrape time. */
+  channels?: () => ReadonlyArray<{ name: string; health(): ChannelHealth }>;
+}): Registry {
   const registry = new Registry();
+  for (const m of deps.extra ?? []) registry.registerMetric(m);
   collectDefaultMetrics({ register: registry, prefix: 'clawpod_process_' });
   const messages = new Counter({
     name: 'clawpod_messages_total',
@@ -57,6 +77,16 @@ export function createMetrics(deps: { bus: EventBus; store: Store; queue: GroupQ
     registers: [registry],
     collect() {
       this.set(deps.store.deadLetters.count());
+    },
+  });
+  new Gauge({
+    name: 'clawpod_channel_connected',
+    help: 'Whether each channel is connected (1) or not (0)',
+    labelNames: ['channel'],
+    registers: [registry],
+    collect() {
+      for (const c of deps.channels?.() ?? [])
+        this.set({ channel: c.name }, c.health().connected ? 1 : 0);
     },
   });
   deps.bus.on('message', (m) => messages.inc({ direction: m.direction }));

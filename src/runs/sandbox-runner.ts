@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Logger } from 'pino';
 import type { Config } from '../config/load.js';
+import type { Egress } from '../egress/egress.js';
 import type { Group } from '../groups/group-schema.js';
 import { CLOSE_FILE, IPC_DIRS } from '../protocol/ipc.js';
 import { runnerEventSchema, type StartRequest } from '../protocol/runner-protocol.js';
@@ -16,6 +17,7 @@ import { createRuntimes, selectRuntime, type RuntimeSelection } from '../sandbox
 import type { Mount, Runtime } from '../sandbox/runtime.js';
 import { safeWriteFile } from '../sandbox/safe-fs.js';
 import { EventStream } from './event-stream.js';
+import { openRunEgress } from './run-egress.js';
 import type { AgentRun, Runner, RunnerEvent, RunnerProblem, RunSpec } from './runner.js';
 
 /** Where the built runner lives on the host (the package root: dist/, node_modules/, package.json). */
@@ -31,6 +33,8 @@ export interface SandboxRunnerOptions {
   harnessProblem?: (harness: string, group: Group) => RunnerProblem | undefined;
   /** Called before each sandbox starts (the IPC host makes sure it watches the group). */
   beforeRun?: (folder: string) => void;
+  /** The credential/egress proxy; without it every sandbox has no network at all. */
+  egress?: Egress;
 }
 
 type Probe = { ok: true; selection: RuntimeSelection } | { ok: false; message: string };
@@ -181,6 +185,8 @@ class SandboxRun implements AgentRun {
   private readonly written = new Set<string>();
   private state: 'starting' | 'running' | 'ended' = 'starting';
   private kill_: () => void = () => undefined;
+  /** Ends the run's egress proxy (set once it is open). */
+  private closeEgress: () => Promise<void> = async () => undefined;
   private readonly log: Logger;
   private ipcDir = '';
 
@@ -224,6 +230,13 @@ class SandboxRun implements AgentRun {
     // The `none` runtime has no /workspace view: point the runner at the host paths instead.
     const at = (p: string) => (this.runtime.name === 'none' ? mapToHost(p, all) : p);
     const limits = { ...config.file.limits, ...g.limits };
+    const egress = await openRunEgress(this.opts.egress, {
+      group: g,
+      runId: this.spec.runId,
+      harness: this.spec.harness,
+      runtime: this.runtime.name,
+    });
+    this.closeEgress = egress.close;
     const handle = this.runtime.spawn({
       id: `${g.folder}-${this.spec.runId}`.toLowerCase().replace(/[^a-z0-9_.-]/g, '-'),
       command: ['node', at(`${AGENT_ROOT}/dist/agent/main.js`)],
@@ -245,11 +258,14 @@ class SandboxRun implements AgentRun {
         pids: limits.pids,
         wallTimeMs: limits.runTimeoutMs,
       },
-      network: { mode: 'none' },
+      network: egress.network,
       image: config.file.sandbox.image,
     });
     this.kill_ = () => handle.kill();
-    if (this.state === 'ended') return handle.kill();
+    if (this.state === 'ended') {
+      handle.kill();
+      return this.closeEgress();
+    }
     this.state = 'running';
     const start: StartRequest = {
       type: 'start',
@@ -264,6 +280,7 @@ class SandboxRun implements AgentRun {
       idleTimeoutMs: config.file.defaults.idleTimeoutMs,
       timezone: this.spec.timezone,
       assistantName: this.spec.assistantName,
+      proxy: egress.proxy,
     };
     handle.stdin.on('error', () => undefined);
     handle.stdin.write(JSON.stringify(start) + '\n');
@@ -328,6 +345,9 @@ class SandboxRun implements AgentRun {
   }
 
   private end(): void {
+    void this.closeEgress().catch((err: unknown) =>
+      this.log.warn({ err }, 'could not close the egress proxy'),
+    );
     for (const resolveAck of this.acks.values()) resolveAck(false);
     this.acks.clear();
     this.clearInputs();

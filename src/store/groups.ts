@@ -133,10 +133,18 @@ export class GroupStore {
     return stmt(this.db, 'DELETE FROM chat_bindings WHERE chat_jid = ?').run(chatJid).changes > 0;
   }
 
+  /**
+   * The group a chat belongs to: its own binding, else, for a sub-chat `<chat>/<sub>` (a Slack
+   * thread `slack:C1/1712.5`), the binding of `<chat>`. Unbinding the parent unbinds its threads.
+   */
   groupForChat(chatJid: string): Group | undefined {
-    const folder = stmt(this.db, 'SELECT group_folder FROM chat_bindings WHERE chat_jid = ?')
-      .pluck()
-      .get(chatJid) as string | undefined;
+    const lookup = stmt(
+      this.db,
+      'SELECT group_folder FROM chat_bindings WHERE chat_jid = ?',
+    ).pluck();
+    const slash = chatJid.indexOf('/');
+    const folder = (lookup.get(chatJid) ??
+      (slash > 0 ? lookup.get(chatJid.slice(0, slash)) : undefined)) as string | undefined;
     return folder === undefined ? undefined : this.get(folder);
   }
 

@@ -74,10 +74,18 @@ export class MessageStore {
     this.findStmt = db.prepare(
       'SELECT seq FROM messages WHERE chat_jid = ? AND direction = ? AND platform_id = ?',
     );
+    // A sub-chat `<chat>/<sub>` (a Slack thread) without a binding of its own belongs to `<chat>`'s
+    // group, as in GroupStore.groupForChat: its ids sort between `<chat>/` and `<chat>0`.
+    const human = "m.seq > @after AND m.direction = 'in' AND m.is_bot = 0 AND m.excluded = 0";
     this.pendingStmt = db.prepare(
-      `SELECT m.* FROM messages m JOIN chat_bindings b ON b.chat_jid = m.chat_jid
-       WHERE b.group_folder = ? AND m.seq > ? AND m.direction = 'in' AND m.is_bot = 0 AND m.excluded = 0
-       ORDER BY m.seq`,
+      `SELECT m.* FROM chat_bindings b JOIN messages m ON m.chat_jid = b.chat_jid
+       WHERE b.group_folder = @folder AND ${human}
+       UNION ALL
+       SELECT m.* FROM chat_bindings b JOIN messages m
+         ON m.chat_jid >= b.chat_jid || '/' AND m.chat_jid < b.chat_jid || '0'
+       WHERE b.group_folder = @folder AND instr(b.chat_jid, '/') = 0 AND ${human}
+         AND NOT EXISTS (SELECT 1 FROM chat_bindings x WHERE x.chat_jid = m.chat_jid)
+       ORDER BY seq`,
     );
   }
 
@@ -108,7 +116,7 @@ export class MessageStore {
 
   /** Human messages in the group's chats after `afterSeq`, oldest first (bot messages excluded). */
   pendingForGroup(folder: string, afterSeq: number): StoredMessage[] {
-    return (this.pendingStmt.all(folder, afterSeq) as Row[]).map(toMessage);
+    return (this.pendingStmt.all({ folder, after: afterSeq }) as Row[]).map(toMessage);
   }
 
   /** Messages of one chat after `afterSeq` in both directions, oldest first. */

@@ -90,26 +90,14 @@ export class OutboxStore {
     );
   }
 
-  /** Pending items due at `now`, oldest first. */
-  due(now: number, limit = 100): OutboxItem[] {
+  /** Every undelivered item (pending or cut mid-send), oldest first. */
+  undelivered(limit: number): OutboxItem[] {
     return (
       stmt(
         this.db,
-        "SELECT * FROM outbox WHERE status IN ('pending', 'sending') AND next_attempt_at <= ? ORDER BY id LIMIT ?",
-      ).all(now, limit) as Row[]
+        "SELECT * FROM outbox WHERE status IN ('pending', 'sending') ORDER BY id LIMIT ?",
+      ).all(limit) as Row[]
     ).map(toItem);
-  }
-
-  /** The earliest next attempt among undelivered items, for arming one timer. */
-  nextDueAt(): number | undefined {
-    return (
-      (stmt(
-        this.db,
-        "SELECT MIN(next_attempt_at) FROM outbox WHERE status IN ('pending', 'sending')",
-      )
-        .pluck()
-        .get() as number | null) ?? undefined
-    );
   }
 
   /** Records that a send is being attempted (a crash leaves it `sending`, checked on restart). */

@@ -185,6 +185,23 @@ describe('outbox', () => {
     expect(d.store.outbox.byKey('k-flaky')).toMatchObject({ status: 'sent', attempts: 3 });
   });
 
+  it('keeps a chat in order when a piece waits for its retry', async () => {
+    const d = await boot(tempHome(), scriptedRunner(() => reply('x')));
+    d.groups.add({ name: 'ord', chats: ['test:ord'] });
+    channel.failNext = 1;
+    let count = 0;
+    const both = new Promise<void>((resolve) =>
+      d.bus.on('message', (m) => {
+        if (m.chatJid === 'test:ord' && m.direction === 'out' && ++count === 2) resolve();
+      }),
+    );
+    d.outbox.enqueue({ key: 'o1', chatJid: 'test:ord', text: 'first' });
+    d.outbox.enqueue({ key: 'o2', chatJid: 'test:ord', text: 'second' });
+    d.outbox.kick();
+    await both;
+    expect(channel.sent.filter((s) => s.chat === 'test:ord').map((s) => s.text)).toEqual(['first', 'second']);
+  });
+
   it('splits a long reply to the channel limit, in order', async () => {
     const d = await boot(
       tempHome(),

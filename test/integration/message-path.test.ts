@@ -139,9 +139,23 @@ describe('message path', () => {
     expect(d.store.groups.get('main')!.cursorSeq).toBe(run.seqEnd);
   });
 
+  it('tells the chat which credential to set when the claude harness has none', async () => {
+    const runner = scriptedRunner(() => reply('never'), { harness: 'codex' });
+    // runtime none: always available, so the credential check is what answers.
+    const d = await boot(tempHome('runtime: none\n'), runner);
+    const out = nextMessage(d, isReply('web:main'));
+    await say(d, 'web:main', 'hello');
+    const msg = await out;
+    expect(msg.text).toContain('ANTHROPIC_API_KEY');
+    expect(msg.text).toContain('CLAUDE_CODE_OAUTH_TOKEN');
+    expect(d.store.runs.list()[0]!.status).toBe('error');
+  });
+
   it('tells the chat what to configure when the harness is unavailable', async () => {
     const runner = scriptedRunner(() => reply('never'), { harness: 'codex' });
     const d = await boot(tempHome(), runner);
+    // This build registers a sandboxed claude runner: take it out to see the "unavailable" answer.
+    d.runners['runners'].delete('claude');
     const out = nextMessage(d, isReply('web:main'));
     await say(d, 'web:main', 'hello');
     const msg = await out;

@@ -15,13 +15,17 @@ export function tempHome(configYaml?: string): string {
   return home;
 }
 
-/** A real daemon on a temp data dir, port 0, with the given runners. */
+/**
+ * A real daemon on a temp data dir, port 0, with the given runners. `env` is the daemon's
+ * environment beyond CLAWPOD_HOME and PATH (credentials, upstream base URLs).
+ */
 export async function startDaemon(
   home: string,
   runners: Runner[],
   beforeStart?: (d: Daemon) => void,
+  env: Record<string, string> = {},
 ): Promise<Daemon> {
-  const config = loadConfig({ CLAWPOD_HOME: home, PATH: process.env.PATH });
+  const config = loadConfig({ ...env, CLAWPOD_HOME: home, PATH: process.env.PATH });
   const daemon = new Daemon({ config, log: silentLogger(), runners });
   beforeStart?.(daemon);
   await daemon.start();

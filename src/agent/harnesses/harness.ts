@@ -14,7 +14,9 @@ export type HarnessEvent =
         costUsd?: number;
       };
     }
-  | { type: 'error'; message: string; retryable?: boolean };
+  | { type: 'error'; message: string; retryable?: boolean }
+  /** A note for the host's log (not the chat); does not end the turn. */
+  | { type: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; msg: string };
 
 /**
  * An agent harness inside the sandbox. `turn` runs one prompt (resuming `sessionId` when the
@@ -23,6 +25,8 @@ export type HarnessEvent =
 export interface Harness {
   readonly name: string;
   turn(prompt: string, sessionId: string | null, signal: AbortSignal): AsyncIterable<HarnessEvent>;
+  /** Releases what the harness keeps between turns (a live agent process); called once at the end. */
+  close?(): void;
 }
 
 export type HarnessFactory = (

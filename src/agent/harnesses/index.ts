@@ -1,2 +1,4 @@
 // One import per harness: each registers itself.
+import './claude.js';
 import './command.js';
+import './codex.js';

@@ -1,0 +1,162 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { HookCallbackMatcher, HookEvent, Options } from '@anthropic-ai/claude-agent-sdk';
+import type { StartRequest } from '../../../protocol/runner-protocol.js';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * Claude Code's own session-scoped scheduling tools. They live and die with one Claude Code
+ * process, which clawpod ends after an idle timeout, so a reminder set with them is silently
+ * lost; scheduling goes through clawpod's `schedule_task` instead. `RemoteTrigger` schedules
+ * work on Anthropic's cloud, outside clawpod's sandbox, ledger and chat delivery.
+ */
+export const DISALLOWED_TOOLS = [
+  'CronCreate',
+  'CronDelete',
+  'CronList',
+  'ScheduleWakeup',
+  'RemoteTrigger',
+] as const;
+
+/** The variables that can carry an Anthropic credential, in the order Claude Code prefers them. */
+export const CREDENTIAL_VARS = [
+  'ANTHROPIC_API_KEY',
+  'CLAUDE_CODE_OAUTH_TOKEN',
+  'ANTHROPIC_AUTH_TOKEN',
+] as const;
+
+/** Failed requests are retried this often before a turn fails (Claude Code's default is 10). */
+export const MAX_RETRIES = '2';
+
+/** Where things are inside the sandbox; each can be moved by env for tests and the `none` runtime. */
+export interface ClaudePaths {
+  /** The group folder: cwd, CLAUDE.md memory, .claude/skills, conversations/. */
+  workdir: string;
+  /** Shared knowledge: CLAUDE.md and .claude/skills, when the folder exists. */
+  globalDir: string;
+  ipcDir: string;
+  /** HOME, with Claude Code's config and transcripts in `<home>/.claude`. */
+  home: string;
+  configDir: string;
+  /** `node <mcpMain>` is the clawpod MCP server. */
+  mcpMain: string;
+}
+
+export function claudePaths(env: Env): ClaudePaths {
+  const home = env.HOME ?? '/workspace/session';
+  return {
+    workdir: env.CLAWPOD_WORKDIR ?? '/workspace/group',
+    globalDir: env.CLAWPOD_GLOBAL_DIR ?? '/workspace/global',
+    ipcDir: env.CLAWPOD_IPC_DIR ?? '/workspace/ipc',
+    home,
+    configDir: join(home, '.claude'),
+    mcpMain: env.CLAWPOD_MCP_MAIN ?? fileURLToPath(new URL('../../mcp/main.js', import.meta.url)),
+  };
+}
+
+/** Names the missing credential, or undefined when one is set. */
+export function credentialProblem(env: Env): string | undefined {
+  if (CREDENTIAL_VARS.some((v) => env[v])) return undefined;
+  return (
+    'No Claude credential: set ANTHROPIC_API_KEY (an Anthropic API key) or ' +
+    'CLAUDE_CODE_OAUTH_TOKEN (from `claude setup-token`) in the environment or ' +
+    "clawpod's .env, then restart clawpod."
+  );
+}
+
+/**
+ * The environment of the Claude Code process: the runner's own (PATH, TZ, the base URL and
+ * the credential placeholder the host gave it) plus quiet, fast-failing defaults. IS_SANDBOX
+ * is never set here: the agent runs as a non-root user, so bypassing permissions is allowed.
+ */
+export function claudeEnv(
+  env: Env,
+  paths: ClaudePaths,
+  start: StartRequest,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
+  Object.assign(out, {
+    HOME: paths.home,
+    CLAUDE_CONFIG_DIR: paths.configDir,
+    DISABLE_TELEMETRY: '1',
+    DISABLE_AUTOUPDATER: '1',
+    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+    CLAUDE_CODE_MAX_RETRIES: env.CLAUDE_CODE_MAX_RETRIES ?? MAX_RETRIES,
+    // CLAUDE.md of additional directories (/workspace/global) is memory too.
+    CLAUDE_CODE_ADDITIONAL_DIRECTORIES_CLAUDE_MD: '1',
+    CLAUDE_AGENT_SDK_CLIENT_APP: 'clawpod',
+  });
+  if (start.agentTeams) out.CLAUDE_CODE_EXPERIMENTAL_AGENT_TEAMS = '1';
+  return out;
+}
+
+/** What the agent is told about clawpod, appended to Claude Code's own system prompt. */
+export function systemPromptAppend(start: StartRequest, paths: ClaudePaths): string {
+  const lines = [
+    `# clawpod`,
+    `You are ${start.assistantName}, an always-on assistant hosted by clawpod. This conversation belongs to the group "${start.group}"${start.isMain ? ", the owner's main admin chat" : ''}; you run in its sandbox.`,
+    '- Messages arrive as <messages><message sender="…" time="…">…</message></messages>. Your reply text is sent to the chat as written.',
+    '- Wrap private reasoning in <internal>…</internal>: clawpod removes it before sending. A reply that is only <internal> sends nothing.',
+    '- To send something while you keep working (progress, partial results), call mcp__clawpod__send_message.',
+    `- To do something later or repeatedly, call mcp__clawpod__schedule_task (cron, interval or a one-time ISO time; time zone ${start.timezone}); manage tasks with list_tasks, pause_task, resume_task, update_task and cancel_task. This session ends when the chat goes quiet, so nothing else can remind you later.`,
+    `- ${paths.workdir} is your folder for this group and persists between conversations; its CLAUDE.md is your memory: keep facts worth remembering there.`,
+    `- ${paths.globalDir} holds knowledge shared by all groups${start.isMain ? '' : ' (read-only here)'}.`,
+  ];
+  if (start.isMain)
+    lines.push('- As main you may also list and register groups (list_groups, register_group).');
+  return lines.join('\n');
+}
+
+export interface OptionInputs {
+  start: StartRequest;
+  env: Env;
+  paths: ClaudePaths;
+  abortController: AbortController;
+  resume: string | null;
+  hooks: Partial<Record<HookEvent, HookCallbackMatcher[]>>;
+  stderr: (data: string) => void;
+}
+
+/** The `query()` options for one live Claude Code process. */
+export function buildOptions(i: OptionInputs): Options {
+  const { start, paths } = i;
+  const additionalDirectories = existsSync(paths.globalDir) ? [paths.globalDir] : [];
+  return {
+    abortController: i.abortController,
+    cwd: paths.workdir,
+    env: claudeEnv(i.env, paths, start),
+    resume: i.resume ?? undefined,
+    model: start.model ?? undefined,
+    effort: start.effort ?? undefined,
+    // The sandbox is the boundary; inside it the agent acts without asking anyone.
+    permissionMode: 'bypassPermissions',
+    allowDangerouslySkipPermissions: true,
+    disallowedTools: [...DISALLOWED_TOOLS],
+    // Project settings: the group's CLAUDE.md, .claude/settings.json, skills and agents.
+    settingSources: ['project'],
+    additionalDirectories,
+    systemPrompt: {
+      type: 'preset',
+      preset: 'claude_code',
+      append: systemPromptAppend(start, paths),
+    },
+    mcpServers: {
+      clawpod: {
+        type: 'stdio',
+        command: process.execPath,
+        args: [paths.mcpMain],
+        env: { CLAWPOD_IPC_DIR: paths.ipcDir },
+        // Otherwise the tools sit behind tool search and the model may not find them.
+        alwaysLoad: true,
+      },
+    },
+    mcpServersDelivery: 'initialize',
+    // Teammates run inside this process: there is no terminal multiplexer in the sandbox.
+    ...(start.agentTeams ? { settings: { teammateMode: 'in-process' as const } } : {}),
+    hooks: i.hooks,
+    stderr: i.stderr,
+  };
+}

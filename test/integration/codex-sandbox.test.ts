@@ -1,0 +1,168 @@
+/**
+ * End to end: a message in web:main → the daemon → a REAL bubblewrap sandbox → the REAL Codex
+ * CLI → the host's credential proxy → the fake OpenAI Responses API on 127.0.0.1.
+ *
+ * Needs bubblewrap and the egress proxy (src/egress/ + src/agent/egress-bridge.ts, wired in
+ * src/runs/sandbox-runner.ts): without the proxy a sandbox has no network at all, so Codex
+ * could not reach any model; the test is then skipped with that reason.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Daemon } from '../../src/daemon.js';
+import {
+  reply,
+  startFakeOpenAi,
+  toolOutputs,
+  userTexts,
+  type FakeOpenAi,
+} from '../fakes/openai-server.js';
+import { nextMessage, runEnded, say, startDaemon, tempHome } from '../support/daemon-harness.js';
+
+const root = resolve(import.meta.dirname, '../..');
+const hasBwrap = (() => {
+  try {
+    execFileSync('bwrap', ['--version']);
+    return true;
+  } catch {
+    return false;
+  }
+})();
+const hasProxy =
+  existsSync(join(root, 'src/egress')) &&
+  existsSync(join(root, 'src/agent/egress-bridge.ts')) &&
+  readFileSync(join(root, 'src/runs/sandbox-runner.ts'), 'utf8').includes('openRunEgress');
+const hasBuild = existsSync(join(root, 'dist/agent/harnesses/codex.js'));
+const hasCodex = existsSync(join(root, 'node_modules/@openai/codex/package.json'));
+const skipWhy = !hasBwrap
+  ? 'bubblewrap (bwrap) is not installed'
+  : !hasProxy
+    ? 'the credential/egress proxy is not wired: a sandbox without it has no network to reach the model'
+    : !hasBuild
+      ? 'dist/ is not built (npm run build): the sandbox runs dist/agent/main.js'
+      : !hasCodex
+        ? '@openai/codex is not installed'
+        : '';
+
+/** The key the host holds; it must reach the fake API and never the sandbox. */
+const REAL_KEY = 'sk-proj-REAL-host-only-codex-e2e-key-4b8e21';
+/** Known to Codex (no metadata warning) and to the price table. */
+const MODEL = 'gpt-5.5';
+
+const daemons: Daemon[] = [];
+let fake: FakeOpenAi;
+beforeAll(async () => {
+  fake = await startFakeOpenAi();
+});
+afterAll(() => fake.close());
+afterEach(async () => {
+  for (const d of daemons.splice(0)) await d.stop();
+  fake.requests.length = 0;
+});
+
+const outIn = (chat: string) => (m: { direction: string; chatJid: string }) =>
+  m.direction === 'out' && m.chatJid === chat;
+
+async function boot(env: Record<string, string>): Promise<{ d: Daemon; home: string }> {
+  const home = tempHome(
+    `runtime: bubblewrap\ndefaults: { harness: codex, model: ${MODEL}, idleTimeoutMs: 1000 }\n`,
+  );
+  writeFileSync(
+    join(home, '.env'),
+    Object.entries(env)
+      .map(([k, v]) => `${k}=${v}\n`)
+      .join(''),
+  );
+  const d = await startDaemon(home, []);
+  daemons.push(d);
+  return { d, home };
+}
+
+/** Prints everything a process in the sandbox could read that might hold the key. */
+const LEAK_PROBE = [
+  'echo UID=$(id -u)',
+  'echo ENV-START; env',
+  'echo SELF-ENVIRON; tr "\\0" "\\n" < /proc/self/environ',
+  'echo ALL-ENVIRON; for f in /proc/[0-9]*/environ /proc/[0-9]*/cmdline; do tr "\\0" "\\n" < "$f" 2>/dev/null; done',
+  // Split so that the command itself (in the thread, in cmdlines) never holds the key.
+  `K1=${REAL_KEY.slice(0, 15)}; K2=${REAL_KEY.slice(15)}`,
+  'echo GREP; grep -rIl --exclude-dir=node_modules -e "$K1$K2" /workspace /tmp /etc /run /opt/clawpod/dist 2>/dev/null',
+  'echo PROBE-END',
+].join('; ');
+
+describe.skipIf(Boolean(skipWhy))(
+  `codex in bubblewrap through the proxy${skipWhy ? ` (skipped: ${skipWhy})` : ''}`,
+  () => {
+    it('delivers send_message, writes the file, leaks no key, records usage, and resumes', async () => {
+      let probe = '';
+      fake.setScript((req) => {
+        if (userTexts(req).at(-1)?.includes('second message')) return reply.text('second answer');
+        const outputs = toolOutputs(req);
+        switch (outputs.length) {
+          case 0:
+            return reply.mcp('clawpod', 'send_message', { text: 'working on it' });
+          case 1:
+            return reply.shell('echo made in the sandbox > /workspace/group/e2e.txt');
+          case 2:
+            return reply.shell(LEAK_PROBE);
+          default:
+            probe = outputs.at(-1)!.output;
+            return reply.text('all done');
+        }
+      });
+      const { d, home } = await boot({ OPENAI_API_KEY: REAL_KEY, OPENAI_BASE_URL: fake.baseUrl });
+      const progress = nextMessage(d, (m) => outIn('web:main')(m) && m.text === 'working on it');
+      const final = nextMessage(d, (m) => outIn('web:main')(m) && m.text === 'all done');
+      const ended = runEnded(d);
+      await say(d, 'web:main', 'please work');
+      await progress;
+      await final;
+      expect((await ended).status).toBe('ok');
+
+      expect(readFileSync(join(home, 'groups/main/e2e.txt'), 'utf8')).toBe('made in the sandbox\n');
+      const run = d.store.runs.list()[0]!;
+      expect(run.usage.inputTokens).toBeGreaterThan(0);
+      expect(run.usage.outputTokens).toBeGreaterThan(0);
+      expect(run.usage.costUsd).toBeGreaterThan(0);
+
+      // The model API got the real key; the sandbox saw only a placeholder.
+      const calls = fake.responses();
+      expect(calls.length).toBe(4);
+      for (const r of calls) expect(r.headers.authorization).toBe(`Bearer ${REAL_KEY}`);
+      expect(probe).toContain('PROBE-END');
+      expect(probe).toContain('CLAWPOD_IPC_DIR=/workspace/ipc'); // it ran in the sandbox…
+      expect(probe).toMatch(/UID=[1-9]/); // …as a non-root user
+      expect(probe).toMatch(/OPENAI_API_KEY=\S+/);
+      expect(probe).not.toContain(REAL_KEY);
+      expect(probe).not.toContain(REAL_KEY.slice(0, 20));
+      expect(probe).toMatch(/GREP\s+PROBE-END/); // grep found no file holding the key
+
+      // The second message resumes the thread: the model sees the first turn.
+      const thread = d.store.sessions.get('main', 'codex');
+      expect(thread).toMatch(/^[0-9a-f-]{36}$/);
+      const second = nextMessage(d, (m) => outIn('web:main')(m) && m.text === 'second answer');
+      const ended2 = runEnded(d);
+      await say(d, 'web:main', 'second message');
+      await second;
+      expect((await ended2).status).toBe('ok');
+      const last = fake.responses().at(-1)!.body!;
+      expect(JSON.stringify(userTexts(last))).toContain('please work');
+      expect(JSON.stringify(last.input)).toContain('all done');
+      expect(d.store.sessions.get('main', 'codex')).toBe(thread);
+      // Usage per turn: the resumed run counts its one request, not the thread's five.
+      const run2 = d.store.runs.list()[0]!;
+      expect(run2.usage.inputTokens).toBeLessThan(run.usage.inputTokens!);
+    }, 120_000);
+
+    it('tells the chat which variable to set when there is no OpenAI key', async () => {
+      const { d } = await boot({ OPENAI_BASE_URL: fake.baseUrl });
+      const answer = nextMessage(d, outIn('web:main'));
+      await say(d, 'web:main', 'hello');
+      const text = (await answer).text;
+      expect(text).toContain('OPENAI_API_KEY');
+      expect(text).not.toMatch(/\bat \S+\.js:\d+/); // no stack trace
+      expect(fake.requests).toHaveLength(0);
+    });
+  },
+);
