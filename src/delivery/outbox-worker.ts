@@ -113,7 +113,8 @@ export class OutboxWorker {
           for (const item of items) {
             if (this.state.name === 'stopped') return undefined;
             if (item.nextAttemptAt > now) return item.nextAttemptAt;
-            if ((await this.deliver(item)) === 'retry') return this.opts.store.outbox.get(item.id)?.nextAttemptAt;
+            if ((await this.deliver(item)) === 'retry')
+              return this.opts.store.outbox.get(item.id)?.nextAttemptAt;
           }
           return undefined;
         }),

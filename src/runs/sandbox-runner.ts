@@ -357,7 +357,7 @@ class SandboxRun implements AgentRun {
   /** Removes input files nobody acknowledged (accounted for: their messages stay pending). */
   private clearInputs(): void {
     const dir = join(this.ipcDir, 'input');
-    let names: string[] = [];
+    let names: string[];
     try {
       names = readdirSync(dir);
     } catch {

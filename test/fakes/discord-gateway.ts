@@ -44,6 +44,11 @@ export class FakeGateway {
     this.wss.on('connection', (ws) => this.onSocket(ws));
   }
 
+  /** Sockets open right now (one per connected client). */
+  get openSockets(): number {
+    return [...this.wss.clients].filter((ws) => ws.readyState === ws.OPEN).length;
+  }
+
   /** Sends an event to every live session (kept for the replay of disconnected ones). */
   dispatch(t: string, d: Json, only?: Session): void {
     for (const s of only ? [only] : this.sessions.values()) {

@@ -122,6 +122,10 @@ export class FakeDiscord extends EventEmitter {
     return this.gateway.resumes;
   }
 
+  get openSockets(): number {
+    return this.gateway.openSockets;
+  }
+
   /** Behave like Discord for a bot whose Message Content intent is not enabled (close 4014). */
   refusePrivilegedIntents(): void {
     this.gateway.refusePrivilegedIntents = true;

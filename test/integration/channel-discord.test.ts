@@ -356,6 +356,7 @@ describe('Discord adapter against a fake Discord (real discord.js)', () => {
     expect(okPosts(fake, GENERAL)).toHaveLength(2);
     expect(fake.gatewayBotCalls).toBe(2);
     expect([...handed.values()]).toEqual([1, 1]);
+    expect(fake.openSockets).toBe(1); // the replaced client is gone, not listening on the side
     expect(d.status().channels.find((c) => c.name === 'discord')!.connected).toBe(true);
   });
 });

@@ -186,7 +186,10 @@ describe('outbox', () => {
   });
 
   it('keeps a chat in order when a piece waits for its retry', async () => {
-    const d = await boot(tempHome(), scriptedRunner(() => reply('x')));
+    const d = await boot(
+      tempHome(),
+      scriptedRunner(() => reply('x')),
+    );
     d.groups.add({ name: 'ord', chats: ['test:ord'] });
     channel.failNext = 1;
     let count = 0;
@@ -199,7 +202,10 @@ describe('outbox', () => {
     d.outbox.enqueue({ key: 'o2', chatJid: 'test:ord', text: 'second' });
     d.outbox.kick();
     await both;
-    expect(channel.sent.filter((s) => s.chat === 'test:ord').map((s) => s.text)).toEqual(['first', 'second']);
+    expect(channel.sent.filter((s) => s.chat === 'test:ord').map((s) => s.text)).toEqual([
+      'first',
+      'second',
+    ]);
   });
 
   it('splits a long reply to the channel limit, in order', async () => {

@@ -11,7 +11,7 @@ import {
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Daemon } from '../../src/daemon.js';
-import { nextMessage, runEnded, say, startDaemon, tempHome } from '../support/daemon-harness.js';
+import { nextMessage, say, startDaemon, tempHome } from '../support/daemon-harness.js';
 
 const hasBwrap = (() => {
   try {

@@ -34,6 +34,7 @@ export function discordSettings(config: Config): DiscordSettings | { skip: strin
  */
 class DiscordChannel implements Channel {
   readonly name = 'discord';
+  /** Discord's limit (outbound.ts's DISCORD_MAX_LENGTH, not imported: it would load discord.js). */
   readonly limits = { maxMessageLength: 2000 };
   private adapter: DiscordAdapter | undefined;
 

@@ -9,6 +9,8 @@ import { viewOf } from './message-view.js';
 
 /** Channels caught up after a fresh session: the most recently active ones. */
 const CATCH_UP_CHANNELS = 50;
+/** Message ids remembered as handled (a live message can also come in a catch-up page). */
+const SEEN_MAX = 1000;
 
 export interface PipelineOptions {
   sink: InboundSink;
@@ -28,6 +30,8 @@ export interface PipelineOptions {
 export class InboundPipeline {
   /** Per channel, the promise of its last queued work. */
   private readonly chains = new Map<string, Promise<void>>();
+  /** Recently handled message ids, oldest first. */
+  private readonly seen = new Set<string>();
 
   constructor(private readonly opts: PipelineOptions) {}
 
@@ -76,6 +80,7 @@ export class InboundPipeline {
   }
 
   private async handle(message: Message, bot: BotIdentity): Promise<void> {
+    if (this.seen.has(message.id)) return;
     let mapped: MappedMessage | null;
     try {
       // A server channel discord.js has not cached (a thread it never saw) arrives without a
@@ -88,8 +93,10 @@ export class InboundPipeline {
       this.opts.onError(`could not read a Discord message: ${(err as Error).message}`);
       return;
     }
-    if (!mapped || (await this.store(mapped)))
-      this.opts.cursors.advance(message.channelId, message.id);
+    if (mapped && !(await this.store(mapped))) return;
+    this.opts.cursors.advance(message.channelId, message.id);
+    this.seen.add(message.id);
+    if (this.seen.size > SEEN_MAX) this.seen.delete(this.seen.values().next().value!);
   }
 
   /** Hands one message to the sink; false when it could not be stored. */

@@ -118,7 +118,9 @@ export function renderStatus(r: StatusReport, now = Date.now()): string {
     const byStatus = Object.entries(s.tasks.byStatus).map(([k, n]) => `${k} ${n}`);
     out.push('', `tasks:      ${byStatus.length ? byStatus.join(', ') : 'none'}`);
     for (const t of s.tasks.due) {
-      out.push(`  next ${t.nextRun}  ${t.id} (${t.group}) ${t.description}${t.running ? ' [running]' : ''}`);
+      out.push(
+        `  next ${t.nextRun}  ${t.id} (${t.group}) ${t.description}${t.running ? ' [running]' : ''}`,
+      );
     }
   }
 
