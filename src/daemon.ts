@@ -94,10 +94,10 @@ export class Daemon {
       config,
       log: this.log.child({ part: 'sandbox' }),
       harnesses: ['command', 'claude', 'codex'],
-      harnessProblem: (harness) =>
+      harnessProblem: (harness, group) =>
         harness === 'claude'
           ? claudeCredentialProblem(config.env)
-          : harness === 'codex'
+          : harness === 'codex' && group.provider?.envKey !== null
             ? codexCredentialProblem(config.env)
             : undefined,
       beforeRun: (folder) => this.ipc.ensureGroup(folder),

@@ -1,7 +1,7 @@
 import type { GroupSettings } from '../groups/group-schema.js';
 import { UsageError } from './usage-error.js';
 
-type StringKey = 'trigger' | 'harness' | 'command' | 'runtime' | 'model';
+type StringKey = 'trigger' | 'harness' | 'command' | 'runtime' | 'model' | 'effort';
 type LimitKey = 'memoryMb' | 'cpus' | 'pids' | 'runTimeoutMs';
 
 const stringKeys: Record<string, StringKey> = {
@@ -10,6 +10,7 @@ const stringKeys: Record<string, StringKey> = {
   command: 'command',
   runtime: 'runtime',
   model: 'model',
+  effort: 'effort',
 };
 const limitKeys: Record<string, LimitKey> = {
   'limits.memoryMb': 'memoryMb',
@@ -28,6 +29,11 @@ export const settableKeys = [
   'command',
   'runtime',
   'model',
+  'effort',
+  'agent_teams',
+  'env.NAME',
+  'senders',
+  'provider',
   'limits.memoryMb',
   'limits.cpus',
   'limits.pids',
@@ -40,12 +46,15 @@ export const settableKeys = [
  * values themselves are validated by the group schema. `null` clears a setting (for a limit:
  * falls back to the config default).
  */
-export function parseGroupSettings(pairs: string[]): GroupSettings {
+export function parseGroupSettings(
+  pairs: string[],
+): GroupSettings & { envPatch?: Record<string, string | null> } {
   if (!pairs.length)
     throw new UsageError(
       `groups set needs at least one key=value (keys: ${settableKeys.join(', ')})`,
     );
-  const out: GroupSettings = {};
+  const out: GroupSettings & { envPatch?: Record<string, string | null> } = {};
+  const envPatch: Record<string, string | null> = {};
   const limits: Record<string, number | undefined> = {};
   let anyLimit = false;
   for (const pair of pairs) {
@@ -63,6 +72,23 @@ export function parseGroupSettings(pairs: string[]): GroupSettings {
       if (v !== 'true' && v !== 'false')
         throw new UsageError(`${key} must be true or false, not "${value}"`);
       out.requiresTrigger = v === 'true';
+    } else if (key === 'agent_teams' || key === 'agentTeams') {
+      const v = value.trim().toLowerCase();
+      if (v !== 'true' && v !== 'false')
+        throw new UsageError(`${key} must be true or false, not "${value}"`);
+      out.agentTeams = v === 'true';
+    } else if (key.startsWith('env.')) {
+      // One variable per pair, merged into the group's env by the caller; null removes it.
+      envPatch[key.slice(4)] = isNull ? null : value;
+    } else if (key === 'env' && isNull) {
+      out.env = {};
+    } else if (key === 'senders' || key === 'provider') {
+      // JSON values, e.g. senders='{"allow":["tg:1"],"others":"store"}'; the schema checks them.
+      try {
+        (out as Record<string, unknown>)[key] = isNull ? null : (JSON.parse(value) as unknown);
+      } catch {
+        throw new UsageError(`${key} must be JSON or null, not "${value}"`);
+      }
     } else if (key in limitKeys) {
       anyLimit = true;
       if (isNull) limits[limitKeys[key]!] = undefined;
@@ -77,5 +103,6 @@ export function parseGroupSettings(pairs: string[]): GroupSettings {
     }
   }
   if (anyLimit) out.limits = limits;
+  if (Object.keys(envPatch).length) out.envPatch = envPatch;
   return out;
 }

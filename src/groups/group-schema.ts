@@ -1,5 +1,10 @@
 import { z } from 'zod';
 import { harnessNames, runtimeNames } from '../config/schema.js';
+import { modelProviderSchema, type ModelProvider } from '../protocol/runner-protocol.js';
+
+/** Variables clawpod sets itself; a group's `env` may not override them. */
+const RESERVED_ENV =
+  /^(PATH|HOME|TZ|LANG|CLAWPOD_.*|(HTTPS?|NO|ALL)_PROXY|(https?|no|all)_proxy|ANTHROPIC_.*|OPENAI_.*|CLAUDE_.*|CODEX_.*)$/;
 
 /** A group's folder name: its identity on disk, in IPC and in the API. */
 export const folderNameSchema = z
@@ -46,6 +51,23 @@ export const groupSettingsSchema = z
     model: z.string().min(1).max(200).nullable(),
     limits: groupLimitsSchema,
     senders: sendersSchema.nullable(),
+    /** claude: reasoning effort; null = the model's default. */
+    effort: z.enum(['low', 'medium', 'high', 'xhigh', 'max']).nullable(),
+    /** claude: let the agent run subagent teams. */
+    agentTeams: z.boolean(),
+    /** Extra, non-secret environment for the agent (secrets belong to the credential proxy). */
+    env: z
+      .record(
+        z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'an environment variable name'),
+        z.string().max(4096),
+      )
+      .refine((e) => Object.keys(e).every((k) => !RESERVED_ENV.test(k)), {
+        message:
+          'PATH, HOME, TZ, LANG, CLAWPOD_*, proxy, API key and base-URL variables are set by clawpod',
+      })
+      .refine((e) => Object.keys(e).length <= 50, 'at most 50 variables'),
+    /** codex: an OpenAI-compatible provider (Ollama, vLLM, OpenRouter); null = OpenAI. */
+    provider: modelProviderSchema.nullable(),
   })
   .partial();
 
@@ -72,6 +94,10 @@ export interface Group {
   limits: GroupLimits;
   /** null: everyone in the group's chats may wake it. */
   senders: SenderPolicy | null;
+  effort: 'low' | 'medium' | 'high' | 'xhigh' | 'max' | null;
+  agentTeams: boolean;
+  env: Record<string, string>;
+  provider: ModelProvider | null;
   cursorSeq: number;
   createdAt: number;
   chats: string[];

@@ -154,6 +154,44 @@ describe('GroupService.update', () => {
     expect(g).toMatchObject({ requiresTrigger: false, model: 'claude-x', limits: { cpus: 2 } });
   });
 
+  it('stores harness settings: effort, agent teams, extra env and a codex provider', () => {
+    svc.add({ name: 'team', effort: 'high', agentTeams: true });
+    const g = svc.update('team', {
+      env: { PROJECT: 'apollo' },
+      provider: {
+        name: 'ollama',
+        baseUrl: '/upstream/ollama/v1',
+        envKey: null,
+        wireApi: 'responses',
+      },
+    });
+    expect(g).toMatchObject({
+      effort: 'high',
+      agentTeams: true,
+      env: { PROJECT: 'apollo' },
+      provider: { name: 'ollama', envKey: null },
+    });
+    expect(svc.update('team', { provider: null, env: {} })).toMatchObject({
+      provider: null,
+      env: {},
+    });
+  });
+
+  it('refuses env that would override what clawpod sets (paths, proxies, credentials)', () => {
+    svc.add({ name: 'team' });
+    for (const key of [
+      'PATH',
+      'HOME',
+      'HTTPS_PROXY',
+      'ANTHROPIC_API_KEY',
+      'OPENAI_BASE_URL',
+      'CLAWPOD_IPC_DIR',
+    ]) {
+      expect(groupError(() => svc.update('team', { env: { [key]: 'x' } })).code).toBe('invalid');
+    }
+    expect(groupError(() => svc.update('team', { env: { 'BAD-NAME': 'x' } })).code).toBe('invalid');
+  });
+
   it('refuses an unknown key with invalid and changes nothing', () => {
     svc.add({ name: 'team', trigger: '@Bot' });
     const err = groupError(() => svc.update('team', { trigger: '@New', bogus: 1 }));

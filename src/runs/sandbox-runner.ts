@@ -242,6 +242,7 @@ class SandboxRun implements AgentRun {
       command: ['node', at(`${AGENT_ROOT}/dist/agent/main.js`)],
       mounts: all,
       env: {
+        ...g.env, // the group's extra, non-secret variables; the ones below always win
         PATH: '/usr/local/bin:/usr/bin:/bin',
         HOME: at(SANDBOX_PATHS.session),
         LANG: 'C.UTF-8',
@@ -281,6 +282,9 @@ class SandboxRun implements AgentRun {
       timezone: this.spec.timezone,
       assistantName: this.spec.assistantName,
       proxy: egress.proxy,
+      effort: g.effort,
+      agentTeams: g.agentTeams,
+      provider: g.provider,
     };
     handle.stdin.on('error', () => undefined);
     handle.stdin.write(JSON.stringify(start) + '\n');

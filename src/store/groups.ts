@@ -12,18 +12,29 @@ interface GroupRow {
   model: string | null;
   limits: string;
   senders: string | null;
+  effort: Group['effort'];
+  agent_teams: number;
+  env: string | null;
+  provider: string | null;
   cursor_seq: number;
   created_at: number;
 }
 
-const columns: Record<keyof Omit<GroupSettings, 'limits' | 'senders'>, string> = {
+type JsonSetting = 'limits' | 'senders' | 'env' | 'provider';
+
+/** Settings stored as plain columns (booleans as 0/1). */
+const columns: Record<keyof Omit<GroupSettings, JsonSetting>, string> = {
   trigger: 'trigger',
   requiresTrigger: 'requires_trigger',
   harness: 'harness',
   command: 'command',
   runtime: 'runtime',
   model: 'model',
+  effort: 'effort',
+  agentTeams: 'agent_teams',
 };
+/** Settings stored as JSON (null clears them). `limits` merges instead (see update). */
+const jsonColumns: Array<Exclude<JsonSetting, 'limits'>> = ['senders', 'env', 'provider'];
 
 /** Groups, their chat bindings and their sequence cursors. */
 export class GroupStore {
@@ -47,6 +58,10 @@ export class GroupStore {
       model: row.model,
       limits: JSON.parse(row.limits) as Group['limits'],
       senders: row.senders ? (JSON.parse(row.senders) as Group['senders']) : null,
+      effort: row.effort,
+      agentTeams: row.agent_teams === 1,
+      env: row.env ? (JSON.parse(row.env) as Group['env']) : {},
+      provider: row.provider ? (JSON.parse(row.provider) as Group['provider']) : null,
       cursorSeq: row.cursor_seq,
       createdAt: row.created_at,
       chats,
@@ -74,23 +89,12 @@ export class GroupStore {
   }
 
   insert(folder: string, settings: GroupSettings, opts: { isMain?: boolean; now: number }): void {
-    stmt(
-      this.db,
-      `INSERT INTO groups (folder, is_main, trigger, requires_trigger, harness, command, runtime, model, limits, senders, created_at)
-         VALUES (@folder, @isMain, @trigger, @requiresTrigger, @harness, @command, @runtime, @model, @limits, @senders, @now)`,
-    ).run({
+    stmt(this.db, 'INSERT INTO groups (folder, is_main, created_at) VALUES (?, ?, ?)').run(
       folder,
-      isMain: opts.isMain ? 1 : 0,
-      trigger: settings.trigger ?? null,
-      requiresTrigger: settings.requiresTrigger === false ? 0 : 1,
-      harness: settings.harness ?? null,
-      command: settings.command ?? null,
-      runtime: settings.runtime ?? null,
-      model: settings.model ?? null,
-      limits: JSON.stringify(settings.limits ?? {}),
-      senders: settings.senders ? JSON.stringify(settings.senders) : null,
-      now: opts.now,
-    });
+      opts.isMain ? 1 : 0,
+      opts.now,
+    );
+    this.update(folder, settings);
   }
 
   update(folder: string, settings: GroupSettings): void {
@@ -100,9 +104,11 @@ export class GroupStore {
       const stored = typeof value === 'boolean' ? (value ? 1 : 0) : value;
       stmt(this.db, `UPDATE groups SET ${column} = ? WHERE folder = ?`).run(stored, folder);
     }
-    if (settings.senders !== undefined) {
-      stmt(this.db, 'UPDATE groups SET senders = ? WHERE folder = ?').run(
-        settings.senders ? JSON.stringify(settings.senders) : null,
+    for (const key of jsonColumns) {
+      const value = settings[key];
+      if (value === undefined) continue;
+      stmt(this.db, `UPDATE groups SET ${key} = ? WHERE folder = ?`).run(
+        value === null ? null : JSON.stringify(value),
         folder,
       );
     }

@@ -170,10 +170,14 @@ export const migrations: ReadonlyArray<{ version: number; name: string; sql: str
   },
   {
     version: 4,
-    name: 'channels: outbound files, sender allowlists, native mentions',
+    name: 'channels and harness settings: outbound files, sender allowlists, mentions, effort, env, providers',
     sql: `
       ALTER TABLE outbox ADD COLUMN files TEXT;
       ALTER TABLE groups ADD COLUMN senders TEXT;
+      ALTER TABLE groups ADD COLUMN effort TEXT;
+      ALTER TABLE groups ADD COLUMN agent_teams INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE groups ADD COLUMN env TEXT;
+      ALTER TABLE groups ADD COLUMN provider TEXT;
       ALTER TABLE messages ADD COLUMN mentioned INTEGER NOT NULL DEFAULT 0;
       ALTER TABLE messages ADD COLUMN excluded INTEGER NOT NULL DEFAULT 0;
     `,

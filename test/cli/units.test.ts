@@ -14,6 +14,26 @@ import { UsageError } from '../../src/cli/usage-error.js';
 import type { DaemonStatus } from '../../src/status.js';
 
 describe('parseGroupSettings', () => {
+  it('reads harness settings: effort, agent teams, env entries, JSON senders and provider', () => {
+    expect(
+      parseGroupSettings([
+        'effort=high',
+        'agent_teams=true',
+        'env.PROJECT=apollo',
+        'env.OLD=null',
+        'senders={"allow":["tg:1"],"others":"drop"}',
+        'provider=null',
+      ]),
+    ).toEqual({
+      effort: 'high',
+      agentTeams: true,
+      envPatch: { PROJECT: 'apollo', OLD: null },
+      senders: { allow: ['tg:1'], others: 'drop' },
+      provider: null,
+    });
+    expect(() => parseGroupSettings(['senders={nope'])).toThrow(/JSON/);
+  });
+
   it('maps keys, aliases, booleans, numbers and null', () => {
     expect(
       parseGroupSettings([

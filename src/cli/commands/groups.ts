@@ -130,8 +130,16 @@ export function registerGroups(program: Command): void {
     .description(`change settings: key=value (keys: ${settableKeys.join(', ')}; value null clears)`)
     .option('--json', 'print the changed group as JSON')
     .action(async (name: string, pairs: string[], opts: { json?: boolean }) => {
-      const patch = parseGroupSettings(pairs);
+      const { envPatch, ...patch } = parseGroupSettings(pairs);
       const out = await withGroups((g, config) => {
+        if (envPatch) {
+          const env: Record<string, string> = { ...g.get(name).env, ...patch.env };
+          for (const [k, v] of Object.entries(envPatch)) {
+            if (v === null) delete env[k];
+            else env[k] = v;
+          }
+          patch.env = env;
+        }
         const group = g.update(name, patch);
         return opts.json
           ? json(group)
