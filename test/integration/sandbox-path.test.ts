@@ -59,12 +59,17 @@ describe.skipIf(!hasBwrap)('message → command harness in bubblewrap → reply'
 
   it('runs as non-root, sees its folder rw, global ro, and nothing of the host', async () => {
     const { d, home } = await boot();
-    d.groups.add({ name: 'probe', chats: ['web:probe'], requiresTrigger: false });
+    d.groups.add({
+      name: 'probe',
+      chats: ['web:probe'],
+      requiresTrigger: false,
+      env: { PROJECT: 'apollo' },
+    });
     d.groups.add({ name: 'other', chats: ['web:other'] });
     writeFileSync(join(home, 'groups', 'other', 'secret.txt'), 'other-group-secret');
     d.groups.update('probe', {
       command: [
-        'echo uid=$(id -u)',
+        'echo uid=$(id -u) project=$PROJECT',
         'touch /workspace/group/w && echo group-writable',
         'touch /workspace/global/w 2>/dev/null && echo global-writable',
         'cat /etc/shadow 2>/dev/null && echo shadow-readable',
@@ -77,7 +82,7 @@ describe.skipIf(!hasBwrap)('message → command harness in bubblewrap → reply'
     const out = nextMessage(d, outIn('web:probe'));
     await say(d, 'web:probe', 'probe');
     const text = (await out).text;
-    expect(text).toContain('uid=1000');
+    expect(text).toContain('uid=1000 project=apollo');
     expect(text).toContain('group-writable');
     for (const leak of [
       'global-writable',
