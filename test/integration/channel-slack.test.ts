@@ -91,7 +91,7 @@ describe('Slack channel (Socket Mode against a fake Slack)', () => {
 
     await fake.echoes.at(-1)!.acked; // Slack's copy of our own post: acknowledged, not stored
     const inbound = d.store.messages.listChat('slack:C1', 0).filter((m) => m.direction === 'in');
-    expect(inbound.map((m) => m.sender)).toEqual(['U1', 'U2']);
+    expect(inbound.map((m) => m.sender)).toEqual(['slack:U1', 'slack:U2']);
 
     await fake.sendEvent(event('C9', '<@UBOT> anyone here?')).acked;
     expect(d.store.chats.list().find((c) => c.jid === 'slack:C9')).toMatchObject({

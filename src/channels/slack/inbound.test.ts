@@ -77,7 +77,7 @@ describe('toInbound', () => {
       inbound: {
         chatJid: 'slack:C1',
         platformId: '1712345678.000100',
-        sender: 'U1',
+        sender: 'slack:U1',
         senderName: 'Alice',
         text: 'hello',
         ts: 1712345678000,
@@ -154,7 +154,7 @@ describe('toInbound', () => {
     expect(other.kind === 'inbound' && other.inbound).toMatchObject({
       isBot: true,
       mentioned: false,
-      sender: 'B2',
+      sender: 'slack:B2',
       senderName: 'CI',
     });
   });

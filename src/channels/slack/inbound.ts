@@ -214,7 +214,7 @@ export async function toInbound(raw: unknown, ctx: InboundContext): Promise<Mapp
     inbound: {
       chatJid: slackChatJid(ev.channel, thread),
       platformId: ev.ts,
-      sender,
+      sender: `slack:${sender}`, // channel-prefixed, as sender allowlists hold them
       senderName,
       text: lines.filter(Boolean).join('\n'),
       ts: tsToMillis(ev.ts),
