@@ -18,7 +18,8 @@ const THREAD = '700000000000000002';
 const RANDOM = '700000000000000003';
 const PICS = '700000000000000004';
 const alice: FakeUser = { id: '600000000000000001', username: 'alice', global_name: 'Alice' };
-const chat = (id: string) => `discord:${id}`;
+/** A chat id: a channel (or DM), or a thread under its parent channel. */
+const chat = (id: string, thread?: string) => `discord:${id}${thread ? `/${thread}` : ''}`;
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -75,10 +76,10 @@ async function world(
   return { fake, d, runner, home, port };
 }
 
-const outIn = (d: Daemon, id: string) =>
-  nextMessage(d, (m) => m.direction === 'out' && m.chatJid === chat(id));
-const stored = (d: Daemon, id: string) =>
-  nextMessage(d, (m) => m.direction === 'in' && m.chatJid === chat(id));
+const outIn = (d: Daemon, jid: string) =>
+  nextMessage(d, (m) => m.direction === 'out' && m.chatJid === jid);
+const stored = (d: Daemon, jid: string) =>
+  nextMessage(d, (m) => m.direction === 'in' && m.chatJid === jid);
 const created = (fake: FakeDiscord, n: number) =>
   new Promise<void>((resolve) => {
     let seen = 0;
@@ -91,19 +92,19 @@ describe('Discord adapter against a fake Discord (real discord.js)', () => {
   it('connects with the needed intents; a trigger or mention gets a reply in that channel or thread, plain chatter is only stored', async () => {
     const { fake, d, runner } = await world();
     expect(fake.identifies[0]!.intents).toBe(1 | 512 | 4096 | 32768);
-    d.groups.add({ name: 'team', chats: [chat(GENERAL), chat(THREAD)] });
+    d.groups.add({ name: 'team', chats: [chat(GENERAL)] }); // its threads follow it
 
-    const chatter = stored(d, GENERAL);
+    const chatter = stored(d, chat(GENERAL));
     fake.userSays({ channelId: GENERAL, author: alice, content: 'just chatting' });
     await chatter;
-    let out = outIn(d, GENERAL);
+    let out = outIn(d, chat(GENERAL));
     fake.userSays({ channelId: GENERAL, author: alice, content: '@Andy what is new?' });
     await out;
     expect(runner.started).toHaveLength(1);
     expect(runner.started[0]!.prompt).toContain('just chatting');
     expect(okPosts(fake, GENERAL).map((p) => p.body.content)).toEqual(['ok']);
 
-    out = outIn(d, THREAD);
+    out = outIn(d, chat(GENERAL, THREAD));
     fake.userSays({ channelId: THREAD, author: alice, content: `<@${BOT.id}> and here?` });
     const reply2 = await out;
     expect(runner.started).toHaveLength(2);
@@ -114,11 +115,11 @@ describe('Discord adapter against a fake Discord (real discord.js)', () => {
     // The bot's own messages come back over the gateway and are not stored as inbound.
     const rows = d.store.messages.listChat(chat(GENERAL), 0);
     expect(rows.map((m) => `${m.direction}:${m.sender}`)).toEqual([
-      `in:${alice.id}`,
-      `in:${alice.id}`,
+      `in:discord:${alice.id}`,
+      `in:discord:${alice.id}`,
       'out:assistant',
     ]);
-    expect(d.store.messages.listChat(chat(THREAD), 0)[0]!.mentioned).toBe(true);
+    expect(d.store.messages.listChat(chat(GENERAL, THREAD), 0)[0]!.mentioned).toBe(true);
     const health = d.status().channels.find((c) => c.name === 'discord');
     expect(health).toMatchObject({ connected: true, lastError: null });
     expect(health!.lastEventAt).toBeGreaterThan(0);
@@ -128,7 +129,7 @@ describe('Discord adapter against a fake Discord (real discord.js)', () => {
     const { fake, d, runner } = await world();
     const dm = fake.openDm(alice);
     d.groups.add({ name: 'alice', chats: [chat(dm)] });
-    let out = outIn(d, dm);
+    let out = outIn(d, chat(dm));
     fake.userSays({ channelId: dm, author: alice, content: 'hello there' });
     const first = await out;
     expect(runner.started).toHaveLength(1);
@@ -139,10 +140,10 @@ describe('Discord adapter against a fake Discord (real discord.js)', () => {
     });
 
     d.groups.add({ name: 'team', chats: [chat(GENERAL)] });
-    out = outIn(d, GENERAL);
+    out = outIn(d, chat(GENERAL));
     fake.userSays({ channelId: GENERAL, author: alice, content: '@Andy start' });
     const botMsg = await out;
-    out = outIn(d, GENERAL);
+    out = outIn(d, chat(GENERAL));
     fake.userSays({
       channelId: GENERAL,
       author: alice,
@@ -160,7 +161,7 @@ describe('Discord adapter against a fake Discord (real discord.js)', () => {
   it('a message from an unbound channel is kept as a discoverable chat and runs nothing', async () => {
     const { fake, d, runner } = await world();
     d.groups.add({ name: 'team', chats: [chat(GENERAL)] });
-    const kept = stored(d, RANDOM);
+    const kept = stored(d, chat(RANDOM));
     fake.userSays({ channelId: RANDOM, author: alice, content: `<@${BOT.id}> anyone?` });
     await kept;
     expect(d.store.chats.list().find((c) => c.jid === chat(RANDOM))).toMatchObject({
@@ -175,16 +176,17 @@ describe('Discord adapter against a fake Discord (real discord.js)', () => {
       type: 11,
       name: 'late',
       guildId: GUILD,
-      parentId: GENERAL,
+      parentId: RANDOM,
     });
-    const late = stored(d, LATE);
+    const late = stored(d, chat(RANDOM, LATE));
     fake.userSays({ channelId: LATE, author: alice, content: 'new thread' });
     await late;
-    expect(d.store.chats.list().find((c) => c.jid === chat(LATE))!.name).toBe(
-      'Lab #general › late',
-    );
+    expect(d.store.chats.list().find((c) => c.jid === chat(RANDOM, LATE))).toMatchObject({
+      name: 'Lab #random › late',
+      group: null,
+    });
     // A later triggered message elsewhere is the only run.
-    const out = outIn(d, GENERAL);
+    const out = outIn(d, chat(GENERAL));
     fake.userSays({ channelId: GENERAL, author: alice, content: '@Andy hi' });
     await out;
     expect(runner.started).toHaveLength(1);
@@ -218,7 +220,7 @@ describe('Discord adapter against a fake Discord (real discord.js)', () => {
     });
     d.groups.add({ name: 'team', chats: [chat(GENERAL)] });
     fake.failNext.push({ kind: 'content-rejected' });
-    const out = outIn(d, GENERAL);
+    const out = outIn(d, chat(GENERAL));
     fake.userSays({ channelId: GENERAL, author: alice, content: '@Andy plan?' });
     await out;
     const posts = fake.posts.filter((p) => p.channelId === GENERAL);
@@ -283,7 +285,7 @@ describe('Discord adapter against a fake Discord (real discord.js)', () => {
     const downloads: string[] = [];
     fake.on('download', (p: string) => downloads.push(p));
     const png = Buffer.from([0x89, 0x50, 0x4e, 0x47, 1, 2, 3]);
-    const out = outIn(d, PICS);
+    const out = outIn(d, chat(PICS));
     fake.userSays({
       channelId: PICS,
       author: alice,
@@ -315,7 +317,7 @@ describe('Discord adapter against a fake Discord (real discord.js)', () => {
         args: { text: 'here it is', file: '/workspace/group/report.txt' },
       }),
     );
-    const out = outIn(d, GENERAL);
+    const out = outIn(d, chat(GENERAL));
     await d.ipc.scan('files', 'requests');
     await out;
     const [post] = okPosts(fake, GENERAL);
@@ -339,7 +341,7 @@ describe('Discord adapter against a fake Discord (real discord.js)', () => {
     const resumed = fake.next('resume');
     fake.dropConnections(4000);
     // Said while the bot is away: Discord replays it on RESUME.
-    let out = outIn(d, GENERAL);
+    let out = outIn(d, chat(GENERAL));
     fake.userSays({ channelId: GENERAL, author: alice, content: '@Andy while you were away' });
     await resumed;
     await out;
@@ -349,7 +351,7 @@ describe('Discord adapter against a fake Discord (real discord.js)', () => {
     const relogged = fake.next('identify', (n: number) => n === 2);
     fake.dropConnections(4010);
     await relogged;
-    out = outIn(d, GENERAL);
+    out = outIn(d, chat(GENERAL));
     fake.userSays({ channelId: GENERAL, author: alice, content: '@Andy and now?' });
     await out;
     expect(runner.started).toHaveLength(2);
@@ -365,14 +367,14 @@ describe('Discord adapter: connection trouble', () => {
   it('messages posted while clawpod was down are caught up after a restart', async () => {
     const { fake, d, home } = await world();
     d.groups.add({ name: 'team', chats: [chat(GENERAL)] });
-    const out = outIn(d, GENERAL);
+    const out = outIn(d, chat(GENERAL));
     fake.userSays({ channelId: GENERAL, author: alice, content: '@Andy first' });
     await out;
     await d.stop();
     fake.userSays({ channelId: GENERAL, author: alice, content: '@Andy while you were down' });
     const runner = scriptedRunner(() => reply('caught up'));
     let caught!: ReturnType<typeof outIn>;
-    const d2 = await startDaemon(home, [runner], (x) => (caught = outIn(x, GENERAL)));
+    const d2 = await startDaemon(home, [runner], (x) => (caught = outIn(x, chat(GENERAL))));
     cleanups.push(() => d2.stop());
     expect((await caught).text).toBe('caught up');
     expect(runner.started).toHaveLength(1);
@@ -391,7 +393,7 @@ describe('Discord adapter: connection trouble', () => {
     const fake = await startFake(port);
     await fake.next('identify');
     d.groups.add({ name: 'team', chats: [chat(GENERAL)] });
-    const out = outIn(d, GENERAL);
+    const out = outIn(d, chat(GENERAL));
     fake.userSays({ channelId: GENERAL, author: alice, content: '@Andy you are back' });
     await out;
     expect(runner.started).toHaveLength(1);

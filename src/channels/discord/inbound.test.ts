@@ -10,7 +10,7 @@ const view = (over: Partial<DiscordMessageView> = {}): DiscordMessageView => ({
   author: { id: '333', name: 'Alice', bot: false },
   webhook: false,
   system: false,
-  place: { kind: 'guild', name: 'general', parentName: null, guildName: 'Lab' },
+  place: { kind: 'guild', name: 'general', parentId: null, parentName: null, guildName: 'Lab' },
   mentionedUsers: [],
   mentionedRoles: [],
   mentionedChannels: [],
@@ -27,7 +27,7 @@ describe('toInbound', () => {
       inbound: {
         chatJid: 'discord:222',
         platformId: '111',
-        sender: '333',
+        sender: 'discord:333',
         senderName: 'Alice',
         text: 'hello',
         ts: 1_700_000_000_000,
@@ -91,7 +91,9 @@ describe('toInbound', () => {
 
   it('a DM is direct and always addresses the bot', () => {
     const m = toInbound(
-      view({ place: { kind: 'dm', name: null, parentName: null, guildName: null } }),
+      view({
+        place: { kind: 'dm', name: null, parentId: null, parentName: null, guildName: null },
+      }),
       bot,
     )!;
     expect(m.inbound).toMatchObject({
@@ -101,11 +103,21 @@ describe('toInbound', () => {
     });
   });
 
-  it('names a thread after its parent channel', () => {
+  it('a thread is a chat under its parent channel, named after both', () => {
     const m = toInbound(
-      view({ place: { kind: 'thread', name: 'plans', parentName: 'general', guildName: 'Lab' } }),
+      view({
+        channelId: '777',
+        place: {
+          kind: 'thread',
+          name: 'plans',
+          parentId: '222',
+          parentName: 'general',
+          guildName: 'Lab',
+        },
+      }),
       bot,
     )!;
+    expect(m.inbound.chatJid).toBe('discord:222/777');
     expect(m.inbound.chatName).toBe('Lab #general › plans');
   });
 

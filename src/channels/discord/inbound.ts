@@ -5,7 +5,8 @@ export interface DiscordPlace {
   kind: 'dm' | 'guild' | 'thread';
   /** Channel (or thread) name; null for DMs. */
   name: string | null;
-  /** A thread's parent channel name. */
+  /** A thread's parent channel (its id makes the chat id `discord:<parent>/<thread>`). */
+  parentId: string | null;
   parentName: string | null;
   guildName: string | null;
 }
@@ -63,6 +64,18 @@ export interface MappedMessage {
 
 const QUOTE_MAX = 200;
 
+/**
+ * The chat id: `discord:<channel id>` for server channels and DMs; a thread (or forum post) is
+ * `discord:<parent channel id>/<thread id>`, so it follows its parent's binding unless bound
+ * itself.
+ */
+export function chatJidOf(view: Pick<DiscordMessageView, 'channelId' | 'place'>): string {
+  const { kind, parentId } = view.place;
+  return kind === 'thread' && parentId
+    ? `discord:${parentId}/${view.channelId}`
+    : `discord:${view.channelId}`;
+}
+
 /** `DM with Alice`, `Guild #general`, `Guild #general › thread name`. */
 export function chatName(place: DiscordPlace, author: string): string {
   if (place.kind === 'dm') return `DM with ${author}`;
@@ -100,7 +113,8 @@ export function quoteLine(reply: NonNullable<DiscordMessageView['reply']>): stri
 }
 
 /**
- * Maps one Discord message to an Inbound, or null when it is not for the router.
+ * Maps one Discord message to an Inbound, or null when it is not for the router. The sender is
+ * `discord:<user id>` (the form sender allowlists use).
  *
  * Rules: the bot's own messages are ignored (the outbox already recorded them); system messages
  * are ignored; other bots and webhooks pass with `isBot: true` (stored, never a prompt). A DM
@@ -129,9 +143,9 @@ export function toInbound(view: DiscordMessageView, bot: BotIdentity): MappedMes
   const quote = view.reply && quoteLine(view.reply);
   if (quote) lines.push(readableMentions(quote, view, bot));
   const inbound: Inbound = {
-    chatJid: `discord:${view.channelId}`,
+    chatJid: chatJidOf(view),
     platformId: view.id,
-    sender: view.author.id,
+    sender: `discord:${view.author.id}`,
     senderName: view.author.name,
     text: lines.join('\n'),
     ts: view.createdAt,

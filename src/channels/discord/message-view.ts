@@ -7,18 +7,20 @@ const REFERENCE_FORWARD = 1;
 function placeOf(message: Message): DiscordPlace {
   const channel = message.channel;
   if (!message.guildId || channel.isDMBased())
-    return { kind: 'dm', name: null, parentName: null, guildName: null };
+    return { kind: 'dm', name: null, parentId: null, parentName: null, guildName: null };
   const guildName = message.guild?.name ?? null;
   if (channel.isThread())
     return {
       kind: 'thread',
       name: channel.name,
+      parentId: channel.parentId,
       parentName: channel.parent?.name ?? null,
       guildName,
     };
   return {
     kind: 'guild',
     name: 'name' in channel ? channel.name : null,
+    parentId: null,
     parentName: null,
     guildName,
   };

@@ -18,13 +18,8 @@ function poster(post: (route: string, opts: { body: Record<string, unknown> }) =
     globalPerMinute: 0,
     clock: { now: () => now, sleep: async (ms) => void (now += ms) },
   });
-  const p = new DiscordPoster({
-    rest: rest as unknown as REST,
-    limiter,
-    log: silentLogger(),
-    now: () => now,
-  });
-  return { p, rest, advance: (ms: number) => (now += ms) };
+  const p = new DiscordPoster({ rest: rest as unknown as REST, limiter, log: silentLogger() });
+  return { p, rest, clock: () => now };
 }
 
 const caught = async (promise: Promise<unknown>) => {
@@ -45,7 +40,9 @@ describe('nonceFor / channelIdOf', () => {
 
   it('accepts only numeric channel ids', () => {
     expect(channelIdOf('discord:123')).toBe('123');
+    expect(channelIdOf('discord:123/456')).toBe('456');
     expect(() => channelIdOf('discord:../x')).toThrow(DeliveryError);
+    expect(() => channelIdOf('discord:1/2/3')).toThrow(DeliveryError);
   });
 });
 
@@ -100,25 +97,30 @@ describe('DiscordPoster', () => {
     expect((await caught(down.p.post('discord:7', 'x', { idemKey: 'k' }))).opts).toEqual({});
   });
 
-  it('a 429 becomes retryAfterMs, and other pieces for that chat wait behind it', async () => {
+  it('a 429 becomes retryAfterMs and pauses that chat (only) in the limiter', async () => {
     let limited = true;
-    const { p, rest, advance } = poster(() => {
+    const { p, rest, clock } = poster(() => {
       if (limited) {
         limited = false;
         throw new RateLimitError({ retryAfter: 1050, global: false } as never);
       }
       return { id: '45' };
     });
+    const start = clock();
     expect((await caught(p.post('discord:7', 'one', { idemKey: 'a' }))).opts).toEqual({
       retryAfterMs: 1050,
     });
-    const held = await caught(p.post('discord:7', 'two', { idemKey: 'b' }));
-    expect(held.opts.retryAfterMs).toBeGreaterThan(1050);
     expect(await p.post('discord:8', 'elsewhere', { idemKey: 'c' })).toBe('45');
-    advance(1050);
+    expect(clock()).toBe(start); // another chat goes at once
     expect(await p.post('discord:7', 'one', { idemKey: 'a' })).toBe('45');
-    expect(await p.post('discord:7', 'two', { idemKey: 'b' })).toBe('45');
-    expect(rest.post).toHaveBeenCalledTimes(4);
+    expect(clock()).toBe(start + 1050); // this one waited out the pause
+    expect(rest.post).toHaveBeenCalledTimes(3);
+  });
+
+  it('posts into the thread of a thread chat id', async () => {
+    const { p, rest } = poster(() => ({ id: '47' }));
+    await p.post('discord:7/9', 'hi', { idemKey: 'k' });
+    expect(rest.post.mock.calls[0]![0]).toBe('/channels/9/messages');
   });
 
   it('a file that cannot be read fails for good', async () => {

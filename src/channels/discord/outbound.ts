@@ -8,8 +8,6 @@ import { toDiscordMarkdown, toPlainText } from './format.js';
 
 /** Discord's message length limit (characters). */
 export const DISCORD_MAX_LENGTH = 2000;
-/** Margin added when holding back later sends, so a rate-limited piece goes first. */
-const ORDER_MARGIN_MS = 250;
 
 /**
  * The nonce sent with a piece: 25 characters (Discord's maximum) derived from the outbox
@@ -20,12 +18,14 @@ export function nonceFor(idemKey: string): string {
   return createHash('sha256').update(idemKey).digest('base64url').slice(0, 25);
 }
 
-/** The id of a Discord channel from a chat id (`discord:<channel id>`). */
+/**
+ * The Discord channel to post to for a chat id: `discord:<channel id>`, or the thread in
+ * `discord:<parent id>/<thread id>` (a thread is a channel of its own on Discord).
+ */
 export function channelIdOf(chatJid: string): string {
-  const id = chatJid.slice('discord:'.length);
-  if (!/^\d{1,25}$/.test(id))
-    throw new DeliveryError(`not a Discord chat id: ${chatJid}`, { permanent: true });
-  return id;
+  const m = /^discord:(\d{1,25})(?:\/(\d{1,25}))?$/.exec(chatJid);
+  if (!m) throw new DeliveryError(`not a Discord chat id: ${chatJid}`, { permanent: true });
+  return m[2] ?? m[1]!;
 }
 
 export interface PostOptions {
@@ -44,24 +44,16 @@ function contentRejected(err: unknown): boolean {
 /**
  * Posts pieces of replies to Discord over REST: formatted first, plain when Discord rejects the
  * text, spaced by the shared RateLimiter, with files as a multipart upload. A 429 pauses the
- * limiter and becomes a DeliveryError with `retryAfterMs`; while a chat (or the whole bot) is
- * paused, its other pieces are handed back too, a little later, so they keep their order.
+ * limiter (for the chat, or for all chats on Discord's global limit) and becomes a DeliveryError
+ * with `retryAfterMs`, so the outbox waits and sends the piece once more (the outbox keeps each
+ * chat's pieces in order meanwhile).
  */
 export class DiscordPoster {
-  private readonly pauses = new Map<string, { until: number; key: string }>();
-
-  constructor(
-    private readonly deps: { rest: REST; limiter: RateLimiter; log: Logger; now?: () => number },
-  ) {}
-
-  private now(): number {
-    return this.deps.now?.() ?? Date.now();
-  }
+  constructor(private readonly deps: { rest: REST; limiter: RateLimiter; log: Logger }) {}
 
   /** Posts one piece; returns Discord's message id. */
   async post(chatJid: string, text: string, opts: PostOptions): Promise<string> {
     const channelId = channelIdOf(chatJid);
-    this.holdBackIfPaused(chatJid, opts.idemKey);
     const files = await this.readFiles(opts.files ?? []);
     const formatted = toDiscordMarkdown(text);
     const plain = toPlainText(text);
@@ -70,8 +62,7 @@ export class DiscordPoster {
     try {
       return await this.create(chatJid, channelId, first, opts, files);
     } catch (err) {
-      if (first === plainOrRaw || !contentRejected(err))
-        throw this.toDeliveryError(err, chatJid, opts.idemKey);
+      if (first === plainOrRaw || !contentRejected(err)) throw this.toDeliveryError(err, chatJid);
       this.deps.log.warn(
         { chat: chatJid, err: (err as Error).message },
         'Discord rejected the formatted text; sending it plain',
@@ -79,7 +70,7 @@ export class DiscordPoster {
       try {
         return await this.create(chatJid, channelId, plainOrRaw, opts, files);
       } catch (again) {
-        throw this.toDeliveryError(again, chatJid, opts.idemKey);
+        throw this.toDeliveryError(again, chatJid);
       }
     }
   }
@@ -124,29 +115,11 @@ export class DiscordPoster {
     return out;
   }
 
-  /** While a 429 pause runs, pieces other than the limited one wait their turn in the outbox. */
-  private holdBackIfPaused(chatJid: string, idemKey: string): void {
-    const now = this.now();
-    for (const scope of [chatJid, '*']) {
-      const p = this.pauses.get(scope);
-      if (!p) continue;
-      if (p.until <= now) {
-        this.pauses.delete(scope);
-        continue;
-      }
-      if (p.key === idemKey) continue;
-      throw new DeliveryError('held back behind a Discord rate limit', {
-        retryAfterMs: p.until - now + ORDER_MARGIN_MS,
-      });
-    }
-  }
-
-  private toDeliveryError(err: unknown, chatJid: string, idemKey: string): DeliveryError {
+  private toDeliveryError(err: unknown, chatJid: string): DeliveryError {
     if (err instanceof DeliveryError) return err;
     if (err instanceof RateLimitError) {
       const ms = Math.max(1, Math.ceil(err.retryAfter));
       this.deps.limiter.pause(ms, err.global ? undefined : chatJid);
-      this.pauses.set(err.global ? '*' : chatJid, { until: this.now() + ms, key: idemKey });
       return new DeliveryError(`Discord rate limit${err.global ? ' (global)' : ''}`, {
         retryAfterMs: ms,
       });
