@@ -201,6 +201,7 @@ export class Daemon {
     const token = ensureApiToken(config.paths.apiToken);
     this.groups.ensureMain();
     await this.sandbox.init();
+    for (const g of this.store.groups.list()) void this.sandbox.prewarm(g);
     const interrupted = this.store.runs.interruptStale(Date.now());
     if (interrupted)
       this.log.warn({ interrupted }, 'runs interrupted by the last stop will be re-run');
@@ -290,6 +291,7 @@ export class Daemon {
     }
     this.store.runs.interruptStale(Date.now());
     this.scheduling.scheduler.close();
+    await this.sandbox.stop();
     await this.egress.stop();
     this.outbox.stop();
     this.ipc.stop();

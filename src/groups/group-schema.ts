@@ -55,6 +55,8 @@ export const groupSettingsSchema = z
     effort: z.enum(['low', 'medium', 'high', 'xhigh', 'max']).nullable(),
     /** claude: let the agent run subagent teams. */
     agentTeams: z.boolean(),
+    /** Keep a sandbox started ahead of the first message, so it skips the spawn. */
+    warm: z.boolean(),
     /** Extra, non-secret environment for the agent (secrets belong to the credential proxy). */
     env: z
       .record(
@@ -96,6 +98,7 @@ export interface Group {
   senders: SenderPolicy | null;
   effort: 'low' | 'medium' | 'high' | 'xhigh' | 'max' | null;
   agentTeams: boolean;
+  warm: boolean;
   env: Record<string, string>;
   provider: ModelProvider | null;
   cursorSeq: number;

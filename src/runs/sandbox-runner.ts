@@ -1,40 +1,25 @@
-import { createHash } from 'node:crypto';
-import { chmodSync, lchownSync, lstatSync, mkdirSync, readdirSync, unlinkSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Config } from '../config/load.js';
-import type { Egress } from '../egress/egress.js';
 import type { Group } from '../groups/group-schema.js';
-import { CLOSE_FILE, IPC_DIRS } from '../protocol/ipc.js';
-import { runnerEventSchema, type StartRequest } from '../protocol/runner-protocol.js';
-import { defaultAllowlistPath } from '../sandbox/allowlist.js';
-import { SandboxError } from '../sandbox/errors.js';
-import { buildGroupMounts, SANDBOX_PATHS } from '../sandbox/mount-policy.js';
-import { mapToHost } from '../sandbox/none.js';
 import { createRuntimes, selectRuntime, type RuntimeSelection } from '../sandbox/registry.js';
-import type { Mount, Runtime } from '../sandbox/runtime.js';
-import { safeWriteFile } from '../sandbox/safe-fs.js';
-import { EventStream } from './event-stream.js';
-import { openRunEgress } from './run-egress.js';
-import type { AgentRun, Runner, RunnerEvent, RunnerProblem, RunSpec } from './runner.js';
+import type { Runtime } from '../sandbox/runtime.js';
+import type { AgentRun, Runner, RunnerProblem, RunSpec } from './runner.js';
+import { launchSandbox, type LaunchDeps, type LaunchedSandbox } from './sandbox-launch.js';
+import { SandboxRun } from './sandbox-run.js';
 
-/** Where the built runner lives on the host (the package root: dist/, node_modules/, package.json). */
-const PACKAGE_ROOT = resolve(import.meta.dirname, '../..');
-const AGENT_ROOT = '/opt/clawpod';
-
-export interface SandboxRunnerOptions {
-  config: Config;
+export interface SandboxRunnerOptions extends LaunchDeps {
   log: Logger;
   /** Harnesses this runner serves (each gets its own Runner entry). */
   harnesses: string[];
   /** Extra per-harness readiness checks (credentials…); undefined when ready. */
   harnessProblem?: (harness: string, group: Group) => RunnerProblem | undefined;
-  /** Called before each sandbox starts (the IPC host makes sure it watches the group). */
-  beforeRun?: (folder: string) => void;
-  /** The credential/egress proxy; without it every sandbox has no network at all. */
-  egress?: Egress;
+}
+
+/** A sandbox started ahead for a warm group, for the next run of this harness and runtime. */
+interface Warm {
+  harness: string;
+  runtime: string;
+  launched: Promise<LaunchedSandbox>;
 }
 
 type Probe = { ok: true; selection: RuntimeSelection } | { ok: false; message: string };
@@ -47,6 +32,8 @@ type Probe = { ok: true; selection: RuntimeSelection } | { ok: false; message: s
 export class SandboxRunners {
   private runtimes = new Map<string, Runtime>();
   private readonly probes = new Map<string, Probe>();
+  private readonly warm = new Map<string, Warm>();
+  private stopped = false;
 
   constructor(private readonly opts: SandboxRunnerOptions) {}
 
@@ -122,281 +109,84 @@ export class SandboxRunners {
   private start(spec: RunSpec): AgentRun {
     const probe = this.probes.get(this.runtimeName(spec.group));
     if (!probe?.ok) throw new Error('sandbox runtime unavailable');
-    return new SandboxRun(spec, probe.selection.runtime, this.opts);
-  }
-}
-
-/** The user the sandbox runs as: the configured one when the daemon is root, else the daemon's. */
-function sandboxUser(config: Config): { uid: number; gid: number } {
-  const uid = process.getuid?.() ?? 1000;
-  if (uid !== 0) return { uid, gid: process.getgid?.() ?? uid };
-  return { uid: config.file.sandbox.uid, gid: config.file.sandbox.gid };
-}
-
-/**
- * Creates the group's folder, IPC queues and session dir. A root daemon hands them to the
- * sandbox user and lets it traverse (not list) the data dir.
- */
-function prepareDirs(
-  config: Config,
-  folder: string,
-  user: { uid: number; gid: number },
-): { ipcDir: string; sessionDir: string } {
-  const { paths } = config;
-  const groupDir = join(paths.groups, folder);
-  const ipcDir = join(paths.ipc, folder);
-  const sessionDir = join(paths.sessions, folder);
-  mkdirSync(groupDir, { recursive: true });
-  for (const d of IPC_DIRS) mkdirSync(join(ipcDir, d), { recursive: true });
-  mkdirSync(sessionDir, { recursive: true });
-  if (process.getuid?.() === 0) {
-    for (const d of [paths.home, paths.groups, paths.ipc, paths.sessions]) chmodSync(d, 0o711);
-    const globalDir = join(paths.groups, 'global');
-    for (const d of [groupDir, ipcDir, sessionDir, globalDir]) handOver(d, user);
-  }
-  return { ipcDir, sessionDir };
-}
-
-/**
- * Gives a directory tree to the sandbox user. Only when its top is not theirs yet (first run),
- * so big folders are not walked on every run; symlinks are changed, never followed.
- */
-function handOver(dir: string, user: { uid: number; gid: number }): void {
-  let st;
-  try {
-    st = lstatSync(dir);
-  } catch {
-    return;
-  }
-  if (st.isSymbolicLink() || st.uid === user.uid) return;
-  const walk = (p: string) => {
-    lchownSync(p, user.uid, user.gid);
-    if (!lstatSync(p).isDirectory()) return;
-    for (const e of readdirSync(p)) walk(join(p, e));
-  };
-  walk(dir);
-}
-
-/** One sandboxed agent invocation. */
-class SandboxRun implements AgentRun {
-  private readonly stream = new EventStream<RunnerEvent>();
-  readonly events: AsyncIterable<RunnerEvent> = this.stream;
-  private readonly acks = new Map<number, (ok: boolean) => void>();
-  private readonly written = new Set<string>();
-  private state: 'starting' | 'running' | 'ended' = 'starting';
-  private kill_: () => void = () => undefined;
-  /** Ends the run's egress proxy (set once it is open). */
-  private closeEgress: () => Promise<void> = async () => undefined;
-  private readonly log: Logger;
-  private ipcDir = '';
-
-  constructor(
-    private readonly spec: RunSpec,
-    private readonly runtime: Runtime,
-    private readonly opts: SandboxRunnerOptions,
-  ) {
-    this.log = opts.log.child({ group: spec.group.folder, run: spec.runId, runtime: runtime.name });
-    // A sandbox-layer error (refused mount, unreachable dir, bad spec) is a setup problem the
-    // owner must fix: retrying cannot help, so it is reported at once.
-    void this.launch().catch((err: unknown) =>
-      this.fail(err instanceof Error ? err.message : String(err), !(err instanceof SandboxError)),
-    );
-  }
-
-  private async launch(): Promise<void> {
-    const { config } = this.opts;
-    const g = this.spec.group;
-    const user = sandboxUser(config);
-    this.opts.beforeRun?.(g.folder);
-    const { ipcDir, sessionDir } = prepareDirs(config, g.folder, user);
-    this.ipcDir = ipcDir;
-    this.clearInputs(); // unacknowledged leftovers of an earlier run: their messages are still pending
-    const { mounts, warnings } = await buildGroupMounts(
-      {
-        dataDir: config.paths.home,
-        allowlistPath: config.file.sandbox.allowlistPath ?? defaultAllowlistPath(homedir()),
-        homeDir: homedir(),
-        dbPath: config.paths.db,
-      },
-      { folder: g.folder, isMain: g.isMain, sessionDir },
-    );
-    for (const w of warnings) this.log.warn(w);
-    const agentMounts: Mount[] = ['dist', 'node_modules', 'package.json'].map((p) => ({
-      hostPath: join(PACKAGE_ROOT, p),
-      sandboxPath: `${AGENT_ROOT}/${p}`,
-      readOnly: true,
-    }));
-    const all = [...mounts, ...agentMounts];
-    // The `none` runtime has no /workspace view: point the runner at the host paths instead.
-    const at = (p: string) => (this.runtime.name === 'none' ? mapToHost(p, all) : p);
-    const limits = { ...config.file.limits, ...g.limits };
-    const egress = await openRunEgress(this.opts.egress, {
-      group: g,
-      runId: this.spec.runId,
-      harness: this.spec.harness,
-      runtime: this.runtime.name,
-    });
-    this.closeEgress = egress.close;
-    const handle = this.runtime.spawn({
-      id: `${g.folder}-${this.spec.runId}`.toLowerCase().replace(/[^a-z0-9_.-]/g, '-'),
-      command: ['node', at(`${AGENT_ROOT}/dist/agent/main.js`)],
-      mounts: all,
-      env: {
-        ...g.env, // the group's extra, non-secret variables; the ones below always win
-        PATH: '/usr/local/bin:/usr/bin:/bin',
-        HOME: at(SANDBOX_PATHS.session),
-        LANG: 'C.UTF-8',
-        TZ: this.spec.timezone,
-        CLAWPOD_IPC_DIR: at(SANDBOX_PATHS.ipc),
-        CLAWPOD_WORKDIR: at(SANDBOX_PATHS.group),
-      },
-      workdir: SANDBOX_PATHS.group,
-      uid: user.uid,
-      gid: user.gid,
-      limits: {
-        memoryMb: limits.memoryMb,
-        cpus: limits.cpus,
-        pids: limits.pids,
-        wallTimeMs: limits.runTimeoutMs,
-      },
-      network: egress.network,
-      image: config.file.sandbox.image,
-    });
-    this.kill_ = () => handle.kill();
-    if (this.state === 'ended') {
-      handle.kill();
-      return this.closeEgress();
-    }
-    this.state = 'running';
-    const start: StartRequest = {
-      type: 'start',
-      runId: this.spec.runId,
-      group: g.folder,
-      isMain: g.isMain,
-      harness: this.spec.harness,
-      command: g.command,
-      model: this.spec.model,
-      prompt: this.spec.prompt,
-      sessionId: this.spec.sessionId ?? null,
-      idleTimeoutMs: config.file.defaults.idleTimeoutMs,
-      timezone: this.spec.timezone,
-      assistantName: this.spec.assistantName,
-      proxy: egress.proxy,
-      effort: g.effort,
-      agentTeams: g.agentTeams,
-      provider: g.provider,
-    };
-    handle.stdin.on('error', () => undefined);
-    handle.stdin.write(JSON.stringify(start) + '\n');
-    let stderr = '';
-    handle.stderr.on('data', (b: Buffer) => (stderr = (stderr + b.toString('utf8')).slice(-4000)));
-    let sawError = false;
-    createInterface({ input: handle.stdout }).on('line', (line) => {
-      const parsed = (() => {
-        try {
-          return runnerEventSchema.safeParse(JSON.parse(line));
-        } catch {
-          return undefined;
-        }
-      })();
-      if (!parsed?.success) {
-        this.log.warn({ line: line.slice(0, 200) }, 'runner wrote a line outside the protocol');
-        return;
-      }
-      const ev = parsed.data;
-      if (ev.type === 'message') this.stream.push({ type: 'output', text: ev.text });
-      else if (ev.type === 'result') {
-        this.stream.push({
-          type: 'turn-end',
-          lastInputId: ev.inputId,
-          usage: ev.usage,
-          sessionId: ev.sessionId ?? undefined,
-        });
-      } else if (ev.type === 'error') {
-        sawError = true;
-        this.stream.push({ type: 'error', message: ev.message, retryable: ev.retryable });
-      } else if (ev.type === 'ack') {
-        this.written.delete(`${ev.inputId}.json`);
-        this.acks.get(ev.inputId)?.(true);
-        this.acks.delete(ev.inputId);
-      } else if (ev.type === 'log') this.log[ev.level]({ from: 'runner' }, ev.msg);
-    });
-    const exit = await handle.exited;
-    this.state = 'ended';
-    if (!sawError && (exit.code !== 0 || exit.reason)) {
-      const why =
-        exit.reason ??
-        exit.error ??
-        (exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`);
-      this.log.warn({ exit, stderr: stderr.slice(-1000) }, 'sandbox ended abnormally');
-      this.stream.push({
-        type: 'error',
-        message: `the sandbox ended abnormally (${why})${stderr ? `: ${stderr.trim().slice(-300)}` : ''}`,
-      });
-    }
-    this.end();
-  }
-
-  private fail(message: string, retryable: boolean): void {
-    this.log.error({ err: message }, 'sandbox could not start');
-    this.stream.push({
-      type: 'error',
-      message: `The sandbox could not start: ${message}`,
-      retryable,
-    });
-    this.state = 'ended';
-    this.end();
-  }
-
-  private end(): void {
-    void this.closeEgress().catch((err: unknown) =>
-      this.log.warn({ err }, 'could not close the egress proxy'),
-    );
-    for (const resolveAck of this.acks.values()) resolveAck(false);
-    this.acks.clear();
-    this.clearInputs();
-    this.stream.end();
-  }
-
-  /** Removes input files nobody acknowledged (accounted for: their messages stay pending). */
-  private clearInputs(): void {
-    const dir = join(this.ipcDir, 'input');
-    let names: string[];
-    try {
-      names = readdirSync(dir);
-    } catch {
-      return;
-    }
-    for (const n of names) {
-      if (n.endsWith('.json') || n === CLOSE_FILE || n.endsWith('.tmp')) unlinkSync(join(dir, n));
-    }
-  }
-
-  async handOff(inputId: number, prompt: string): Promise<boolean> {
-    if (this.state !== 'running') return false;
-    const acked = new Promise<boolean>((r) => this.acks.set(inputId, r));
-    try {
-      await safeWriteFile(
-        this.ipcDir,
-        `input/${inputId}.json`,
-        JSON.stringify({ id: inputId, prompt }),
+    const runtime = probe.selection.runtime;
+    const warm = this.warm.get(spec.group.folder);
+    this.warm.delete(spec.group.folder);
+    const usable = warm && warm.harness === spec.harness && warm.runtime === runtime.name;
+    if (warm && !usable)
+      void warm.launched.then(
+        (w) => (w.handle.kill(), w.closeEgress()),
+        () => undefined,
       );
-    } catch (err) {
-      this.log.warn({ err }, 'could not write a follow-up input');
-      this.acks.delete(inputId);
-      return false;
-    }
-    return acked;
+    const run = new SandboxRun(spec, runtime, this.opts, usable ? warm.launched : undefined);
+    // Refill the pool once this run's sandbox is gone.
+    if (spec.group.warm) void run.ended.then(() => this.prewarm(spec.group));
+    return run;
   }
 
-  close(): void {
-    if (this.state !== 'running') return;
-    void safeWriteFile(this.ipcDir, `input/${CLOSE_FILE}`, '').catch(() => this.kill_());
+  /**
+   * Keeps one sandbox started ahead for a `warm` group: the runner is up and waits for its start
+   * request, so the next message skips the spawn. Replaced when it ends on its own (wall time).
+   */
+  async prewarm(group: Group): Promise<void> {
+    if (this.stopped || !group.warm || this.warm.has(group.folder)) return;
+    const name = this.runtimeName(group);
+    await this.probe(name);
+    const probe = this.probes.get(name);
+    const harness = group.harness ?? this.opts.config.file.defaults.harness;
+    if (!probe?.ok || this.problem(harness, group) || this.warm.has(group.folder)) return;
+    const runtime = probe.selection.runtime;
+    const log = this.opts.log.child({ group: group.folder, runtime: runtime.name });
+    const entry: Warm = {
+      harness,
+      runtime: runtime.name,
+      launched: launchSandbox(
+        this.opts,
+        runtime,
+        {
+          group,
+          harness,
+          label: `warm-${randomBytes(4).toString('hex')}`,
+          timezone: this.opts.config.timezone,
+        },
+        log,
+      ),
+    };
+    this.warm.set(group.folder, entry);
+    entry.launched.then(
+      (w) => {
+        log.info('sandbox started ahead (warm)');
+        void w.handle.exited.then(() => {
+          if (this.warm.get(group.folder) !== entry) return; // taken by a run
+          this.warm.delete(group.folder);
+          void w.closeEgress();
+          void this.prewarm(group);
+        });
+      },
+      (err: unknown) => {
+        if (this.warm.get(group.folder) === entry) this.warm.delete(group.folder);
+        log.warn({ err: (err as Error).message }, 'could not start a warm sandbox');
+      },
+    );
   }
 
-  kill(reason: string): void {
-    this.log.warn({ reason }, 'ending the sandbox');
-    if (this.state === 'starting') this.state = 'ended';
-    this.kill_();
+  /** The sandbox started ahead for a group, if any (status and tests). */
+  warmSandbox(folder: string): Promise<LaunchedSandbox> | undefined {
+    return this.warm.get(folder)?.launched;
+  }
+
+  /** Ends the sandboxes started ahead (daemon stop). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    const pending = [...this.warm.values()];
+    this.warm.clear();
+    await Promise.allSettled(
+      pending.map(async (w) => {
+        const l = await w.launched;
+        l.handle.kill();
+        await l.handle.exited;
+        await l.closeEgress();
+      }),
+    );
   }
 }

@@ -23,6 +23,7 @@ describe('GroupStore', () => {
       senders: null,
       effort: null,
       agentTeams: false,
+      warm: false,
       env: {},
       provider: null,
       cursorSeq: 0,

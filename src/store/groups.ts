@@ -14,6 +14,7 @@ interface GroupRow {
   senders: string | null;
   effort: Group['effort'];
   agent_teams: number;
+  warm: number;
   env: string | null;
   provider: string | null;
   cursor_seq: number;
@@ -32,6 +33,7 @@ const columns: Record<keyof Omit<GroupSettings, JsonSetting>, string> = {
   model: 'model',
   effort: 'effort',
   agentTeams: 'agent_teams',
+  warm: 'warm',
 };
 /** Settings stored as JSON (null clears them). `limits` merges instead (see update). */
 const jsonColumns: Array<Exclude<JsonSetting, 'limits'>> = ['senders', 'env', 'provider'];
@@ -60,6 +62,7 @@ export class GroupStore {
       senders: row.senders ? (JSON.parse(row.senders) as Group['senders']) : null,
       effort: row.effort,
       agentTeams: row.agent_teams === 1,
+      warm: row.warm === 1,
       env: row.env ? (JSON.parse(row.env) as Group['env']) : {},
       provider: row.provider ? (JSON.parse(row.provider) as Group['provider']) : null,
       cursorSeq: row.cursor_seq,

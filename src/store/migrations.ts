@@ -178,6 +178,7 @@ export const migrations: ReadonlyArray<{ version: number; name: string; sql: str
       ALTER TABLE groups ADD COLUMN agent_teams INTEGER NOT NULL DEFAULT 0;
       ALTER TABLE groups ADD COLUMN env TEXT;
       ALTER TABLE groups ADD COLUMN provider TEXT;
+      ALTER TABLE groups ADD COLUMN warm INTEGER NOT NULL DEFAULT 0;
       ALTER TABLE messages ADD COLUMN mentioned INTEGER NOT NULL DEFAULT 0;
       ALTER TABLE messages ADD COLUMN excluded INTEGER NOT NULL DEFAULT 0;
     `,

@@ -57,6 +57,26 @@ describe.skipIf(!hasBwrap)('message → command harness in bubblewrap → reply'
     expect(d.status().runtime.selected).toBe('bubblewrap');
   });
 
+  it('a warm group has a sandbox started ahead, used by the next message and refilled', async () => {
+    const { d } = await boot();
+    const g = d.groups.add({
+      name: 'hot',
+      chats: ['web:hot'],
+      requiresTrigger: false,
+      warm: true,
+      command: 'echo pid=$$',
+    });
+    await d.sandbox.prewarm(g);
+    const ahead = await d.sandbox.warmSandbox('hot')!;
+    const out = nextMessage(d, (m) => m.direction === 'out' && m.chatJid === 'web:hot');
+    await say(d, 'web:hot', 'go');
+    expect((await out).text).toMatch(/^pid=\d+$/);
+    expect(d.sandbox.warmSandbox('hot')).toBeUndefined(); // taken by the run
+    d.executor.closeAll(); // the run's agent ends; the pool refills
+    await ahead.handle.exited;
+    await expect.poll(() => d.sandbox.warmSandbox('hot'), { interval: 20 }).toBeDefined();
+  });
+
   it('runs as non-root, sees its folder rw, global ro, and nothing of the host', async () => {
     const { d, home } = await boot();
     d.groups.add({

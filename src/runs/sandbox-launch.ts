@@ -1,0 +1,160 @@
+import { chmodSync, lchownSync, lstatSync, mkdirSync, readdirSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Logger } from 'pino';
+import type { Config } from '../config/load.js';
+import type { Egress } from '../egress/egress.js';
+import type { Group } from '../groups/group-schema.js';
+import { IPC_DIRS } from '../protocol/ipc.js';
+import type { ProxyInfo } from '../protocol/runner-protocol.js';
+import { defaultAllowlistPath } from '../sandbox/allowlist.js';
+import { buildGroupMounts, SANDBOX_PATHS } from '../sandbox/mount-policy.js';
+import { mapToHost } from '../sandbox/none.js';
+import type { Mount, Runtime, SandboxHandle } from '../sandbox/runtime.js';
+import { openRunEgress } from './run-egress.js';
+
+/** Where the built runner lives on the host (the package root: dist/, node_modules/, package.json). */
+const PACKAGE_ROOT = resolve(import.meta.dirname, '../..');
+const AGENT_ROOT = '/opt/clawpod';
+
+/** What launching needs from the daemon. */
+export interface LaunchDeps {
+  config: Config;
+  /** Called before each sandbox starts (the IPC host makes sure it watches the group). */
+  beforeRun?: (folder: string) => void;
+  /** The credential/egress proxy; without it every sandbox has no network at all. */
+  egress?: Egress;
+}
+
+/** A started sandbox whose runner waits for its start request on stdin. */
+export interface LaunchedSandbox {
+  handle: SandboxHandle;
+  ipcDir: string;
+  proxy: ProxyInfo | null;
+  closeEgress: () => Promise<void>;
+}
+
+/** The user the sandbox runs as: the configured one when the daemon is root, else the daemon's. */
+export function sandboxUser(config: Config): { uid: number; gid: number } {
+  const uid = process.getuid?.() ?? 1000;
+  if (uid !== 0) return { uid, gid: process.getgid?.() ?? uid };
+  return { uid: config.file.sandbox.uid, gid: config.file.sandbox.gid };
+}
+
+/**
+ * Creates the group's folder, IPC queues and session dir. A root daemon hands them to the
+ * sandbox user and lets it traverse (not list) the data dir.
+ */
+function prepareDirs(
+  config: Config,
+  folder: string,
+  user: { uid: number; gid: number },
+): { ipcDir: string; sessionDir: string } {
+  const { paths } = config;
+  const groupDir = join(paths.groups, folder);
+  const ipcDir = join(paths.ipc, folder);
+  const sessionDir = join(paths.sessions, folder);
+  mkdirSync(groupDir, { recursive: true });
+  for (const d of IPC_DIRS) mkdirSync(join(ipcDir, d), { recursive: true });
+  mkdirSync(sessionDir, { recursive: true });
+  if (process.getuid?.() === 0) {
+    for (const d of [paths.home, paths.groups, paths.ipc, paths.sessions]) chmodSync(d, 0o711);
+    const globalDir = join(paths.groups, 'global');
+    for (const d of [groupDir, ipcDir, sessionDir, globalDir]) handOver(d, user);
+  }
+  return { ipcDir, sessionDir };
+}
+
+/**
+ * Gives a directory tree to the sandbox user. Only when its top is not theirs yet (first run),
+ * so big folders are not walked on every run; symlinks are changed, never followed.
+ */
+function handOver(dir: string, user: { uid: number; gid: number }): void {
+  let st;
+  try {
+    st = lstatSync(dir);
+  } catch {
+    return;
+  }
+  if (st.isSymbolicLink() || st.uid === user.uid) return;
+  const walk = (p: string) => {
+    lchownSync(p, user.uid, user.gid);
+    if (!lstatSync(p).isDirectory()) return;
+    for (const e of readdirSync(p)) walk(join(p, e));
+  };
+  walk(dir);
+}
+
+/**
+ * Starts a sandbox for `group` with the in-sandbox runner, which then waits for its start
+ * request: directories, mounts by the mount policy, the run's egress proxy, the spawn. Used for
+ * each run, and ahead of the first message for `warm` groups.
+ */
+export async function launchSandbox(
+  deps: LaunchDeps,
+  runtime: Runtime,
+  job: { group: Group; harness: string; label: string; timezone: string },
+  log: Logger,
+): Promise<LaunchedSandbox> {
+  const { config } = deps;
+  const g = job.group;
+  const user = sandboxUser(config);
+  deps.beforeRun?.(g.folder);
+  const { ipcDir, sessionDir } = prepareDirs(config, g.folder, user);
+  const { mounts, warnings } = await buildGroupMounts(
+    {
+      dataDir: config.paths.home,
+      allowlistPath: config.file.sandbox.allowlistPath ?? defaultAllowlistPath(homedir()),
+      homeDir: homedir(),
+      dbPath: config.paths.db,
+    },
+    { folder: g.folder, isMain: g.isMain, sessionDir },
+  );
+  for (const w of warnings) log.warn(w);
+  const agentMounts: Mount[] = ['dist', 'node_modules', 'package.json'].map((p) => ({
+    hostPath: join(PACKAGE_ROOT, p),
+    sandboxPath: `${AGENT_ROOT}/${p}`,
+    readOnly: true,
+  }));
+  const all = [...mounts, ...agentMounts];
+  // The `none` runtime has no /workspace view: point the runner at the host paths instead.
+  const at = (p: string) => (runtime.name === 'none' ? mapToHost(p, all) : p);
+  const limits = { ...config.file.limits, ...g.limits };
+  const egress = await openRunEgress(deps.egress, {
+    group: g,
+    runId: job.label,
+    harness: job.harness,
+    runtime: runtime.name,
+  });
+  try {
+    const handle = runtime.spawn({
+      id: `${g.folder}-${job.label}`.toLowerCase().replace(/[^a-z0-9_.-]/g, '-'),
+      command: ['node', at(`${AGENT_ROOT}/dist/agent/main.js`)],
+      mounts: all,
+      env: {
+        ...g.env, // the group's extra, non-secret variables; the ones below always win
+        PATH: '/usr/local/bin:/usr/bin:/bin',
+        HOME: at(SANDBOX_PATHS.session),
+        LANG: 'C.UTF-8',
+        TZ: job.timezone,
+        CLAWPOD_IPC_DIR: at(SANDBOX_PATHS.ipc),
+        CLAWPOD_WORKDIR: at(SANDBOX_PATHS.group),
+      },
+      workdir: SANDBOX_PATHS.group,
+      uid: user.uid,
+      gid: user.gid,
+      limits: {
+        memoryMb: limits.memoryMb,
+        cpus: limits.cpus,
+        pids: limits.pids,
+        wallTimeMs: limits.runTimeoutMs,
+      },
+      network: egress.network,
+      image: config.file.sandbox.image,
+    });
+    return { handle, ipcDir, proxy: egress.proxy, closeEgress: egress.close };
+  } catch (err) {
+    await egress.close();
+    throw err;
+  }
+}
