@@ -1,8 +1,23 @@
-/** `npm run bench`: runs every benchmark and prints a table plus a JSON line per suite. */
-import { hostBench } from './host.js';
-import { schedulerBench } from './scheduler.js';
+/**
+ * `npm run bench`: every benchmark suite, each printed as a table plus a `BENCH_JSON` line.
+ * `npm run bench -- host scheduler` runs only the named suites. Runs with NODE_EXTRA_CA_CERTS
+ * unset (see package.json), as users run clawpod.
+ */
+import type { Figure } from './report.js';
 import { machineMeta, printReport } from './report.js';
 
+const suites: Record<string, () => Promise<Figure[]>> = {
+  host: async () => (await import('./host.js')).hostBench(),
+  scheduler: async () => (await import('./scheduler.js')).schedulerBench(),
+  sandbox: async () => (await import('./sandbox.js')).sandboxBench(),
+  egress: async () => (await import('./egress.js')).egressBench(),
+  claude: async () => (await import('./claude.js')).claudeBench(),
+  codex: async () => (await import('./codex.js')).codexBench(),
+};
+
+const asked = process.argv.slice(2);
 const meta = machineMeta();
-printReport('clawpod host', await hostBench(), meta);
-printReport('clawpod scheduler', await schedulerBench(), meta);
+for (const [name, run] of Object.entries(suites)) {
+  if (asked.length && !asked.includes(name)) continue;
+  printReport(`clawpod ${name}`, await run(), meta);
+}

@@ -2,7 +2,7 @@ import { createInterface } from 'node:readline';
 import { startRequestSchema } from '../protocol/runner-protocol.js';
 import { egressEnv } from './egress-bridge.js';
 import { createHarness } from './harnesses/harness.js';
-import './harnesses/index.js';
+import { loadHarness } from './harnesses/index.js';
 import { AgentRunner } from './runner.js';
 
 /**
@@ -30,6 +30,7 @@ async function main(): Promise<number> {
   try {
     // With a proxy: the bridge to the host's egress socket, base URLs and placeholder keys.
     const env = await egressEnv(parsed.data.proxy, process.env);
+    await loadHarness(parsed.data.harness);
     harness = createHarness(parsed.data, env);
   } catch (err) {
     write(

@@ -31,18 +31,12 @@ const hasBwrap = (() => {
     return false;
   }
 })();
-const hasProxy =
-  existsSync(join(root, 'src/egress')) &&
-  existsSync(join(root, 'src/agent/egress-bridge.ts')) &&
-  readFileSync(join(root, 'src/runs/sandbox-runner.ts'), 'utf8').includes('openRunEgress');
 const hasBuild = existsSync(join(root, 'dist/agent/harnesses/claude.js'));
 const skipWhy = !hasBwrap
   ? 'bubblewrap (bwrap) is not installed'
-  : !hasProxy
-    ? 'the credential/egress proxy is not wired: a sandbox without it has no network to reach the model'
-    : !hasBuild
-      ? 'dist/ is not built (npm run build): the sandbox runs dist/agent/main.js'
-      : '';
+  : !hasBuild
+    ? 'dist/ is not built (npm run build): the sandbox runs dist/agent/main.js'
+    : '';
 
 /** The key the host holds; it must reach the fake API and never the sandbox. */
 const REAL_KEY = 'sk-ant-api03-REAL-host-only-e2e-key-7f3a9c';

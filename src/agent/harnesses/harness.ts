@@ -36,7 +36,7 @@ export type HarnessFactory = (
 
 const factories = new Map<string, HarnessFactory>();
 
-/** Harness files call this once at import; `harnesses/index.ts` imports each. */
+/** Harness files call this once at import; `harnesses/index.ts` loads the one a run needs. */
 export function registerHarness(name: string, factory: HarnessFactory): void {
   factories.set(name, factory);
 }

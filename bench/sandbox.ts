@@ -1,0 +1,196 @@
+/**
+ * Sandbox benchmarks, each runtime side by side in one run: spawn → runner ready (median, p90),
+ * and message → first reply for a cold sandbox, a warm one (follow-up handed to the live agent)
+ * and a sandbox started ahead (`warm: true`). The agent is the `command` harness running `cat`.
+ * Run alone: `node --import tsx bench/sandbox.ts`.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
+import { pathToFileURL } from 'node:url';
+import { loadConfig } from '../src/config/load.js';
+import { Daemon } from '../src/daemon.js';
+import { silentLogger } from '../src/logging/logger.js';
+import type { StoredMessage } from '../src/store/messages.js';
+import { machineMeta, percentile, printReport, type Figure } from './report.js';
+
+const ROOT = resolve(import.meta.dirname, '..');
+
+function works(cmd: string, args: string[]): boolean {
+  try {
+    execFileSync(cmd, args, { stdio: 'ignore', timeout: 60_000 });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function daemonFor(runtime: string): Promise<Daemon> {
+  const home = mkdtempSync(join(tmpdir(), `clawpod-bench-${runtime}-`));
+  writeFileSync(
+    join(home, 'config.yaml'),
+    `http: { port: 0 }\nruntime: ${runtime}\ndefaults: { harness: command }\n`,
+  );
+  const d = new Daemon({
+    config: loadConfig({ CLAWPOD_HOME: home, PATH: process.env.PATH }),
+    log: silentLogger(),
+  });
+  await d.start();
+  d.groups.update('main', { command: 'cat' });
+  return d;
+}
+
+let n = 0;
+/** Posts a message to web:main and resolves with ms until the reply is stored. */
+function roundTrip(d: Daemon, chat = 'web:main'): Promise<number> {
+  return new Promise((resolveMs) => {
+    const t0 = performance.now();
+    const on = (m: StoredMessage) => {
+      if (m.direction !== 'out' || m.chatJid !== chat) return;
+      d.bus.off('message', on);
+      resolveMs(performance.now() - t0);
+    };
+    d.bus.on('message', on);
+    void d.router.receive({
+      chatJid: chat,
+      platformId: `b${++n}`,
+      sender: 'o',
+      text: `m${n}`,
+      ts: Date.now(),
+    });
+  });
+}
+
+/** Spawn → the runner's `ready` line, through the same launch path as a run. */
+async function spawnToReady(d: Daemon, samples: number): Promise<number[]> {
+  const { launchSandbox } = await import('../src/runs/sandbox-launch.js');
+  const runtime = (
+    d.sandbox as unknown as { probes: Map<string, { selection: { runtime: never } }> }
+  ).probes.get(d.status().runtime.configured)!.selection.runtime;
+  const group = d.store.groups.get('main')!;
+  const out: number[] = [];
+  for (let i = 0; i < samples; i++) {
+    const t0 = performance.now();
+    const l = await launchSandbox(
+      { config: loadConfig({ CLAWPOD_HOME: d.status().daemon.home }) },
+      runtime,
+      {
+        group,
+        harness: 'command',
+        label: `bench${i}`,
+        timezone: 'UTC',
+      },
+      silentLogger(),
+    );
+    const start = {
+      type: 'start',
+      runId: `bench${i}`,
+      group: 'main',
+      isMain: true,
+      harness: 'command',
+      command: 'cat',
+      model: null,
+      prompt: 'x',
+      sessionId: null,
+      idleTimeoutMs: 60_000,
+      timezone: 'UTC',
+      assistantName: 'Andy',
+    };
+    l.handle.stdin.write(JSON.stringify(start) + '\n');
+    await new Promise<void>((ok) =>
+      createInterface({ input: l.handle.stdout }).on('line', (line) => {
+        if (line.includes('"ready"')) ok();
+      }),
+    );
+    out.push(performance.now() - t0);
+    l.handle.kill();
+    await l.handle.exited;
+    await l.closeEgress();
+  }
+  return out;
+}
+
+const stats = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return { p50: percentile(s, 50), p90: percentile(s, 90) };
+};
+
+async function one(runtime: string): Promise<Figure[]> {
+  const d = await daemonFor(runtime);
+  try {
+    const ready = stats(await spawnToReady(d, runtime === 'bubblewrap' ? 20 : 8));
+    const cold: number[] = [];
+    for (let i = 0; i < (runtime === 'bubblewrap' ? 10 : 5); i++) {
+      d.executor.closeAll(); // end the warm agent so the next message spawns a sandbox
+      await new Promise((r) => setTimeout(r, 300)); // let the closed sandbox exit before measuring
+      cold.push(await roundTrip(d));
+    }
+    const warm: number[] = [];
+    await roundTrip(d);
+    for (let i = 0; i < 30; i++) warm.push(await roundTrip(d));
+    d.groups.add({
+      name: 'hot',
+      chats: ['web:hot'],
+      requiresTrigger: false,
+      warm: true,
+      command: 'cat',
+    });
+    const ahead: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      d.executor.closeAll();
+      await new Promise((r) => setTimeout(r, 300));
+      await d.sandbox.prewarm(d.store.groups.get('hot')!);
+      await d.sandbox.warmSandbox('hot');
+      ahead.push(await roundTrip(d, 'web:hot'));
+    }
+    const c = stats(cold);
+    const w = stats(warm);
+    const a = stats(ahead);
+    return [
+      { name: `${runtime}: spawn → runner ready p50`, value: ready.p50, unit: 'ms' },
+      { name: `${runtime}: spawn → runner ready p90`, value: ready.p90, unit: 'ms' },
+      { name: `${runtime}: message → reply, cold sandbox p50`, value: c.p50, unit: 'ms' },
+      {
+        name: `${runtime}: message → reply, started ahead (warm: true) p50`,
+        value: a.p50,
+        unit: 'ms',
+      },
+      {
+        name: `${runtime}: message → reply, warm hand-off p50`,
+        value: w.p50,
+        unit: 'ms',
+        goal: '< 20 ms',
+        met: w.p50 < 20,
+      },
+    ];
+  } finally {
+    await d.stop();
+  }
+}
+
+export async function sandboxBench(): Promise<Figure[]> {
+  const figures: Figure[] = [];
+  if (works('bwrap', ['--version'])) figures.push(...(await one('bubblewrap')));
+  if (works('podman', ['image', 'exists', 'clawpod-agent:local']))
+    figures.push(...(await one('podman')));
+  const bw = figures.find((f) => f.name === 'bubblewrap: spawn → runner ready p50');
+  const pm = figures.find((f) => f.name === 'podman: spawn → runner ready p50');
+  if (bw && pm) {
+    const ratio = pm.value / bw.value;
+    figures.push({
+      name: 'podman ready ÷ bubblewrap ready',
+      value: ratio,
+      unit: '×',
+      goal: '≥ 5×',
+      met: ratio >= 5,
+    });
+  }
+  return figures;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  printReport('clawpod sandboxes', await sandboxBench(), { ...machineMeta(), root: ROOT });
+}
