@@ -36,6 +36,13 @@ export interface OutboundFile {
   name: string;
 }
 
+/** What the outbox passes with each piece: the reply-to id, its idempotency key, files. */
+export interface SendOptions {
+  replyTo?: string | null;
+  idemKey: string;
+  files?: OutboundFile[];
+}
+
 /** Thrown by `send` to steer the retry: wait `retryAfterMs`, or give up when `permanent`. */
 export class DeliveryError extends Error {
   constructor(
@@ -59,11 +66,7 @@ export interface Channel {
   owns(chatJid: string): boolean;
   connect(sink: InboundSink): Promise<void>;
   disconnect(): Promise<void>;
-  send(
-    chatJid: string,
-    text: string,
-    opts: { replyTo?: string | null; idemKey: string; files?: OutboundFile[] },
-  ): Promise<{ platformId: string }>;
+  send(chatJid: string, text: string, opts: SendOptions): Promise<{ platformId: string }>;
   /**
    * Looks up whether a message with this idempotency key was already posted (a send cut by a
    * crash). Optional: adapters whose platform can answer avoid a duplicate on retry.

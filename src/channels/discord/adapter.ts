@@ -5,7 +5,7 @@ import {
   type Channel,
   type ChannelHealth,
   type InboundSink,
-  type OutboundFile,
+  type SendOptions,
 } from '../channel.js';
 import { RateLimiter } from '../rate-limiter.js';
 import { GatewayConnection } from './connection.js';
@@ -104,11 +104,7 @@ export class DiscordAdapter implements Channel {
     await this.pipeline?.drain();
   }
 
-  async send(
-    chatJid: string,
-    text: string,
-    opts: { replyTo?: string | null; idemKey: string; files?: OutboundFile[] },
-  ): Promise<{ platformId: string }> {
+  async send(chatJid: string, text: string, opts: SendOptions): Promise<{ platformId: string }> {
     try {
       const platformId = await this.poster.post(chatJid, text, opts);
       this.lastSendAt = Date.now();

@@ -5,7 +5,7 @@ import {
   type Channel,
   type ChannelHealth,
   type InboundSink,
-  type OutboundFile,
+  type SendOptions,
 } from '../channel.js';
 import { RateLimiter } from '../rate-limiter.js';
 import { SlackConnection } from './connection.js';
@@ -104,11 +104,7 @@ export class SlackChannel implements Channel {
     await this.connection.stop();
   }
 
-  async send(
-    chatJid: string,
-    text: string,
-    opts: { replyTo?: string | null; idemKey: string; files?: OutboundFile[] },
-  ): Promise<{ platformId: string }> {
+  async send(chatJid: string, text: string, opts: SendOptions): Promise<{ platformId: string }> {
     return this.poster.send(this.target(chatJid), text, opts.idemKey, opts.files);
   }
 

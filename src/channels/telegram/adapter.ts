@@ -6,7 +6,7 @@ import {
   type Channel,
   type ChannelHealth,
   type InboundSink,
-  type OutboundFile,
+  type SendOptions,
 } from '../channel.js';
 import { RateLimiter } from '../rate-limiter.js';
 import { describeError, toDeliveryError } from './errors.js';
@@ -149,11 +149,7 @@ export class TelegramChannel implements Channel {
     await this.source.stop();
   }
 
-  async send(
-    chatJid: string,
-    text: string,
-    opts: { replyTo?: string | null; idemKey: string; files?: OutboundFile[] },
-  ): Promise<{ platformId: string }> {
+  async send(chatJid: string, text: string, opts: SendOptions): Promise<{ platformId: string }> {
     const known = this.sentKeys.get(opts.idemKey);
     if (known) return { platformId: known };
     const target = parseChatJid(chatJid);
