@@ -207,7 +207,7 @@ export class Daemon {
       this.log.warn({ interrupted }, 'runs interrupted by the last stop will be re-run');
 
     for (const factory of channelFactories()) {
-      const made = factory.create({ config, log: this.log.child({ channel: factory.name }) });
+      const made = await factory.create({ config, log: this.log.child({ channel: factory.name }) });
       if ('skip' in made) {
         this.log.info({ channel: factory.name, reason: made.skip }, 'channel skipped');
         continue;

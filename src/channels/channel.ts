@@ -85,5 +85,9 @@ export interface ChannelContext {
 /** Creates a channel from config, or says in one line why it is skipped (not configured). */
 export interface ChannelFactory {
   readonly name: string;
-  create(ctx: ChannelContext): Channel | { skip: string };
+  /**
+   * May be async so an adapter loads its platform library only when it is configured (the
+   * libraries are large; an unconfigured channel should cost nothing).
+   */
+  create(ctx: ChannelContext): Channel | { skip: string } | Promise<Channel | { skip: string }>;
 }

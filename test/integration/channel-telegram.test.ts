@@ -5,7 +5,7 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Inbound } from '../../src/channels/channel.js';
-import { TelegramChannel } from '../../src/channels/telegram/index.js';
+import { TelegramChannel } from '../../src/channels/telegram/adapter.js';
 import type { Daemon } from '../../src/daemon.js';
 import { Store } from '../../src/store/store.js';
 import { startFakeTelegram, type FakeTelegram } from '../fakes/telegram-server.js';

@@ -1,12 +1,14 @@
 import { resolveSecret } from '../../config/load.js';
 import type { ChannelContext, Channel } from '../channel.js';
 import { registerChannel } from '../registry.js';
-import { SlackChannel } from './adapter.js';
 
 const DEFAULT_API_URL = 'https://slack.com/api/';
 
 /** Builds the Slack channel from `channels.slack`, or says which setting is missing. */
-export function createSlackChannel({ config, log }: ChannelContext): Channel | { skip: string } {
+export async function createSlackChannel({
+  config,
+  log,
+}: ChannelContext): Promise<Channel | { skip: string }> {
   const c = config.file.channels.slack;
   if (!c) return { skip: 'not configured (no channels.slack block)' };
   const missing = (key: string, ref: string | undefined, why: string) => ({
@@ -20,6 +22,8 @@ export function createSlackChannel({ config, log }: ChannelContext): Channel | {
     return missing('appToken', c.appToken, 'Socket Mode needs an app-level token (xapp-…)');
   if (c.mode === 'http' && !signingSecret)
     return missing('signingSecret', c.signingSecret, 'http mode needs the signing secret');
+  // Bolt loads only when Slack is configured.
+  const { SlackChannel } = await import('./adapter.js');
   return new SlackChannel(
     {
       mode: c.mode,

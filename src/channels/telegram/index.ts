@@ -1,9 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { resolveSecret } from '../../config/load.js';
 import { registerChannel } from '../registry.js';
-import { TelegramChannel } from './adapter.js';
-
-export { TelegramChannel, type TelegramSettings } from './adapter.js';
 
 /**
  * Values for the optional keys of `channels.telegram` (optional without a schema default so the
@@ -17,7 +14,7 @@ const DEFAULTS = { mode: 'polling', perChatIntervalMs: 1000, globalPerMinute: 15
  */
 registerChannel({
   name: 'telegram',
-  create: ({ config, log }) => {
+  create: async ({ config, log }) => {
     const block = config.file.channels.telegram;
     if (!block) return { skip: 'not configured (no channels.telegram in config.yaml)' };
     const token = resolveSecret(block.token, config.env);
@@ -35,6 +32,8 @@ registerChannel({
         log.warn({ host: w.host }, 'Telegram webhook server listens beyond loopback');
       webhook = { url: w.url, host: w.host, port: w.port, path: w.path, secretToken };
     }
+    // grammY loads only when Telegram is configured.
+    const { TelegramChannel } = await import('./adapter.js');
     return new TelegramChannel(
       {
         token,
