@@ -142,6 +142,7 @@ export class Daemon {
       bus: this.bus,
       log: this.log.child({ part: 'scheduler' }),
       clock: opts.schedulerClock,
+      preCheck: (task, group) => this.sandbox.runPreCheck(task.preCheck!, group),
     });
     const taskOps = taskIpc(this.scheduling.tasks, config.timezone);
     this.ipc = new IpcHost({

@@ -93,7 +93,14 @@ function handOver(dir: string, user: { uid: number; gid: number }): void {
 export async function launchSandbox(
   deps: LaunchDeps,
   runtime: Runtime,
-  job: { group: Group; harness: string; label: string; timezone: string },
+  job: {
+    group: Group;
+    harness: string;
+    label: string;
+    timezone: string;
+    /** Instead of the runner (a task's pre-check script). */
+    command?: string[];
+  },
   log: Logger,
 ): Promise<LaunchedSandbox> {
   const { config } = deps;
@@ -129,7 +136,7 @@ export async function launchSandbox(
   try {
     const handle = runtime.spawn({
       id: `${g.folder}-${job.label}`.toLowerCase().replace(/[^a-z0-9_.-]/g, '-'),
-      command: ['node', at(`${AGENT_ROOT}/dist/agent/main.js`)],
+      command: job.command ?? ['node', at(`${AGENT_ROOT}/dist/agent/main.js`)],
       mounts: all,
       env: {
         ...g.env, // the group's extra, non-secret variables; the ones below always win

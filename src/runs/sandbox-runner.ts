@@ -170,6 +170,58 @@ export class SandboxRunners {
     );
   }
 
+  /**
+   * Runs a task's pre-check script in the group's sandbox (`/bin/sh -c`, no model, no network
+   * unless the group has egress hosts). A last stdout line `{"wake": false}` means "nothing to
+   * do": the task run is recorded as skipped. A non-zero exit is a failure (retried).
+   */
+  async runPreCheck(script: string, group: Group): Promise<{ wake: boolean; detail?: string }> {
+    const name = this.runtimeName(group);
+    await this.probe(name);
+    const probe = this.probes.get(name);
+    if (!probe?.ok)
+      throw new Error(`no sandbox runtime for the pre-check: ${probe?.message ?? name}`);
+    const log = this.opts.log.child({ group: group.folder, part: 'pre-check' });
+    const launched = await launchSandbox(
+      this.opts,
+      probe.selection.runtime,
+      {
+        group,
+        harness: 'command',
+        label: `precheck-${randomBytes(4).toString('hex')}`,
+        timezone: this.opts.config.timezone,
+        command: ['/bin/sh', '-c', script],
+      },
+      log,
+    );
+    let out = '';
+    let err = '';
+    launched.handle.stdin.end();
+    launched.handle.stdout.on(
+      'data',
+      (b: Buffer) => (out = (out + b.toString('utf8')).slice(-65_536)),
+    );
+    launched.handle.stderr.on(
+      'data',
+      (b: Buffer) => (err = (err + b.toString('utf8')).slice(-2000)),
+    );
+    const exit = await launched.handle.exited;
+    await launched.closeEgress();
+    if (exit.code !== 0) {
+      throw new Error(
+        `the pre-check script failed (${exit.reason ?? `exit ${exit.code}`})${err ? `: ${err.trim()}` : ''}`,
+      );
+    }
+    const last = out.trim().split('\n').pop() ?? '';
+    try {
+      const verdict = JSON.parse(last) as { wake?: unknown };
+      if (verdict && verdict.wake === false) return { wake: false, detail: last.slice(0, 500) };
+    } catch {
+      // Not JSON: any other output wakes the agent.
+    }
+    return { wake: true };
+  }
+
   /** The sandbox started ahead for a group, if any (status and tests). */
   warmSandbox(folder: string): Promise<LaunchedSandbox> | undefined {
     return this.warm.get(folder)?.launched;
