@@ -236,6 +236,7 @@ export class Daemon {
     }
     const app = createApp({
       token,
+      timezone: config.timezone,
       version,
       store: this.store,
       bus: this.bus,

@@ -10,6 +10,7 @@ import { chatIdSchema } from '../groups/group-schema.js';
 import type { Inbound } from '../channels/channel.js';
 import type { Store } from '../store/store.js';
 import type { StoredMessage } from '../store/messages.js';
+import { usageByGroupDay } from '../store/usage.js';
 import type { TaskService } from '../scheduler/task-service.js';
 import type { DaemonStatus } from '../status.js';
 import { apiError } from './errors.js';
@@ -19,6 +20,8 @@ import { webPage } from './web-page.js';
 
 export interface ApiDeps {
   token: string;
+  /** The configured zone: usage days are local days. */
+  timezone: string;
   version: string;
   store: Store;
   bus: EventBus;
@@ -193,6 +196,13 @@ export function createApp(deps: ApiDeps): Hono {
 
   if (deps.tasks) mountTaskRoutes(app, deps.tasks);
 
+  app.get('/api/usage', (c) => {
+    const days = Number(c.req.query('days') ?? 30);
+    if (!Number.isInteger(days) || days < 1 || days > 366) {
+      return apiError(c, 400, 'invalid_days', 'days must be a whole number from 1 to 366');
+    }
+    return c.json(usageByGroupDay(deps.store.db, Date.now() - days * 86_400_000, deps.timezone));
+  });
   app.get('/api/runs', (c) => {
     const limit = Math.min(Number(c.req.query('limit') ?? 50) || 50, 1000);
     return c.json(deps.store.runs.list({ limit, group: c.req.query('group') || undefined }));

@@ -124,6 +124,19 @@ describe('HTTP API', () => {
     expect((await api('/api/groups/family')).status).toBe(404);
   });
 
+  it('serves the usage ledger per group and day', async () => {
+    const days = (await (await api('/api/usage?days=7')).json()) as Array<{
+      group: string;
+      runs: number;
+      outputTokens: number;
+    }>;
+    expect(days.find((u) => u.group === 'main')).toMatchObject({
+      runs: expect.any(Number),
+      outputTokens: 5,
+    });
+    expect((await api('/api/usage?days=0')).status).toBe(400);
+  });
+
   it('reports status and metrics', async () => {
     const status = (await (await api('/api/status')).json()) as {
       daemon: { running: boolean };

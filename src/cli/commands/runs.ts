@@ -12,6 +12,7 @@ import {
   table,
 } from '../format.js';
 import { intOption, withLocalStore } from '../local.js';
+import { usageByGroupDay } from '../../store/usage.js';
 
 /** The runs table: newest first, one line each. Pure (for a given `now`). */
 export function renderRuns(runs: RunRecord[], now = Date.now()): string {
@@ -71,6 +72,32 @@ export function registerRuns(program: Command): void {
         store.runs.list({ limit: opts.limit, group: opts.group }),
       );
       console.log(opts.json ? json(list) : renderRuns(list));
+    });
+
+  runs
+    .command('usage')
+    .description('the usage ledger: runs, tokens and cost per group and day')
+    .option('--days <n>', 'how many days back', intOption(1), 30)
+    .option('--json', 'print as JSON')
+    .action(async (opts: { days: number; json?: boolean }) => {
+      const config = loadConfig();
+      const days = await withLocalStore(config, { create: false }, (store) =>
+        usageByGroupDay(store.db, Date.now() - opts.days * 86_400_000, config.timezone),
+      );
+      if (opts.json) return console.log(json(days));
+      if (!days.length) return console.log(`no runs in the last ${opts.days} days`);
+      console.log(
+        table(
+          ['DAY', 'GROUP', 'RUNS', 'TOKENS in/out', 'COST'],
+          days.map((u) => [
+            u.day,
+            u.group,
+            String(u.runs),
+            formatTokens({ usage: u }),
+            formatCost(u.costUsd),
+          ]),
+        ),
+      );
     });
 
   runs
