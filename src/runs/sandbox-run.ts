@@ -64,7 +64,6 @@ export class SandboxRun implements AgentRun {
     this.ipcDir = launched.ipcDir;
     this.closeEgress = launched.closeEgress;
     this.clearInputs(); // unacknowledged leftovers of an earlier run: their messages are still pending
-    const egress = { proxy: launched.proxy };
     const { config } = this.opts;
     this.kill_ = () => handle.kill();
     if (this.state === 'ended') {
@@ -85,7 +84,7 @@ export class SandboxRun implements AgentRun {
       idleTimeoutMs: config.file.defaults.idleTimeoutMs,
       timezone: this.spec.timezone,
       assistantName: this.spec.assistantName,
-      proxy: egress.proxy,
+      proxy: launched.proxy,
       effort: g.effort,
       agentTeams: g.agentTeams,
       provider: g.provider,
