@@ -2,12 +2,9 @@
  * End to end: a message in web:main → the daemon → a REAL bubblewrap sandbox → the REAL Codex
  * CLI → the host's credential proxy → the fake OpenAI Responses API on 127.0.0.1.
  *
- * Needs bubblewrap and the egress proxy (src/egress/ + src/agent/egress-bridge.ts, wired in
- * src/runs/sandbox-runner.ts): without the proxy a sandbox has no network at all, so Codex
- * could not reach any model; the test is then skipped with that reason.
+ * Needs bubblewrap, a built dist/ and the codex package; skipped with the reason otherwise.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Daemon } from '../../src/daemon.js';
@@ -18,17 +15,10 @@ import {
   userTexts,
   type FakeOpenAi,
 } from '../fakes/openai-server.js';
-import { nextMessage, runEnded, say, startDaemon, tempHome } from '../support/daemon-harness.js';
+import { nextMessage, runEnded, say } from '../support/daemon-harness.js';
+import { bootHarnessDaemon, hasBwrap, leakProbe } from '../support/harness-e2e.js';
 
 const root = resolve(import.meta.dirname, '../..');
-const hasBwrap = (() => {
-  try {
-    execFileSync('bwrap', ['--version']);
-    return true;
-  } catch {
-    return false;
-  }
-})();
 const hasBuild = existsSync(join(root, 'dist/agent/harnesses/codex.js'));
 const hasCodex = existsSync(join(root, 'node_modules/@openai/codex/package.json'));
 const skipWhy = !hasBwrap
@@ -59,31 +49,12 @@ const outIn = (chat: string) => (m: { direction: string; chatJid: string }) =>
   m.direction === 'out' && m.chatJid === chat;
 
 async function boot(env: Record<string, string>): Promise<{ d: Daemon; home: string }> {
-  const home = tempHome(
-    `runtime: bubblewrap\ndefaults: { harness: codex, model: ${MODEL}, idleTimeoutMs: 1000 }\n`,
-  );
-  writeFileSync(
-    join(home, '.env'),
-    Object.entries(env)
-      .map(([k, v]) => `${k}=${v}\n`)
-      .join(''),
-  );
-  const d = await startDaemon(home, []);
-  daemons.push(d);
-  return { d, home };
+  const booted = await bootHarnessDaemon('codex', MODEL, env);
+  daemons.push(booted.d);
+  return booted;
 }
 
-/** Prints everything a process in the sandbox could read that might hold the key. */
-const LEAK_PROBE = [
-  'echo UID=$(id -u)',
-  'echo ENV-START; env',
-  'echo SELF-ENVIRON; tr "\\0" "\\n" < /proc/self/environ',
-  'echo ALL-ENVIRON; for f in /proc/[0-9]*/environ /proc/[0-9]*/cmdline; do tr "\\0" "\\n" < "$f" 2>/dev/null; done',
-  // Split so that the command itself (in the thread, in cmdlines) never holds the key.
-  `K1=${REAL_KEY.slice(0, 15)}; K2=${REAL_KEY.slice(15)}`,
-  'echo GREP; grep -rIl --exclude-dir=node_modules -e "$K1$K2" /workspace /tmp /etc /run /opt/clawpod/dist 2>/dev/null',
-  'echo PROBE-END',
-].join('; ');
+const LEAK_PROBE = leakProbe(REAL_KEY);
 
 describe.skipIf(Boolean(skipWhy))(
   `codex in bubblewrap through the proxy${skipWhy ? ` (skipped: ${skipWhy})` : ''}`,

@@ -1,0 +1,53 @@
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Daemon } from '../../src/daemon.js';
+import { startDaemon, tempHome } from './daemon-harness.js';
+
+/** Whether bubblewrap works here (the harness end-to-end tests run in it). */
+export const hasBwrap = (() => {
+  try {
+    execFileSync('bwrap', ['--version']);
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+/**
+ * A real daemon running `harness` in bubblewrap, with `env` (credentials) in the data dir's
+ * `.env` as a user would set them.
+ */
+export async function bootHarnessDaemon(
+  harness: 'claude' | 'codex',
+  model: string,
+  env: Record<string, string>,
+): Promise<{ d: Daemon; home: string }> {
+  const home = tempHome(
+    `runtime: bubblewrap\ndefaults: { harness: ${harness}, model: ${model}, idleTimeoutMs: 1000 }\n`,
+  );
+  writeFileSync(
+    join(home, '.env'),
+    Object.entries(env)
+      .map(([k, v]) => `${k}=${v}\n`)
+      .join(''),
+  );
+  return { d: await startDaemon(home, []), home };
+}
+
+/**
+ * A shell command printing everything a process in the sandbox could read that might hold
+ * `key`: env, every /proc environ and cmdline, and files containing it. The key is split so
+ * the command itself (in transcripts and cmdlines) never holds it.
+ */
+export function leakProbe(key: string): string {
+  return [
+    'echo UID=$(id -u)',
+    'echo ENV-START; env',
+    'echo SELF-ENVIRON; tr "\\0" "\\n" < /proc/self/environ',
+    'echo ALL-ENVIRON; for f in /proc/[0-9]*/environ /proc/[0-9]*/cmdline; do tr "\\0" "\\n" < "$f" 2>/dev/null; done',
+    `K1=${key.slice(0, 15)}; K2=${key.slice(15)}`,
+    'echo GREP; grep -rIl --exclude-dir=node_modules -e "$K1$K2" /workspace /tmp /etc /run /opt/clawpod/dist 2>/dev/null',
+    'echo PROBE-END',
+  ].join('; ');
+}
