@@ -101,4 +101,17 @@ describe('chunkText', () => {
     expect(Math.max(...chunks.map((c) => c.length))).toBeLessThanOrEqual(4096);
     expect(nonWs(chunks.join(''))).toBe(nonWs(text));
   });
+
+  it('keeps a code block a code block across pieces, within the limit', () => {
+    const code = Array.from({ length: 30 }, (_, i) => `const line${i} = ${i};`).join('\n');
+    const text = `Here is the file:\n\n\`\`\`ts\n${code}\n\`\`\`\n\nThat is all.`;
+    const pieces = chunkText(text, 200);
+    expect(pieces.length).toBeGreaterThan(2);
+    for (const p of pieces) {
+      expect(p.length).toBeLessThanOrEqual(200);
+      expect((p.match(/^\s*```/gm) ?? []).length % 2).toBe(0);
+    }
+    expect(pieces[1]!.startsWith('```ts\n')).toBe(true);
+    expect(pieces.join('\n')).toContain('const line29 = 29;');
+  });
 });
