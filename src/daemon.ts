@@ -31,6 +31,8 @@ import { createScheduling, type Scheduling } from './scheduler/scheduling.js';
 import { buildStatus, type DaemonStatus } from './status.js';
 import { Store } from './store/store.js';
 import { version } from './version.js';
+import { createHooks } from './webhooks/hooks.js';
+import { OWNER } from './scheduler/task-service.js';
 
 export interface DaemonOptions {
   config: Config;
@@ -252,6 +254,17 @@ export class Daemon {
       status: () => this.status(),
       receive: (msg) => this.router.receive(msg),
       accepting: () => this.state.name === 'running',
+      hooks: createHooks({
+        config,
+        db: this.store.db,
+        log: this.log.child({ part: 'webhooks' }),
+        accepting: () => this.state.name === 'running',
+        receive: (msg) => this.router.receive(msg),
+        runTask: (id) => this.scheduling.tasks.runNow(OWNER, id),
+        ensureBound: (group, chat) => {
+          if (!this.store.groups.groupForChat(chat)) this.groups.bind(group, chat);
+        },
+      }),
     });
     const { server, boundPort } = await new Promise<{ server: ServerType; boundPort: number }>(
       (resolve, reject) => {

@@ -3,3 +3,5 @@ import './web.js';
 import './discord/index.js';
 import './slack/index.js';
 import './telegram/index.js';
+import './email/index.js';
+import './whatsapp/index.js';

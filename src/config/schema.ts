@@ -176,6 +176,61 @@ export const configFileSchema = z.strictObject({
           reconnectDelayMs: z.number().int().min(10).default(1000),
         })
         .optional(),
+      /** Email (docs/channels/email.md): one mailbox is the channel, each sender address a chat. */
+      email: z
+        .strictObject({
+          /** Inbound: IMAP with IDLE. `password` or the `oauth2` block authenticates. */
+          imap: z.strictObject({
+            host: z.string().min(1),
+            port: z.number().int().min(1).max(65535).default(993),
+            /** TLS from the first byte (993); false for plain/STARTTLS ports (143, tests). */
+            secure: z.boolean().default(true),
+            user: z.string().min(1),
+            password: secretRef.optional(),
+          }),
+          /** Outbound: SMTP. `password` or the `oauth2` block authenticates; neither: no auth. */
+          smtp: z.strictObject({
+            host: z.string().min(1),
+            port: z.number().int().min(1).max(65535).default(465),
+            secure: z.boolean().default(true),
+            user: z.string().min(1).optional(),
+            password: secretRef.optional(),
+          }),
+          /** The bot's address, `bot@example.com` or `Name <bot@example.com>`; mail from it is skipped. */
+          from: z.string().min(3),
+          /** The mailbox watched for new mail. */
+          mailbox: z.string().min(1).default('INBOX'),
+          /** XOAUTH2 (e.g. Gmail) instead of passwords, for both IMAP and SMTP. */
+          oauth2: z
+            .strictObject({
+              user: z.string().min(1),
+              clientId: z.string().min(1),
+              clientSecret: secretRef,
+              refreshToken: secretRef,
+              tokenUrl: z.url().default('https://oauth2.googleapis.com/token'),
+            })
+            .optional(),
+          /** First delay before reconnecting IMAP after a drop; doubles up to 5 min. */
+          reconnectDelayMs: z.number().int().min(10).default(1000),
+        })
+        .optional(),
+      /** WhatsApp (docs/channels/whatsapp.md): no secret; the paired auth state is the credential. */
+      whatsapp: z
+        .strictObject({
+          enabled: z.boolean(),
+          /** Pair by code for this number (digits, country code first) instead of the QR. */
+          phoneNumber: z
+            .string()
+            .regex(/^\d{7,15}$/, 'digits only, country code first')
+            .optional(),
+          /** The bot uses the owner's own number: texts prefixed `<assistant>: `, told apart by it. */
+          selfChat: z.boolean().optional(),
+          /** Least ms between two sends to one chat; absent: 2000 (spacing avoids bans). */
+          perChatIntervalMs: z.number().int().min(0).optional(),
+          /** Most sends per minute over all chats; absent: 20 (0 = no cap; keep it low). */
+          globalPerMinute: z.number().int().min(0).optional(),
+        })
+        .optional(),
       discord: z
         .strictObject({
           token: secretRef,
@@ -191,6 +246,36 @@ export const configFileSchema = z.strictObject({
         .optional(),
     })
     .default({}),
+  /**
+   * Inbound webhooks: `POST /hooks/<name>` on the HTTP server (see docs/webhooks.md). Each call
+   * is authenticated (hmac or bearer, with timestamp and nonce) and either stored as a message
+   * in `chat` (mentioned, so the group runs) or, with `run`, triggers that task now.
+   */
+  webhooks: z
+    .record(
+      z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'lowercase letters, digits, - and _'),
+      z.strictObject({
+        secret: secretRef,
+        auth: z.enum(['hmac', 'bearer']).default('hmac'),
+        /** The group `chat` is bound to at start when it is unbound (default main). */
+        group: z.string().min(1).optional(),
+        /** The chat the payload is stored in and the reply goes to, e.g. `web:alerts`. */
+        chat: z
+          .string()
+          .regex(/^[a-z][a-z0-9]{0,15}:\S{1,512}$/, 'a chat id of the form <channel>:<id>'),
+        /** Message template; `{{payload}}` and `{{hook}}` are filled in. */
+        prompt: z.string().min(1).max(10_000).optional(),
+        /** A task id: trigger that task now instead of storing a message. */
+        run: z.string().min(1).optional(),
+        maxBytes: z
+          .number()
+          .int()
+          .min(64)
+          .max(16 * 1024 * 1024)
+          .default(256 * 1024),
+      }),
+    )
+    .optional(),
 });
 
 export type ConfigFile = z.infer<typeof configFileSchema>;

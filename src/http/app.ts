@@ -17,6 +17,8 @@ import { apiError } from './errors.js';
 import { tokenMatches } from './api-token.js';
 import { mountTaskRoutes } from './tasks-routes.js';
 import { webPage } from './web-page.js';
+import { mountHookRoutes } from '../webhooks/routes.js';
+import type { HookDeps } from '../webhooks/hooks.js';
 
 export interface ApiDeps {
   token: string;
@@ -33,6 +35,8 @@ export interface ApiDeps {
   /** Stores a message as the owner and routes it; rejects when the daemon is stopping. */
   receive(msg: Inbound): Promise<{ seq: number; duplicate: boolean }>;
   accepting(): boolean;
+  /** Inbound webhooks (`POST /hooks/<name>`, own auth); absent: not mounted. */
+  hooks?: HookDeps;
 }
 
 const postMessageSchema = z.strictObject({
@@ -195,6 +199,7 @@ export function createApp(deps: ApiDeps): Hono {
   });
 
   if (deps.tasks) mountTaskRoutes(app, deps.tasks);
+  if (deps.hooks) mountHookRoutes(app, deps.hooks);
 
   app.get('/api/usage', (c) => {
     const days = Number(c.req.query('days') ?? 30);

@@ -27,6 +27,7 @@ const tablesByVersion: Record<number, string[]> = {
   2: ['dead_letters', 'outbox', 'runs', 'sessions'],
   3: ['task_runs', 'tasks'],
   4: [],
+  5: ['webhook_nonces'],
 };
 
 /**
@@ -128,6 +129,25 @@ const fixtures: Record<number, { seed(db: Db): void; check(db: Db): void }> = {
       ).toBeNull();
       expect(db.prepare('SELECT mentioned FROM messages').pluck().all()).toEqual([0]);
       expect(db.prepare('SELECT files FROM outbox').pluck().all()).toEqual([null]);
+    },
+  },
+  4: {
+    seed(db) {
+      db.prepare(
+        `INSERT INTO groups (folder, is_main, trigger, requires_trigger, limits, cursor_seq, created_at, senders, effort, warm)
+         VALUES ('ops', 0, '@Bot', 1, '{}', 0, 6, '{"allow":["tg:u"],"others":"keep"}', 'high', 1)`,
+      ).run();
+    },
+    check(db) {
+      expect(
+        db.prepare("SELECT senders, effort, warm FROM groups WHERE folder = 'ops'").get(),
+      ).toEqual({ senders: '{"allow":["tg:u"],"others":"keep"}', effort: 'high', warm: 1 });
+      // Version 5 adds the webhook nonce table beside the old rows; a nonce is kept once.
+      const insert = db.prepare(
+        "INSERT OR IGNORE INTO webhook_nonces (hook, nonce, seen_at) VALUES ('deploy', 'n-1', 7)",
+      );
+      expect(insert.run().changes).toBe(1);
+      expect(insert.run().changes).toBe(0);
     },
   },
 };

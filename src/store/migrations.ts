@@ -183,6 +183,19 @@ export const migrations: ReadonlyArray<{ version: number; name: string; sql: str
       ALTER TABLE messages ADD COLUMN excluded INTEGER NOT NULL DEFAULT 0;
     `,
   },
+  {
+    version: 5,
+    name: 'webhook nonces: replay protection that survives a restart',
+    sql: `
+      CREATE TABLE webhook_nonces (
+        hook TEXT NOT NULL,
+        nonce TEXT NOT NULL,
+        seen_at INTEGER NOT NULL,
+        PRIMARY KEY (hook, nonce)
+      );
+      CREATE INDEX webhook_nonces_seen ON webhook_nonces(seen_at);
+    `,
+  },
 ];
 
 export const latestVersion = migrations[migrations.length - 1]!.version;

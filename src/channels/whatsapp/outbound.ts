@@ -1,0 +1,31 @@
+import { extname } from 'node:path';
+import type { AnyMessageContent } from '@whiskeysockets/baileys';
+import type { OutboundFile } from '../channel.js';
+
+const IMAGE = new Set(['.jpg', '.jpeg', '.png', '.webp', '.gif']);
+
+/** One outbox piece as WhatsApp messages: the (self-mode prefixed) text, then each file. */
+export function outboundContents(
+  text: string,
+  files: OutboundFile[],
+  prefix: string | null,
+): AnyMessageContent[] {
+  const contents: AnyMessageContent[] = [];
+  if (text.trim()) contents.push({ text: `${prefix ?? ''}${text}` });
+  for (const f of files) {
+    if (IMAGE.has(extname(f.name).toLowerCase())) contents.push({ image: { url: f.path } });
+    else
+      contents.push({
+        document: { url: f.path },
+        fileName: f.name,
+        mimetype: 'application/octet-stream',
+      });
+  }
+  return contents;
+}
+
+/** Adds to a bounded set (oldest dropped first). */
+export function remember(set: Set<string>, id: string, max = 1000): void {
+  set.add(id);
+  if (set.size > max) set.delete(set.values().next().value!);
+}

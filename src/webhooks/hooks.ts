@@ -1,0 +1,95 @@
+import type { Logger } from 'pino';
+import type { Inbound } from '../channels/channel.js';
+import { resolveSecret, type Config } from '../config/load.js';
+import { DEFAULT_PROMPT } from './prompt.js';
+import { NonceStore } from './nonce-store.js';
+import type { Db } from '../store/db.js';
+import { WINDOW_MS, type HookAuth } from './verify.js';
+
+/** One configured hook, its secret resolved. Never log `secret`. */
+export interface Hook {
+  name: string;
+  auth: HookAuth;
+  secret: string;
+  chat: string;
+  prompt: string;
+  /** Task to trigger instead of storing a message. */
+  run?: string;
+  maxBytes: number;
+}
+
+/** What the `/hooks/*` routes need from the daemon. */
+export interface HookDeps {
+  hooks: ReadonlyMap<string, Hook>;
+  nonces: NonceStore;
+  log: Logger;
+  now(): number;
+  /** False while the daemon is stopping: calls get 503. */
+  accepting(): boolean;
+  /** Stores and routes an inbound message (the router). */
+  receive(msg: Inbound): Promise<{ seq: number; duplicate: boolean; dropped?: boolean }>;
+  /** Triggers a task now as the owner; throws TaskError when it cannot. */
+  runTask(id: string): { taskRunId: number; scheduledFor: number };
+}
+
+/** The parts of the daemon hook setup uses. */
+export interface HookSetup {
+  config: Config;
+  log: Logger;
+  /** The store's database (the nonce table). */
+  db: Db;
+  now?: () => number;
+  accepting(): boolean;
+  receive: HookDeps['receive'];
+  runTask: HookDeps['runTask'];
+  /** Binds `chat` to `group` when the chat is bound to no group yet. */
+  ensureBound(group: string, chat: string): void;
+}
+
+/**
+ * Builds the hook table from config. A hook whose secret variable is unset is skipped with a
+ * warning (it answers 404), so a missing secret never leaves an unauthenticated endpoint.
+ * Returns undefined when no hook is configured: the routes are then not mounted at all.
+ */
+export function createHooks(setup: HookSetup): HookDeps | undefined {
+  const { config, log } = setup;
+  const configured = config.file.webhooks ?? {};
+  if (Object.keys(configured).length === 0) return undefined;
+  const hooks = new Map<string, Hook>();
+  for (const [name, h] of Object.entries(configured)) {
+    const secret = resolveSecret(h.secret, config.env);
+    if (!secret) {
+      log.warn(
+        { hook: name, secretRef: h.secret },
+        'webhook skipped: its secret variable is not set',
+      );
+      continue;
+    }
+    if (!h.run) {
+      try {
+        setup.ensureBound(h.group ?? 'main', h.chat);
+      } catch (err) {
+        log.warn({ hook: name, group: h.group, chat: h.chat, err }, 'webhook chat not bound');
+      }
+    }
+    hooks.set(name, {
+      name,
+      auth: h.auth,
+      secret,
+      chat: h.chat,
+      prompt: h.prompt ?? DEFAULT_PROMPT,
+      run: h.run,
+      maxBytes: h.maxBytes,
+    });
+    log.info({ hook: name, auth: h.auth, chat: h.chat, run: h.run }, 'webhook enabled');
+  }
+  return {
+    hooks,
+    nonces: new NonceStore(setup.db, WINDOW_MS),
+    log,
+    now: setup.now ?? Date.now,
+    accepting: setup.accepting,
+    receive: setup.receive,
+    runTask: setup.runTask,
+  };
+}
