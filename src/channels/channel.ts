@@ -12,6 +12,8 @@ export interface ChannelHealth {
   connected: boolean;
   lastError: string | null;
   lastEventAt: number | null;
+  /** While a channel waits to be paired (WhatsApp): the QR as text blocks and/or a code. */
+  pairing?: { qrText: string | null; code: string | null };
 }
 
 /** A message arriving from a platform, plus chat metadata for discovery. */

@@ -17,9 +17,10 @@ header input{width:10rem}
 form{display:flex;gap:.5rem;padding:.6rem 1rem;background:#fff;border-top:1px solid #ddd}
 form textarea{flex:1;font:inherit;height:3rem}
 #err{color:#b00;padding:0 1rem}
+#pairing pre{font:8px/8px monospace;background:#fff;display:inline-block;padding:.5rem}
 </style></head><body>
 <header><strong>clawpod</strong><label>chat <input id="chat" value="web:main"></label><span id="state">connecting…</span></header>
-<div id="err"></div><div id="log"></div>
+<div id="err"></div><div id="pairing"></div><div id="log"></div>
 <form id="f"><textarea id="t" placeholder="Message"></textarea><button>Send</button></form>
 <script>
 const frag = new URLSearchParams(location.hash.slice(1));
@@ -65,6 +66,24 @@ $('f').addEventListener('submit', async (e) => {
   const r = await fetch('/api/messages', { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ chat: $('chat').value, text }) });
   if (r.ok) $('t').value = ''; else $('err').textContent = (await r.json()).error.message;
 });
+// A channel waiting to be paired (WhatsApp) shows its QR code here until it is connected.
+async function pairing() {
+  if (!token) return;
+  const r = await fetch('/api/status', { headers: auth });
+  if (!r.ok) return;
+  const box = $('pairing'); box.textContent = '';
+  let waiting = false;
+  for (const c of (await r.json()).channels) {
+    if (!c.pairing) continue;
+    waiting = true;
+    const p = document.createElement('p');
+    p.textContent = c.name + ' is not paired: ' + (c.pairing.code ? 'enter the code ' + c.pairing.code + ' on the phone' : 'scan this code with WhatsApp → Linked devices');
+    box.append(p);
+    if (c.pairing.qrText) { const pre = document.createElement('pre'); pre.textContent = c.pairing.qrText; box.append(pre); }
+  }
+  if (waiting) setTimeout(pairing, 5000);
+}
 load().catch((e) => ($('err').textContent = String(e)));
+pairing().catch(() => undefined);
 </script></body></html>`;
 }

@@ -33,6 +33,13 @@ describe('HTTP API', () => {
     expect(statSync(join(home, 'api-token')).mode & 0o777).toBe(0o600);
   });
 
+  it('serves the data-free chat page, which shows pending channel pairings', async () => {
+    const page = await (await fetch(base + '/')).text();
+    expect(page).toContain('<title>clawpod</title>');
+    expect(page).toContain('c.pairing.qrText');
+    expect(page).not.toContain(token);
+  });
+
   it('answers health without auth', async () => {
     const res = await api('/api/health', {}, false);
     expect(res.status).toBe(200);

@@ -179,11 +179,16 @@ describe('WhatsAppChannel against a fake Baileys socket', () => {
 
   it('pairing: QR kept in state and health; pairing code requested once for a phone number', async () => {
     const qrs: string[] = [];
-    const a = channel({ onQr: (q) => qrs.push(q), connectWaitMs: 20 }, false);
+    const a = channel(
+      { onQr: (q) => qrs.push(q), renderQr: async (q) => `[blocks of ${q}]`, connectWaitMs: 20 },
+      false,
+    );
     await a.ch.connect(sink());
     a.fake.latest().qr('QR-1');
     expect(a.ch.connection).toMatchObject({ name: 'pairing', qr: 'QR-1' });
     expect(a.ch.health().lastError).toMatch(/scan the QR/);
+    await tick();
+    expect(a.ch.health().pairing).toEqual({ qrText: '[blocks of QR-1]', code: null });
     expect(qrs).toEqual(['QR-1']);
     await a.ch.disconnect();
 

@@ -39,6 +39,8 @@ export interface WhatsAppSettings {
   connectWaitMs?: number;
   /** Shows a pairing QR (production prints it in the terminal). */
   onQr?: (qr: string) => void;
+  /** Renders a QR as text for health() (the web page shows it). */
+  renderQr?: (qr: string) => Promise<string>;
   /** Fake time for the rate limiter in tests. */
   clock?: LimiterClock;
 }
@@ -61,6 +63,8 @@ export class WhatsAppChannel implements Channel {
   private handlers?: Handlers;
   private sink?: InboundSink;
   private lastError: string | null = null;
+  /** The current pairing QR rendered as text, for health(). */
+  private qrText: string | null = null;
   private lastEventAt: number | null = null;
   private stopping = false;
   private attempt = 0;
@@ -215,6 +219,13 @@ export class WhatsAppChannel implements Channel {
       'not paired: scan the QR code (terminal, or connection.qr) with WhatsApp → Linked devices';
     this.log.warn('WhatsApp not paired: scan the QR code printed in the terminal');
     this.settings.onQr?.(qr);
+    this.qrText = null;
+    void this.settings.renderQr?.(qr).then(
+      (text) => {
+        if (this.state.name === 'pairing' && this.state.qr === qr) this.qrText = text;
+      },
+      () => undefined,
+    );
   }
 
   private scheduleReconnect(reason: string): void {
@@ -316,6 +327,9 @@ export class WhatsAppChannel implements Channel {
       connected: this.state.name === 'connected',
       lastError: this.lastError,
       lastEventAt: this.lastEventAt,
+      ...(this.state.name === 'pairing'
+        ? { pairing: { qrText: this.qrText, code: this.state.pairingCode } }
+        : {}),
     };
   }
 }

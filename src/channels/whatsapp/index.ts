@@ -28,10 +28,12 @@ registerChannel({
     const { WhatsAppChannel } = await import('./adapter.js');
     let connect = whatsappTestSeam.connect;
     let onQr: ((qr: string) => void) | undefined;
+    let renderQr: ((qr: string) => Promise<string>) | undefined;
     if (!connect) {
       const socket = await import('./socket.js');
       connect = socket.baileysConnect(authDir, log);
       onQr = (qr) => void socket.printQr(qr).catch(() => undefined);
+      renderQr = socket.renderQr;
     }
     return new WhatsAppChannel(
       {
@@ -46,6 +48,7 @@ registerChannel({
         reconnectBaseMs: whatsappTestSeam.reconnectBaseMs,
         connectWaitMs: whatsappTestSeam.connect ? 1000 : undefined,
         onQr,
+        renderQr,
       },
       log,
     );

@@ -65,11 +65,16 @@ export function baileysConnect(authDir: string, log: Logger): WaConnect {
   };
 }
 
-/** Prints a pairing QR in the terminal (stderr), as scannable blocks. */
-export async function printQr(qr: string): Promise<void> {
+/** A pairing QR as scannable text blocks (for the terminal and the web page). */
+export async function renderQr(qr: string): Promise<string> {
   const name = 'qrcode-terminal';
   const mod = (await import(name)) as {
     default: { generate(text: string, opts: { small: boolean }, cb: (out: string) => void): void };
   };
-  mod.default.generate(qr, { small: true }, (out) => process.stderr.write(`${out}\n`));
+  return new Promise((resolve) => mod.default.generate(qr, { small: true }, resolve));
+}
+
+/** Prints a pairing QR in the terminal (stderr). */
+export async function printQr(qr: string): Promise<void> {
+  process.stderr.write(`${await renderQr(qr)}\n`);
 }
