@@ -11,21 +11,16 @@
  * BENCH_CLAUDE_N rounds (default 5; cold end-to-end rounds: min(N, 3), one daemon each).
  * Run alone: `node --import tsx bench/claude.ts` (table + BENCH_JSON line).
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { existsSync, rmSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { ClaudeHarness } from '../src/agent/harnesses/claude.js';
-import { loadConfig } from '../src/config/load.js';
-import { Daemon } from '../src/daemon.js';
-import { silentLogger } from '../src/logging/logger.js';
 import { reply, startFakeAnthropic, type FakeAnthropic } from '../test/fakes/anthropic-server.js';
 import { claudeWorld, MCP_MAIN, TEST_MODEL } from '../test/support/claude-world.js';
+import { coldAndWarm, sandboxSkip } from './harness-e2e.js';
 import { machineMeta, percentile, printReport, type Figure } from './report.js';
 
-const ROOT = resolve(import.meta.dirname, '..');
 const never = new AbortController().signal;
 const round = (ms: number) => Math.round(ms * 10) / 10;
 
@@ -82,77 +77,16 @@ async function harnessFigures(fake: FakeAnthropic, n: number): Promise<Figure[]>
   ];
 }
 
-async function daemon(fake: FakeAnthropic): Promise<{ d: Daemon; home: string }> {
-  const home = mkdtempSync(join(tmpdir(), 'clawpod-bench-claude-e2e-'));
-  writeFileSync(
-    join(home, 'config.yaml'),
-    `http: { port: 0 }\ntimezone: UTC\nruntime: bubblewrap\ndefaults: { harness: claude, model: ${TEST_MODEL}, idleTimeoutMs: 60000 }\n`,
-  );
-  writeFileSync(
-    join(home, '.env'),
-    `ANTHROPIC_API_KEY=sk-ant-bench\nANTHROPIC_BASE_URL=${fake.url}\n`,
-  );
-  const config = loadConfig({ CLAWPOD_HOME: home, PATH: process.env.PATH });
-  const d = new Daemon({ config, log: silentLogger(), runners: [] });
-  await d.start();
-  return { d, home };
-}
-
-let seq = 0;
-/** Stores a web:main message; returns ms to the fake's first request, after the reply. */
-async function message(d: Daemon, fake: FakeAnthropic): Promise<number> {
-  const seen = fake.nextRequest();
-  const answered = new Promise<void>((res) => {
-    const on = (m: { direction: string; text: string }) => {
-      if (m.direction !== 'out' || m.text !== 'ok') return;
-      d.bus.off('message', on);
-      res();
-    };
-    d.bus.on('message', on);
-  });
-  const t0 = performance.now();
-  await d.router.receive({
-    chatJid: 'web:main',
-    platformId: `bench-claude-${++seq}`,
-    sender: 'alice',
-    senderName: 'alice',
-    text: `message ${seq}`,
-    ts: Date.now(),
-  });
-  const ms = (await seen).at - t0;
-  await answered;
-  return ms;
-}
-
-function sandboxSkip(): string | undefined {
-  try {
-    execFileSync('bwrap', ['--version']);
-  } catch {
-    return 'bubblewrap is not installed';
-  }
-  if (
-    !existsSync(join(ROOT, 'src/egress')) ||
-    !existsSync(join(ROOT, 'src/agent/egress-bridge.ts'))
-  )
-    return 'the egress proxy is not there';
-  if (!existsSync(join(ROOT, 'dist/agent/harnesses/claude.js'))) return 'dist/ is not built';
-  return undefined;
-}
-
 async function sandboxFigures(fake: FakeAnthropic, n: number): Promise<Figure[]> {
-  const cold: number[] = [];
-  const warm: number[] = [];
-  for (let i = 0; i < Math.min(n, 3); i++) {
-    const { d, home } = await daemon(fake);
-    try {
-      cold.push(await message(d, fake));
-      // The runner stays up (idle timeout 60 s): later messages are handed to the live process.
-      if (i === 0) for (let j = 0; j < n; j++) warm.push(await message(d, fake));
-    } finally {
-      await d.stop();
-      rmSync(home, { recursive: true, force: true });
-    }
-  }
+  const { cold, warm } = await coldAndWarm(
+    {
+      harness: 'claude',
+      model: TEST_MODEL,
+      env: `ANTHROPIC_API_KEY=sk-ant-bench\nANTHROPIC_BASE_URL=${fake.url}\n`,
+      nextRequest: () => fake.nextRequest(),
+    },
+    n,
+  );
   return [
     figure('claude bubblewrap cold run: message → first model request', cold, 3000),
     figure('claude bubblewrap warm follow-up: message → first model request', warm, 300),
@@ -165,7 +99,7 @@ export async function claudeBench(): Promise<Figure[]> {
   const fake = await startFakeAnthropic(() => reply.text('ok'));
   try {
     const figures = await harnessFigures(fake, n);
-    const skip = sandboxSkip();
+    const skip = sandboxSkip('claude');
     if (skip) {
       console.warn(`claude bench: end-to-end figures skipped (${skip})`);
       return figures;

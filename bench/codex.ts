@@ -9,22 +9,18 @@
  * BENCH_CODEX_N rounds (default 5; cold end-to-end rounds: min(N, 3), one daemon each).
  * Run alone: `node --import tsx bench/codex.ts` (table + BENCH_JSON line).
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { createCodexHarness } from '../src/agent/harnesses/codex.js';
-import { loadConfig } from '../src/config/load.js';
-import { Daemon } from '../src/daemon.js';
-import { silentLogger } from '../src/logging/logger.js';
 import { IPC_DIRS } from '../src/protocol/ipc.js';
 import type { StartRequest } from '../src/protocol/runner-protocol.js';
 import { reply, startFakeOpenAi, type FakeOpenAi } from '../test/fakes/openai-server.js';
+import { coldAndWarm, sandboxSkip } from './harness-e2e.js';
 import { machineMeta, percentile, printReport, type Figure } from './report.js';
 
-const ROOT = resolve(import.meta.dirname, '..');
 const MODEL = 'gpt-5.5';
 const median = (xs: number[]) =>
   percentile(
@@ -100,74 +96,16 @@ async function harnessFigures(fake: FakeOpenAi, n: number): Promise<Figure[]> {
   ];
 }
 
-async function daemon(fake: FakeOpenAi): Promise<{ d: Daemon; home: string }> {
-  const home = mkdtempSync(join(tmpdir(), 'clawpod-bench-codex-e2e-'));
-  writeFileSync(
-    join(home, 'config.yaml'),
-    `http: { port: 0 }\ntimezone: UTC\nruntime: bubblewrap\ndefaults: { harness: codex, model: ${MODEL}, idleTimeoutMs: 60000 }\n`,
-  );
-  writeFileSync(join(home, '.env'), `OPENAI_API_KEY=sk-bench\nOPENAI_BASE_URL=${fake.baseUrl}\n`);
-  const config = loadConfig({ CLAWPOD_HOME: home, PATH: process.env.PATH });
-  const d = new Daemon({ config, log: silentLogger(), runners: [] });
-  await d.start();
-  return { d, home };
-}
-
-let seq = 0;
-/** Stores a web:main message; returns ms to the fake's first request, after the turn ended. */
-async function message(d: Daemon, fake: FakeOpenAi): Promise<number> {
-  const seen = fake.nextRequest();
-  const answered = new Promise<void>((res) => {
-    const on = (m: { direction: string; text: string }) => {
-      if (m.direction !== 'out' || m.text !== 'ok') return;
-      d.bus.off('message', on);
-      res();
-    };
-    d.bus.on('message', on);
-  });
-  const t0 = performance.now();
-  await d.router.receive({
-    chatJid: 'web:main',
-    platformId: `bench-${++seq}`,
-    sender: 'alice',
-    senderName: 'alice',
-    text: `message ${seq}`,
-    ts: Date.now(),
-  });
-  const ms = (await seen).at - t0;
-  await answered;
-  return ms;
-}
-
-function sandboxSkip(): string | undefined {
-  try {
-    execFileSync('bwrap', ['--version']);
-  } catch {
-    return 'bubblewrap is not installed';
-  }
-  if (
-    !existsSync(join(ROOT, 'src/egress')) ||
-    !existsSync(join(ROOT, 'src/agent/egress-bridge.ts'))
-  )
-    return 'the egress proxy is not there';
-  if (!existsSync(join(ROOT, 'dist/agent/harnesses/codex.js'))) return 'dist/ is not built';
-  return undefined;
-}
-
 async function sandboxFigures(fake: FakeOpenAi, n: number): Promise<Figure[]> {
-  const cold: number[] = [];
-  const warm: number[] = [];
-  for (let i = 0; i < Math.min(n, 3); i++) {
-    const { d, home } = await daemon(fake);
-    try {
-      cold.push(await message(d, fake));
-      // The runner stays up (idle timeout 60 s): later messages are handed to it.
-      if (i === 0) for (let j = 0; j < n; j++) warm.push(await message(d, fake));
-    } finally {
-      await d.stop();
-      rmSync(home, { recursive: true, force: true });
-    }
-  }
+  const { cold, warm } = await coldAndWarm(
+    {
+      harness: 'codex',
+      model: MODEL,
+      env: `OPENAI_API_KEY=sk-bench\nOPENAI_BASE_URL=${fake.baseUrl}\n`,
+      nextRequest: () => fake.nextRequest(),
+    },
+    n,
+  );
   return [
     figure('bubblewrap cold run: message → first model request', cold),
     figure('bubblewrap warm follow-up: message → first model request', warm),
@@ -179,7 +117,7 @@ export async function codexBench(): Promise<Figure[]> {
   const fake = await startFakeOpenAi({ script: () => reply.text('ok') });
   try {
     const figures = await harnessFigures(fake, n);
-    const skip = sandboxSkip();
+    const skip = sandboxSkip('codex');
     if (skip) {
       console.warn(`codex bench: end-to-end figures skipped (${skip})`);
       return figures;
