@@ -46,7 +46,7 @@ async function timedTurn(
   let sid: string | null = null;
   for await (const ev of h.turn('hello', sessionId, never)) {
     if (ev.type === 'error') throw new Error(`claude turn failed: ${ev.message}`);
-    if (ev.type === 'result') sid = ev.sessionId ?? null;
+    if (ev.type === 'result') sid = ev.resumeId ?? null;
   }
   return { ms: (await seen).at - t0, sessionId: sid };
 }
@@ -58,12 +58,12 @@ async function harnessFigures(fake: FakeAnthropic, n: number): Promise<Figure[]>
   for (let i = 0; i < n; i++) {
     const world = claudeWorld(fake.url);
     try {
-      const first = new ClaudeHarness(world.start({ runId: `bench-${i}` }), world.env);
+      const first = new ClaudeHarness(world.start({ sessionId: `bench-${i}` }), world.env);
       const a = await timedTurn(fake, first, null);
       cold.push(a.ms);
       warm.push((await timedTurn(fake, first, a.sessionId)).ms);
       first.close();
-      const again = new ClaudeHarness(world.start({ runId: `bench-${i}b` }), world.env);
+      const again = new ClaudeHarness(world.start({ sessionId: `bench-${i}b` }), world.env);
       resumed.push((await timedTurn(fake, again, a.sessionId)).ms);
       again.close();
     } finally {

@@ -46,7 +46,7 @@ async function harnessTurn(
   const harness = createCodexHarness(start, env);
   for await (const ev of harness.turn('hello', sessionId, new AbortController().signal)) {
     if (ev.type === 'error') throw new Error(`codex turn failed: ${ev.message}`);
-    if (ev.type === 'result') thread = ev.sessionId ?? null;
+    if (ev.type === 'result') thread = ev.resumeId ?? null;
   }
   return { ms: (await seen).at - t0, sessionId: thread };
 }
@@ -71,15 +71,14 @@ async function harnessFigures(fake: FakeOpenAi, n: number): Promise<Figure[]> {
       };
       const start: StartRequest = {
         type: 'start',
-        runId: `bench-${i}`,
+        sessionId: `bench-${i}`,
+        sessionToken: 'bench-session-token-000',
         group: 'main',
         isMain: true,
         harness: 'codex',
         command: null,
         model: MODEL,
-        prompt: '',
-        sessionId: null,
-        idleTimeoutMs: 60_000,
+        resumeId: null,
         timezone: 'UTC',
         assistantName: 'Andy',
       };

@@ -82,20 +82,20 @@ async function spawnToReady(d: Daemon, samples: number): Promise<number[]> {
         harness: 'command',
         label: `bench${i}`,
         timezone: 'UTC',
+        wallTimeMs: 60_000,
       },
       silentLogger(),
     );
     const start = {
       type: 'start',
-      runId: `bench${i}`,
+      sessionId: `bench${i}`,
+      sessionToken: 'bench-session-token-000',
       group: 'main',
       isMain: true,
       harness: 'command',
       command: 'cat',
       model: null,
-      prompt: 'x',
-      sessionId: null,
-      idleTimeoutMs: 60_000,
+      resumeId: null,
       timezone: 'UTC',
       assistantName: 'Andy',
     };
@@ -113,6 +113,22 @@ async function spawnToReady(d: Daemon, samples: number): Promise<number[]> {
   return out;
 }
 
+/** Ends every live session and waits until their sandboxes are gone. */
+async function closeSessions(d: Daemon): Promise<void> {
+  const live = d.pool.list();
+  for (const s of live) s.close('benchmark');
+  await Promise.all(live.map((s) => s.closed));
+}
+
+/** Waits until the warm group's session started ahead has its runner up. */
+async function waitReady(d: Daemon, group: string): Promise<void> {
+  for (;;) {
+    const s = d.pool.list().find((x) => x.meta.group === group);
+    if (s?.ready) return s.ready;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
 const stats = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return { p50: percentile(s, 50), p90: percentile(s, 90) };
@@ -124,8 +140,7 @@ async function one(runtime: string): Promise<Figure[]> {
     const ready = stats(await spawnToReady(d, runtime === 'bubblewrap' ? 20 : 8));
     const cold: number[] = [];
     for (let i = 0; i < (runtime === 'bubblewrap' ? 10 : 5); i++) {
-      d.executor.closeAll(); // end the warm agent so the next message spawns a sandbox
-      await new Promise((r) => setTimeout(r, 300)); // let the closed sandbox exit before measuring
+      await closeSessions(d); // so the next message starts a sandbox
       cold.push(await roundTrip(d));
     }
     const warm: number[] = [];
@@ -140,10 +155,8 @@ async function one(runtime: string): Promise<Figure[]> {
     });
     const ahead: number[] = [];
     for (let i = 0; i < 5; i++) {
-      d.executor.closeAll();
-      await new Promise((r) => setTimeout(r, 300));
-      await d.sandbox.prewarm(d.store.groups.get('hot')!);
-      await d.sandbox.warmSandbox('hot');
+      await closeSessions(d); // the warm group's pool refills on its own
+      await waitReady(d, 'hot');
       ahead.push(await roundTrip(d, 'web:hot'));
     }
     const c = stats(cold);

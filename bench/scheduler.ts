@@ -18,10 +18,12 @@ import { pathToFileURL } from 'node:url';
 import { loadConfig } from '../src/config/load.js';
 import { Daemon } from '../src/daemon.js';
 import { silentLogger } from '../src/logging/logger.js';
-import type { AgentRun, Runner } from '../src/runs/runner.js';
-import { systemClock, type SchedulerClock } from '../src/scheduler/clock.js';
+import type { AgentLauncher } from '../src/runs/agent-process.js';
+import { systemClock, type Clock } from '../src/clock.js';
+import type { TaskJob } from '../src/scheduler/task-job.js';
 import { OWNER } from '../src/scheduler/task-service.js';
 import { TaskRunStore } from '../src/store/task-runs.js';
+import { instantLauncher } from './instant-launcher.js';
 import { machineMeta, percentile, printReport, type Figure } from './report.js';
 
 const wallNow = () => performance.timeOrigin + performance.now();
@@ -35,28 +37,21 @@ function home(maxConcurrentRuns: number): string {
   return dir;
 }
 
-/** Answers nothing and ends at once; records when each run started (high resolution). */
-function instantRunner(started: Map<string, number>): Runner {
-  return {
-    harness: 'claude',
-    problem: () => undefined,
-    start(spec): AgentRun {
-      started.set(spec.runId, wallNow());
-      async function* events() {
-        yield { type: 'turn-end' as const, lastInputId: 0 };
-      }
-      return { events: events(), handOff: async () => false, close() {}, kill() {} };
-    },
-  };
+/** Answers at once; records when each task's input reached the agent (high resolution). */
+function instantRunner(started: Map<string, number>): AgentLauncher {
+  return instantLauncher(({ prompt }) => {
+    const task = /<scheduled_task id="([^"]+)"/.exec(prompt)?.[1];
+    if (task) started.set(task, wallNow());
+  });
 }
 
 async function boot(
   maxConcurrentRuns: number,
-  runner: Runner,
-  schedulerClock?: SchedulerClock,
+  launcher: AgentLauncher,
+  clock?: Clock,
 ): Promise<Daemon> {
   const config = loadConfig({ CLAWPOD_HOME: home(maxConcurrentRuns), PATH: process.env.PATH });
-  const daemon = new Daemon({ config, log: silentLogger(), runners: [runner], schedulerClock });
+  const daemon = new Daemon({ config, log: silentLogger(), launchers: [launcher], clock });
   await daemon.start();
   return daemon;
 }
@@ -76,13 +71,13 @@ export async function lateness(
   // When each occurrence was claimed and handed to the queue (the scheduler's own part).
   const queued: number[] = [];
   const enqueue = daemon.queue.enqueue.bind(daemon.queue);
-  daemon.queue.enqueue = (item) => {
-    const due = Number(item.key.slice(item.key.lastIndexOf(':') + 1));
-    queued.push(wallNow() - due);
-    if (opts.runs) return enqueue(item);
-    const run = runs.byOccurrence(item.taskId!, due)!;
+  daemon.queue.enqueue = (job) => {
+    const { taskId, scheduledFor } = job as TaskJob;
+    queued.push(wallNow() - scheduledFor);
+    if (opts.runs) return enqueue(job);
+    const run = runs.byOccurrence(taskId, scheduledFor)!;
     runs.finish(run.id, { status: 'skipped', now: Date.now() });
-    daemon.scheduling.scheduler.finished(item.taskId!);
+    daemon.scheduling.scheduler.finished(taskId);
     return true;
   };
   const first = Date.now() + 3000;
@@ -98,7 +93,7 @@ export async function lateness(
   const late: number[] = [];
   for (const id of ids) {
     for (const r of runs.list(id, 5)) {
-      const at = r.runId ? started.get(r.runId) : undefined;
+      const at = started.get(id); // once tasks: one occurrence each
       if (at !== undefined) late.push(at - r.scheduledFor);
     }
   }
@@ -145,7 +140,7 @@ export async function lateness(
 /** CPU and main-thread event-loop use of a daemon holding `n` active tasks, none due. */
 async function idleWindow(n: number, seconds: number) {
   let wakeups = 0;
-  const clock: SchedulerClock = {
+  const clock: Clock = {
     ...systemClock,
     setTimeout: (fn, ms) => systemClock.setTimeout(() => (wakeups++, fn()), ms),
   };

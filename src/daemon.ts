@@ -17,16 +17,18 @@ import { createApp } from './http/app.js';
 import { createMetrics } from './http/metrics.js';
 import { GroupQueue } from './queue/group-queue.js';
 import { Router } from './router/router.js';
-import { RunExecutor } from './runs/run-executor.js';
+import { LauncherRegistry, type AgentLauncher } from './runs/agent-process.js';
 import { claudeCredentialProblem } from './runs/harness-credentials.js';
 import { codexCredentialProblem } from './runs/codex-credentials.js';
-import { RunnerRegistry, type Runner } from './runs/runner.js';
-import { SandboxRunners } from './runs/sandbox-runner.js';
+import { decideLegacyWakes, MessageJob } from './runs/message-job.js';
+import { SandboxLauncher } from './runs/sandbox-launcher.js';
+import { SessionPool } from './runs/session-pool.js';
+import type { TurnDeps } from './runs/turn.js';
 import { IpcHost } from './ipc/ipc-host.js';
 import { RequestHandler } from './ipc/request-handler.js';
 import { taskIpc } from './ipc/task-ops.js';
 import './sandbox/index.js';
-import type { SchedulerClock } from './scheduler/clock.js';
+import { systemClock, type Clock } from './clock.js';
 import { createScheduling, type Scheduling } from './scheduler/scheduling.js';
 import { buildStatus, type DaemonStatus } from './status.js';
 import { Store } from './store/store.js';
@@ -37,10 +39,13 @@ import { OWNER } from './scheduler/task-service.js';
 export interface DaemonOptions {
   config: Config;
   log: Logger;
-  /** Runners to register in addition to the built-in harnesses. */
-  runners?: Runner[];
-  /** The scheduler's clock (tests drive it with a fake one); default the system clock. */
-  schedulerClock?: SchedulerClock;
+  /** Launchers to register in addition to (or instead of) the built-in harnesses'. */
+  launchers?: AgentLauncher[];
+  /**
+   * The clock of the scheduler, the queue's retries, agent sessions' idle expiry and turn time
+   * limits (tests drive it with a fake one); default the system clock.
+   */
+  clock?: Clock;
 }
 
 type DaemonState =
@@ -56,16 +61,19 @@ export class Daemon {
   readonly store: Store;
   readonly bus = new EventBus();
   readonly groups: GroupService;
-  readonly runners = new RunnerRegistry();
-  readonly sandbox: SandboxRunners;
+  readonly launchers = new LauncherRegistry();
+  readonly sandbox: SandboxLauncher;
   /** Credential/egress proxy (one socket per run) and the OAuth refresher. */
   readonly egress: Egress;
   readonly ipc: IpcHost;
   readonly queue: GroupQueue;
-  readonly executor: RunExecutor;
+  /** The live agent sessions (warm processes that answer turns). */
+  readonly pool: SessionPool;
+  /** What every job's turn needs (message turns and task occurrences alike). */
+  readonly turns: TurnDeps;
   readonly router: Router;
   readonly outbox: OutboxWorker;
-  /** Scheduled tasks: timer loop, run path, and the TaskService behind API and CLI. */
+  /** Scheduled tasks: the timer loop, and the TaskService behind API, CLI and IPC. */
   readonly scheduling: Scheduling;
   private readonly channelList: Channel[] = [];
   readonly channels = new ChannelSet(this.channelList);
@@ -91,7 +99,8 @@ export class Daemon {
       log: this.log.child({ part: 'egress' }),
       notifyOwner: (key, text) => this.outbox.notifyOwner(key, text),
     });
-    this.sandbox = new SandboxRunners({
+    const clock = opts.clock ?? systemClock;
+    this.sandbox = new SandboxLauncher({
       egress: this.egress,
       config,
       log: this.log.child({ part: 'sandbox' }),
@@ -104,7 +113,8 @@ export class Daemon {
             : undefined,
       beforeRun: (folder) => this.ipc.ensureGroup(folder),
     });
-    for (const r of [...this.sandbox.runners(), ...(opts.runners ?? [])]) this.runners.register(r);
+    for (const l of [...this.sandbox.launchers(), ...(opts.launchers ?? [])])
+      this.launchers.register(l);
     this.outbox = new OutboxWorker({
       store: this.store,
       channels: this.channels,
@@ -112,38 +122,35 @@ export class Daemon {
       log: this.log.child({ part: 'outbox' }),
       retry: config.file.retry,
     });
-    this.executor = new RunExecutor({
+    this.pool = new SessionPool({
       config,
       store: this.store,
-      runners: this.runners,
-      outbox: this.outbox,
-      channels: this.channels,
-      bus: this.bus,
-      log: this.log.child({ part: 'runs' }),
-      taskWork: (item, attempt) => this.scheduling.runner.work(item, attempt),
-      taskDeadLetter: (item, err, attempts) =>
-        this.scheduling.runner.deadLetter(item, err, attempts),
+      launchers: this.launchers,
+      clock,
+      log: this.log.child({ part: 'sessions' }),
     });
     this.queue = new GroupQueue({
       maxConcurrent: config.file.limits.maxConcurrentRuns,
       retry: config.file.retry,
-      handlers: {
-        run: (item, attempt) => this.executor.run(item, attempt),
-        deadLetter: (i, e, n) => this.executor.deadLetter(i, e, n),
-        onBlocked: (lane) => this.executor.releaseIdle(lane),
-      },
+      clock,
       log: this.log.child({ part: 'queue' }),
     });
-    this.executor.attach(this.queue);
-    this.scheduling = createScheduling({
+    this.turns = {
       config,
       store: this.store,
-      queue: this.queue,
-      executor: this.executor,
+      launchers: this.launchers,
+      pool: this.pool,
       outbox: this.outbox,
+      channels: this.channels,
       bus: this.bus,
+      clock,
+      log: this.log.child({ part: 'runs' }),
+    };
+    this.scheduling = createScheduling({
+      turns: this.turns,
+      queue: this.queue,
       log: this.log.child({ part: 'scheduler' }),
-      clock: opts.schedulerClock,
+      clock: opts.clock,
       preCheck: (task, group) => this.sandbox.runPreCheck(task.preCheck!, group),
     });
     const taskOps = taskIpc(this.scheduling.tasks, config.timezone);
@@ -152,6 +159,10 @@ export class Daemon {
       store: this.store,
       log: this.log.child({ part: 'ipc' }),
       tasks: taskOps,
+      conversationOf: (group, token) => {
+        const ctx = this.pool.byToken(group, token)?.context;
+        return ctx && { chat: ctx.chat, runId: ctx.runId };
+      },
       handler: new RequestHandler({
         groupsDir: config.paths.groups,
         filesDir: join(config.paths.home, 'outbox-files'),
@@ -169,7 +180,7 @@ export class Daemon {
       assistantName: config.file.assistant.name,
       groupsDir: config.paths.groups,
       attachmentMaxBytes: config.file.attachments.maxBytes,
-      onTriggered: (folder) => void this.executor.submitMessages(folder),
+      onWake: (group, chat) => this.queue.enqueue(new MessageJob(this.turns, group, chat)),
     });
   }
 
@@ -187,7 +198,8 @@ export class Daemon {
         configured: this.opts.config.file.runtime,
         ...this.sandbox.selection(this.opts.config.file.runtime),
       },
-      harnesses: this.runners.names(),
+      harnesses: this.launchers.names(),
+      sessions: this.pool.list(),
       daemon:
         this.state.name === 'running'
           ? { pid: process.pid, startedAt: this.state.startedAt }
@@ -204,10 +216,13 @@ export class Daemon {
     const token = ensureApiToken(config.paths.apiToken);
     this.groups.ensureMain();
     await this.sandbox.init();
-    for (const g of this.store.groups.list()) void this.sandbox.prewarm(g);
-    const interrupted = this.store.runs.interruptStale(Date.now());
+    const now = Date.now();
+    const interrupted = this.store.runs.interruptStale(now);
     if (interrupted)
       this.log.warn({ interrupted }, 'runs interrupted by the last stop will be re-run');
+    this.store.agentSessions.closeStale(now);
+    const decided = decideLegacyWakes(this.turns);
+    if (decided) this.log.info({ messages: decided }, 'decided which older pending messages wake');
 
     for (const factory of channelFactories()) {
       const made = await factory.create({ config, log: this.log.child({ channel: factory.name }) });
@@ -222,7 +237,8 @@ export class Daemon {
     this.outbox.start();
     this.egress.start();
     this.ipc.start();
-    this.executor.recoverPending();
+    this.recoverPending();
+    for (const g of this.store.groups.list()) this.pool.prewarm(g);
 
     const { host, port, allowNonLoopback } = config.file.http;
     if (!LOOPBACK.has(host)) {
@@ -278,12 +294,20 @@ export class Daemon {
     this.state = { name: 'running', startedAt: Date.now(), server, port: boundPort };
     const shownHost = isIP(host) === 6 ? `[${host}]` : host;
     this.log.info(
-      { url: `http://${shownHost}:${boundPort}/`, version, harnesses: this.runners.names() },
+      { url: `http://${shownHost}:${boundPort}/`, version, harnesses: this.launchers.names() },
       'clawpod is running',
     );
   }
 
-  /** Stops intake, lets active runs finish up to the shutdown timeout, then stops everything. */
+  /** Chats with unanswered waking messages (after a restart) get their turn. */
+  private recoverPending(): void {
+    for (const chat of this.store.messages.chatsWithWork()) {
+      const g = this.store.groups.groupForChat(chat);
+      if (g) this.queue.enqueue(new MessageJob(this.turns, g.folder, chat));
+    }
+  }
+
+  /** Stops intake, lets running turns finish up to the shutdown timeout, then stops everything. */
   async stop(): Promise<void> {
     if (this.state.name !== 'running') {
       if (this.state.name === 'created') this.store.close();
@@ -294,19 +318,21 @@ export class Daemon {
     this.state = { name: 'stopping' };
     this.router.stopIntake();
     this.scheduling.scheduler.stop();
-    this.executor.closeAll();
-    const still = await this.queue.shutdown(this.opts.config.file.shutdownTimeoutMs);
+    const timeoutMs = this.opts.config.file.shutdownTimeoutMs;
+    // Idle sessions end now, busy ones after their turn; the queue starts nothing new.
+    const sessionsGone = this.pool.drain(timeoutMs + 2000);
+    const still = await this.queue.shutdown(timeoutMs);
     if (still.length) {
       this.log.warn(
         { lanes: still },
-        'runs still active at shutdown timeout; ending them (their messages stay pending)',
+        'turns still running at the shutdown timeout; ending them (their input stays pending)',
       );
-      this.executor.killAll('daemon shutdown');
+      this.pool.killAll('daemon shutdown');
       await this.queue.shutdown(2000);
     }
+    await sessionsGone;
     this.store.runs.interruptStale(Date.now());
     this.scheduling.scheduler.close();
-    await this.sandbox.stop();
     await this.egress.stop();
     this.outbox.stop();
     this.ipc.stop();

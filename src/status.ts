@@ -1,5 +1,7 @@
 import type { ChannelHealth } from './channels/channel.js';
 import type { GroupQueue } from './queue/group-queue.js';
+import { sessionView, type SessionView } from './runs/session-view.js';
+import type { AgentSession } from './runs/agent-session.js';
 import type { Store } from './store/store.js';
 import type { RunRecord } from './store/runs.js';
 import type { DeadLetter } from './store/dead-letters.js';
@@ -22,9 +24,11 @@ export interface DaemonStatus {
     name: string;
     isMain: boolean;
     chats: string[];
-    cursor: number;
+    /** Human messages not yet consumed by a turn, over all the group's chats. */
     pendingMessages: number;
   }>;
+  /** Live agent sessions, apart from runs: a session idle for follow-ups is not a running run. */
+  sessions: SessionView[];
   queue: { running: number; waiting: number; pending: number; backoff: number };
   outbox: Record<OutboxStatus, number>;
   deadLetters: { count: number; recent: DeadLetter[] };
@@ -41,6 +45,7 @@ export interface StatusSources {
   harnesses: string[];
   daemon?: { pid: number; startedAt: number };
   queue?: GroupQueue;
+  sessions?: AgentSession[];
   channels?: Array<{ name: string; health(): ChannelHealth }>;
 }
 
@@ -62,9 +67,9 @@ export function buildStatus(src: StatusSources): DaemonStatus {
       name: g.folder,
       isMain: g.isMain,
       chats: g.chats,
-      cursor: g.cursorSeq,
-      pendingMessages: store.messages.pendingForGroup(g.folder, g.cursorSeq).length,
+      pendingMessages: store.messages.pendingCount(g.chats),
     })),
+    sessions: (src.sessions ?? []).map(sessionView),
     queue: src.queue?.stats() ?? { running: 0, waiting: 0, pending: 0, backoff: 0 },
     outbox: store.outbox.countByStatus(),
     deadLetters: { count: store.deadLetters.count(), recent: store.deadLetters.list(10) },

@@ -1,5 +1,5 @@
 import { createInterface } from 'node:readline';
-import { startRequestSchema } from '../protocol/runner-protocol.js';
+import { encodeEvent, startRequestSchema } from '../protocol/runner-protocol.js';
 import { egressEnv } from './egress-bridge.js';
 import { createHarness } from './harnesses/harness.js';
 import { loadHarness } from './harnesses/index.js';
@@ -7,7 +7,8 @@ import { AgentRunner } from './runner.js';
 
 /**
  * Entry point inside the sandbox: `node dist/agent/main.js`. Reads the start request (one JSON
- * line) from stdin, runs the agent, writes JSONL events to stdout, exits 0 when done.
+ * line) from stdin, then turn inputs and `close` (see runner-protocol.ts), writes JSONL events to
+ * stdout, exits 0 when done.
  */
 async function main(): Promise<number> {
   const lines = createInterface({ input: process.stdin });
@@ -38,14 +39,18 @@ async function main(): Promise<number> {
     );
     return 2;
   }
-  const runner = new AgentRunner(parsed.data, harness, {
-    write,
-    ipcDir: process.env.CLAWPOD_IPC_DIR ?? '/workspace/ipc',
-    setTimeout: (fn, ms) => setTimeout(fn, ms),
-  });
-  // When the host closes stdin it is gone: end at once.
-  lines.on('close', () => runner.hostGone());
-  await runner.run();
+  const runner = new AgentRunner(parsed.data, harness, { write });
+  write(encodeEvent({ type: 'ready' }));
+  void (async () => {
+    for (;;) {
+      const next = await it.next();
+      if (next.done) break;
+      runner.line(next.value);
+    }
+    // When the host closes stdin it is gone: end at once.
+    runner.hostGone();
+  })();
+  await runner.done;
   return 0;
 }
 

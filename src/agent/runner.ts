@@ -1,34 +1,31 @@
 import {
   encodeEvent,
-  type RunnerWireEvent,
+  hostLineSchema,
+  type RunnerEvent,
   type StartRequest,
+  type TurnInput,
 } from '../protocol/runner-protocol.js';
 import type { Harness } from './harnesses/harness.js';
-import { InputInbox, type InboxItem } from './input-inbox.js';
 
 export interface RunnerIo {
   write(line: string): void;
-  ipcDir: string;
-  setTimeout(fn: () => void, ms: number): NodeJS.Timeout;
 }
 
 /** The runner's lifecycle, one state at a time. */
 type State =
-  | { name: 'busy'; inputId: number }
-  | { name: 'idle'; timer: NodeJS.Timeout }
-  | { name: 'closing' }
-  | { name: 'done' };
+  { name: 'idle' } | { name: 'busy'; input: TurnInput } | { name: 'closing' } | { name: 'done' };
 
 /**
- * The in-sandbox main loop: answers the start prompt, then follow-ups from the input inbox one
- * turn at a time, until `_close`, the idle timeout, or the end of stdin.
+ * The in-sandbox main loop: takes turn inputs from the host (stdin lines, one turn at a time)
+ * and runs each through the harness, until `close`, a failed turn, or the end of stdin.
+ * The host sends the next input only after this turn's `result` or `error`, so a result
+ * always belongs to the input being answered; an input that arrives early still waits its
+ * turn here.
  */
 export class AgentRunner {
-  private state: State = { name: 'busy', inputId: 0 };
-  private readonly queue: Array<{ id: number; prompt: string }> = [];
-  private sessionId: string | null;
-  private closeRequested = false;
-  private readonly inbox: InputInbox;
+  private state: State = { name: 'idle' };
+  private readonly waiting: TurnInput[] = [];
+  private resumeId: string | null;
   private readonly abort = new AbortController();
   private finished!: () => void;
   readonly done = new Promise<void>((r) => (this.finished = r));
@@ -38,16 +35,30 @@ export class AgentRunner {
     private readonly harness: Harness,
     private readonly io: RunnerIo,
   ) {
-    this.sessionId = start.sessionId;
-    this.inbox = new InputInbox(io.ipcDir, (item) => this.onInbox(item));
+    this.resumeId = start.resumeId;
   }
 
-  run(): Promise<void> {
-    this.emit({ type: 'state', state: 'ready' });
-    this.queue.push({ id: 0, prompt: this.start.prompt });
-    this.inbox.start();
-    void this.next();
-    return this.done;
+  /** One line from the host after `start`. A line outside the protocol is logged and ignored. */
+  line(raw: string): void {
+    if (this.state.name === 'done' || !raw.trim()) return;
+    let parsed;
+    try {
+      parsed = hostLineSchema.safeParse(JSON.parse(raw));
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed?.success) {
+      this.emit({ type: 'log', level: 'warn', msg: `ignored a host line outside the protocol` });
+      return;
+    }
+    const msg = parsed.data;
+    if (msg.type === 'close') {
+      if (this.state.name === 'idle') this.finish();
+      else if (this.state.name === 'busy') this.state = { name: 'closing' };
+      return;
+    }
+    this.waiting.push(msg);
+    if (this.state.name === 'idle') void this.next();
   }
 
   /** The host went away (stdin closed): stop now. */
@@ -56,70 +67,37 @@ export class AgentRunner {
     this.finish();
   }
 
-  private emit(ev: RunnerWireEvent): void {
+  private emit(ev: RunnerEvent): void {
     this.io.write(encodeEvent(ev));
   }
 
-  private onInbox(item: InboxItem): void {
-    if (this.state.name === 'done') return;
-    if (item.kind === 'close') {
-      this.closeRequested = true;
-      if (this.state.name === 'idle') this.finish();
-      return;
-    }
-    if (this.closeRequested) return; // not acknowledged: the host keeps it pending
-    this.emit({ type: 'ack', inputId: item.input.id });
-    this.queue.push(item.input);
-    if (this.state.name === 'idle') {
-      clearTimeout(this.state.timer);
-      void this.next();
-    }
-  }
-
   private async next(): Promise<void> {
-    const input = this.queue.shift();
+    const input = this.waiting.shift();
     if (!input) {
-      if (this.closeRequested) return this.finish();
-      this.emit({ type: 'state', state: 'idle' });
-      const timer = this.io.setTimeout(() => this.finish(), this.start.idleTimeoutMs);
-      this.state = { name: 'idle', timer };
+      this.state = { name: 'idle' };
       return;
     }
-    this.state = { name: 'busy', inputId: input.id };
-    this.emit({ type: 'state', state: 'busy' });
+    this.state = { name: 'busy', input };
     let failed = false;
     try {
-      for await (const ev of this.harness.turn(input.prompt, this.sessionId, this.abort.signal)) {
-        if (ev.type === 'text') this.emit({ type: 'message', text: ev.text });
-        else if (ev.type === 'log') this.emit(ev);
-        else if (ev.type === 'result') {
-          if (ev.sessionId) this.sessionId = ev.sessionId;
-          this.emit({
-            type: 'result',
-            inputId: input.id,
-            sessionId: this.sessionId,
-            usage: ev.usage,
-          });
-        } else {
-          failed = true;
-          this.emit({ type: 'error', message: ev.message, retryable: ev.retryable });
-        }
+      for await (const ev of this.harness.turn(input.prompt, this.resumeId, this.abort.signal)) {
+        if (ev.type === 'result' && ev.resumeId) this.resumeId = ev.resumeId;
+        if (ev.type === 'error') failed = true;
+        this.emit(ev.type === 'result' ? { ...ev, resumeId: this.resumeId } : ev);
       }
     } catch (err) {
       failed = true;
       this.emit({ type: 'error', message: err instanceof Error ? err.message : String(err) });
     }
-    // A failed turn ends the run; the host retries the unanswered inputs from its cursor.
-    if (failed) return this.finish();
+    // A failed turn ends the process: the host retries the input in a fresh one.
+    const after = this.state as State; // `line` may have asked to close meanwhile
+    if (failed || after.name !== 'busy') return this.finish();
     void this.next();
   }
 
   private finish(): void {
     if (this.state.name === 'done') return;
-    if (this.state.name === 'idle') clearTimeout(this.state.timer);
-    this.emit({ type: 'state', state: 'closing' });
     this.state = { name: 'done' };
-    this.inbox.stop();
     this.harness.close?.();
     this.finished();
   }

@@ -53,7 +53,7 @@ export class ReplyWaiter {
 
   /** Offers a run event; notes the end of the run that consumed our message. */
   onRun(run: Pick<RunRecord, 'group' | 'kind' | 'status' | 'seqEnd'>, now: number): void {
-    if (run.kind !== 'messages' || run.status === 'running') return;
+    if (run.kind !== 'message' || run.status === 'running') return;
     if (this.opts.group !== undefined && run.group !== this.opts.group) return;
     if (run.seqEnd === null || run.seqEnd < this.opts.postedSeq) return;
     // A failed attempt is retried by the queue (or ends with a notice message): keep waiting.

@@ -50,9 +50,17 @@ export const configFileSchema = z.strictObject({
     .strictObject({
       harness: z.enum(harnessNames).default('claude'),
       model: z.string().nullable().default(null),
+      /** An agent session waiting for follow-ups ends after this long without a turn. */
       idleTimeoutMs: z.number().int().positive().default(1_800_000),
+      /** A session older than this ends at its next idle moment (a fresh one takes over). */
+      sessionMaxAgeMs: z.number().int().positive().default(21_600_000),
     })
-    .default({ harness: 'claude', model: null, idleTimeoutMs: 1_800_000 }),
+    .default({
+      harness: 'claude',
+      model: null,
+      idleTimeoutMs: 1_800_000,
+      sessionMaxAgeMs: 21_600_000,
+    }),
   limits: z
     .strictObject({
       maxConcurrentRuns: z.number().int().min(1).max(100).default(5),

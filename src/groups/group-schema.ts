@@ -101,7 +101,6 @@ export interface Group {
   warm: boolean;
   env: Record<string, string>;
   provider: ModelProvider | null;
-  cursorSeq: number;
   createdAt: number;
   chats: string[];
 }

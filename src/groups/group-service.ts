@@ -92,6 +92,15 @@ export class GroupService {
     return this.get(name);
   }
 
+  /** Unbinds a chat from a group (its messages stay; later ones are kept for discovery). */
+  unbind(name: string, chat: string): Group {
+    const g = this.get(name);
+    if (!g.chats.includes(chat))
+      throw new GroupError('not_found', `chat ${chat} is not bound to group "${name}"`);
+    this.store.groups.unbind(chat);
+    return this.get(name);
+  }
+
   private bindChecked(chat: string, name: string): void {
     const parsed = chatIdSchema.safeParse(chat);
     if (!parsed.success)
@@ -103,6 +112,8 @@ export class GroupService {
         `chat ${chat} is bound to group "${owner.folder}"; unbind it there first`,
       );
     }
+    // A newly bound chat starts from now: what it said while unbound stays history.
+    if (!owner) this.store.cursors.skipToLatest(chat);
     this.store.groups.bind(chat, name, this.now());
   }
 

@@ -25,6 +25,8 @@ export interface IpcHostOptions {
   handler: RequestHandler;
   log: Logger;
   tasks?: TaskFileSink;
+  /** The conversation a live session of `group` holding `token` is answering. */
+  conversationOf?(group: string, token: string): IpcActor['conversation'];
   /** Safety-net rescan period (inotify is the primary trigger). Default 5 minutes. */
   rescanMs?: number;
 }
@@ -170,7 +172,9 @@ export class IpcHost {
         );
       }
       id = parsed.data.id;
-      result = await this.opts.handler.handle(actor, parsed.data);
+      const token = parsed.data.session;
+      const conversation = token ? this.opts.conversationOf?.(folder, token) : undefined;
+      result = await this.opts.handler.handle({ ...actor, conversation }, parsed.data);
       log.info(
         { op: parsed.data.op, ok: result.ok, ...(result.ok ? {} : { error: result.error.code }) },
         'IPC request handled',

@@ -13,10 +13,15 @@ import { safeReadFile } from '../sandbox/safe-fs.js';
 /** Largest file an agent may send (platforms cap lower; the adapter reports theirs). */
 const MAX_UPLOAD_BYTES = 50 * 1024 * 1024;
 
-/** Who is asking: decided by the IPC directory the file was found in, never by its content. */
+/**
+ * Who is asking: the group is decided by the IPC directory the file was found in, never by its
+ * content. `conversation` is the chat of the turn the asking session is answering (found by the
+ * session token in the request): tools without an explicit chat act there.
+ */
 export interface IpcActor {
   group: string;
   isMain: boolean;
+  conversation?: { chat: string; runId: string };
 }
 
 export type IpcResult =
@@ -86,8 +91,12 @@ export class RequestHandler {
     const args = sendMessageArgs.safeParse(req.args);
     if (!args.success) return fail('invalid_args', args.error.issues[0]!.message);
     const group = this.deps.groups.get(actor.group);
-    const chat = args.data.chat ?? group.chats[0];
-    if (!chat) return fail('no_chat', `group "${actor.group}" has no chat to send to`);
+    const chat = args.data.chat ?? actor.conversation?.chat;
+    if (!chat)
+      return fail(
+        'no_chat',
+        'this request comes from outside a conversation: name the chat to send to (chat: "<channel>:<id>")',
+      );
     if (!actor.isMain && !group.chats.includes(chat)) {
       return fail(
         'forbidden',

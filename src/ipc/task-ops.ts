@@ -37,11 +37,17 @@ const asResult = (fn: () => unknown): IpcResult => {
 export function taskIpc(tasks: TaskService, defaultTimezone: string): TaskOps & TaskFileSink {
   return {
     handle(op: string, args: Record<string, unknown>, actor: IpcActor): IpcResult {
-      const who = { ...actor, via: 'ipc' as const };
+      const who = { group: actor.group, isMain: actor.isMain, via: 'ipc' as const };
       return asResult(() => {
         switch (op) {
           case 'schedule_task':
-            return tasks.create(who, camel(args));
+            // A task asked for in a conversation reports back to that conversation.
+            return tasks.create(who, {
+              ...camel(args),
+              ...(args.chat === undefined && actor.conversation
+                ? { chat: actor.conversation.chat }
+                : {}),
+            });
           case 'list_tasks':
             return tasks.list(who);
           case 'pause_task':
@@ -62,7 +68,9 @@ export function taskIpc(tasks: TaskService, defaultTimezone: string): TaskOps & 
     fromFile(actor: IpcActor, raw: unknown, fileName: string): IpcResult {
       const parsed = parseTaskFile(raw, { group: actor.group, defaultTimezone, fileName });
       if (!parsed.ok) return { ok: false, error: { code: parsed.code, message: parsed.message } };
-      return asResult(() => tasks.create({ ...actor, via: 'ipc' }, parsed.input));
+      return asResult(() =>
+        tasks.create({ group: actor.group, isMain: actor.isMain, via: 'ipc' }, parsed.input),
+      );
     },
   };
 }

@@ -1,20 +1,13 @@
 import { z } from 'zod';
 
-/** Directory names of a group's IPC queue (host: `$CLAWPOD_HOME/ipc/<group>/`, sandbox: `/workspace/ipc/`). */
-export const IPC_DIRS = ['input', 'requests', 'responses', 'tasks', 'errors'] as const;
-
-/** The file that asks a live runner to end after its current turn. */
-export const CLOSE_FILE = '_close';
+/**
+ * Directory names of a group's IPC queue (host: `$CLAWPOD_HOME/ipc/<group>/`, sandbox:
+ * `/workspace/ipc/`). Turn inputs do not travel here: they go on each agent process's stdin.
+ */
+export const IPC_DIRS = ['requests', 'responses', 'tasks', 'errors'] as const;
 
 /** Largest IPC file either side reads. */
 export const MAX_IPC_FILE_BYTES = 256 * 1024;
-
-/** host → agent: a follow-up input, file `input/<id>.json`. */
-export const inputFileSchema = z.strictObject({
-  id: z.number().int().positive(),
-  prompt: z.string(),
-});
-export type InputFile = z.infer<typeof inputFileSchema>;
 
 /** Operations an agent may request. Authorisation is decided by the host from the directory. */
 export const requestOps = [
@@ -34,6 +27,11 @@ export const requestFileSchema = z.strictObject({
   id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'id: 1-64 letters, digits, - or _'),
   op: z.enum(requestOps),
   args: z.record(z.string(), z.unknown()).default({}),
+  /**
+   * The asking session's token (the MCP server sets it): tells the host which conversation the
+   * request belongs to, so tools default to that chat. Authority still comes from the directory.
+   */
+  session: z.string().max(128).optional(),
 });
 export type RequestFile = z.infer<typeof requestFileSchema>;
 

@@ -50,13 +50,22 @@ export const EGRESS_ROUTES = {
 } as const;
 
 /**
- * The host ↔ in-sandbox runner protocol. The host writes one `start` line on the runner's
- * stdin; the runner writes JSONL events on stdout. Follow-ups travel as files in
- * `/workspace/ipc/input/` (see ipc.ts) and are acknowledged on stdout.
+ * The host ↔ in-sandbox runner protocol, all on the runner's stdio. The host writes JSON lines
+ * on stdin: one `start`, then an `input` per turn (the next only after the previous turn's
+ * `result` or `error`), and `close` to end after the current turn; closing stdin ends the runner
+ * at once. The runner writes {@link RunnerEvent} lines on stdout. Each agent process has its own
+ * stdin, so no two runs ever share an input channel, and the host never writes into a
+ * sandbox-writable directory to reach the agent.
  */
 export const startRequestSchema = z.strictObject({
   type: z.literal('start'),
-  runId: z.string().min(1),
+  /** The agent session this process serves (for logs). */
+  sessionId: z.string().min(1),
+  /**
+   * A capability for IPC requests: the MCP server puts it in every request so the host knows
+   * which session (and so which conversation) asked. Worthless outside this group's IPC dir.
+   */
+  sessionToken: z.string().min(16),
   group: z.string().min(1),
   isMain: z.boolean(),
   harness: z.string().min(1),
@@ -69,16 +78,30 @@ export const startRequestSchema = z.strictObject({
   effort: z.enum(['low', 'medium', 'high', 'xhigh', 'max']).nullable().optional(),
   /** claude: turn on agent teams (experimental); subagents are always available. */
   agentTeams: z.boolean().optional(),
-  prompt: z.string(),
-  sessionId: z.string().nullable(),
-  /** The runner exits after this long without input. */
-  idleTimeoutMs: z.number().int().positive(),
+  /** The harness's own conversation to resume (Claude session id, Codex thread id); null: fresh. */
+  resumeId: z.string().nullable(),
   timezone: z.string(),
   assistantName: z.string(),
   /** Absent or null: the sandbox has no way out (no model access, no egress). */
   proxy: proxyInfoSchema.nullable().optional(),
 });
 export type StartRequest = z.infer<typeof startRequestSchema>;
+
+/** One turn's input: a message envelope or a task prompt. */
+export const turnInputSchema = z.strictObject({
+  type: z.literal('input'),
+  id: z.number().int().nonnegative(),
+  prompt: z.string(),
+});
+export type TurnInput = z.infer<typeof turnInputSchema>;
+
+/** Every line the host writes on the runner's stdin after `start`. */
+export const hostLineSchema = z.discriminatedUnion('type', [
+  turnInputSchema,
+  /** Finish after the current turn (or now, when idle). */
+  z.strictObject({ type: z.literal('close') }),
+]);
+export type HostLine = z.infer<typeof hostLineSchema>;
 
 export const usageSchema = z.strictObject({
   inputTokens: z.number().nonnegative().optional(),
@@ -87,33 +110,39 @@ export const usageSchema = z.strictObject({
   cacheWriteTokens: z.number().nonnegative().optional(),
   costUsd: z.number().nonnegative().optional(),
 });
+export type Usage = z.infer<typeof usageSchema>;
 
+/**
+ * The one event vocabulary from the agent to the outbox: a harness yields these for a turn, the
+ * in-sandbox runner writes them as JSON lines, the host reads them. After `ready`, a turn is
+ * zero or more `message`/`log` events, then exactly one `result` (answered) or `error` (failed).
+ */
 export const runnerEventSchema = z.discriminatedUnion('type', [
-  /** Lifecycle: ready (started), busy (working on an input), idle (waiting), closing. */
-  z.strictObject({ type: z.literal('state'), state: z.enum(['ready', 'busy', 'idle', 'closing']) }),
-  /** A follow-up input file was read and accepted; the host may count it delivered. */
-  z.strictObject({ type: z.literal('ack'), inputId: z.number().int().positive() }),
-  /** One logical reply for the chat. */
+  /** The runner read its start request and loaded its harness: it takes inputs (once, first). */
+  z.strictObject({ type: z.literal('ready') }),
+  /** One logical reply for the chat of the input being answered. */
   z.strictObject({ type: z.literal('message'), text: z.string() }),
-  /** Inputs up to `inputId` are answered. */
+  /** The turn is answered; everything it said so far is final. */
   z.strictObject({
     type: z.literal('result'),
-    inputId: z.number().int().nonnegative(),
-    sessionId: z.string().nullable().optional(),
+    /** The harness's conversation id after this turn (to resume in a later session). */
+    resumeId: z.string().nullable().optional(),
     usage: usageSchema.optional(),
   }),
+  /** The turn failed; `retryable: false` means a retry cannot help (e.g. missing credential). */
   z.strictObject({
     type: z.literal('error'),
     message: z.string(),
     retryable: z.boolean().optional(),
   }),
+  /** A note for the host's log (not the chat); does not end the turn. */
   z.strictObject({
     type: z.literal('log'),
     level: z.enum(['debug', 'info', 'warn', 'error']),
     msg: z.string(),
   }),
 ]);
-export type RunnerWireEvent = z.infer<typeof runnerEventSchema>;
+export type RunnerEvent = z.infer<typeof runnerEventSchema>;
 
 /** Encodes one event as a stdout line. */
-export const encodeEvent = (ev: RunnerWireEvent): string => JSON.stringify(ev) + '\n';
+export const encodeEvent = (ev: RunnerEvent): string => JSON.stringify(ev) + '\n';

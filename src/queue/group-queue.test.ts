@@ -1,6 +1,12 @@
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { GroupQueue, type WorkItem } from './group-queue.js';
+import { GroupQueue } from './group-queue.js';
+import type { Job } from './job.js';
+
+/** A test job: its kind is only a label; `run`/`deadLetter` go to the fake handlers. */
+interface WorkItem extends Job {
+  kind: 'messages' | 'task';
+}
 
 interface Call {
   item: WorkItem;
@@ -43,7 +49,15 @@ function item(
   key = 'messages',
   kind: WorkItem['kind'] = key === 'messages' ? 'messages' : 'task',
 ): WorkItem {
-  return { lane, group: lane, kind, key, ...(kind === 'task' ? { taskId: key } : {}) };
+  const job: WorkItem = {
+    lane,
+    group: lane,
+    kind,
+    key,
+    run: (attempt) => h.run(job, attempt),
+    deadLetter: (error, attempts) => h.deadLetter(job, error, attempts),
+  };
+  return job;
 }
 
 /** Lets settled runs finish their bookkeeping (a handful of promise hops). */
@@ -53,7 +67,7 @@ async function flush(): Promise<void> {
 
 let h: FakeHandlers;
 const makeQueue = (maxConcurrent = 5, retry = { baseDelayMs: 5000, maxAttempts: 5 }) =>
-  new GroupQueue({ maxConcurrent, retry, handlers: h, log });
+  new GroupQueue({ maxConcurrent, retry, log });
 
 beforeEach(() => {
   vi.useFakeTimers({ now: 0 });

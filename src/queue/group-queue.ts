@@ -1,64 +1,33 @@
 import type { Logger } from 'pino';
 import { backoffDelay } from './backoff.js';
-
-/** A unit of queued work. Messages work carries no batch: the batch is read from the cursor at start. */
-export interface WorkItem {
-  /** Lane: one run at a time per lane (the group's conversation lane is the group name). */
-  lane: string;
-  group: string;
-  kind: 'messages' | 'task';
-  /** Items with equal keys that are both waiting collapse into one. */
-  key: string;
-  taskId?: string;
-}
-
-export interface QueueHandlers {
-  /** Performs the work; a throw is a failure that will be retried. */
-  run(item: WorkItem, attempt: number): Promise<void>;
-  /** Called once when an item failed every attempt. */
-  deadLetter(item: WorkItem, error: Error, attempts: number): Promise<void> | void;
-  /**
-   * Work is waiting behind a running lane (`lane`) or for a global slot (no lane): a warm,
-   * idle agent holding it should be asked to finish. Optional.
-   */
-  onBlocked?(lane?: string): void;
-}
-
-export interface Timers {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
+import { systemClock, type Clock } from '../clock.js';
+import type { Job } from './job.js';
 
 export interface GroupQueueOptions {
   maxConcurrent: number;
   retry: { baseDelayMs: number; maxAttempts: number };
-  handlers: QueueHandlers;
   log: Logger;
-  timers?: Timers;
+  /** Retry timers (tests drive them with a fake clock). */
+  clock?: Pick<Clock, 'setTimeout' | 'clearTimeout'>;
 }
 
 /** A lane's lifecycle: explicit states, one transition at a time. */
 type LaneState =
   | { name: 'idle' }
   | { name: 'waiting' }
-  | { name: 'running'; item: WorkItem; attempt: number; done: Promise<void> }
-  | { name: 'backoff'; item: WorkItem; attempt: number; timer: unknown };
+  | { name: 'running'; job: Job; attempt: number; done: Promise<void> }
+  | { name: 'backoff'; job: Job; attempt: number; timer: unknown };
 
 interface Lane {
   id: string;
   state: LaneState;
-  /** Waiting items with the attempt they start at (a retried item keeps its count). */
-  pending: Array<{ item: WorkItem; attempt: number }>;
+  /** Waiting jobs with the attempt they start at (a retried job keeps its own count). */
+  pending: Array<{ job: Job; attempt: number }>;
 }
 
-const realTimers: Timers = {
-  setTimeout: (fn, ms) => setTimeout(fn, ms).unref(),
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-};
-
 /**
- * Per-lane FIFO with a global cap on concurrent runs. Failed items retry after 5 s, 10 s, 20 s…
- * on their own timer (never waiting for new traffic), then go to the dead-letter handler.
+ * Per-lane FIFO of {@link Job}s with a global cap on concurrent jobs. A failed job retries after
+ * 5 s, 10 s, 20 s… on its own timer (never waiting for new traffic), then is dead-lettered.
  */
 export class GroupQueue {
   private readonly lanes = new Map<string, Lane>();
@@ -66,26 +35,25 @@ export class GroupQueue {
   private readonly waiting: string[] = [];
   private running = 0;
   private accepting = true;
-  private readonly timers: Timers;
+  private readonly timers: Pick<Clock, 'setTimeout' | 'clearTimeout'>;
 
   constructor(private readonly opts: GroupQueueOptions) {
-    this.timers = opts.timers ?? realTimers;
+    this.timers = opts.clock ?? systemClock;
   }
 
-  /** Adds work; returns false when the queue no longer accepts work (shutting down). */
-  enqueue(item: WorkItem): boolean {
+  /** Adds a job; returns false when the queue no longer accepts work (shutting down). */
+  enqueue(job: Job): boolean {
     if (!this.accepting) return false;
-    const lane = this.lane(item.lane);
-    if (!lane.pending.some((p) => p.item.key === item.key)) lane.pending.push({ item, attempt: 1 });
+    const lane = this.lane(job.lane);
+    if (!lane.pending.some((p) => p.job.key === job.key)) lane.pending.push({ job, attempt: 1 });
     if (lane.state.name === 'idle') this.makeWaiting(lane);
-    else if (lane.state.name === 'running') this.opts.handlers.onBlocked?.(lane.id);
     this.pump();
     return true;
   }
 
-  /** True when work waits behind `laneId` or for any global slot. */
-  hasWaitingWork(laneId: string): boolean {
-    return this.waiting.length > 0 || (this.lanes.get(laneId)?.pending.length ?? 0) > 0;
+  /** True when a job waits for a global slot (idle agent sessions should make room). */
+  hasWaitingWork(): boolean {
+    return this.waiting.length > 0;
   }
 
   /** True when the lane has a run in progress. */
@@ -129,10 +97,11 @@ export class GroupQueue {
     const active = [...this.lanes.values()].flatMap((l) =>
       l.state.name === 'running' ? [l.state.done] : [],
     );
-    let timer: unknown;
-    const timeout = new Promise<void>((r) => (timer = this.timers.setTimeout(r, timeoutMs)));
+    // Real time, also under a test's fake clock: a stop must not wait for someone to advance it.
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((r) => (timer = setTimeout(r, timeoutMs)));
     await Promise.race([Promise.allSettled(active), timeout]);
-    this.timers.clearTimeout(timer);
+    clearTimeout(timer);
     return [...this.lanes.values()].filter((l) => l.state.name === 'running').map((l) => l.id);
   }
 
@@ -158,32 +127,31 @@ export class GroupQueue {
         lane.state = { name: 'idle' };
         continue;
       }
-      this.start(lane, entry.item, entry.attempt);
+      this.start(lane, entry.job, entry.attempt);
     }
-    if (this.accepting && this.waiting.length > 0) this.opts.handlers.onBlocked?.();
   }
 
-  private start(lane: Lane, item: WorkItem, attempt: number): void {
+  private start(lane: Lane, job: Job, attempt: number): void {
     this.running++;
-    const done = this.execute(lane, item, attempt);
-    lane.state = { name: 'running', item, attempt, done };
+    const done = this.execute(lane, job, attempt);
+    lane.state = { name: 'running', job, attempt, done };
   }
 
-  private async execute(lane: Lane, item: WorkItem, attempt: number): Promise<void> {
+  private async execute(lane: Lane, job: Job, attempt: number): Promise<void> {
     let failure: Error | undefined;
     try {
-      await this.opts.handlers.run(item, attempt);
+      await job.run(attempt);
     } catch (err) {
       failure = err instanceof Error ? err : new Error(String(err));
     }
     this.running--;
-    if (failure) await this.failed(lane, item, attempt, failure);
+    if (failure) await this.failed(lane, job, attempt, failure);
     else this.next(lane);
     this.pump();
   }
 
-  private async failed(lane: Lane, item: WorkItem, attempt: number, error: Error): Promise<void> {
-    const log = this.opts.log.child({ group: item.group, lane: lane.id, attempt });
+  private async failed(lane: Lane, job: Job, attempt: number, error: Error): Promise<void> {
+    const log = this.opts.log.child({ group: job.group, lane: lane.id, job: job.key, attempt });
     if (attempt >= this.opts.retry.maxAttempts || !this.accepting) {
       if (!this.accepting) {
         log.warn({ err: error.message }, 'run failed during shutdown; work stays pending');
@@ -192,7 +160,7 @@ export class GroupQueue {
       }
       log.error({ err: error.message }, 'work failed every attempt; dead-lettering');
       try {
-        await this.opts.handlers.deadLetter(item, error, attempt);
+        await job.deadLetter(error, attempt);
       } catch (err) {
         log.error({ err }, 'dead-letter handler failed');
       }
@@ -203,15 +171,15 @@ export class GroupQueue {
     log.warn({ err: error.message, retryInMs: delay }, 'run failed; will retry');
     const timer = this.timers.setTimeout(() => {
       if (lane.state.name !== 'backoff' || !this.accepting) return;
-      if (this.running >= this.opts.maxConcurrent) {
-        // Keep the retried item first in its lane and take the next free slot.
-        lane.pending.unshift({ item, attempt: attempt + 1 });
-        this.makeWaiting(lane);
-        return;
-      }
-      this.start(lane, item, attempt + 1);
+      // First in its lane again (an equal waiting job is the same work), then the next free slot.
+      lane.pending = [
+        { job, attempt: attempt + 1 },
+        ...lane.pending.filter((p) => p.job.key !== job.key),
+      ];
+      this.makeWaiting(lane);
+      this.pump();
     }, delay);
-    lane.state = { name: 'backoff', item, attempt, timer };
+    lane.state = { name: 'backoff', job, attempt, timer };
   }
 
   private next(lane: Lane): void {

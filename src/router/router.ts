@@ -2,9 +2,9 @@ import type { Logger } from 'pino';
 import { saveAttachments } from '../channels/attachments.js';
 import type { Inbound, InboundSink } from '../channels/channel.js';
 import type { EventBus } from '../events/bus.js';
-import type { Group } from '../groups/group-schema.js';
 import type { Store } from '../store/store.js';
-import { isTriggered } from './trigger.js';
+import { senderAllowed } from '../conversation/senders.js';
+import { isTriggered } from '../conversation/trigger.js';
 
 export interface RouterOptions {
   store: Store;
@@ -15,21 +15,17 @@ export interface RouterOptions {
   groupsDir: string;
   /** Largest attachment saved, in bytes. */
   attachmentMaxBytes: number;
-  /** Called for a group that has a new triggering message. */
-  onTriggered(folder: string): void;
+  /** A chat has a new message that wakes its group (stored, `wakes` set). */
+  onWake(group: string, chat: string): void;
   now?: () => number;
 }
 
-/** Whether a group's sender allowlist lets `sender` wake it. */
-export function senderAllowed(group: Pick<Group, 'senders'>, sender: string): boolean {
-  const policy = group.senders;
-  return !policy || policy.allow === 'all' || policy.allow.includes(sender);
-}
-
 /**
- * Inbound decisions. Store first (deduplicated on chat + platform id), decide second:
- * unbound chats are kept for discovery, untriggered messages stay as context, senders outside a
- * group's allowlist are dropped or kept for the record only, as the group says.
+ * Inbound decisions, made once and stored with the message: unbound chats are kept for
+ * discovery, senders outside a group's allowlist are dropped or kept for the record only (as
+ * the group says), and whether the message wakes the group (`wakes`: trigger word, native
+ * mention, or a trigger-free chat) is decided here and never again. Stored (deduplicated on
+ * chat + platform id) before the caller is answered.
  */
 export class Router implements InboundSink {
   private accepting = true;
@@ -68,9 +64,16 @@ export class Router implements InboundSink {
       });
       text = [text, ...lines].filter(Boolean).join('\n');
     }
+    const wakes =
+      !msg.isBot &&
+      group !== undefined &&
+      allowed &&
+      (Boolean(msg.mentioned) || isTriggered(text, group, this.opts.assistantName));
     const res = store.tx(() => {
       store.chats.touch(msg.chatJid, { name: msg.chatName, kind: msg.chatKind }, now);
-      return store.messages.insert({ ...msg, text, excluded: !allowed });
+      const inserted = store.messages.insert({ ...msg, text, excluded: !allowed, wakes });
+      if (inserted.inserted) store.cursors.ensure(msg.chatJid, inserted.seq);
+      return inserted;
     });
     if (!res.inserted) return { seq: res.seq, duplicate: true };
     const stored = store.messages.get(res.seq);
@@ -83,11 +86,8 @@ export class Router implements InboundSink {
         { group: group.folder, chat: msg.chatJid },
         'message from a sender outside the allowlist kept for the record',
       );
-    } else if (
-      this.accepting &&
-      (msg.mentioned || isTriggered(text, group, this.opts.assistantName))
-    ) {
-      this.opts.onTriggered(group.folder);
+    } else if (wakes && this.accepting) {
+      this.opts.onWake(group.folder, msg.chatJid);
     }
     return { seq: res.seq, duplicate: false };
   }

@@ -1,4 +1,4 @@
-import type { RunnerProblem } from './runner.js';
+import type { LaunchProblem } from './agent-process.js';
 
 /**
  * Why the `codex` harness cannot run with the daemon's environment (config.env: the process env
@@ -8,7 +8,7 @@ import type { RunnerProblem } from './runner.js';
  */
 export function codexCredentialProblem(
   env: Readonly<Record<string, string | undefined>>,
-): RunnerProblem | undefined {
+): LaunchProblem | undefined {
   if (env.OPENAI_API_KEY?.trim()) return undefined;
   return {
     message:

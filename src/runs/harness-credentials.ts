@@ -1,4 +1,4 @@
-import type { RunnerProblem } from './runner.js';
+import type { LaunchProblem } from './agent-process.js';
 
 /** Host variables that can carry a Claude credential (the egress proxy injects whichever is set). */
 export const CLAUDE_CREDENTIAL_VARS = [
@@ -14,7 +14,7 @@ export const CLAUDE_CREDENTIAL_VARS = [
  */
 export function claudeCredentialProblem(
   env: Readonly<Record<string, string | undefined>>,
-): RunnerProblem | undefined {
+): LaunchProblem | undefined {
   if (CLAUDE_CREDENTIAL_VARS.some((v) => env[v]?.trim())) return undefined;
   return {
     message:

@@ -98,6 +98,8 @@ export async function launchSandbox(
     harness: string;
     label: string;
     timezone: string;
+    /** The host kills the sandbox after this long. */
+    wallTimeMs: number;
     /** Instead of the runner (a task's pre-check script). */
     command?: string[];
   },
@@ -154,7 +156,7 @@ export async function launchSandbox(
         memoryMb: limits.memoryMb,
         cpus: limits.cpus,
         pids: limits.pids,
-        wallTimeMs: limits.runTimeoutMs,
+        wallTimeMs: job.wallTimeMs,
       },
       network: egress.network,
       image: config.file.sandbox.image,

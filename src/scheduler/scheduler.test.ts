@@ -5,11 +5,10 @@ import { FakeClock } from '../../test/support/fake-clock.js';
 import { useSchedulerNodes, type SchedulerNode } from '../../test/support/scheduler-node.js';
 import { useTempDirs } from '../../test/support/tmp.js';
 import { silentLogger } from '../logging/logger.js';
-import type { WorkItem } from '../queue/group-queue.js';
 import { TaskRunStore } from '../store/task-runs.js';
 import { TaskStore } from '../store/tasks.js';
 import { Scheduler } from './scheduler.js';
-import { parseTaskKey } from './task-runner.js';
+import type { TaskOccurrence } from './task-job.js';
 import { OWNER } from './task-service.js';
 
 const tempDir = useTempDirs('clawpod-scheduler-');
@@ -19,7 +18,7 @@ const HOUR = 60 * MIN;
 const DAY = 24 * HOUR;
 const { node, open } = useSchedulerNodes();
 
-const scheduledFor = (i: WorkItem) => parseTaskKey(i)!.scheduledFor;
+const scheduledFor = (i: TaskOccurrence) => i.scheduledFor;
 
 describe('Scheduler: each schedule type fires on time', () => {
   it('cron in the task zone, at the exact instant, one timer armed for it', async () => {
@@ -148,7 +147,7 @@ describe('Scheduler: never twice', () => {
       a.service.create(OWNER, { group: 'team', schedule: `${10 + i}s`, prompt: `p${i}` });
     }
     b.scheduler.changed();
-    const done = new Map<SchedulerNode, WorkItem[]>([
+    const done = new Map<SchedulerNode, TaskOccurrence[]>([
       [a, []],
       [b, []],
     ]);
@@ -266,7 +265,7 @@ describe('Scheduler: never twice', () => {
     a.scheduler.stop();
     const b = new Scheduler({
       store,
-      queue: { enqueue: () => true },
+      enqueue: () => true,
       notifyOwner: () => undefined,
       log: silentLogger(),
       clock,

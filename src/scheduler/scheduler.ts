@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
-import type { WorkItem } from '../queue/group-queue.js';
 import type { Store } from '../store/store.js';
 import { TaskRunStore } from '../store/task-runs.js';
 import { TaskStore, type TaskRecord } from '../store/tasks.js';
@@ -12,20 +11,21 @@ import {
   processAlive,
   type ClaimContext,
 } from './claim.js';
-import { MAX_TIMER_MS, systemClock, type SchedulerClock } from './clock.js';
+import { MAX_TIMER_MS, systemClock, type Clock } from '../clock.js';
 import { DEFAULT_GRACE_MS } from './missed-policy.js';
 import { TaskError } from './task-errors.js';
+import { taskOccurrence, type TaskOccurrence } from './task-job.js';
 import type { TaskEngine } from './task-service.js';
 import { missedSummary, type MissedSummaryLine } from './task-text.js';
 
 export interface SchedulerOptions {
   store: Store;
-  /** Where claimed occurrences go (the daemon's GroupQueue). False: not accepted (stopping). */
-  queue: { enqueue(item: WorkItem): boolean };
+  /** Where claimed occurrences go (the daemon queues a TaskJob). False: not accepted (stopping). */
+  enqueue(occurrence: TaskOccurrence): boolean;
   /** Owner notices (the daemon's OutboxWorker). */
   notifyOwner(key: string, text: string): void;
   log: Logger;
-  clock?: SchedulerClock;
+  clock?: Clock;
   /** This daemon's lease owner id; default `<host>:<pid>:<random>`. Unique per process. */
   instanceId?: string;
   /** How long a lease holds without renewal (renewed every third of it while held). */
@@ -47,17 +47,6 @@ export const DEFAULT_LEASE_TTL_MS = 120_000;
 export const DEFAULT_MAX_SLEEP_MS = 60_000;
 const BATCH = 500;
 
-/** The lane and key a task occurrence is queued under. */
-export function taskWorkItem(task: TaskRecord, scheduledFor: number): WorkItem {
-  return {
-    lane: task.contextMode === 'isolated' ? `${task.group}#task:${task.id}` : task.group,
-    group: task.group,
-    kind: 'task',
-    key: `task:${task.id}:${scheduledFor}`,
-    taskId: task.id,
-  };
-}
-
 /**
  * The timer loop. One timer is armed for the earliest of: the next due task, the next lease of
  * another instance to expire, and this instance's lease heartbeat — one index probe each.
@@ -72,7 +61,7 @@ export class Scheduler implements TaskEngine {
   readonly instanceId: string;
   private readonly tasks: TaskStore;
   private readonly runs: TaskRunStore;
-  private readonly clock: SchedulerClock;
+  private readonly clock: Clock;
   private readonly leaseTtlMs: number;
   private readonly graceMs: number;
   private readonly maxSleepMs: number;
@@ -299,8 +288,7 @@ export class Scheduler implements TaskEngine {
   }
 
   private enqueue(task: TaskRecord, scheduledFor: number): void {
-    const item = taskWorkItem(task, scheduledFor);
-    if (!this.opts.queue.enqueue(item)) {
+    if (!this.opts.enqueue(taskOccurrence(task, scheduledFor))) {
       this.opts.log.info(
         { group: task.group, task: task.id, scheduledFor },
         'queue closed; the occurrence is resolved at the next start',

@@ -1,63 +1,47 @@
 import type { Logger } from 'pino';
-import type { Config } from '../config/load.js';
-import type { OutboxWorker } from '../delivery/outbox-worker.js';
-import type { EventBus } from '../events/bus.js';
+import type { Clock } from '../clock.js';
 import type { GroupQueue } from '../queue/group-queue.js';
-import type { RunExecutor } from '../runs/run-executor.js';
-import type { Store } from '../store/store.js';
-import type { SchedulerClock } from './clock.js';
+import type { TurnDeps } from '../runs/turn.js';
 import { Scheduler } from './scheduler.js';
-import { TaskRunner, type PreCheckHook } from './task-runner.js';
+import { TaskJob, type PreCheckHook } from './task-job.js';
 import { TaskService } from './task-service.js';
 
 export interface SchedulingDeps {
-  config: Config;
-  store: Store;
+  /** The turn path task occurrences run through (the same one messages take). */
+  turns: TurnDeps;
   queue: GroupQueue;
-  executor: RunExecutor;
-  outbox: OutboxWorker;
-  bus: EventBus;
   log: Logger;
-  clock?: SchedulerClock;
+  clock?: Clock;
   /** The sandbox layer's pre-check runner; without it pre-check scripts are refused. */
   preCheck?: PreCheckHook;
 }
 
-/** The scheduler's parts, wired: timer loop, run path, and the service every surface uses. */
+/** The scheduler's parts, wired: the timer loop and the service every surface uses. */
 export interface Scheduling {
   scheduler: Scheduler;
-  runner: TaskRunner;
   tasks: TaskService;
 }
 
-/** Builds the scheduling parts for the daemon (nothing starts until `scheduler.start()`). */
+/**
+ * Builds the scheduling parts for the daemon (nothing starts until `scheduler.start()`). A
+ * claimed occurrence becomes a TaskJob in the queue.
+ */
 export function createScheduling(deps: SchedulingDeps): Scheduling {
-  const { config, store, queue, executor, outbox, bus, clock, preCheck } = deps;
-  const log = deps.log;
-  const scheduler = new Scheduler({
-    store,
-    queue,
-    notifyOwner: (key, text) => outbox.notifyOwner(key, text),
+  const { turns, queue, clock, preCheck, log } = deps;
+  const scheduler: Scheduler = new Scheduler({
+    store: turns.store,
+    enqueue: (occurrence) =>
+      queue.enqueue(new TaskJob({ ...turns, log, leases: scheduler, preCheck }, occurrence)),
+    notifyOwner: (key, text) => turns.outbox.notifyOwner(key, text),
     log,
     clock,
   });
-  const runner = new TaskRunner({
-    config,
-    store,
-    executor,
-    outbox,
-    bus,
-    log,
-    leases: scheduler,
-    preCheck,
-    now: clock ? () => clock.now() : undefined,
-  });
   const tasks = new TaskService({
-    store,
-    timezone: config.timezone,
+    store: turns.store,
+    timezone: turns.config.timezone,
     engine: scheduler,
     preCheckAvailable: preCheck !== undefined,
     now: clock ? () => clock.now() : undefined,
   });
-  return { scheduler, runner, tasks };
+  return { scheduler, tasks };
 }

@@ -1,5 +1,5 @@
 /** Words the scheduler says: the prompt envelope of a task run and the owner notices. */
-import { escapeXml } from '../router/prompt.js';
+import { escapeXml } from '../conversation/prompt.js';
 import type { TaskRunTrigger } from '../store/task-runs.js';
 import type { TaskRecord } from '../store/tasks.js';
 import { describeSchedule } from './schedule.js';

@@ -26,7 +26,6 @@ describe('GroupStore', () => {
       warm: false,
       env: {},
       provider: null,
-      cursorSeq: 0,
       createdAt: 10,
       chats: [],
     });
@@ -37,18 +36,6 @@ describe('GroupStore', () => {
     store.groups.insert('main', {}, { isMain: true, now: 1 });
     expect(() => store.groups.insert('main2', {}, { isMain: true, now: 1 })).toThrow(/UNIQUE/);
     expect(store.groups.main()?.folder).toBe('main');
-  });
-
-  it('never moves the cursor back', () => {
-    store.groups.insert('team', {}, { now: 1 });
-    store.groups.advanceCursor('team', 5);
-    expect(store.groups.get('team')!.cursorSeq).toBe(5);
-    store.groups.advanceCursor('team', 3);
-    expect(store.groups.get('team')!.cursorSeq).toBe(5);
-    store.groups.advanceCursor('team', 0);
-    expect(store.groups.get('team')!.cursorSeq).toBe(5);
-    store.groups.advanceCursor('team', 9);
-    expect(store.groups.get('team')!.cursorSeq).toBe(9);
   });
 
   it('updates only the given settings and merges limits', () => {

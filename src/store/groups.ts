@@ -17,7 +17,6 @@ interface GroupRow {
   warm: number;
   env: string | null;
   provider: string | null;
-  cursor_seq: number;
   created_at: number;
 }
 
@@ -38,7 +37,7 @@ const columns: Record<keyof Omit<GroupSettings, JsonSetting>, string> = {
 /** Settings stored as JSON (null clears them). `limits` merges instead (see update). */
 const jsonColumns: Array<Exclude<JsonSetting, 'limits'>> = ['senders', 'env', 'provider'];
 
-/** Groups, their chat bindings and their sequence cursors. */
+/** Groups and their chat bindings. */
 export class GroupStore {
   constructor(private readonly db: Db) {}
 
@@ -65,7 +64,6 @@ export class GroupStore {
       warm: row.warm === 1,
       env: row.env ? (JSON.parse(row.env) as Group['env']) : {},
       provider: row.provider ? (JSON.parse(row.provider) as Group['provider']) : null,
-      cursorSeq: row.cursor_seq,
       createdAt: row.created_at,
       chats,
     };
@@ -155,13 +153,5 @@ export class GroupStore {
     const folder = (lookup.get(chatJid) ??
       (slash > 0 ? lookup.get(chatJid.slice(0, slash)) : undefined)) as string | undefined;
     return folder === undefined ? undefined : this.get(folder);
-  }
-
-  /** Moves the cursor forward only (never back); call inside the run's commit transaction. */
-  advanceCursor(folder: string, seq: number): void {
-    stmt(this.db, 'UPDATE groups SET cursor_seq = MAX(cursor_seq, ?) WHERE folder = ?').run(
-      seq,
-      folder,
-    );
   }
 }

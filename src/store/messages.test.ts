@@ -74,6 +74,7 @@ describe('MessageStore.insert', () => {
       replyTo: 'p0',
       isBot: false,
       mentioned: false,
+      wakes: false,
     });
     expect(store.messages.get(seq + 100)).toBeUndefined();
   });
@@ -84,68 +85,85 @@ describe('MessageStore.insert', () => {
   });
 });
 
-describe('MessageStore.pendingForGroup', () => {
-  beforeEach(() => {
-    store.groups.insert('team', {}, { now: 1 });
-    store.groups.insert('other', {}, { now: 1 });
-    store.groups.bind('tg:1', 'team', 1);
-    store.groups.bind('tg:2', 'team', 1);
-    store.groups.bind('tg:3', 'other', 1);
+describe('MessageStore.pendingForChat and chat cursors', () => {
+  /** Stores as intake does: the message, then its chat's cursor (just below the first one). */
+  const take = (over: Partial<InboundMessage> = {}) => {
+    const r = store.messages.insert(inbound(over));
+    store.cursors.ensure(over.chatJid ?? 'tg:1', r.seq);
+    return r;
+  };
+
+  it('returns the human messages of one chat only, oldest first', () => {
+    const a = take({ chatJid: 'tg:1', text: 'a' });
+    take({ chatJid: 'tg:2', text: 'b' });
+    const c = take({ chatJid: 'tg:1', text: 'c' });
+    expect(store.messages.pendingForChat('tg:1').map((m) => m.seq)).toEqual([a.seq, c.seq]);
+    expect(store.messages.pendingForChat('tg:2').map((m) => m.text)).toEqual(['b']);
   });
 
-  it('returns human messages from every chat bound to the group, oldest first', () => {
-    const a = store.messages.insert(inbound({ chatJid: 'tg:1', text: 'a' }));
-    const b = store.messages.insert(inbound({ chatJid: 'tg:2', text: 'b' }));
-    const c = store.messages.insert(inbound({ chatJid: 'tg:1', text: 'c' }));
-    expect(store.messages.pendingForGroup('team', 0).map((m) => m.seq)).toEqual([
-      a.seq,
-      b.seq,
-      c.seq,
-    ]);
-  });
-
-  it('excludes bot-authored and outgoing messages', () => {
-    const human = store.messages.insert(inbound({ text: 'human' }));
-    store.messages.insert(inbound({ text: 'echo of the bot', isBot: true }));
+  it('excludes bot-authored, outgoing and excluded messages', () => {
+    const human = take({ text: 'human' });
+    take({ text: 'echo of the bot', isBot: true });
     store.messages.insert(inbound({ text: 'our reply' }), 'out');
-    expect(store.messages.pendingForGroup('team', 0).map((m) => m.text)).toEqual(['human']);
-    expect(store.messages.pendingForGroup('team', 0)[0]!.seq).toBe(human.seq);
-  });
-
-  it('excludes outgoing rows even when they are not flagged as bot messages', () => {
+    take({ text: 'outside the allowlist', excluded: true });
     store.db
       .prepare(
         "INSERT INTO messages (chat_jid, platform_id, direction, sender, text, ts, is_bot) VALUES ('tg:1', 'o1', 'out', 'me', 'sent by us', 1, 0)",
       )
       .run();
-    expect(store.messages.pendingForGroup('team', 0)).toEqual([]);
+    expect(store.messages.pendingForChat('tg:1').map((m) => m.seq)).toEqual([human.seq]);
   });
 
-  it('excludes messages of unbound chats and of chats bound to other groups', () => {
-    store.messages.insert(inbound({ chatJid: 'tg:3', text: 'other group' }));
-    store.messages.insert(inbound({ chatJid: 'tg:99', text: 'unbound' }));
-    const mine = store.messages.insert(inbound({ chatJid: 'tg:1', text: 'mine' }));
-    expect(store.messages.pendingForGroup('team', 0).map((m) => m.seq)).toEqual([mine.seq]);
-    expect(store.messages.pendingForGroup('other', 0).map((m) => m.text)).toEqual(['other group']);
-    expect(store.messages.pendingForGroup('nobody', 0)).toEqual([]);
+  it('returns only messages after the chat cursor, however many there are', () => {
+    const seqs = Array.from({ length: 120 }, () => take().seq);
+    store.cursors.advance('tg:1', seqs[9]!);
+    expect(store.cursors.get('tg:1')).toBe(seqs[9]);
+    expect(store.messages.pendingForChat('tg:1').map((m) => m.seq)).toEqual(seqs.slice(10));
+    store.cursors.advance('tg:1', seqs.at(-1)!);
+    expect(store.messages.pendingForChat('tg:1')).toEqual([]);
   });
 
-  it('returns only messages after the cursor, however many there are', () => {
-    const seqs = Array.from({ length: 120 }, () => store.messages.insert(inbound()).seq);
-    store.groups.advanceCursor('team', seqs[9]!);
-    const cursor = store.groups.get('team')!.cursorSeq;
-    expect(cursor).toBe(seqs[9]);
-    const pending = store.messages.pendingForGroup('team', cursor);
-    expect(pending.map((m) => m.seq)).toEqual(seqs.slice(10));
-    expect(store.messages.pendingForGroup('team', seqs.at(-1)!)).toEqual([]);
+  it('never moves a cursor back', () => {
+    take();
+    store.cursors.advance('tg:1', 5);
+    store.cursors.advance('tg:1', 3);
+    store.cursors.advance('tg:1', 0);
+    expect(store.cursors.get('tg:1')).toBe(5);
+    store.cursors.advance('tg:1', 9);
+    expect(store.cursors.get('tg:1')).toBe(9);
   });
 
-  it('follows a chat when it is rebound', () => {
-    store.messages.insert(inbound({ chatJid: 'tg:3', text: 'moved' }));
-    expect(store.messages.pendingForGroup('team', 0)).toEqual([]);
-    store.groups.bind('tg:3', 'team', 2);
-    expect(store.messages.pendingForGroup('team', 0).map((m) => m.text)).toEqual(['moved']);
-    expect(store.messages.pendingForGroup('other', 0)).toEqual([]);
+  it('keeps each chat on its own cursor: consuming one chat leaves the other pending', () => {
+    const a = take({ chatJid: 'tg:1', wakes: true });
+    const b = take({ chatJid: 'tg:2', wakes: true });
+    store.cursors.advance('tg:2', b.seq);
+    expect(store.messages.pendingForChat('tg:1').map((m) => m.seq)).toEqual([a.seq]);
+    expect(store.messages.pendingForChat('tg:2')).toEqual([]);
+    expect(store.messages.chatsWithWork()).toEqual(['tg:1']);
+  });
+
+  it('lists chats with pending work only when a pending message wakes', () => {
+    take({ chatJid: 'tg:1', text: 'context only' });
+    expect(store.messages.chatsWithWork()).toEqual([]);
+    take({ chatJid: 'tg:1', text: '@Andy now', wakes: true });
+    take({ chatJid: 'tg:2', text: 'other', wakes: true });
+    expect(store.messages.chatsWithWork()).toEqual(['tg:1', 'tg:2']);
+  });
+
+  it('starts a newly bound chat from now: what it said unbound is history', () => {
+    take({ chatJid: 'tg:9', text: 'before binding', wakes: false });
+    store.cursors.skipToLatest('tg:9');
+    expect(store.messages.pendingForChat('tg:9')).toEqual([]);
+    const after = take({ chatJid: 'tg:9', text: 'after' });
+    expect(store.messages.pendingForChat('tg:9').map((m) => m.seq)).toEqual([after.seq]);
+  });
+
+  it('returns a dead-lettered range again for a replay', () => {
+    const a = take();
+    const b = take();
+    take();
+    store.cursors.advance('tg:1', b.seq + 1);
+    expect(store.messages.range('tg:1', a.seq, b.seq).map((m) => m.seq)).toEqual([a.seq, b.seq]);
   });
 });
 

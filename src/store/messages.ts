@@ -1,4 +1,4 @@
-import type { Db } from './db.js';
+import { stmt, type Db } from './db.js';
 
 export interface StoredMessage {
   seq: number;
@@ -13,6 +13,12 @@ export interface StoredMessage {
   isBot: boolean;
   /** The platform addressed the bot natively (an @mention): counts as the trigger. */
   mentioned: boolean;
+  /**
+   * Decided once at intake: this message wakes its group's agent (trigger, mention, or a
+   * trigger-free chat, from an allowed sender). Others are context. Null only for messages
+   * stored by a version before this field, until the next start decides them.
+   */
+  wakes: boolean | null;
 }
 
 export interface InboundMessage {
@@ -29,6 +35,8 @@ export interface InboundMessage {
   mentioned?: boolean;
   /** Kept for the record only (a sender outside the group's allowlist): never in a prompt. */
   excluded?: boolean;
+  /** Wakes the chat's group (decided by the router at intake). */
+  wakes?: boolean;
 }
 
 interface Row {
@@ -43,6 +51,7 @@ interface Row {
   reply_to: string | null;
   is_bot: number;
   mentioned: number;
+  wakes: number | null;
 }
 
 const toMessage = (r: Row): StoredMessage => ({
@@ -57,35 +66,28 @@ const toMessage = (r: Row): StoredMessage => ({
   replyTo: r.reply_to,
   isBot: r.is_bot === 1,
   mentioned: r.mentioned === 1,
+  wakes: r.wakes === null ? null : r.wakes === 1,
 });
 
-/** The message log. `seq` is monotonic and the only cursor anything uses. */
+/** Human messages that may enter a prompt. */
+const HUMAN = "m.direction = 'in' AND m.is_bot = 0 AND m.excluded = 0";
+
+/**
+ * The message log. `seq` is monotonic and the only cursor anything uses; each chat's cursor
+ * (ChatCursorStore) says what of it is consumed.
+ */
 export class MessageStore {
   private readonly insertStmt;
   private readonly findStmt;
-  private readonly pendingStmt;
 
   constructor(private readonly db: Db) {
     this.insertStmt = db.prepare(
-      `INSERT INTO messages (chat_jid, platform_id, direction, sender, sender_name, text, ts, reply_to, is_bot, mentioned, excluded)
-       VALUES (@chatJid, @platformId, @direction, @sender, @senderName, @text, @ts, @replyTo, @isBot, @mentioned, @excluded)
+      `INSERT INTO messages (chat_jid, platform_id, direction, sender, sender_name, text, ts, reply_to, is_bot, mentioned, excluded, wakes)
+       VALUES (@chatJid, @platformId, @direction, @sender, @senderName, @text, @ts, @replyTo, @isBot, @mentioned, @excluded, @wakes)
        ON CONFLICT (chat_jid, direction, platform_id) DO NOTHING`,
     );
     this.findStmt = db.prepare(
       'SELECT seq FROM messages WHERE chat_jid = ? AND direction = ? AND platform_id = ?',
-    );
-    // A sub-chat `<chat>/<sub>` (a Slack thread) without a binding of its own belongs to `<chat>`'s
-    // group, as in GroupStore.groupForChat: its ids sort between `<chat>/` and `<chat>0`.
-    const human = "m.seq > @after AND m.direction = 'in' AND m.is_bot = 0 AND m.excluded = 0";
-    this.pendingStmt = db.prepare(
-      `SELECT m.* FROM chat_bindings b JOIN messages m ON m.chat_jid = b.chat_jid
-       WHERE b.group_folder = @folder AND ${human}
-       UNION ALL
-       SELECT m.* FROM chat_bindings b JOIN messages m
-         ON m.chat_jid >= b.chat_jid || '/' AND m.chat_jid < b.chat_jid || '0'
-       WHERE b.group_folder = @folder AND instr(b.chat_jid, '/') = 0 AND ${human}
-         AND NOT EXISTS (SELECT 1 FROM chat_bindings x WHERE x.chat_jid = m.chat_jid)
-       ORDER BY seq`,
     );
   }
 
@@ -103,6 +105,7 @@ export class MessageStore {
       isBot: msg.isBot || direction === 'out' ? 1 : 0,
       mentioned: msg.mentioned ? 1 : 0,
       excluded: msg.excluded ? 1 : 0,
+      wakes: msg.wakes && direction === 'in' ? 1 : 0,
     });
     if (info.changes > 0) return { seq: Number(info.lastInsertRowid), inserted: true };
     const row = this.findStmt.get(msg.chatJid, direction, msg.platformId) as { seq: number };
@@ -110,24 +113,83 @@ export class MessageStore {
   }
 
   get(seq: number): StoredMessage | undefined {
-    const row = this.db.prepare('SELECT * FROM messages WHERE seq = ?').get(seq) as Row | undefined;
+    const row = stmt(this.db, 'SELECT * FROM messages WHERE seq = ?').get(seq) as Row | undefined;
     return row && toMessage(row);
   }
 
-  /** Human messages in the group's chats after `afterSeq`, oldest first (bot messages excluded). */
-  pendingForGroup(folder: string, afterSeq: number): StoredMessage[] {
-    return (this.pendingStmt.all({ folder, after: afterSeq }) as Row[]).map(toMessage);
+  /** Human messages of one chat after its cursor, oldest first: the next turn's batch. */
+  pendingForChat(chatJid: string): StoredMessage[] {
+    const rows = stmt(
+      this.db,
+      `SELECT m.* FROM messages m
+         WHERE m.chat_jid = @chat AND ${HUMAN}
+           AND m.seq > COALESCE((SELECT seq FROM chat_cursors WHERE chat_jid = @chat), 0)
+         ORDER BY m.seq`,
+    ).all({ chat: chatJid }) as Row[];
+    return rows.map(toMessage);
+  }
+
+  /** Human messages of one chat in a seq range (a dead-lettered batch, replayed). */
+  range(chatJid: string, fromSeq: number, toSeq: number): StoredMessage[] {
+    const rows = stmt(
+      this.db,
+      `SELECT m.* FROM messages m WHERE m.chat_jid = ? AND ${HUMAN} AND m.seq BETWEEN ? AND ? ORDER BY m.seq`,
+    ).all(chatJid, fromSeq, toSeq) as Row[];
+    return rows.map(toMessage);
+  }
+
+  /** Chats with a pending message that wakes its group (after a restart), oldest first. */
+  chatsWithWork(): string[] {
+    return stmt(
+      this.db,
+      `SELECT m.chat_jid FROM messages m JOIN chat_cursors c ON c.chat_jid = m.chat_jid
+         WHERE m.seq > c.seq AND m.wakes = 1 AND ${HUMAN}
+         GROUP BY m.chat_jid ORDER BY MIN(m.seq)`,
+    )
+      .pluck()
+      .all() as string[];
+  }
+
+  /** Pending messages whose wake was never decided (stored by an older version). */
+  undecided(): StoredMessage[] {
+    return (
+      stmt(
+        this.db,
+        `SELECT m.* FROM messages m WHERE m.wakes IS NULL ORDER BY m.seq`,
+      ).all() as Row[]
+    ).map(toMessage);
+  }
+
+  setWakes(seq: number, wakes: boolean): void {
+    stmt(this.db, 'UPDATE messages SET wakes = ? WHERE seq = ?').run(wakes ? 1 : 0, seq);
+  }
+
+  /** Pending human messages per chat of `chats` (status). */
+  pendingCount(chats: string[]): number {
+    let n = 0;
+    for (const chat of chats) {
+      n += stmt(
+        this.db,
+        `SELECT COUNT(*) FROM messages m WHERE ${HUMAN}
+           AND (m.chat_jid = @chat OR (m.chat_jid >= @chat || '/' AND m.chat_jid < @chat || '0'))
+           AND m.seq > COALESCE((SELECT seq FROM chat_cursors c WHERE c.chat_jid = m.chat_jid), 0)`,
+      )
+        .pluck()
+        .get({ chat }) as number;
+    }
+    return n;
   }
 
   /** Messages of one chat after `afterSeq` in both directions, oldest first. */
   listChat(chatJid: string, afterSeq: number, limit = 500): StoredMessage[] {
-    const rows = this.db
-      .prepare('SELECT * FROM messages WHERE chat_jid = ? AND seq > ? ORDER BY seq LIMIT ?')
-      .all(chatJid, afterSeq, limit) as Row[];
+    const rows = stmt(
+      this.db,
+      'SELECT * FROM messages WHERE chat_jid = ? AND seq > ? ORDER BY seq LIMIT ?',
+    ).all(chatJid, afterSeq, limit) as Row[];
     return rows.map(toMessage);
   }
 
   count(): number {
-    return this.db.prepare('SELECT COUNT(*) FROM messages').pluck().get() as number;
+    return stmt(this.db, 'SELECT COUNT(*) FROM messages').pluck().get() as number;
   }
 }

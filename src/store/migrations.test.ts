@@ -24,10 +24,12 @@ const allVersions = migrations.map((m) => m.version);
 /** Tables each version adds; the latest schema is the union. */
 const tablesByVersion: Record<number, string[]> = {
   1: ['chat_bindings', 'chats', 'groups', 'messages'],
-  2: ['dead_letters', 'outbox', 'runs', 'sessions'],
+  // 2 also added `sessions`, which 6 renames to `resume_ids`.
+  2: ['dead_letters', 'outbox', 'runs'],
   3: ['task_runs', 'tasks'],
   4: [],
   5: ['webhook_nonces'],
+  6: ['agent_sessions', 'chat_cursors', 'resume_ids'],
 };
 
 /**
@@ -55,19 +57,20 @@ const fixtures: Record<number, { seed(db: Db): void; check(db: Db): void }> = {
         name: 'Team',
         kind: 'group',
       });
-      expect(
-        db.prepare("SELECT trigger, limits, cursor_seq FROM groups WHERE folder = 'team'").get(),
-      ).toEqual({
+      expect(db.prepare("SELECT trigger, limits FROM groups WHERE folder = 'team'").get()).toEqual({
         trigger: '@Bot',
         limits: '{"cpus":2}',
-        cursor_seq: 7,
       });
+      // Version 6 moves the group's cursor to each of its chats.
+      expect(db.prepare("SELECT seq FROM chat_cursors WHERE chat_jid = 'tg:1'").pluck().get()).toBe(
+        7,
+      );
       expect(
         db.prepare("SELECT group_folder FROM chat_bindings WHERE chat_jid = 'tg:1'").pluck().get(),
       ).toBe('team');
-      expect(db.prepare('SELECT seq, text, is_bot FROM messages').all()).toEqual([
-        { seq: 1, text: 'hello', is_bot: 0 },
-      ]);
+      expect(
+        db.prepare("SELECT seq, text, is_bot FROM messages WHERE platform_id = 'm1'").all(),
+      ).toEqual([{ seq: 1, text: 'hello', is_bot: 0 }]);
     },
   },
   2: {
@@ -92,11 +95,11 @@ const fixtures: Record<number, { seed(db: Db): void; check(db: Db): void }> = {
         db
           .prepare("SELECT kind, task_id, status, attempt, cost_usd FROM runs WHERE id = 'run_1'")
           .get(),
-      ).toEqual({ kind: 'messages', task_id: null, status: 'ok', attempt: 2, cost_usd: 0.5 });
+      ).toEqual({ kind: 'message', task_id: null, status: 'ok', attempt: 2, cost_usd: 0.5 });
       expect(db.prepare('SELECT idem_key, status, run_id FROM outbox').all()).toEqual([
         { idem_key: 'run:run_1:0:0', status: 'sent', run_id: 'run_1' },
       ]);
-      expect(db.prepare('SELECT session_id FROM sessions').pluck().get()).toBe('s-1');
+      expect(db.prepare('SELECT resume_id FROM resume_ids').pluck().get()).toBe('s-1');
       expect(db.prepare('SELECT ref, error FROM dead_letters').get()).toEqual({
         ref: 'run_0',
         error: 'boom',
@@ -127,7 +130,9 @@ const fixtures: Record<number, { seed(db: Db): void; check(db: Db): void }> = {
       expect(
         db.prepare("SELECT senders FROM groups WHERE folder = 'team'").pluck().get(),
       ).toBeNull();
-      expect(db.prepare('SELECT mentioned FROM messages').pluck().all()).toEqual([0]);
+      expect(
+        db.prepare("SELECT mentioned FROM messages WHERE platform_id = 'm1'").pluck().all(),
+      ).toEqual([0]);
       expect(db.prepare('SELECT files FROM outbox').pluck().all()).toEqual([null]);
     },
   },
@@ -148,6 +153,30 @@ const fixtures: Record<number, { seed(db: Db): void; check(db: Db): void }> = {
       );
       expect(insert.run().changes).toBe(1);
       expect(insert.run().changes).toBe(0);
+    },
+  },
+  5: {
+    seed(db) {
+      // A chat of `team` (cursor 7) with a pending message, and an unbound chat.
+      db.prepare(
+        "INSERT INTO messages (seq, chat_jid, platform_id, direction, sender, text, ts) VALUES (50, 'tg:1', 'm9', 'in', 'tg:u', '@Bot pending', 9)",
+      ).run();
+      db.prepare(
+        "INSERT INTO messages (chat_jid, platform_id, direction, sender, text, ts) VALUES ('tg:77', 'x1', 'in', 'tg:v', 'unbound', 10)",
+      ).run();
+    },
+    check(db) {
+      // Still pending (after the chat's cursor): its wake is decided at the next start.
+      expect(
+        db.prepare("SELECT wakes FROM messages WHERE platform_id = 'm9'").pluck().get(),
+      ).toBeNull();
+      // Consumed or unbound messages never wake.
+      expect(
+        db.prepare("SELECT wakes FROM messages WHERE platform_id IN ('m1', 'x1')").pluck().all(),
+      ).toEqual([0, 0]);
+      expect(
+        db.prepare("SELECT seq FROM chat_cursors WHERE chat_jid = 'tg:77'").pluck().get(),
+      ).toBe(db.prepare("SELECT seq FROM messages WHERE platform_id = 'x1'").pluck().get());
     },
   },
 };
@@ -233,8 +262,9 @@ describe('migrations', () => {
 
   it('is a no-op when run again', () => {
     const file = dbFile();
-    const db = openDb(file);
+    const db = openDb(file, { migrateTo: 1 });
     fixtures[1]!.seed(db);
+    expect(migrate(db)).toBe(latestVersion);
     const before = db.prepare('SELECT version, applied_at FROM schema_migrations').all();
     expect(migrate(db)).toBe(latestVersion);
     expect(migrate(db)).toBe(latestVersion);

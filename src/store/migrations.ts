@@ -196,6 +196,88 @@ export const migrations: ReadonlyArray<{ version: number; name: string; sql: str
       CREATE INDEX webhook_nonces_seen ON webhook_nonces(seen_at);
     `,
   },
+  {
+    version: 6,
+    name: 'runs end when they answer: per-chat cursors, wakes on messages, agent sessions, resume ids',
+    sql: `
+      -- The trigger is decided once, at intake. NULL: stored before this version and still
+      -- pending; the next start decides it (see MessageStore.undecided).
+      ALTER TABLE messages ADD COLUMN wakes INTEGER;
+      UPDATE messages SET wakes = 0 WHERE direction = 'out' OR is_bot = 1 OR excluded = 1;
+
+      -- A cursor per chat: a group bound to several chats answers each on its own.
+      CREATE TABLE chat_cursors (chat_jid TEXT PRIMARY KEY, seq INTEGER NOT NULL);
+      INSERT INTO chat_cursors (chat_jid, seq)
+        SELECT b.chat_jid, g.cursor_seq FROM chat_bindings b JOIN groups g ON g.folder = b.group_folder;
+      INSERT OR IGNORE INTO chat_cursors (chat_jid, seq)
+        SELECT m.chat_jid, MAX(g.cursor_seq) FROM messages m
+          JOIN chat_bindings b ON instr(b.chat_jid, '/') = 0
+            AND m.chat_jid >= b.chat_jid || '/' AND m.chat_jid < b.chat_jid || '0'
+          JOIN groups g ON g.folder = b.group_folder
+        GROUP BY m.chat_jid;
+      INSERT OR IGNORE INTO chat_cursors (chat_jid, seq)
+        SELECT chat_jid, MAX(seq) FROM messages GROUP BY chat_jid;
+      UPDATE messages SET wakes = 0 WHERE wakes IS NULL
+        AND seq <= (SELECT c.seq FROM chat_cursors c WHERE c.chat_jid = messages.chat_jid);
+      ALTER TABLE groups DROP COLUMN cursor_seq;
+
+      -- The harness's own conversation id a group resumes (not to be confused with agent sessions).
+      ALTER TABLE sessions RENAME TO resume_ids;
+      ALTER TABLE resume_ids RENAME COLUMN session_id TO resume_id;
+
+      -- A run is one turn: it ends when it has answered. New statuses and columns.
+      CREATE TABLE runs_v6 (
+        id TEXT PRIMARY KEY,
+        group_folder TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('message', 'task')),
+        task_id TEXT,
+        chat_jid TEXT,
+        reply_to TEXT,
+        seq_start INTEGER,
+        seq_end INTEGER,
+        attempt INTEGER NOT NULL DEFAULT 1,
+        status TEXT NOT NULL CHECK (status IN ('running', 'ok', 'error', 'dead', 'interrupted')),
+        session_id TEXT,
+        parent_run_id TEXT,
+        started_at INTEGER NOT NULL,
+        ended_at INTEGER,
+        error TEXT,
+        input_tokens INTEGER,
+        output_tokens INTEGER,
+        cache_read_tokens INTEGER,
+        cache_write_tokens INTEGER,
+        cost_usd REAL
+      );
+      INSERT INTO runs_v6 (id, group_folder, kind, task_id, chat_jid, seq_start, seq_end, attempt,
+          status, started_at, ended_at, error, input_tokens, output_tokens, cache_read_tokens,
+          cache_write_tokens, cost_usd)
+        SELECT id, group_folder, CASE kind WHEN 'messages' THEN 'message' ELSE kind END, task_id,
+          chat_jid, seq_start, seq_end, attempt, status, started_at, ended_at, error, input_tokens,
+          output_tokens, cache_read_tokens, cache_write_tokens, cost_usd
+        FROM runs;
+      DROP TABLE runs;
+      ALTER TABLE runs_v6 RENAME TO runs;
+      CREATE INDEX runs_started ON runs(started_at);
+      CREATE INDEX runs_group ON runs(group_folder, started_at);
+      CREATE INDEX runs_running ON runs(status) WHERE status = 'running';
+
+      -- A live agent process that serves turns and may wait for follow-ups.
+      CREATE TABLE agent_sessions (
+        id TEXT PRIMARY KEY,
+        group_folder TEXT NOT NULL,
+        lane TEXT NOT NULL,
+        harness TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('idle', 'busy', 'closing', 'closed')),
+        turns INTEGER NOT NULL DEFAULT 0,
+        started_at INTEGER NOT NULL,
+        last_active_at INTEGER NOT NULL,
+        ended_at INTEGER,
+        end_reason TEXT
+      );
+      CREATE INDEX agent_sessions_live ON agent_sessions(state) WHERE state <> 'closed';
+      CREATE INDEX agent_sessions_started ON agent_sessions(started_at);
+    `,
+  },
 ];
 
 export const latestVersion = migrations[migrations.length - 1]!.version;

@@ -7,15 +7,11 @@ beforeEach(() => {
   store = new Store(openDb(':memory:'));
 });
 
-const start = (
-  id: string,
-  now: number,
-  over: { group?: string; kind?: 'messages' | 'task' } = {},
-) =>
+const start = (id: string, now: number, over: { group?: string; kind?: 'message' | 'task' } = {}) =>
   store.runs.start({
     id,
     group: over.group ?? 'team',
-    kind: over.kind ?? 'messages',
+    kind: over.kind ?? 'message',
     chatJid: 'tg:1',
     seqStart: 1,
     seqEnd: 3,
@@ -39,11 +35,25 @@ describe('RunStore', () => {
     expect(store.runs.get('r1')).toMatchObject({ status: 'error', error: 'exit 1', endedAt: 200 });
   });
 
-  it('only widens the consumed range', () => {
-    start('r1', 100);
-    store.runs.extend('r1', 7);
-    store.runs.extend('r1', 5);
-    expect(store.runs.get('r1')!.seqEnd).toBe(7);
+  it('records the message a run answers and the session that served it', () => {
+    store.runs.start({
+      id: 'r2',
+      group: 'team',
+      kind: 'message',
+      chatJid: 'tg:1',
+      replyTo: 'msg-7',
+      seqStart: 1,
+      seqEnd: 3,
+      attempt: 1,
+      now: 1,
+    });
+    store.runs.setSession('r2', 'ses_1');
+    store.runs.finish('r2', 'dead', 'failed 5 times', 2);
+    expect(store.runs.get('r2')).toMatchObject({
+      replyTo: 'msg-7',
+      sessionId: 'ses_1',
+      status: 'dead',
+    });
   });
 
   it('adds usage across turns; cost stays unset until reported', () => {

@@ -1,21 +1,28 @@
+import type { Usage } from '../protocol/runner-protocol.js';
 import { stmt, type Db, whereEquals } from './db.js';
 
-export type RunStatus = 'running' | 'ok' | 'error' | 'interrupted';
+export type { Usage } from '../protocol/runner-protocol.js';
 
-export interface Usage {
-  inputTokens?: number;
-  outputTokens?: number;
-  cacheReadTokens?: number;
-  cacheWriteTokens?: number;
-  costUsd?: number;
-}
+/**
+ * `running` while the turn is in flight; then `ok` (answered), `error` (this attempt failed;
+ * the queue may retry), `dead` (the last attempt failed: dead-lettered), `interrupted` (the
+ * daemon stopped during it; its messages stay pending).
+ */
+export type RunStatus = 'running' | 'ok' | 'error' | 'dead' | 'interrupted';
+export type RunKind = 'message' | 'task';
 
+/** One turn of work: a batch of a chat's messages, or a task occurrence. */
 export interface RunRecord {
   id: string;
   group: string;
-  kind: 'messages' | 'task';
+  kind: RunKind;
   taskId: string | null;
   chatJid: string | null;
+  /** Platform id of the message this run answers (replies thread to it). */
+  replyTo: string | null;
+  /** The agent session that served it. */
+  sessionId: string | null;
+  parentRunId: string | null;
   seqStart: number | null;
   seqEnd: number | null;
   attempt: number;
@@ -29,9 +36,12 @@ export interface RunRecord {
 interface Row {
   id: string;
   group_folder: string;
-  kind: 'messages' | 'task';
+  kind: RunKind;
   task_id: string | null;
   chat_jid: string | null;
+  reply_to: string | null;
+  session_id: string | null;
+  parent_run_id: string | null;
   seq_start: number | null;
   seq_end: number | null;
   attempt: number;
@@ -52,6 +62,9 @@ const toRun = (r: Row): RunRecord => ({
   kind: r.kind,
   taskId: r.task_id,
   chatJid: r.chat_jid,
+  replyTo: r.reply_to,
+  sessionId: r.session_id,
+  parentRunId: r.parent_run_id,
   seqStart: r.seq_start,
   seqEnd: r.seq_end,
   attempt: r.attempt,
@@ -75,9 +88,11 @@ export class RunStore {
   start(run: {
     id: string;
     group: string;
-    kind: 'messages' | 'task';
+    kind: RunKind;
     taskId?: string | null;
     chatJid: string | null;
+    replyTo?: string | null;
+    parentRunId?: string | null;
     seqStart: number | null;
     seqEnd: number | null;
     attempt: number;
@@ -85,14 +100,16 @@ export class RunStore {
   }): void {
     stmt(
       this.db,
-      `INSERT INTO runs (id, group_folder, kind, task_id, chat_jid, seq_start, seq_end, attempt, status, started_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running', ?)`,
+      `INSERT INTO runs (id, group_folder, kind, task_id, chat_jid, reply_to, parent_run_id, seq_start, seq_end, attempt, status, started_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?)`,
     ).run(
       run.id,
       run.group,
       run.kind,
       run.taskId ?? null,
       run.chatJid,
+      run.replyTo ?? null,
+      run.parentRunId ?? null,
       run.seqStart,
       run.seqEnd,
       run.attempt,
@@ -100,12 +117,9 @@ export class RunStore {
     );
   }
 
-  /** Widens the consumed range when a follow-up is handed to the live run. */
-  extend(id: string, seqEnd: number): void {
-    stmt(this.db, 'UPDATE runs SET seq_end = MAX(COALESCE(seq_end, 0), ?) WHERE id = ?').run(
-      seqEnd,
-      id,
-    );
+  /** Records the agent session that serves the run. */
+  setSession(id: string, sessionId: string): void {
+    stmt(this.db, 'UPDATE runs SET session_id = ? WHERE id = ?').run(sessionId, id);
   }
 
   /** Adds a turn's usage to the run's totals. */
@@ -140,7 +154,7 @@ export class RunStore {
     );
   }
 
-  /** Marks runs left `running` by a crash as interrupted; their batches are still pending. */
+  /** Marks runs left `running` by a stop or crash as interrupted; their batches are still pending. */
   interruptStale(now: number): number {
     return stmt(
       this.db,

@@ -4,8 +4,10 @@ import { DeadLetterStore } from './dead-letters.js';
 import { GroupStore } from './groups.js';
 import { MessageStore } from './messages.js';
 import { OutboxStore } from './outbox.js';
+import { AgentSessionStore } from './agent-sessions.js';
+import { ChatCursorStore } from './chat-cursors.js';
+import { ResumeIdStore } from './resume-ids.js';
 import { RunStore } from './runs.js';
-import { SessionStore } from './sessions.js';
 
 /** The durable state of one installation: every table family behind one handle. */
 export class Store {
@@ -14,7 +16,9 @@ export class Store {
   readonly messages: MessageStore;
   readonly runs: RunStore;
   readonly outbox: OutboxStore;
-  readonly sessions: SessionStore;
+  readonly cursors: ChatCursorStore;
+  readonly resumeIds: ResumeIdStore;
+  readonly agentSessions: AgentSessionStore;
   readonly deadLetters: DeadLetterStore;
 
   constructor(readonly db: Db) {
@@ -23,7 +27,9 @@ export class Store {
     this.messages = new MessageStore(db);
     this.runs = new RunStore(db);
     this.outbox = new OutboxStore(db);
-    this.sessions = new SessionStore(db);
+    this.cursors = new ChatCursorStore(db);
+    this.resumeIds = new ResumeIdStore(db);
+    this.agentSessions = new AgentSessionStore(db);
     this.deadLetters = new DeadLetterStore(db);
   }
 

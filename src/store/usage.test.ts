@@ -17,7 +17,7 @@ describe('usageByGroupDay', () => {
       store.runs.start({
         id,
         group,
-        kind: 'messages',
+        kind: 'message',
         chatJid: null,
         seqStart: null,
         seqEnd: null,

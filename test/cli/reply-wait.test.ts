@@ -18,7 +18,7 @@ const inb = (seq: number): ChatMessage => ({
 });
 const run = (status: string, seqEnd: number | null, group = 'main') => ({
   group,
-  kind: 'messages' as const,
+  kind: 'message' as const,
   status: status as 'ok',
   seqEnd,
 });

@@ -1,13 +1,14 @@
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Daemon } from '../../src/daemon.js';
-import type { Runner, RunnerEvent } from '../../src/runs/runner.js';
+import type { RunnerEvent } from '../../src/protocol/runner-protocol.js';
+import type { AgentLauncher } from '../../src/runs/agent-process.js';
 import { startDaemon, tempHome } from '../support/daemon-harness.js';
-import { reply, scriptedRunner } from '../support/scripted-runner.js';
+import { reply, scriptedLauncher } from '../support/scripted-launcher.js';
 import { cliEnv, runCli } from './cli-helpers.js';
 
-/** A runner that never answers until killed (for the timeout path). */
-function silentRunner(harness: string): Runner {
+/** A launcher whose agent never answers until killed (for the timeout path). */
+function silentLauncher(harness: string): AgentLauncher {
   return {
     harness,
     problem: () => undefined,
@@ -20,7 +21,7 @@ function silentRunner(harness: string): Runner {
       }
       return {
         events: events(),
-        handOff: async () => false,
+        send: () => true,
         close: () => kill(),
         kill: () => kill(),
       };
@@ -34,11 +35,11 @@ let env: NodeJS.ProcessEnv;
 
 beforeAll(async () => {
   home = tempHome('shutdownTimeoutMs: 500\n');
-  const claude = scriptedRunner(({ prompt }) => {
+  const claude = scriptedLauncher(({ prompt }) => {
     const text = /<message [^>]*>([\s\S]*?)<\/message>/.exec(prompt)?.[1] ?? '';
-    return [{ type: 'output', text: `first: ${text}` }, ...reply('second part')];
+    return [{ type: 'message', text: `first: ${text}` }, ...reply('second part')];
   });
-  daemon = await startDaemon(home, [claude, silentRunner('codex')]);
+  daemon = await startDaemon(home, [claude, silentLauncher('codex')]);
   env = cliEnv(home, { CLAWPOD_URL: `http://127.0.0.1:${daemon.port}` });
 });
 

@@ -150,7 +150,8 @@ describe('formatting', () => {
       runtime: { configured: 'auto', selected: 'bubblewrap', why: 'found bwrap' },
       harnesses: ['claude'],
       channels: [{ name: 'telegram', connected: false, lastError: 'bad token', lastEventAt: null }],
-      groups: [{ name: 'main', isMain: true, chats: ['web:main'], cursor: 3, pendingMessages: 2 }],
+      groups: [{ name: 'main', isMain: true, chats: ['web:main'], pendingMessages: 2 }],
+      sessions: [],
       queue: { running: 1, waiting: 0, pending: 2, backoff: 1 },
       outbox: { pending: 1, sending: 0, sent: 5, dead: 1 },
       deadLetters: {
@@ -175,8 +176,11 @@ describe('formatting', () => {
           {
             id: 'run_1',
             group: 'main',
-            kind: 'messages',
+            kind: 'message',
             taskId: null,
+            replyTo: null,
+            sessionId: null,
+            parentRunId: null,
             chatJid: 'web:main',
             seqStart: 1,
             seqEnd: 1,

@@ -39,7 +39,7 @@ beforeAll(async () => {
     PATH: process.env.PATH,
     HOME: home,
     CLAWPOD_HOME: home,
-    CLAWPOD_RUNNER_MODULE: join(root, 'test/fixtures/echo-runner.mjs'),
+    CLAWPOD_LAUNCHER_MODULE: join(root, 'test/fixtures/echo-launcher.mjs'),
   };
   base = await startProcess();
 });

@@ -8,7 +8,7 @@ import type { Daemon } from '../../src/daemon.js';
 import { Store } from '../../src/store/store.js';
 import { FakeDiscord, type FakeUser, type PostRecord } from '../fakes/discord-server.js';
 import { nextMessage, startDaemon, tempHome } from '../support/daemon-harness.js';
-import { reply, scriptedRunner, type Script } from '../support/scripted-runner.js';
+import { reply, scriptedLauncher, type Script } from '../support/scripted-launcher.js';
 
 const TOKEN = 'fake-discord-token-0123456789';
 const BOT: FakeUser = { id: '900000000000000001', username: 'Andy' };
@@ -70,7 +70,7 @@ async function world(
   writeFileSync(join(home, '.env'), `DISCORD_BOT_TOKEN=${TOKEN}\n`);
   const port = Number(new URL(fake.apiBase).port);
   if (opts.down) await fake.close();
-  const runner = scriptedRunner(opts.script ?? (() => reply('ok')));
+  const runner = scriptedLauncher(opts.script ?? (() => reply('ok')));
   const d = await startDaemon(home, [runner]);
   cleanups.push(() => d.stop());
   return { fake, d, runner, home, port };
@@ -100,15 +100,15 @@ describe('Discord adapter against a fake Discord (real discord.js)', () => {
     let out = outIn(d, chat(GENERAL));
     fake.userSays({ channelId: GENERAL, author: alice, content: '@Andy what is new?' });
     await out;
-    expect(runner.started).toHaveLength(1);
-    expect(runner.started[0]!.prompt).toContain('just chatting');
+    expect(runner.inputs).toHaveLength(1);
+    expect(runner.inputs[0]!.prompt).toContain('just chatting');
     expect(okPosts(fake, GENERAL).map((p) => p.body.content)).toEqual(['ok']);
 
     out = outIn(d, chat(GENERAL, THREAD));
     fake.userSays({ channelId: THREAD, author: alice, content: `<@${BOT.id}> and here?` });
     const reply2 = await out;
-    expect(runner.started).toHaveLength(2);
-    expect(runner.started[1]!.prompt).toContain('@Andy and here?');
+    expect(runner.inputs).toHaveLength(2);
+    expect(runner.inputs[1]!.prompt).toContain('@Andy and here?');
     expect(okPosts(fake, THREAD)).toHaveLength(1);
     expect(reply2.platformId).toBe(fake.messagesIn(THREAD).at(-1)!.id);
 
@@ -132,7 +132,7 @@ describe('Discord adapter against a fake Discord (real discord.js)', () => {
     let out = outIn(d, chat(dm));
     fake.userSays({ channelId: dm, author: alice, content: 'hello there' });
     const first = await out;
-    expect(runner.started).toHaveLength(1);
+    expect(runner.inputs).toHaveLength(1);
     expect(d.store.chats.list().find((c) => c.jid === chat(dm))).toMatchObject({
       kind: 'direct',
       name: 'DM with Alice',
@@ -151,8 +151,10 @@ describe('Discord adapter against a fake Discord (real discord.js)', () => {
       replyTo: botMsg.platformId,
     });
     await out;
-    expect(runner.started).toHaveLength(3);
-    const quoted = d.store.messages.listChat(chat(GENERAL), 0).find((m) => m.replyTo);
+    expect(runner.inputs).toHaveLength(3);
+    const quoted = d.store.messages
+      .listChat(chat(GENERAL), 0)
+      .find((m) => m.direction === 'in' && m.replyTo);
     expect(quoted).toMatchObject({ replyTo: botMsg.platformId, mentioned: true });
     expect(quoted!.text).toBe('and then?\n> Andy: ok');
     expect(first.platformId).toMatch(/^\d+$/);
@@ -189,8 +191,8 @@ describe('Discord adapter against a fake Discord (real discord.js)', () => {
     const out = outIn(d, chat(GENERAL));
     fake.userSays({ channelId: GENERAL, author: alice, content: '@Andy hi' });
     await out;
-    expect(runner.started).toHaveLength(1);
-    expect(runner.started[0]!.prompt).not.toContain('anyone?');
+    expect(runner.inputs).toHaveLength(1);
+    expect(runner.inputs[0]!.prompt).not.toContain('anyone?');
   });
 
   it('a 5,000-character reply is split under 2,000 per message, in order; the typing indicator runs meanwhile', async () => {
@@ -296,7 +298,7 @@ describe('Discord adapter against a fake Discord (real discord.js)', () => {
       ],
     });
     await out;
-    const prompt = runner.started[0]!.prompt;
+    const prompt = runner.inputs[0]!.prompt;
     const saved = /\/workspace\/group\/(attachments\/\S+photo\.png)/.exec(prompt);
     expect(saved).not.toBeNull();
     expect(readFileSync(join(home, 'groups', 'pics', saved![1]!))).toEqual(png);
@@ -314,7 +316,7 @@ describe('Discord adapter against a fake Discord (real discord.js)', () => {
       JSON.stringify({
         id: 'f1',
         op: 'send_message',
-        args: { text: 'here it is', file: '/workspace/group/report.txt' },
+        args: { chat: chat(GENERAL), text: 'here it is', file: '/workspace/group/report.txt' },
       }),
     );
     const out = outIn(d, chat(GENERAL));
@@ -345,7 +347,7 @@ describe('Discord adapter against a fake Discord (real discord.js)', () => {
     fake.userSays({ channelId: GENERAL, author: alice, content: '@Andy while you were away' });
     await resumed;
     await out;
-    expect(runner.started).toHaveLength(1);
+    expect(runner.inputs).toHaveLength(1);
 
     // 4010: discord.js gives up; the adapter logs in again with a fresh client.
     const relogged = fake.next('identify', (n: number) => n === 2);
@@ -354,7 +356,7 @@ describe('Discord adapter against a fake Discord (real discord.js)', () => {
     out = outIn(d, chat(GENERAL));
     fake.userSays({ channelId: GENERAL, author: alice, content: '@Andy and now?' });
     await out;
-    expect(runner.started).toHaveLength(2);
+    expect(runner.inputs).toHaveLength(2);
     expect(okPosts(fake, GENERAL)).toHaveLength(2);
     expect(fake.gatewayBotCalls).toBe(2);
     expect([...handed.values()]).toEqual([1, 1]);
@@ -372,14 +374,14 @@ describe('Discord adapter: connection trouble', () => {
     await out;
     await d.stop();
     fake.userSays({ channelId: GENERAL, author: alice, content: '@Andy while you were down' });
-    const runner = scriptedRunner(() => reply('caught up'));
+    const runner = scriptedLauncher(() => reply('caught up'));
     let caught!: ReturnType<typeof outIn>;
     const d2 = await startDaemon(home, [runner], (x) => (caught = outIn(x, chat(GENERAL))));
     cleanups.push(() => d2.stop());
     expect((await caught).text).toBe('caught up');
-    expect(runner.started).toHaveLength(1);
-    expect(runner.started[0]!.prompt).toContain('while you were down');
-    expect(runner.started[0]!.prompt).not.toContain('first');
+    expect(runner.inputs).toHaveLength(1);
+    expect(runner.inputs[0]!.prompt).toContain('while you were down');
+    expect(runner.inputs[0]!.prompt).not.toContain('first');
     expect(okPosts(fake, GENERAL).map((p) => p.body.content)).toEqual(['ok', 'caught up']);
   });
 
@@ -396,7 +398,7 @@ describe('Discord adapter: connection trouble', () => {
     const out = outIn(d, chat(GENERAL));
     fake.userSays({ channelId: GENERAL, author: alice, content: '@Andy you are back' });
     await out;
-    expect(runner.started).toHaveLength(1);
+    expect(runner.inputs).toHaveLength(1);
     expect(health().connected).toBe(true);
   });
 

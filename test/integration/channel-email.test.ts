@@ -10,7 +10,7 @@ import {
   type FakeSmtp,
 } from '../fakes/mail-servers.js';
 import { nextMessage, startDaemon, tempHome } from '../support/daemon-harness.js';
-import { reply, scriptedRunner, type ScriptedRunner } from '../support/scripted-runner.js';
+import { reply, scriptedLauncher, type ScriptedLauncher } from '../support/scripted-launcher.js';
 
 const ALICE = 'mail:alice@example.com';
 
@@ -31,7 +31,7 @@ describe('Email channel in a running daemon', () => {
   let imap: FakeImap;
   let smtp: FakeSmtp;
   let d: Daemon;
-  let runner: ScriptedRunner;
+  let runner: ScriptedLauncher;
   let home: string;
 
   beforeAll(async () => {
@@ -39,7 +39,7 @@ describe('Email channel in a running daemon', () => {
     smtp = await startFakeSmtp();
     home = tempHome(emailYaml(imap.port, smtp.port));
     writeFileSync(join(home, '.env'), 'IMAP_PASSWORD=testpass\n');
-    runner = scriptedRunner(() => reply('Here is my answer'));
+    runner = scriptedLauncher(() => reply('Here is my answer'));
     d = await startDaemon(home, [runner]);
     d.groups.add({ name: 'team', chats: [ALICE] });
   });
@@ -68,8 +68,8 @@ describe('Email channel in a running daemon', () => {
     expect(mail.inReplyTo).toBe('<m1@example.com>');
     expect(mail.subject).toBe('Re: Status <please>');
     expect(mail.text?.trim()).toBe('Here is my answer');
-    expect(runner.started).toHaveLength(1);
-    const prompt = runner.started[0]!.prompt;
+    expect(runner.inputs).toHaveLength(1);
+    const prompt = runner.inputs[0]!.prompt;
     expect(prompt).toContain('untrusted_email');
     // The body is escaped inside the wrapper, and the prompt escapes the whole text again.
     expect(prompt).toContain('&lt;untrusted_email from=&quot;alice@example.com&quot;');
@@ -88,7 +88,7 @@ describe('Email channel in a running daemon', () => {
   });
 
   it('stores mail from an unbound sender for discovery and starts no run', async () => {
-    const before = runner.started.length;
+    const before = runner.inputs.length;
     const stored = nextMessage(d, (m) => m.chatJid === 'mail:bob@example.com');
     imap.deliver(
       rawMail({
@@ -115,12 +115,12 @@ describe('Email channel in a running daemon', () => {
     );
     const mail = await sent;
     expect(mail.inReplyTo).toBe('<m2@example.com>');
-    expect(runner.started.length).toBe(before + 1);
+    expect(runner.inputs.length).toBe(before + 1);
     expect(smtp.received.every((m) => !JSON.stringify(m.to).includes('bob@'))).toBe(true);
   });
 
   it('reconnects after the IMAP connection drops and reads the mail that came meanwhile', async () => {
-    const runs = runner.started.length;
+    const runs = runner.inputs.length;
     const channel = d.channels.forChat(ALICE)!;
     imap.dropConnections();
     await vi.waitFor(() => expect(channel.health().connected).toBe(false));
@@ -128,11 +128,11 @@ describe('Email channel in a running daemon', () => {
     imap.deliver(aliceMail(20));
     expect((await sent).inReplyTo).toBe('<m20@example.com>');
     expect(channel.health().connected).toBe(true);
-    expect(runner.started.length).toBe(runs + 1);
+    expect(runner.inputs.length).toBe(runs + 1);
   });
 
   it('after a restart processes no mail twice and picks up mail that came while down', async () => {
-    const runs = runner.started.length;
+    const runs = runner.inputs.length;
     const stored = d.store.messages.listChat(ALICE, 0).length;
     await d.stop();
     imap.deliver(
@@ -147,14 +147,14 @@ describe('Email channel in a running daemon', () => {
     d = await startDaemon(home, [runner]);
     const mail = await sent;
     expect(mail.inReplyTo).toBe('<m3@example.com>');
-    expect(runner.started.length).toBe(runs + 1);
+    expect(runner.inputs.length).toBe(runs + 1);
     // Only the new mail and its reply were added.
     expect(d.store.messages.listChat(ALICE, 0).length).toBe(stored + 2);
     expect(existsSync(join(home, 'channels', 'email', 'state.json'))).toBe(true);
   });
 
   it('a UIDVALIDITY change re-scans recent mail: old mail is not run again, new mail is', async () => {
-    const runs = runner.started.length;
+    const runs = runner.inputs.length;
     await d.stop();
     await imap.close();
     // The server renumbered the mailbox: the same mails under new UIDs, plus one new mail.
@@ -168,7 +168,7 @@ describe('Email channel in a running daemon', () => {
     d = await startDaemon(home, [runner]);
     const mail = await sent;
     expect(mail.inReplyTo).toBe('<m4@example.com>');
-    expect(runner.started.length).toBe(runs + 1);
+    expect(runner.inputs.length).toBe(runs + 1);
     const state = JSON.parse(readFileSync(join(home, 'channels', 'email', 'state.json'), 'utf8'));
     expect(state.mailboxes.INBOX).toMatchObject({ uidValidity: '777', lastUid: 4 });
   });

@@ -7,7 +7,7 @@ import { chunkText } from '../../src/delivery/chunk.js';
 import { Store } from '../../src/store/store.js';
 import { FakeSlack } from '../fakes/slack-server.js';
 import { nextMessage, startDaemon, tempHome } from '../support/daemon-harness.js';
-import { reply, scriptedRunner } from '../support/scripted-runner.js';
+import { reply, scriptedLauncher } from '../support/scripted-launcher.js';
 
 let fake: FakeSlack;
 beforeAll(async () => {
@@ -40,7 +40,7 @@ function slackHome(extra = '', block = 'appToken: env:SLACK_APP_TOKEN') {
 
 let answer = 'ok';
 async function boot(home = slackHome()) {
-  const runner = scriptedRunner(() => reply(answer));
+  const runner = scriptedLauncher(() => reply(answer));
   const d = await startDaemon(home, [runner]);
   daemons.push(d);
   return { d, runner, home, slack: d.channels.forChat('slack:C1') as SlackChannel };
@@ -69,14 +69,14 @@ describe('Slack channel (Socket Mode against a fake Slack)', () => {
 
     await fake.sendEvent(event('C1', 'just chatting, no trigger')).acked;
     expect(d.store.messages.listChat('slack:C1', 0)).toHaveLength(1);
-    expect(runner.started).toHaveLength(0);
+    expect(runner.inputs).toHaveLength(0);
 
     const posts = fake.posts.length;
     const out = outIn(d, 'slack:C1');
     await fake.sendEvent(event('C1', '<@UBOT> what is up?', { user: 'U2' })).acked;
     await out;
-    expect(runner.started).toHaveLength(1);
-    const prompt = runner.started[0]!.prompt;
+    expect(runner.inputs).toHaveLength(1);
+    const prompt = runner.inputs[0]!.prompt;
     expect(prompt).toContain('just chatting');
     expect(prompt).toContain('sender="Bob"');
     expect(prompt).toContain('@Andy what is up?');
@@ -99,7 +99,7 @@ describe('Slack channel (Socket Mode against a fake Slack)', () => {
       kind: 'group',
       group: null,
     });
-    expect(runner.started).toHaveLength(1);
+    expect(runner.inputs).toHaveLength(1);
 
     const health = d.status().channels.find((c) => c.name === 'slack');
     expect(health).toMatchObject({ connected: true, lastError: null });
@@ -129,7 +129,7 @@ describe('Slack channel (Socket Mode against a fake Slack)', () => {
     const dm = outIn(d, 'slack:D1');
     await fake.sendEvent(event('D1', 'hello there')).acked;
     await dm;
-    expect(runner.started).toHaveLength(2);
+    expect(runner.inputs).toHaveLength(2);
     expect(fake.posts.at(-1)).toMatchObject({ channel: 'D1', text: 'dm answer' });
     expect(d.store.chats.list().find((c) => c.jid === 'slack:D1')).toMatchObject({
       kind: 'direct',
@@ -206,7 +206,7 @@ describe('Slack channel (Socket Mode against a fake Slack)', () => {
     });
     const before = fake.posts.length;
     let both!: Promise<unknown>;
-    const runner = scriptedRunner(() => reply('x'));
+    const runner = scriptedLauncher(() => reply('x'));
     const d = await startDaemon(home, [runner], (x) => {
       both = Promise.all(
         ['half sent cut-1', 'half sent cut-2'].map((t) => nextMessage(x, (m) => m.text === t)),
@@ -239,7 +239,7 @@ describe('Slack channel (Socket Mode against a fake Slack)', () => {
     const stored = d.store.messages.listChat('slack:C1', 0);
     expect(stored).toHaveLength(1); // stored before the acknowledgement went out
     await out;
-    const prompt = runner.started[0]!.prompt;
+    const prompt = runner.inputs[0]!.prompt;
     const path = /\/workspace\/group\/(attachments\/\S+photo\.png)/.exec(prompt)?.[1];
     expect(path).toBeDefined();
     expect(readFileSync(join(home, 'groups', 'team', path!))).toEqual(png);
@@ -254,7 +254,7 @@ describe('Slack channel (Socket Mode against a fake Slack)', () => {
       JSON.stringify({
         id: 'f1',
         op: 'send_message',
-        args: { text: 'here it is', file: '/workspace/group/report.txt' },
+        args: { chat: 'slack:C1', text: 'here it is', file: '/workspace/group/report.txt' },
       }),
     );
     const delivered = nextMessage(
@@ -285,7 +285,7 @@ describe('Slack channel (Socket Mode against a fake Slack)', () => {
     await fake.sendEvent(ev, { retryAttempt: 1 }).acked; // Slack redelivers: a no-op
     await fake.sendEvent(event('C1', 'trailing message')).acked;
     await fake.echoes.at(-1)!.acked;
-    expect(runner.started).toHaveLength(1);
+    expect(runner.inputs).toHaveLength(1);
     expect(fake.posts.length - before).toBe(1);
     expect(
       d.store.messages.listChat('slack:C1', 0).filter((m) => m.direction === 'in'),
@@ -312,7 +312,7 @@ describe('Slack channel (HTTP Events API)', () => {
     expect(ok.status).toBe(200);
     expect(d.store.messages.listChat('slack:C1', 0)).toHaveLength(1);
     await out;
-    expect(runner.started).toHaveLength(1);
+    expect(runner.inputs).toHaveLength(1);
     expect(fake.posts.at(-1)).toMatchObject({ channel: 'C1', text: 'over http' });
     expect(d.status().channels.find((c) => c.name === 'slack')?.connected).toBe(true);
   });

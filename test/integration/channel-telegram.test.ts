@@ -10,7 +10,7 @@ import type { Daemon } from '../../src/daemon.js';
 import { Store } from '../../src/store/store.js';
 import { startFakeTelegram, type FakeTelegram } from '../fakes/telegram-server.js';
 import { nextMessage, runEnded, startDaemon, tempHome } from '../support/daemon-harness.js';
-import { reply, scriptedRunner, type ScriptedRunner } from '../support/scripted-runner.js';
+import { reply, scriptedLauncher, type ScriptedLauncher } from '../support/scripted-launcher.js';
 
 const GROUP = -1001234567890;
 const alice = { id: 4242, is_bot: false as const, first_name: 'Alice' };
@@ -39,7 +39,7 @@ function freePort(): Promise<number> {
 describe('Telegram channel in a running daemon', () => {
   let fake: FakeTelegram;
   let d: Daemon;
-  let runner: ScriptedRunner;
+  let runner: ScriptedLauncher;
   let home: string;
   /** What the scripted agent answers; tests swap it. */
   let respond: (prompt: string) => string | Promise<string> = () => 'ok';
@@ -47,7 +47,7 @@ describe('Telegram channel in a running daemon', () => {
   beforeAll(async () => {
     fake = await startFakeTelegram();
     home = telegramHome(fake);
-    runner = scriptedRunner(async ({ prompt }) => reply(await respond(prompt)));
+    runner = scriptedLauncher(async ({ prompt }) => reply(await respond(prompt)));
     d = await startDaemon(home, [runner]);
     d.groups.add({ name: 'team', chats: [`tg:${GROUP}`] });
   });
@@ -81,7 +81,7 @@ describe('Telegram channel in a running daemon', () => {
       parseMode: 'HTML',
       visible: 'All good here',
     });
-    expect(runner.started.at(-1)!.prompt).toContain('@Andy what is up?');
+    expect(runner.inputs.at(-1)!.prompt).toContain('@Andy what is up?');
     const typing = fake.calls.find((c) => c.method === 'sendChatAction')!;
     expect(typing.params).toMatchObject({ chat_id: GROUP, action: 'typing' });
     const stored = d.store.messages
@@ -91,24 +91,24 @@ describe('Telegram channel in a running daemon', () => {
   });
 
   it('the bot @username counts as the trigger', async () => {
-    const before = runner.started.length;
+    const before = runner.inputs.length;
     const out = nextMessage(d, isReply(`tg:${GROUP}`));
     fake.pushMessage({ chat: supergroup(GROUP), text: `@${fake.bot.username} status please` });
     await out;
-    expect(runner.started.length).toBe(before + 1);
+    expect(runner.inputs.length).toBe(before + 1);
     expect(d.store.messages.listChat(`tg:${GROUP}`, 0).at(-2)!.mentioned).toBe(true);
   });
 
   it('an untriggered message is stored as context and starts no run', async () => {
-    const before = runner.started.length;
+    const before = runner.inputs.length;
     const stored = nextMessage(d, (m) => m.text === 'just chatting, no bot');
     fake.pushMessage({ chat: supergroup(GROUP), text: 'just chatting, no bot' });
     await stored;
     const out = nextMessage(d, isReply(`tg:${GROUP}`));
     fake.pushMessage({ chat: supergroup(GROUP), text: '@Andy summarise' });
     await out;
-    expect(runner.started.length).toBe(before + 1);
-    expect(runner.started.at(-1)!.prompt).toContain('just chatting, no bot');
+    expect(runner.inputs.length).toBe(before + 1);
+    expect(runner.inputs.at(-1)!.prompt).toContain('just chatting, no bot');
   });
 
   it('ignores edits by rule: the stored original stands', async () => {
@@ -131,7 +131,7 @@ describe('Telegram channel in a running daemon', () => {
       chats: ['tg:-100888'],
       senders: { allow: ['tg:4242'], others: 'store' },
     });
-    const before = runner.started.length;
+    const before = runner.inputs.length;
     const kept = nextMessage(d, (m) => m.text === '@Andy let me in');
     fake.pushMessage({
       chat: supergroup(-100888),
@@ -142,8 +142,8 @@ describe('Telegram channel in a running daemon', () => {
     const out = nextMessage(d, isReply('tg:-100888'));
     fake.pushMessage({ chat: supergroup(-100888), from: alice, text: '@Andy hello' });
     await out;
-    expect(runner.started.length).toBe(before + 1);
-    expect(runner.started.at(-1)!.prompt).not.toContain('let me in');
+    expect(runner.inputs.length).toBe(before + 1);
+    expect(runner.inputs.at(-1)!.prompt).not.toContain('let me in');
   });
 
   it('replies into the forum topic the message came from', async () => {
@@ -173,7 +173,7 @@ describe('Telegram channel in a running daemon', () => {
   });
 
   it('an unknown chat is stored for discovery and starts no run', async () => {
-    const before = runner.started.length;
+    const before = runner.inputs.length;
     const stored = nextMessage(d, (m) => m.chatJid === 'tg:-100555');
     fake.pushMessage({ chat: supergroup(-100555, 'Strangers'), text: '@Andy hello?' });
     await stored;
@@ -186,8 +186,8 @@ describe('Telegram channel in a running daemon', () => {
     const out = nextMessage(d, isReply(`tg:${GROUP}`));
     fake.pushMessage({ chat: supergroup(GROUP), text: '@Andy ping' });
     await out;
-    expect(runner.started.length).toBe(before + 1);
-    expect(runner.started.at(-1)!.group.folder).toBe('team');
+    expect(runner.inputs.length).toBe(before + 1);
+    expect(d.store.runs.list()[0]!.group).toBe('team');
     expect(sentTo(-100555)).toHaveLength(0);
   });
 
@@ -278,7 +278,7 @@ describe('Telegram channel in a running daemon', () => {
       ],
     });
     await out;
-    const prompt = runner.started.at(-1)!.prompt;
+    const prompt = runner.inputs.at(-1)!.prompt;
     expect(prompt).toContain('[attachment not downloaded: huge.pdf (application/pdf, 10000 bytes');
     const path = /\/workspace\/group\/(attachments\/[^ ]+) \(image\/jpeg, 8 bytes\)/.exec(
       prompt,
@@ -298,7 +298,7 @@ describe('Telegram channel in a running daemon', () => {
       JSON.stringify({
         id: 'f1',
         op: 'send_message',
-        args: { text: 'here it is', file: '/workspace/group/report.txt' },
+        args: { chat: `tg:${GROUP}`, text: 'here it is', file: '/workspace/group/report.txt' },
       }),
     );
     const out = nextMessage(d, isReply(`tg:${GROUP}`));
@@ -321,7 +321,7 @@ describe('Telegram channel in a running daemon', () => {
     expect(tg().connected).toBe(true);
     expect(tg().lastError).toMatch(/getUpdates/);
 
-    const before = runner.started.length;
+    const before = runner.inputs.length;
     respond = () => 'once only';
     const out = nextMessage(d, isReply(`tg:${GROUP}`));
     const m = fake.pushMessage({ chat: supergroup(GROUP), text: '@Andy after the cut' });
@@ -329,7 +329,7 @@ describe('Telegram channel in a running daemon', () => {
     // The same message again (Telegram re-sends what it thinks was not acknowledged).
     const again = fake.pushUpdate({ message: m } as never);
     await fake.waitForCall((c) => c.method === 'getUpdates' && Number(c.params.offset) > again);
-    expect(runner.started.length).toBe(before + 1);
+    expect(runner.inputs.length).toBe(before + 1);
     expect(sentTo(GROUP).filter((s) => s.text === 'once only')).toHaveLength(1);
     expect(
       d.store.messages.listChat(`tg:${GROUP}`, 0).filter((x) => x.text === '@Andy after the cut'),
@@ -479,7 +479,7 @@ describe('Telegram webhook mode and configuration', () => {
       fake,
       `, mode: webhook, webhook: { url: "${url}", port: ${port}, path: /tg-hook }`,
     );
-    const d = await startDaemon(home, [scriptedRunner(() => reply('via webhook'))]);
+    const d = await startDaemon(home, [scriptedLauncher(() => reply('via webhook'))]);
     try {
       d.groups.add({ name: 'alice', chats: ['tg:4242'] });
       expect(fake.webhook).toMatchObject({ url });

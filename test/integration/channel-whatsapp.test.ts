@@ -6,7 +6,7 @@ import { whatsappTestSeam } from '../../src/channels/whatsapp/index.js';
 import type { Daemon } from '../../src/daemon.js';
 import { BOT_JID, fakeConnect } from '../fakes/whatsapp-socket.js';
 import { nextMessage, runEnded, startDaemon, tempHome } from '../support/daemon-harness.js';
-import { reply, scriptedRunner, type ScriptedRunner } from '../support/scripted-runner.js';
+import { reply, scriptedLauncher, type ScriptedLauncher } from '../support/scripted-launcher.js';
 
 const GROUP = '120363000000000001@g.us';
 const ALICE = '4917000000002@s.whatsapp.net';
@@ -16,7 +16,7 @@ const isReply = (chat: string) => (m: { direction: string; chatJid: string }) =>
 describe('WhatsApp channel in a running daemon (fake Baileys socket)', () => {
   const fake = fakeConnect();
   let d: Daemon;
-  let runner: ScriptedRunner;
+  let runner: ScriptedLauncher;
   let home: string;
   let respond: (prompt: string) => string = () => 'ok';
   let n = 0;
@@ -34,7 +34,7 @@ describe('WhatsApp channel in a running daemon (fake Baileys socket)', () => {
     home = tempHome(
       'attachments: { maxBytes: 4096 }\nchannels:\n  whatsapp: { enabled: true, perChatIntervalMs: 0, globalPerMinute: 0 }\n',
     );
-    runner = scriptedRunner(async ({ prompt }) => reply(respond(prompt)));
+    runner = scriptedLauncher(async ({ prompt }) => reply(respond(prompt)));
     d = await startDaemon(home, [runner]);
     d.groups.add({ name: 'team', chats: [`wa:${GROUP}`] });
   });
@@ -63,15 +63,15 @@ describe('WhatsApp channel in a running daemon (fake Baileys socket)', () => {
   });
 
   it('an untriggered group message is stored as context and starts no run', async () => {
-    const before = runner.started.length;
+    const before = runner.inputs.length;
     const stored = nextMessage(d, (m) => m.text === 'just chatting');
     groupMsg('just chatting');
     await stored;
     const out = nextMessage(d, isReply(`wa:${GROUP}`));
     groupMsg('@Andy summarise');
     await out;
-    expect(runner.started.length).toBe(before + 1);
-    expect(runner.started.at(-1)!.prompt).toContain('just chatting');
+    expect(runner.inputs.length).toBe(before + 1);
+    expect(runner.inputs.at(-1)!.prompt).toContain('just chatting');
   });
 
   it('a quoted reply reaches the prompt with its quote line', async () => {
@@ -84,7 +84,7 @@ describe('WhatsApp channel in a running daemon (fake Baileys socket)', () => {
       },
     });
     await out;
-    expect(runner.started.at(-1)!.prompt).toMatch(/(>|&gt;) 4917000000005: the deploy failed/);
+    expect(runner.inputs.at(-1)!.prompt).toMatch(/(>|&gt;) 4917000000005: the deploy failed/);
     const stored = d.store.messages
       .listChat(`wa:${GROUP}`, 0)
       .find((m) => m.platformId === `G${n}`)!;
@@ -130,11 +130,11 @@ describe('WhatsApp channel in a running daemon (fake Baileys socket)', () => {
     const files = readdirSync(dir).filter((f) => f.includes('IMG1'));
     expect(files).toHaveLength(1);
     expect(readFileSync(join(dir, files[0]!), 'utf8')).toBe('PNGDATA');
-    expect(runner.started.at(-1)!.prompt).toContain('/workspace/group/attachments/');
+    expect(runner.inputs.at(-1)!.prompt).toContain('/workspace/group/attachments/');
   });
 
   it('after a reconnect each message is handled once', async () => {
-    const before = runner.started.length;
+    const before = runner.inputs.length;
     const old = sock();
     old.close(428);
     await new Promise((r) => setTimeout(r, 60));
@@ -146,7 +146,7 @@ describe('WhatsApp channel in a running daemon (fake Baileys socket)', () => {
     const out = nextMessage(d, isReply(`wa:${GROUP}`));
     groupMsg('@Andy again');
     await out;
-    expect(runner.started.length).toBe(before + 1);
+    expect(runner.inputs.length).toBe(before + 1);
     expect(
       d.store.messages.listChat(`wa:${GROUP}`, 0).filter((m) => m.text === '@Andy again'),
     ).toHaveLength(1);

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ClaudeHarness } from '../../src/agent/harnesses/claude.js';
-import type { HarnessEvent } from '../../src/agent/harnesses/harness.js';
+import type { RunnerEvent } from '../../src/protocol/runner-protocol.js';
 import {
   isToolRound,
   reply,
@@ -36,15 +36,15 @@ function harness(world: ReturnType<typeof claudeWorld>, over = {}): ClaudeHarnes
   return h;
 }
 
-async function collect(it: AsyncIterable<HarnessEvent>): Promise<HarnessEvent[]> {
-  const out: HarnessEvent[] = [];
+async function collect(it: AsyncIterable<RunnerEvent>): Promise<RunnerEvent[]> {
+  const out: RunnerEvent[] = [];
   for await (const ev of it) out.push(ev);
   return out;
 }
 
 const never = new AbortController().signal;
-const resultOf = (evs: HarnessEvent[]) =>
-  evs.find((e): e is Extract<HarnessEvent, { type: 'result' }> => e.type === 'result');
+const resultOf = (evs: RunnerEvent[]) =>
+  evs.find((e): e is Extract<RunnerEvent, { type: 'result' }> => e.type === 'result');
 
 describe('claude harness (real Claude Code, fake model)', () => {
   it('answers a text turn with text, then a result carrying session, tokens and cost', async () => {
@@ -70,11 +70,11 @@ describe('claude harness (real Claude Code, fake model)', () => {
       }),
     );
     const evs = await collect(harness(world).turn('hi there', null, never));
-    expect(evs.filter((e) => e.type === 'text')).toEqual([
-      { type: 'text', text: 'Hello from the fake model' },
+    expect(evs.filter((e) => e.type === 'message')).toEqual([
+      { type: 'message', text: 'Hello from the fake model' },
     ]);
     const result = resultOf(evs);
-    expect(result?.sessionId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(result?.resumeId).toMatch(/^[0-9a-f-]{36}$/);
     expect(result?.usage).toMatchObject({
       inputTokens: 120,
       outputTokens: 30,
@@ -127,7 +127,7 @@ describe('claude harness (real Claude Code, fake model)', () => {
     });
     const evs = await collect(harness(world).turn('write the file', null, never));
     host.stop();
-    expect(evs.map((e) => e.type)).toEqual(['text', 'result']);
+    expect(evs.map((e) => e.type)).toEqual(['message', 'result']);
     expect(readFileSync(join(world.group, 'notes/out.txt'), 'utf8')).toBe('written by the agent\n');
     expect(host.requests).toEqual([
       expect.objectContaining({ op: 'send_message', args: { text: 'progress: file written' } }),
@@ -157,19 +157,19 @@ describe('claude harness (real Claude Code, fake model)', () => {
     fake.setScript((_req, n) => reply.text(`answer ${n}`));
     const h = harness(world);
     const first = await collect(h.turn('FIRST-PROMPT', null, never));
-    const sid = resultOf(first)!.sessionId!;
+    const sid = resultOf(first)!.resumeId!;
     const second = await collect(h.turn('SECOND-PROMPT', sid, never));
-    expect(resultOf(second)?.sessionId).toBe(sid);
+    expect(resultOf(second)?.resumeId).toBe(sid);
     expect(userText(fake.messages().at(-1)!.body!)).toContain('FIRST-PROMPT');
     h.close();
 
     // A later run: a new harness resumes the stored session id.
     const third = await collect(harness(world).turn('THIRD-PROMPT', sid, never));
-    expect(resultOf(third)?.sessionId).toBe(sid);
+    expect(resultOf(third)?.resumeId).toBe(sid);
     const seen = fake.messages().at(-1)!.body!;
     expect(userText(seen)).toContain('FIRST-PROMPT');
     expect(userText(seen)).toContain('SECOND-PROMPT');
-    const firstAnswer = (first.find((e) => e.type === 'text') as { text: string }).text;
+    const firstAnswer = (first.find((e) => e.type === 'message') as { text: string }).text;
     expect(JSON.stringify(seen.messages)).toContain(firstAnswer);
     // Each turn is charged once, though Claude Code's totals are cumulative over the session.
     for (const evs of [first, second, third])
@@ -184,8 +184,8 @@ describe('claude harness (real Claude Code, fake model)', () => {
     const evs = await collect(harness(world).turn('hello again', gone, never));
     expect(evs[0]).toMatchObject({ type: 'log', level: 'warn' });
     expect((evs[0] as { msg: string }).msg).toContain(gone);
-    expect(evs.slice(1).map((e) => e.type)).toEqual(['text', 'result']);
-    expect(resultOf(evs)?.sessionId).not.toBe(gone);
+    expect(evs.slice(1).map((e) => e.type)).toEqual(['message', 'result']);
+    expect(resultOf(evs)?.resumeId).not.toBe(gone);
     expect(fake.messages()).toHaveLength(1);
   });
 
@@ -196,7 +196,7 @@ describe('claude harness (real Claude Code, fake model)', () => {
     const evs = await collect(harness(world).turn('hi', null, never));
     expect(Date.now() - t0).toBeLessThan(10_000);
     expect(evs).toHaveLength(1);
-    const err = evs[0] as Extract<HarnessEvent, { type: 'error' }>;
+    const err = evs[0] as Extract<RunnerEvent, { type: 'error' }>;
     expect(err).toMatchObject({ type: 'error', retryable: false });
     expect(err.message).toContain('ANTHROPIC_API_KEY');
     expect(err.message).toContain('CLAUDE_CODE_OAUTH_TOKEN');
@@ -237,7 +237,7 @@ describe('claude harness (real Claude Code, fake model)', () => {
     );
     const h = harness(world);
     const first = await collect(h.turn('ARCHIVE-ME please', null, never));
-    const compact = await collect(h.turn('/compact', resultOf(first)!.sessionId!, never));
+    const compact = await collect(h.turn('/compact', resultOf(first)!.resumeId!, never));
     expect(compact.find((e) => e.type === 'log')).toMatchObject({ level: 'info' });
     expect(resultOf(compact)).toBeDefined();
     const files = readdirSync(join(world.group, 'conversations'));

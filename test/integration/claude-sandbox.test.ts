@@ -105,14 +105,14 @@ describe.skipIf(Boolean(skipWhy))(
       expect(probe).toMatch(/GREP\s+PROBE-END/); // grep found no file holding the key
 
       // The second message resumes the session: the model sees the first turn.
-      const sid = d.store.sessions.get('main', 'claude');
+      const sid = d.store.resumeIds.get('main', 'claude');
       expect(sid).toBeTruthy();
       const second = nextMessage(d, (m) => outIn('web:main')(m) && m.text === 'second answer');
       await say(d, 'web:main', 'second message');
       await second;
       const last = fake.messages().at(-1)!.body!;
       expect(userText(last)).toContain('please work');
-      expect(d.store.sessions.get('main', 'claude')).toBe(sid);
+      expect(d.store.resumeIds.get('main', 'claude')).toBe(sid);
       expect(d.store.runs.list()).toHaveLength(2); // a new sandbox, resuming by session id
     });
   },

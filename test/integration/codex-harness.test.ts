@@ -20,7 +20,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createCodexHarness } from '../../src/agent/harnesses/codex.js';
 import { resolveCodex } from '../../src/agent/harnesses/codex-binary.js';
 import { STREAM_RETRIES } from '../../src/agent/harnesses/codex-config.js';
-import type { HarnessEvent } from '../../src/agent/harnesses/harness.js';
+import type { RunnerEvent } from '../../src/protocol/runner-protocol.js';
 import { IPC_DIRS } from '../../src/protocol/ipc.js';
 import type { StartRequest } from '../../src/protocol/runner-protocol.js';
 import {
@@ -82,15 +82,14 @@ async function rig(
   };
   const start: StartRequest = {
     type: 'start',
-    runId: 'run-1',
+    sessionId: 'ses_test',
+    sessionToken: 'test-session-token-0001',
     group: 'main',
     isMain: true,
     harness: 'codex',
     command: null,
     model: 'gpt-5.5',
-    prompt: '',
-    sessionId: null,
-    idleTimeoutMs: 60_000,
+    resumeId: null,
     timezone: 'UTC',
     assistantName: 'Andy',
     ...(typeof over === 'function' ? over(fake) : over),
@@ -104,18 +103,18 @@ async function turn(
   sessionId: string | null = null,
   signal = new AbortController().signal,
   env: Record<string, string> = r.env,
-): Promise<HarnessEvent[]> {
+): Promise<RunnerEvent[]> {
   const harness = createCodexHarness(r.start, env);
-  const events: HarnessEvent[] = [];
+  const events: RunnerEvent[] = [];
   for await (const ev of harness.turn(prompt, sessionId, signal)) events.push(ev);
   return events;
 }
 
-const result = (evs: HarnessEvent[]) =>
-  evs.find((e): e is Extract<HarnessEvent, { type: 'result' }> => e.type === 'result');
-const texts = (evs: HarnessEvent[]) => evs.flatMap((e) => (e.type === 'text' ? [e.text] : []));
-const errors = (evs: HarnessEvent[]) =>
-  evs.filter((e): e is Extract<HarnessEvent, { type: 'error' }> => e.type === 'error');
+const result = (evs: RunnerEvent[]) =>
+  evs.find((e): e is Extract<RunnerEvent, { type: 'result' }> => e.type === 'result');
+const texts = (evs: RunnerEvent[]) => evs.flatMap((e) => (e.type === 'message' ? [e.text] : []));
+const errors = (evs: RunnerEvent[]) =>
+  evs.filter((e): e is Extract<RunnerEvent, { type: 'error' }> => e.type === 'error');
 
 /** Answers every IPC request of `ipcDir` with ok, recording it. */
 function answerIpc(
@@ -153,7 +152,7 @@ describe.skipIf(!!codexMissing)('codex harness with the real Codex CLI', () => {
     expect(errors(evs)).toEqual([]);
     expect(texts(evs)).toEqual(['Hello from the fake model']);
     const res = result(evs)!;
-    expect(res.sessionId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(res.resumeId).toMatch(/^[0-9a-f-]{36}$/);
     expect(res.usage).toMatchObject({
       inputTokens: 800,
       cacheReadTokens: 200,
@@ -187,10 +186,10 @@ describe.skipIf(!!codexMissing)('codex harness with the real Codex CLI', () => {
       }),
     );
     const first = await turn(r, 'first question');
-    const thread = result(first)!.sessionId!;
+    const thread = result(first)!.resumeId!;
     const second = await turn(r, 'second question', thread);
     expect(texts(second)).toEqual(['answer 1']);
-    expect(result(second)!.sessionId).toBe(thread);
+    expect(result(second)!.resumeId).toBe(thread);
     expect(result(second)!.usage).toMatchObject({ inputTokens: 2000, outputTokens: 10 });
     const last = r.fake.responses().at(-1)!.body!;
     const said = JSON.stringify(last.input);
@@ -203,7 +202,7 @@ describe.skipIf(!!codexMissing)('codex harness with the real Codex CLI', () => {
     const evs = await turn(r, 'hello', '01a21840-0000-7000-8000-000000000000');
     expect(texts(evs)).toEqual(['fresh']);
     expect(evs.some((e) => e.type === 'log' && e.msg.includes('is gone'))).toBe(true);
-    expect(result(evs)!.sessionId).not.toBe('01a21840-0000-7000-8000-000000000000');
+    expect(result(evs)!.resumeId).not.toBe('01a21840-0000-7000-8000-000000000000');
   });
 
   it('calls the clawpod send_message tool over IPC and runs a shell command in the group folder', async () => {

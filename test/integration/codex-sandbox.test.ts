@@ -104,7 +104,7 @@ describe.skipIf(Boolean(skipWhy))(
       expect(probe).toMatch(/GREP\s+PROBE-END/); // grep found no file holding the key
 
       // The second message resumes the thread: the model sees the first turn.
-      const thread = d.store.sessions.get('main', 'codex');
+      const thread = d.store.resumeIds.get('main', 'codex');
       expect(thread).toMatch(/^[0-9a-f-]{36}$/);
       const second = nextMessage(d, (m) => outIn('web:main')(m) && m.text === 'second answer');
       const ended2 = runEnded(d);
@@ -114,7 +114,7 @@ describe.skipIf(Boolean(skipWhy))(
       const last = fake.responses().at(-1)!.body!;
       expect(JSON.stringify(userTexts(last))).toContain('please work');
       expect(JSON.stringify(last.input)).toContain('all done');
-      expect(d.store.sessions.get('main', 'codex')).toBe(thread);
+      expect(d.store.resumeIds.get('main', 'codex')).toBe(thread);
       // Usage per turn: the resumed run counts its one request, not the thread's five.
       const run2 = d.store.runs.list()[0]!;
       expect(run2.usage.inputTokens).toBeLessThan(run.usage.inputTokens!);

@@ -2,7 +2,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Daemon } from '../../src/daemon.js';
 import { Store } from '../../src/store/store.js';
 import { join } from 'node:path';
-import { reply, scriptedRunner } from '../support/scripted-runner.js';
+import { reply, scriptedLauncher } from '../support/scripted-launcher.js';
 import { nextMessage, runEnded, say, startDaemon, tempHome } from '../support/daemon-harness.js';
 import { useTestChannel, type TestChannel } from '../support/test-channel.js';
 
@@ -27,7 +27,7 @@ const outIn = (chat: string) => (m: { direction: string; chatJid: string }) =>
 
 describe('retries and dead letters', () => {
   it('retries a failing run 5 times on its own, then dead-letters and tells owner and chat', async () => {
-    const runner = scriptedRunner(() => [{ type: 'error', message: 'model overloaded' }]);
+    const runner = scriptedLauncher(() => [{ type: 'error', message: 'model overloaded' }]);
     const home = tempHome();
     const d = await boot(home, runner);
     d.groups.add({ name: 'team', chats: ['web:team'] });
@@ -39,7 +39,7 @@ describe('retries and dead letters', () => {
     );
     expect((await chatNotice).text).toContain('could not answer');
     expect(runner.started).toHaveLength(5);
-    expect(new Set(runner.started.map((s) => s.prompt)).size).toBe(1);
+    expect(new Set(runner.inputs.map((s) => s.prompt)).size).toBe(1);
     expect(
       d.store.runs
         .list()
@@ -53,19 +53,20 @@ describe('retries and dead letters', () => {
       seqEnd: msg.seq,
       error: 'model overloaded',
     });
-    expect(d.store.groups.get('team')!.cursorSeq).toBe(msg.seq);
+    expect(d.store.cursors.get('web:team')).toBe(msg.seq);
   });
 
   it('re-runs the same batch when the agent answered but died before its turn committed', async () => {
-    const runner = scriptedRunner(({ call }) =>
-      call === 0 ? [{ type: 'output', text: 'lost answer' }] : reply('real answer'),
+    // The first agent says something, then dies before its turn ends (no result).
+    const runner = scriptedLauncher(({ call }) =>
+      call === 0 ? [{ type: 'message', text: 'lost answer' }] : reply('real answer'),
     );
     const d = await boot(tempHome(), runner);
     const out = nextMessage(d, outIn('web:main'));
     await say(d, 'web:main', 'question');
     expect((await out).text).toBe('real answer');
     expect(runner.started).toHaveLength(2);
-    expect(runner.started[1]!.prompt).toBe(runner.started[0]!.prompt);
+    expect(runner.inputs[1]!.prompt).toBe(runner.inputs[0]!.prompt);
     const texts = d.store.messages
       .listChat('web:main', 0)
       .filter((m) => m.direction === 'out')
@@ -86,11 +87,13 @@ describe('retries and dead letters', () => {
       sender: 'o',
       text: 'before crash',
       ts: 1,
+      wakes: true,
     });
+    store.cursors.ensure('web:main', seq);
     store.runs.start({
       id: 'run_crashed',
       group: 'main',
-      kind: 'messages',
+      kind: 'message',
       chatJid: 'web:main',
       seqStart: seq,
       seqEnd: seq,
@@ -98,7 +101,7 @@ describe('retries and dead letters', () => {
       now: 1,
     });
     store.close();
-    const runner = scriptedRunner(() => reply('after restart'));
+    const runner = scriptedLauncher(() => reply('after restart'));
     let reply$!: ReturnType<typeof nextMessage>;
     const d = await startDaemon(
       home,
@@ -109,14 +112,14 @@ describe('retries and dead letters', () => {
     const out = await reply$;
     expect(out.text).toBe('after restart');
     expect(d.store.runs.get('run_crashed')!.status).toBe('interrupted');
-    expect(runner.started[0]!.prompt).toContain('before crash');
+    expect(runner.inputs[0]!.prompt).toContain('before crash');
   });
 });
 
 describe('outbox', () => {
   it('delivers a committed reply once after a restart when delivery failed before the stop', async () => {
     const home = tempHome();
-    const runner = scriptedRunner(() => reply('hello test chat'));
+    const runner = scriptedLauncher(() => reply('hello test chat'));
     channel.failForever = true;
     const d1 = await startDaemon(home, [runner]);
     d1.groups.add({ name: 'tg', chats: ['test:1'], requiresTrigger: false });
@@ -140,7 +143,7 @@ describe('outbox', () => {
   it('enqueueing the same logical reply twice delivers it once', async () => {
     const d = await boot(
       tempHome(),
-      scriptedRunner(() => reply('x')),
+      scriptedLauncher(() => reply('x')),
     );
     d.groups.add({ name: 'tg', chats: ['test:2'] });
     const delivered = nextMessage(d, outIn('test:2'));
@@ -155,7 +158,7 @@ describe('outbox', () => {
   it('retries a failing channel, then dead-letters with a notice to the owner', async () => {
     const d = await boot(
       tempHome(),
-      scriptedRunner(() => reply('x')),
+      scriptedLauncher(() => reply('x')),
     );
     d.groups.add({ name: 'tg', chats: ['test:3'] });
     channel.failForever = true;
@@ -174,7 +177,7 @@ describe('outbox', () => {
   it('recovers from transient send failures without losing the reply', async () => {
     const d = await boot(
       tempHome(),
-      scriptedRunner(() => reply('x')),
+      scriptedLauncher(() => reply('x')),
     );
     d.groups.add({ name: 'tg', chats: ['test:4'] });
     channel.failNext = 2;
@@ -188,7 +191,7 @@ describe('outbox', () => {
   it('keeps a chat in order when a piece waits for its retry', async () => {
     const d = await boot(
       tempHome(),
-      scriptedRunner(() => reply('x')),
+      scriptedLauncher(() => reply('x')),
     );
     d.groups.add({ name: 'ord', chats: ['test:ord'] });
     channel.failNext = 1;
@@ -211,7 +214,7 @@ describe('outbox', () => {
   it('splits a long reply to the channel limit, in order', async () => {
     const d = await boot(
       tempHome(),
-      scriptedRunner(() => reply('x')),
+      scriptedLauncher(() => reply('x')),
     );
     d.groups.add({ name: 'tg', chats: ['test:5'] });
     const text = Array.from({ length: 12 }, (_, i) => `line number ${i}`).join('\n');
@@ -235,7 +238,7 @@ describe('shutdown', () => {
   it('lets the active run finish, keeps queued work pending, and runs it after restart', async () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
-    const runner = scriptedRunner(async ({ call }) => {
+    const runner = scriptedLauncher(async ({ call }) => {
       if (call === 0) await gate;
       return reply(`reply ${call}`);
     });
@@ -251,7 +254,7 @@ describe('shutdown', () => {
     expect(runner.started).toHaveLength(1);
     const store = Store.open(join(home, 'clawpod.db'));
     expect(store.messages.listChat('web:main', 0).some((m) => m.text === 'reply 0')).toBe(true);
-    expect(store.messages.pendingForGroup('b', store.groups.get('b')!.cursorSeq)).toHaveLength(1);
+    expect(store.messages.pendingForChat('web:b')).toHaveLength(1);
     store.close();
     let reply$!: ReturnType<typeof nextMessage>;
     daemons.push(

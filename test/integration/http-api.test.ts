@@ -2,7 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Daemon } from '../../src/daemon.js';
-import { reply, scriptedRunner } from '../support/scripted-runner.js';
+import { reply, scriptedLauncher } from '../support/scripted-launcher.js';
 import { nextMessage, startDaemon, tempHome } from '../support/daemon-harness.js';
 
 let d: Daemon;
@@ -12,7 +12,7 @@ let home: string;
 
 beforeAll(async () => {
   home = tempHome();
-  d = await startDaemon(home, [scriptedRunner(() => reply('pong'))]);
+  d = await startDaemon(home, [scriptedLauncher(() => reply('pong'))]);
   base = `http://127.0.0.1:${d.port}`;
   token = readFileSync(join(home, 'api-token'), 'utf8').trim();
 });

@@ -3,28 +3,56 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Daemon } from '../../src/daemon.js';
+import type { SessionSpec } from '../../src/runs/agent-process.js';
+import { TaskStore } from '../../src/store/tasks.js';
 import { nextMessage, startDaemon, tempHome } from '../support/daemon-harness.js';
+import { reply, scriptedLauncher } from '../support/scripted-launcher.js';
 
 const root = resolve(import.meta.dirname, '../..');
 let d: Daemon;
 let client: Client;
+let release!: () => void;
 
+/**
+ * The real MCP server, as a harness starts it inside a live session: the team group has two
+ * chats, and the session is answering a message from the second one while the tools are used.
+ */
 beforeAll(async () => {
   const home = tempHome();
-  d = await startDaemon(home, []);
-  d.groups.add({ name: 'team', chats: ['web:team'] });
+  const hold = new Promise<void>((r) => (release = r));
+  let turnStarted!: (spec: SessionSpec) => void;
+  const started = new Promise<SessionSpec>((r) => (turnStarted = r));
+  const launcher = scriptedLauncher(async ({ spec }) => {
+    turnStarted(spec);
+    await hold;
+    return reply('done');
+  });
+  d = await startDaemon(home, [launcher]);
+  d.groups.add({ name: 'team', chats: ['web:team', 'web:team2'] });
   d.ipc.ensureGroup('team');
+  await d.router.receive({
+    chatJid: 'web:team2',
+    platformId: 'q1',
+    sender: 'carol',
+    text: '@Andy use your tools',
+    ts: Date.now(),
+  });
+  const spec = await started;
   client = new Client({ name: 'test', version: '1' });
-  // The real MCP server, as a harness starts it, pointed at the team group's IPC dir.
   await client.connect(
     new StdioClientTransport({
       command: process.execPath,
       args: [join(root, 'dist/agent/mcp/main.js')],
-      env: { CLAWPOD_IPC_DIR: join(home, 'ipc', 'team'), PATH: process.env.PATH ?? '' },
+      env: {
+        CLAWPOD_IPC_DIR: join(home, 'ipc', 'team'),
+        CLAWPOD_SESSION_TOKEN: spec.sessionToken,
+        PATH: process.env.PATH ?? '',
+      },
     }),
   );
 });
 afterAll(async () => {
+  release();
   await client.close();
   await d.stop();
 });
@@ -50,15 +78,25 @@ describe('clawpod MCP server over IPC', () => {
     );
   });
 
-  it('send_message returns the host answer and the message is delivered', async () => {
-    const delivered = nextMessage(d, (m) => m.direction === 'out' && m.chatJid === 'web:team');
+  it('send_message goes to the chat of the conversation being answered, not the first chat', async () => {
+    const delivered = nextMessage(d, (m) => m.direction === 'out' && m.chatJid === 'web:team2');
     const res = await client.callTool({
       name: 'send_message',
       arguments: { text: 'from the tool' },
     });
     expect(res.isError).toBeFalsy();
-    expect(text(res)).toContain('"chat": "web:team"');
+    expect(text(res)).toContain('"chat": "web:team2"');
     expect((await delivered).text).toBe('from the tool');
+  });
+
+  it('an explicit chat of the group still works', async () => {
+    const delivered = nextMessage(d, (m) => m.direction === 'out' && m.chatJid === 'web:team');
+    const res = await client.callTool({
+      name: 'send_message',
+      arguments: { text: 'to the other chat', chat: 'web:team' },
+    });
+    expect(res.isError).toBeFalsy();
+    expect((await delivered).text).toBe('to the other chat');
   });
 
   it('refusals come back as tool errors with the reason', async () => {
@@ -94,6 +132,8 @@ describe('clawpod MCP server over IPC', () => {
     expect(body.schedule.value).toBe('0 8 * * 1');
     expect(body.nextRuns).toHaveLength(3);
     expect(body.nextRuns[0]).toMatch(/T08:00:00\+0[12]:00$/);
+    // The task reports back to the conversation that asked for it.
+    expect(new TaskStore(d.store.db).get(body.id)!.chatJid).toBe('web:team2');
     const list = await client.callTool({ name: 'list_tasks', arguments: {} });
     expect(text(list)).toContain(body.id);
   });

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Daemon } from '../../src/daemon.js';
-import { reply, scriptedRunner } from '../support/scripted-runner.js';
+import { reply, scriptedLauncher } from '../support/scripted-launcher.js';
 import { nextMessage, runEnded, say, startDaemon, tempHome } from '../support/daemon-harness.js';
 
 const daemons: Daemon[] = [];
@@ -18,7 +18,7 @@ const isReply = (chat: string) => (m: { direction: string; chatJid: string }) =>
 
 describe('message path', () => {
   it('answers a message in main without a trigger and records the run', async () => {
-    const runner = scriptedRunner(({ prompt }) =>
+    const runner = scriptedLauncher(({ prompt }) =>
       reply(`got ${prompt.includes('hello') ? 'hello' : '?'}`),
     );
     const d = await boot(tempHome(), runner);
@@ -29,12 +29,12 @@ describe('message path', () => {
     const final = d.store.runs.get((await ended).id)!;
     expect(final.status).toBe('ok');
     expect(final.usage.inputTokens).toBe(10);
-    expect(d.store.groups.get('main')!.cursorSeq).toBe(final.seqEnd);
-    expect(d.store.sessions.get('main', 'claude')).toBe('sess-1');
+    expect(d.store.cursors.get('web:main')).toBe(final.seqEnd);
+    expect(d.store.resumeIds.get('main', 'claude')).toBe('sess-1');
   });
 
   it('keeps untriggered messages as context and answers on the trigger', async () => {
-    const runner = scriptedRunner(() => reply('ok'));
+    const runner = scriptedLauncher(() => reply('ok'));
     const d = await boot(tempHome(), runner);
     d.groups.add({ name: 'team', chats: ['web:team'] });
     await say(d, 'web:team', 'context one', 'bob');
@@ -44,14 +44,14 @@ describe('message path', () => {
     await say(d, 'web:team', '@andy what did bob say?', 'carol');
     await out;
     expect(runner.started).toHaveLength(1);
-    const prompt = runner.started[0]!.prompt;
+    const prompt = runner.inputs[0]!.prompt;
     expect(prompt).toContain('context one');
     expect(prompt).toContain('hi @AndyX not me');
     expect(prompt).toContain('sender="carol"');
   });
 
   it('never enters the bot own messages into a prompt', async () => {
-    const runner = scriptedRunner(({ call }) => reply(`answer ${call}`));
+    const runner = scriptedLauncher(({ call }) => reply(`answer ${call}`));
     const d = await boot(tempHome(), runner);
     let out = nextMessage(d, isReply('web:main'));
     const ended = runEnded(d);
@@ -60,29 +60,29 @@ describe('message path', () => {
     out = nextMessage(d, isReply('web:main'));
     await say(d, 'web:main', 'second');
     await out;
-    const second = runner.started[1]!.prompt;
+    const second = runner.inputs[1]!.prompt;
     expect(second).toContain('second');
     expect(second).not.toContain('answer 0');
     expect(second).not.toContain('first');
   });
 
   it('summarises a batch over the cap instead of skipping, and consumes all of it', async () => {
-    const runner = scriptedRunner(() => reply('done'));
+    const runner = scriptedLauncher(() => reply('done'));
     const d = await boot(tempHome('router: { maxPromptMessages: 5 }\n'), runner);
     d.groups.add({ name: 'team', chats: ['web:team'] });
     for (let i = 1; i <= 12; i++) await say(d, 'web:team', `msg ${i}`);
     const out = nextMessage(d, isReply('web:team'));
     const last = await say(d, 'web:team', '@Andy summarise');
     await out;
-    const prompt = runner.started[0]!.prompt;
+    const prompt = runner.inputs[0]!.prompt;
     expect(prompt).toContain('<note>8 earlier messages not shown</note>');
     expect(prompt).toContain('msg 12');
     expect(prompt).not.toContain('msg 8<');
-    expect(d.store.groups.get('team')!.cursorSeq).toBe(last.seq);
+    expect(d.store.cursors.get('web:team')).toBe(last.seq);
   });
 
   it('strips <internal> and sends nothing for an empty reply', async () => {
-    const runner = scriptedRunner(({ call }) =>
+    const runner = scriptedLauncher(({ call }) =>
       call === 0 ? reply('<internal>thinking</internal>') : reply('<internal>x</internal>visible'),
     );
     const d = await boot(tempHome(), runner);
@@ -98,7 +98,7 @@ describe('message path', () => {
   });
 
   it('stores a redelivered platform message once', async () => {
-    const runner = scriptedRunner(() => reply('ok'));
+    const runner = scriptedLauncher(() => reply('ok'));
     const d = await boot(tempHome(), runner);
     const msg = { chatJid: 'web:main', platformId: 'same', sender: 'a', text: 'hi', ts: 1 };
     const a = await d.router.receive(msg);
@@ -107,40 +107,41 @@ describe('message path', () => {
   });
 
   it('records messages from unbound chats for discovery without running', async () => {
-    const runner = scriptedRunner(() => reply('ok'));
+    const runner = scriptedLauncher(() => reply('ok'));
     const d = await boot(tempHome(), runner);
     await say(d, 'web:stranger', '@Andy hello?');
     expect(runner.started).toHaveLength(0);
     expect(d.store.chats.list().find((c) => c.jid === 'web:stranger')?.group).toBeNull();
   });
 
-  it('hands a follow-up to the live run, which answers it in the same run', async () => {
+  it('a follow-up in the same chat is its own run, answered by the same live session', async () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
-    const runner = scriptedRunner(
-      async ({ id }) => {
-        if (id === 0) await gate;
-        return reply(`answer to input ${id}`, id);
-      },
-      { stayAlive: true },
-    );
+    const runner = scriptedLauncher(async ({ id }) => {
+      if (id === 0) await gate;
+      return reply(`answer to input ${id}`);
+    });
     const d = await boot(tempHome(), runner);
+    const firstEnded = runEnded(d);
     await say(d, 'web:main', 'first');
-    const first = nextMessage(d, (m) => m.direction === 'out' && m.text === 'answer to input 1');
-    await d.executor.submitMessages('main');
-    await say(d, 'web:main', 'second');
+    const second = nextMessage(d, (m) => m.direction === 'out' && m.text === 'answer to input 1');
+    await say(d, 'web:main', 'second'); // arrives while the first turn is busy
     release();
-    await first;
+    const firstRun = d.store.runs.get((await firstEnded).id)!;
+    expect(firstRun.status).toBe('ok');
+    await second;
     expect(runner.started).toHaveLength(1);
     expect(runner.inputs.map((i) => i.id)).toEqual([0, 1]);
     expect(runner.inputs[1]!.prompt).toContain('second');
     expect(runner.inputs[1]!.prompt).not.toContain('first');
-    const run = d.store.runs.list()[0]!;
-    expect(d.store.groups.get('main')!.cursorSeq).toBe(run.seqEnd);
+    const runs = d.store.runs.list();
+    expect(runs.map((r) => r.status)).toEqual(['ok', 'ok']);
+    expect(new Set(runs.map((r) => r.sessionId)).size).toBe(1);
+    expect(d.store.cursors.get('web:main')).toBe(runs[0]!.seqEnd);
   });
 
   it('tells the chat which credential to set when the claude harness has none', async () => {
-    const runner = scriptedRunner(() => reply('never'), { harness: 'codex' });
+    const runner = scriptedLauncher(() => reply('never'), { harness: 'codex' });
     // runtime none: always available, so the credential check is what answers.
     const d = await boot(tempHome('runtime: none\n'), runner);
     const out = nextMessage(d, isReply('web:main'));
@@ -152,10 +153,10 @@ describe('message path', () => {
   });
 
   it('tells the chat what to configure when the harness is unavailable', async () => {
-    const runner = scriptedRunner(() => reply('never'), { harness: 'codex' });
+    const runner = scriptedLauncher(() => reply('never'), { harness: 'codex' });
     const d = await boot(tempHome(), runner);
-    // This build registers a sandboxed claude runner: take it out to see the "unavailable" answer.
-    d.runners['runners'].delete('claude');
+    // This build registers a sandboxed claude launcher: take it out to see the "unavailable" answer.
+    d.launchers['launchers'].delete('claude');
     const out = nextMessage(d, isReply('web:main'));
     await say(d, 'web:main', 'hello');
     const msg = await out;
@@ -165,7 +166,7 @@ describe('message path', () => {
   });
 
   it('a non-retryable runner error is answered at once, without retries', async () => {
-    const runner = scriptedRunner(() => [
+    const runner = scriptedLauncher(() => [
       { type: 'error', message: 'Set ANTHROPIC_API_KEY in ~/.clawpod/.env', retryable: false },
     ]);
     const d = await boot(tempHome(), runner);
@@ -175,17 +176,20 @@ describe('message path', () => {
     expect(runner.started).toHaveLength(1);
   });
 
-  it('closes an idle warm agent when another group waits for the only slot', async () => {
-    const runner = scriptedRunner(({ id }) => reply(`warm answer ${id}`, id), { stayAlive: true });
+  it('closes an idle session when another group needs the only slot', async () => {
+    const runner = scriptedLauncher(({ id }) => reply(`warm answer ${id}`));
     const d = await boot(tempHome('limits: { maxConcurrentRuns: 1 }\n'), runner);
     d.groups.add({ name: 'b', chats: ['web:b'], requiresTrigger: false });
     const first = nextMessage(d, isReply('web:main'));
     await say(d, 'web:main', 'keep me warm');
     await first;
-    expect(d.executor.liveCount()).toBe(1);
+    expect(d.pool.list().map((s) => [s.meta.group, s.state.name])).toEqual([['main', 'idle']]);
     const second = nextMessage(d, isReply('web:b'));
     await say(d, 'web:b', 'my turn');
     expect((await second).text).toBe('warm answer 0');
     expect(runner.started.map((s) => s.group.folder)).toEqual(['main', 'b']);
+    const mainSession = d.store.agentSessions.get(runner.started[0]!.sessionId)!;
+    expect(mainSession).toMatchObject({ state: 'closed', endReason: 'made room for other work' });
+    expect(d.store.runs.list().every((r) => r.status === 'ok')).toBe(true);
   });
 });

@@ -57,7 +57,7 @@ describe.skipIf(!hasBwrap)('message → command harness in bubblewrap → reply'
     expect(d.status().runtime.selected).toBe('bubblewrap');
   });
 
-  it('a warm group has a sandbox started ahead, used by the next message and refilled', async () => {
+  it('a warm group has a session started ahead, used by the next message and refilled', async () => {
     const { d } = await boot();
     const g = d.groups.add({
       name: 'hot',
@@ -66,15 +66,17 @@ describe.skipIf(!hasBwrap)('message → command harness in bubblewrap → reply'
       warm: true,
       command: 'echo pid=$$',
     });
-    await d.sandbox.prewarm(g);
-    const ahead = await d.sandbox.warmSandbox('hot')!;
+    d.pool.prewarm(g);
+    await expect.poll(() => d.pool.list().length, { interval: 20 }).toBe(1);
+    const ahead = d.pool.list()[0]!;
     const out = nextMessage(d, (m) => m.direction === 'out' && m.chatJid === 'web:hot');
     await say(d, 'web:hot', 'go');
     expect((await out).text).toMatch(/^pid=\d+$/);
-    expect(d.sandbox.warmSandbox('hot')).toBeUndefined(); // taken by the run
-    d.executor.closeAll(); // the run's agent ends; the pool refills
-    await ahead.handle.exited;
-    await expect.poll(() => d.sandbox.warmSandbox('hot'), { interval: 20 }).toBeDefined();
+    expect(d.store.runs.list()[0]!.sessionId).toBe(ahead.id); // the run used the session ahead
+    ahead.close('test'); // the session ends; the pool refills
+    await ahead.closed;
+    await expect.poll(() => d.pool.list().map((s) => s.id), { interval: 20 }).toHaveLength(1);
+    expect(d.pool.list()[0]!.id).not.toBe(ahead.id);
   });
 
   it('runs as non-root, sees its folder rw, global ro, and nothing of the host', async () => {

@@ -8,7 +8,7 @@ import { silentLogger } from '../../src/logging/logger.js';
 import { TaskRunStore } from '../../src/store/task-runs.js';
 import { FakeClock } from '../support/fake-clock.js';
 import { nextMessage, runEnded, tempHome } from '../support/daemon-harness.js';
-import { reply, scriptedRunner } from '../support/scripted-runner.js';
+import { reply, scriptedLauncher } from '../support/scripted-launcher.js';
 
 const daemons: Daemon[] = [];
 const savedEnv = { ...process.env };
@@ -20,8 +20,8 @@ afterEach(async () => {
 
 async function boot(home: string, clock: FakeClock) {
   const config = loadConfig({ CLAWPOD_HOME: home, PATH: process.env.PATH });
-  const runner = scriptedRunner(() => reply('task output'));
-  const d = new Daemon({ config, log: silentLogger(), runners: [runner], schedulerClock: clock });
+  const runner = scriptedLauncher(() => reply('task output'));
+  const d = new Daemon({ config, log: silentLogger(), launchers: [runner], clock });
   daemons.push(d);
   await d.start();
   d.groups.add({ name: 'team', chats: ['web:team'] });
@@ -79,7 +79,7 @@ describe('HTTP API /api/tasks', () => {
     expect(run.body).toMatchObject({ scheduledFor: clock.now() });
     expect((await output).text).toBe('task output');
     await ended;
-    expect(runner.started[0]!.prompt).toContain('trigger="manual"');
+    expect(runner.inputs[0]!.prompt).toContain('trigger="manual"');
     const history = await api('GET', `/api/tasks/${id}/runs?limit=5`);
     expect(history.body).toMatchObject([
       { trigger: 'manual', status: 'ok', result: 'task output' },

@@ -4,14 +4,14 @@ import { loadConfig } from '../../src/config/load.js';
 import { Daemon } from '../../src/daemon.js';
 import { GroupService } from '../../src/groups/group-service.js';
 import { silentLogger } from '../../src/logging/logger.js';
-import type { Runner } from '../../src/runs/runner.js';
+import type { AgentLauncher } from '../../src/runs/agent-process.js';
 import { OWNER } from '../../src/scheduler/task-service.js';
 import { Store } from '../../src/store/store.js';
 import { TaskRunStore } from '../../src/store/task-runs.js';
 import { TaskStore } from '../../src/store/tasks.js';
-import { FakeClock, flush } from '../support/fake-clock.js';
+import { driveUntil, FakeClock, flush } from '../support/fake-clock.js';
 import { nextMessage, runEnded, say, tempHome } from '../support/daemon-harness.js';
-import { reply, scriptedRunner } from '../support/scripted-runner.js';
+import { reply, scriptedLauncher } from '../support/scripted-launcher.js';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -23,12 +23,12 @@ afterEach(async () => {
 /** A real daemon (port 0) whose scheduler runs on `clock`. */
 async function boot(
   home: string,
-  runner: Runner,
+  runner: AgentLauncher,
   clock: FakeClock,
   beforeStart?: (d: Daemon) => void,
 ): Promise<Daemon> {
   const config = loadConfig({ CLAWPOD_HOME: home, PATH: process.env.PATH });
-  const d = new Daemon({ config, log: silentLogger(), runners: [runner], schedulerClock: clock });
+  const d = new Daemon({ config, log: silentLogger(), launchers: [runner], clock });
   daemons.push(d);
   beforeStart?.(d);
   await d.start();
@@ -42,7 +42,7 @@ const task = (d: Daemon, id: string) => new TaskStore(d.store.db).get(id)!;
 
 describe('scheduled tasks through the daemon', () => {
   it('a due task runs through the queue and answers in its chat', async () => {
-    const runner = scriptedRunner(() => reply('here is your brief'));
+    const runner = scriptedLauncher(() => reply('here is your brief'));
     const clock = new FakeClock(Date.now());
     const d = await boot(tempHome(), runner, clock);
     d.groups.add({ name: 'team', chats: ['web:team'] });
@@ -64,7 +64,7 @@ describe('scheduled tasks through the daemon', () => {
       chatJid: 'web:team',
       status: 'ok',
     });
-    const prompt = runner.started[0]!.prompt;
+    const prompt = runner.inputs[0]!.prompt;
     expect(prompt).toMatch(/<scheduled_task id="[^"]+" schedule="every 1h"/);
     expect(prompt).toContain('This is a scheduled task, not a live message');
     expect(prompt).toContain('write the brief');
@@ -84,16 +84,16 @@ describe('scheduled tasks through the daemon', () => {
   });
 
   it('group context resumes the group session; isolated starts fresh and saves none', async () => {
-    const runner = scriptedRunner(({ spec }) => [
-      { type: 'output', text: `session ${spec.sessionId ?? 'none'}` },
-      { type: 'turn-end', lastInputId: 0, sessionId: spec.sessionId ?? `new-${spec.runId}` },
+    const runner = scriptedLauncher(({ spec }) => [
+      { type: 'message', text: `resume ${spec.resumeId ?? 'none'}` },
+      { type: 'result', resumeId: spec.resumeId ?? `new-${spec.sessionId}` },
     ]);
     const clock = new FakeClock(Date.now());
     const d = await boot(tempHome(), runner, clock);
     const first = nextMessage(d, out('web:main'));
     await say(d, 'web:main', 'hello');
-    expect((await first).text).toBe('session none');
-    const groupSession = d.store.sessions.get('main', 'claude')!;
+    expect((await first).text).toBe('resume none');
+    const groupSession = d.store.resumeIds.get('main', 'claude')!;
     expect(groupSession).toMatch(/^new-/);
 
     const grouped = d.scheduling.tasks.create(OWNER, {
@@ -107,20 +107,41 @@ describe('scheduled tasks through the daemon', () => {
       contextMode: 'isolated',
     });
     const done = [runEnded(d), runEnded(d)];
-    const replies = [nextMessage(d, out('web:main'))];
     await clock.advance(HOUR);
     await Promise.all(done);
-    await replies[0];
-    const specs = runner.started.slice(1);
-    const byTask = (id: string) => specs.find((s) => d.store.runs.get(s.runId)!.taskId === id)!;
-    expect(byTask(grouped.id).sessionId).toBe(groupSession);
-    expect(byTask(isolated.id).sessionId).toBeUndefined();
-    // The isolated run's fresh session is not saved as the group's.
-    expect(d.store.sessions.get('main', 'claude')).toBe(groupSession);
+    const sessionOf = (taskId: string) =>
+      runner.inputs.find((i) => i.prompt.includes(`id="${taskId}"`))!.sessionId;
+    const specOf = (sessionId: string) => runner.started.find((s) => s.sessionId === sessionId)!;
+    // The group's conversation: a fresh session resuming the group's conversation (the chat's
+    // session idled out during the hour), never a second live one beside it.
+    expect(specOf(sessionOf(grouped.id)).resumeId).toBe(groupSession);
+    expect(specOf(sessionOf(isolated.id)).resumeId).toBeNull();
+    // The isolated run's fresh conversation is not saved as the group's.
+    expect(d.store.resumeIds.get('main', 'claude')).toBe(groupSession);
+  });
+
+  it('a group-context task is answered by the live conversation session between chat turns', async () => {
+    const runner = scriptedLauncher(({ spec }) => reply(`from ${spec.sessionId}`));
+    const clock = new FakeClock(Date.now());
+    const d = await boot(tempHome(), runner, clock);
+    const first = nextMessage(d, out('web:main'));
+    await say(d, 'web:main', 'hello');
+    await first;
+    const { id } = d.scheduling.tasks.create(OWNER, {
+      schedule: '10m',
+      prompt: 'g',
+      contextMode: 'group',
+    });
+    const ended = runEnded(d);
+    await clock.advance(10 * MIN); // within the default idle timeout: the session is still warm
+    await ended;
+    expect(runner.started).toHaveLength(1);
+    const taskInput = runner.inputs.find((i) => i.prompt.includes(`id="${id}"`))!;
+    expect(taskInput.sessionId).toBe(runner.started[0]!.sessionId);
   });
 
   it('after every retry the owner and the chat are told; 3 failures in a row pause the task', async () => {
-    const runner = scriptedRunner(() => [{ type: 'error', message: 'model overloaded' }]);
+    const runner = scriptedLauncher(() => [{ type: 'error', message: 'model overloaded' }]);
     const clock = new FakeClock(Date.now());
     const d = await boot(tempHome(), runner, clock);
     d.groups.add({ name: 'team', chats: ['web:team'] });
@@ -136,7 +157,7 @@ describe('scheduled tasks through the daemon', () => {
         i === 3
           ? nextMessage(d, (m) => out('web:team')(m) && m.text.includes('paused'))
           : undefined;
-      await clock.advance(HOUR);
+      await driveUntil(clock, owner, { stepMs: MIN, maxMs: 2 * HOUR });
       expect((await owner).text).toMatch(
         new RegExp(`Scheduled task ${id} .* failed 5 times.*model overloaded`),
       );
@@ -162,40 +183,38 @@ describe('scheduled tasks through the daemon', () => {
 
   it('a success resets the failure count', async () => {
     let fail = true;
-    const runner = scriptedRunner(() =>
+    const runner = scriptedLauncher(() =>
       fail ? [{ type: 'error', message: 'flaky' }] : reply('ok'),
     );
     const clock = new FakeClock(Date.now());
     const d = await boot(tempHome(), runner, clock);
     const { id } = d.scheduling.tasks.create(OWNER, { schedule: '1h', prompt: 'x' });
     const told = nextMessage(d, (m) => out('web:main')(m) && m.text.includes('failed'));
-    await clock.advance(HOUR);
-    await told;
+    await driveUntil(clock, told, { stepMs: MIN, maxMs: 2 * HOUR });
     expect(task(d, id).consecutiveFailures).toBe(1);
     fail = false;
     const ok = nextMessage(d, (m) => out('web:main')(m) && m.text === 'ok');
-    await clock.advance(HOUR);
-    await ok;
+    await driveUntil(clock, ok, { stepMs: MIN, maxMs: 2 * HOUR });
     expect(task(d, id).consecutiveFailures).toBe(0);
   });
 
   it('an occurrence still queued when its task is paused is skipped, not run', async () => {
     let release!: () => void;
     const busy = new Promise<void>((r) => (release = r));
-    const runner = scriptedRunner(async ({ prompt }) => {
+    const runner = scriptedLauncher(async ({ prompt }) => {
       if (prompt.includes('long question')) await busy;
       return reply('done');
     });
     const clock = new FakeClock(Date.now());
     const d = await boot(tempHome(), runner, clock);
     const { id } = d.scheduling.tasks.create(OWNER, {
-      schedule: '1h',
+      schedule: '20m',
       prompt: 'x',
       contextMode: 'group', // queued in main's conversation lane, behind the message run
     });
     const ended = runEnded(d);
     await say(d, 'web:main', 'long question');
-    await clock.advance(HOUR);
+    await clock.advance(20 * MIN); // within the turn's time limit (30 min by default)
     expect(taskRuns(d, id)).toMatchObject([{ status: 'pending' }]);
     d.scheduling.tasks.pause(OWNER, id);
     release();
@@ -250,7 +269,7 @@ describe('restart recovery', () => {
     const home = tempHome();
     const now = Date.now();
     const due = crashedState(home, now);
-    const runner = scriptedRunner(() => reply('report'));
+    const runner = scriptedLauncher(() => reply('report'));
     const clock = new FakeClock(now);
     let ended: Promise<unknown> = Promise.resolve();
     const d = await boot(home, runner, clock, (d0) => (ended = runEnded(d0)));
@@ -275,7 +294,7 @@ describe('restart recovery', () => {
     const before = new TaskService({ store, timezone: 'UTC', now: () => now - 3 * 24 * HOUR });
     const { id } = before.create(OWNER, { schedule: '0 * * * *', prompt: 'hourly' });
     store.close();
-    const runner = scriptedRunner(() => reply('caught up'));
+    const runner = scriptedLauncher(() => reply('caught up'));
     const clock = new FakeClock(now);
     let notice!: Promise<{ text: string }>;
     let reply1!: Promise<unknown>;
@@ -294,6 +313,6 @@ describe('restart recovery', () => {
     expect(history.filter((r) => r.status === 'missed')).toHaveLength(71);
     expect(history.filter((r) => r.status === 'ok')).toHaveLength(1);
     expect(runner.started).toHaveLength(1);
-    expect(runner.started[0]!.prompt).toContain('trigger="catch-up"');
+    expect(runner.inputs[0]!.prompt).toContain('trigger="catch-up"');
   });
 });

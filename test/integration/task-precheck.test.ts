@@ -7,7 +7,7 @@ import { OWNER } from '../../src/scheduler/task-service.js';
 import { TaskRunStore } from '../../src/store/task-runs.js';
 import { FakeClock } from '../support/fake-clock.js';
 import { nextMessage, tempHome } from '../support/daemon-harness.js';
-import { reply, scriptedRunner } from '../support/scripted-runner.js';
+import { reply, scriptedLauncher } from '../support/scripted-launcher.js';
 
 const HOUR = 3_600_000;
 const hasBwrap = (() => {
@@ -27,12 +27,12 @@ describe.skipIf(!hasBwrap)('task pre-check scripts run in the sandbox', () => {
   it('{"wake": false} skips the model call; anything else wakes the agent', async () => {
     const home = tempHome('runtime: bubblewrap\n');
     const clock = new FakeClock(Date.UTC(2026, 10, 20, 12, 0));
-    const runner = scriptedRunner(() => reply('woke up'));
+    const runner = scriptedLauncher(() => reply('woke up'));
     const d = new Daemon({
       config: loadConfig({ CLAWPOD_HOME: home, PATH: process.env.PATH }),
       log: silentLogger(),
-      runners: [runner],
-      schedulerClock: clock,
+      launchers: [runner],
+      clock,
     });
     daemons.push(d);
     await d.start();

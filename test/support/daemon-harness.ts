@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../../src/config/load.js';
 import { Daemon } from '../../src/daemon.js';
 import { silentLogger } from '../../src/logging/logger.js';
-import type { Runner } from '../../src/runs/runner.js';
+import type { AgentLauncher } from '../../src/runs/agent-process.js';
 import type { StoredMessage } from '../../src/store/messages.js';
 
 export function tempHome(configYaml?: string): string {
@@ -16,17 +16,17 @@ export function tempHome(configYaml?: string): string {
 }
 
 /**
- * A real daemon on a temp data dir, port 0, with the given runners. `env` is the daemon's
+ * A real daemon on a temp data dir, port 0, with the given launchers. `env` is the daemon's
  * environment beyond CLAWPOD_HOME and PATH (credentials, upstream base URLs).
  */
 export async function startDaemon(
   home: string,
-  runners: Runner[],
+  launchers: AgentLauncher[],
   beforeStart?: (d: Daemon) => void,
   env: Record<string, string> = {},
 ): Promise<Daemon> {
   const config = loadConfig({ ...env, CLAWPOD_HOME: home, PATH: process.env.PATH });
-  const daemon = new Daemon({ config, log: silentLogger(), runners });
+  const daemon = new Daemon({ config, log: silentLogger(), launchers });
   beforeStart?.(daemon);
   await daemon.start();
   return daemon;

@@ -1,4 +1,4 @@
-import type { SchedulerClock } from '../../src/scheduler/clock.js';
+import type { Clock } from '../../src/clock.js';
 
 interface Timer {
   at: number;
@@ -16,7 +16,7 @@ export async function flush(turns = 5): Promise<void> {
  * wall time = monotonic + offset, so `jump` can move wall time without firing timers (a clock
  * change, or a suspended machine whose timers did not advance).
  */
-export class FakeClock implements SchedulerClock {
+export class FakeClock implements Clock {
   private mono = 0;
   private offset: number;
   private seq = 0;
@@ -72,4 +72,24 @@ export class FakeClock implements SchedulerClock {
   jump(ms: number): void {
     this.offset += ms;
   }
+}
+
+/**
+ * Advances `clock` in steps of `stepMs` until `done` settles (or `maxMs` of fake time passed,
+ * then throws): for work that keeps arming new timers while it runs (retries with backoff,
+ * idle expiry after a turn), where one big advance would end before the work armed its next
+ * timer. Returns what `done` resolved to.
+ */
+export async function driveUntil<T>(
+  clock: FakeClock,
+  done: Promise<T>,
+  opts: { stepMs: number; maxMs: number },
+): Promise<T> {
+  let settled = false;
+  const watched = done.finally(() => (settled = true));
+  for (let t = 0; !settled; t += opts.stepMs) {
+    if (t > opts.maxMs) throw new Error(`not done after ${opts.maxMs} ms of fake time`);
+    await clock.advance(opts.stepMs);
+  }
+  return watched;
 }

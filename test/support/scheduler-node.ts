@@ -3,9 +3,8 @@ import { afterEach } from 'vitest';
 import { dataPaths } from '../../src/config/load.js';
 import { GroupService } from '../../src/groups/group-service.js';
 import { silentLogger } from '../../src/logging/logger.js';
-import type { WorkItem } from '../../src/queue/group-queue.js';
 import { Scheduler, type SchedulerOptions } from '../../src/scheduler/scheduler.js';
-import { parseTaskKey } from '../../src/scheduler/task-runner.js';
+import type { TaskOccurrence } from '../../src/scheduler/task-job.js';
 import { TaskService } from '../../src/scheduler/task-service.js';
 import { Store } from '../../src/store/store.js';
 import { TaskRunStore } from '../../src/store/task-runs.js';
@@ -16,11 +15,11 @@ export interface SchedulerNode {
   store: Store;
   scheduler: Scheduler;
   service: TaskService;
-  /** Work items queued so far (the test takes them out as it "runs" them). */
-  items: WorkItem[];
+  /** Occurrences queued so far (the test takes them out as it "runs" them). */
+  items: TaskOccurrence[];
   notices: Array<{ key: string; text: string }>;
   /** Finishes a queued occurrence as the run path would (status ok), releasing the lease. */
-  complete(item: WorkItem): void;
+  complete(item: TaskOccurrence): void;
 }
 
 /**
@@ -49,11 +48,11 @@ export function useSchedulerNodes() {
     const groups = new GroupService(store, dataPaths(join(file, '..')), () => clock.now());
     groups.ensureMain();
     if (!store.groups.get('team')) groups.add({ name: 'team', chats: ['web:team'] });
-    const items: WorkItem[] = [];
+    const items: TaskOccurrence[] = [];
     const notices: Array<{ key: string; text: string }> = [];
     const scheduler = new Scheduler({
       store,
-      queue: { enqueue: (i) => (items.push(i), true) },
+      enqueue: (i) => (items.push(i), true),
       notifyOwner: (key, text) => notices.push({ key, text }),
       log: silentLogger(),
       clock,
@@ -69,11 +68,10 @@ export function useSchedulerNodes() {
       now: () => clock.now(),
     });
     const runs = new TaskRunStore(store.db);
-    const complete = (item: WorkItem) => {
-      const k = parseTaskKey(item)!;
-      const r = runs.byOccurrence(k.taskId, k.scheduledFor)!;
+    const complete = (item: TaskOccurrence) => {
+      const r = runs.byOccurrence(item.taskId, item.scheduledFor)!;
       runs.finish(r.id, { status: 'ok', now: clock.now() });
-      scheduler.finished(k.taskId);
+      scheduler.finished(item.taskId);
     };
     if (opts.start !== false) scheduler.start();
     return { store, scheduler, service, items, notices, complete };

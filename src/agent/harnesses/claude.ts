@@ -4,7 +4,7 @@ import type {
   SDKAssistantMessage,
   SDKAssistantMessageError,
 } from '@anthropic-ai/claude-agent-sdk';
-import type { StartRequest } from '../../protocol/runner-protocol.js';
+import type { RunnerEvent, StartRequest } from '../../protocol/runner-protocol.js';
 import { archiveTranscript } from './claude/archive.js';
 import { authError, redact, SESSION_MISSING, turnError } from './claude/errors.js';
 import { LiveQuery } from './claude/live-query.js';
@@ -15,10 +15,10 @@ import {
   type ClaudePaths,
 } from './claude/options.js';
 import { cumulativeTotals, UsageLedger } from './claude/usage-ledger.js';
-import { registerHarness, type Harness, type HarnessEvent } from './harness.js';
+import { registerHarness, type Harness } from './harness.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
-type LogEvent = Extract<HarnessEvent, { type: 'log' }>;
+type LogEvent = Extract<RunnerEvent, { type: 'log' }>;
 /** How a turn's message stream ended. */
 type Outcome = 'done' | 'session-missing';
 
@@ -61,7 +61,7 @@ export class ClaudeHarness implements Harness {
     prompt: string,
     sessionId: string | null,
     signal: AbortSignal,
-  ): AsyncGenerator<HarnessEvent> {
+  ): AsyncGenerator<RunnerEvent> {
     const missing = credentialProblem(this.env);
     if (missing) {
       yield { type: 'error', message: missing, retryable: false };
@@ -154,7 +154,7 @@ export class ClaudeHarness implements Harness {
     return { continue: true };
   };
 
-  private failure(what: string): HarnessEvent {
+  private failure(what: string): RunnerEvent {
     const tail = this.stderrTail.trim().slice(-500);
     return {
       type: 'error',
@@ -163,7 +163,7 @@ export class ClaudeHarness implements Harness {
   }
 
   /** Reads the live process's messages until this turn's `result`. */
-  private async *pump(live: LiveQuery, signal: AbortSignal): AsyncGenerator<HarnessEvent, Outcome> {
+  private async *pump(live: LiveQuery, signal: AbortSignal): AsyncGenerator<RunnerEvent, Outcome> {
     let apiError: SDKAssistantMessageError | undefined;
     let spoke = false;
     for (;;) {
@@ -207,7 +207,7 @@ export class ClaudeHarness implements Harness {
         const text = textOf(m);
         if (text.trim()) {
           spoke = true;
-          yield { type: 'text', text };
+          yield { type: 'message', text };
         }
       } else if (m.type === 'result') {
         yield* this.notes.splice(0);
@@ -222,7 +222,7 @@ export class ClaudeHarness implements Harness {
         live.sessionId = m.session_id;
         yield {
           type: 'result',
-          sessionId: m.session_id,
+          resumeId: m.session_id,
           usage: this.ledger.turn(m.session_id, cumulativeTotals(m)),
         };
         return 'done';

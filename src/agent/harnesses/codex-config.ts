@@ -26,7 +26,7 @@ export interface CodexSetup {
   effort: string | null;
   provider: CodexProvider;
   /** How Codex starts the clawpod MCP server (stdio). */
-  mcp: { command: string; args: string[]; ipcDir: string };
+  mcp: { command: string; args: string[]; ipcDir: string; sessionToken: string };
   /** Developer instructions added to Codex's own. */
   instructions: string;
 }
@@ -118,7 +118,7 @@ export function renderConfig(setup: CodexSetup): string {
     '[mcp_servers.clawpod]',
     `command = ${tomlString(mcp.command)}`,
     `args = [${mcp.args.map(tomlString).join(', ')}]`,
-    `env = { CLAWPOD_IPC_DIR = ${tomlString(mcp.ipcDir)} }`,
+    `env = { CLAWPOD_IPC_DIR = ${tomlString(mcp.ipcDir)}, CLAWPOD_SESSION_TOKEN = ${tomlString(mcp.sessionToken)} }`,
     '',
   ];
   return lines.join('\n');

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { CodexTotals } from './codex-usage.js';
-import type { HarnessEvent } from './harness.js';
+import type { RunnerEvent } from '../../protocol/runner-protocol.js';
 
 /**
  * Reads the JSONL that `codex exec --json` writes on stdout for one turn (seen with 0.171):
@@ -47,7 +47,7 @@ const lineSchema = z.looseObject({
   error: z.looseObject({ message: z.string().optional() }).optional(),
 });
 
-type LogEvent = Extract<HarnessEvent, { type: 'log' }>;
+type LogEvent = Extract<RunnerEvent, { type: 'log' }>;
 
 const clip = (s: string, n = 300) => (s.length > n ? `${s.slice(0, n)}…` : s);
 

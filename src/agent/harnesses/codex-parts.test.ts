@@ -10,15 +10,14 @@ import { ThreadUsageLedger, usageFields } from './codex-usage.js';
 
 const start = (over: Partial<StartRequest> = {}): StartRequest => ({
   type: 'start',
-  runId: 'r1',
+  sessionId: 'ses_1',
+  sessionToken: 'token-token-token-token',
   group: 'main',
   isMain: true,
   harness: 'codex',
   command: null,
   model: 'gpt-5.5',
-  prompt: 'hi',
-  sessionId: null,
-  idleTimeoutMs: 1000,
+  resumeId: null,
   timezone: 'UTC',
   assistantName: 'Andy',
   ...over,
@@ -84,6 +83,7 @@ describe('codex config', () => {
         command: '/usr/bin/node',
         args: ['/opt/clawpod/dist/agent/mcp/main.js'],
         ipcDir: '/workspace/ipc',
+        sessionToken: 'token-token-token-token',
       },
       instructions: 'be "nice"',
     };
@@ -95,7 +95,9 @@ describe('codex config', () => {
     );
     expect(text).toContain('[features]\nplugins = false');
     expect(text).toContain('args = ["/opt/clawpod/dist/agent/mcp/main.js"]');
-    expect(text).toContain('env = { CLAWPOD_IPC_DIR = "/workspace/ipc" }');
+    expect(text).toContain(
+      'env = { CLAWPOD_IPC_DIR = "/workspace/ipc", CLAWPOD_SESSION_TOKEN = "token-token-token-token" }',
+    );
     expect(text).toContain('developer_instructions = "be \\"nice\\""');
     expect(text).not.toContain('model_reasoning_effort');
     const keyless = renderConfig({

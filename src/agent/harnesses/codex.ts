@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import type { StartRequest } from '../../protocol/runner-protocol.js';
+import type { RunnerEvent, StartRequest } from '../../protocol/runner-protocol.js';
 import { resolveCodex, type CodexCommand } from './codex-binary.js';
 import {
   codexInstructions,
@@ -14,7 +14,7 @@ import {
 import { classifyFailure, CodexTurnReader } from './codex-events.js';
 import { costUsd } from './codex-prices.js';
 import { ThreadUsageLedger, usageFields } from './codex-usage.js';
-import { registerHarness, type Harness, type HarnessEvent } from './harness.js';
+import { registerHarness, type Harness } from './harness.js';
 
 /**
  * The `codex` harness: one `codex exec --json` process per turn (`codex exec resume <thread>`
@@ -60,6 +60,7 @@ export function createCodexHarness(
       command: process.execPath,
       args: [opts.mcpMain ?? mcpMainPath()],
       ipcDir: env.CLAWPOD_IPC_DIR ?? '/workspace/ipc',
+      sessionToken: start.sessionToken,
     },
     instructions: codexInstructions(start, groupDir),
   };
@@ -74,7 +75,7 @@ export function createCodexHarness(
     prompt: string,
     sessionId: string | null,
     signal: AbortSignal,
-  ): AsyncGenerator<HarnessEvent, { threadGone: boolean }> {
+  ): AsyncGenerator<RunnerEvent, { threadGone: boolean }> {
     const args = [
       ...codex.prefix,
       'exec',
@@ -125,10 +126,10 @@ export function createCodexHarness(
           ? await ledger.turnDelta(threadId, reader.totals)
           : { ...reader.totals };
         const cost = provider.isOpenAi && start.model ? costUsd(start.model, tokens) : undefined;
-        if (reader.reply?.trim()) yield { type: 'text', text: reader.reply };
+        if (reader.reply?.trim()) yield { type: 'message', text: reader.reply };
         yield {
           type: 'result',
-          sessionId: threadId,
+          resumeId: threadId,
           usage: { ...usageFields(tokens), ...(cost === undefined ? {} : { costUsd: cost }) },
         };
         return { threadGone: false };
@@ -153,7 +154,7 @@ export function createCodexHarness(
 
   return {
     name: 'codex',
-    async *turn(prompt, sessionId, signal): AsyncGenerator<HarnessEvent> {
+    async *turn(prompt, sessionId, signal): AsyncGenerator<RunnerEvent> {
       if (provider.envKey && !key) {
         yield {
           type: 'error',

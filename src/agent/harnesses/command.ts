@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { registerHarness, type HarnessEvent } from './harness.js';
+import type { RunnerEvent } from '../../protocol/runner-protocol.js';
+import { registerHarness } from './harness.js';
 
 const MAX_OUTPUT = 1024 * 1024;
 
@@ -9,7 +10,7 @@ const MAX_OUTPUT = 1024 * 1024;
  */
 registerHarness('command', (start, env) => ({
   name: 'command',
-  async *turn(prompt, _sessionId, signal): AsyncGenerator<HarnessEvent> {
+  async *turn(prompt, _sessionId, signal): AsyncGenerator<RunnerEvent> {
     if (!start.command) {
       yield {
         type: 'error',
@@ -20,7 +21,13 @@ registerHarness('command', (start, env) => ({
     }
     const child = spawn('/bin/sh', ['-c', start.command], {
       cwd: env.CLAWPOD_WORKDIR ?? process.cwd(),
-      env: { ...env, CLAWPOD_GROUP: start.group, CLAWPOD_RUN_ID: start.runId },
+      env: {
+        ...env,
+        CLAWPOD_GROUP: start.group,
+        CLAWPOD_SESSION_ID: start.sessionId,
+        // For IPC requests (see ipc.ts): tools then default to this conversation's chat.
+        CLAWPOD_SESSION_TOKEN: start.sessionToken,
+      },
       stdio: ['pipe', 'pipe', 'pipe'],
       signal,
     });
@@ -45,7 +52,7 @@ registerHarness('command', (start, env) => ({
       };
       return;
     }
-    if (out.trim()) yield { type: 'text', text: out.slice(0, MAX_OUTPUT) };
+    if (out.trim()) yield { type: 'message', text: out.slice(0, MAX_OUTPUT) };
     yield { type: 'result' };
   },
 }));

@@ -1,30 +1,13 @@
-import type { StartRequest } from '../../protocol/runner-protocol.js';
-
-/** What a harness reports for one turn, in order; it ends with `result` or `error`. */
-export type HarnessEvent =
-  | { type: 'text'; text: string }
-  | {
-      type: 'result';
-      sessionId?: string | null;
-      usage?: {
-        inputTokens?: number;
-        outputTokens?: number;
-        cacheReadTokens?: number;
-        cacheWriteTokens?: number;
-        costUsd?: number;
-      };
-    }
-  | { type: 'error'; message: string; retryable?: boolean }
-  /** A note for the host's log (not the chat); does not end the turn. */
-  | { type: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; msg: string };
+import type { RunnerEvent, StartRequest } from '../../protocol/runner-protocol.js';
 
 /**
- * An agent harness inside the sandbox. `turn` runs one prompt (resuming `sessionId` when the
- * harness keeps sessions) and yields its events; `signal` aborts it.
+ * An agent harness inside the sandbox. `turn` runs one prompt (resuming `resumeId`, the
+ * harness's own conversation id, when it keeps one) and yields the protocol's events for it:
+ * zero or more `message`/`log`, then exactly one `result` or `error`. `signal` aborts it.
  */
 export interface Harness {
   readonly name: string;
-  turn(prompt: string, sessionId: string | null, signal: AbortSignal): AsyncIterable<HarnessEvent>;
+  turn(prompt: string, resumeId: string | null, signal: AbortSignal): AsyncIterable<RunnerEvent>;
   /** Releases what the harness keeps between turns (a live agent process); called once at the end. */
   close?(): void;
 }

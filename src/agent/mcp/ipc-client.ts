@@ -12,6 +12,8 @@ import { responseFileSchema, type RequestFile, type ResponseFile } from '../../p
 export class IpcClient {
   constructor(
     private readonly ipcDir: string,
+    /** The session's capability (see StartRequest.sessionToken); absent for scripts. */
+    private readonly sessionToken?: string,
     private readonly timeoutMs = 60_000,
   ) {}
 
@@ -44,7 +46,8 @@ export class IpcClient {
       void check();
     });
     const tmp = join(this.ipcDir, 'requests', `.${id}.tmp`);
-    await writeFile(tmp, JSON.stringify({ id, op, args }));
+    const session = this.sessionToken ? { session: this.sessionToken } : {};
+    await writeFile(tmp, JSON.stringify({ id, op, args, ...session }));
     await rename(tmp, join(this.ipcDir, 'requests', `${id}.json`));
     return answered;
   }

@@ -1,4 +1,7 @@
 import { runMcpServer } from './server.js';
 
 // Started by a harness as its MCP server: `node /opt/clawpod/dist/agent/mcp/main.js`.
-await runMcpServer(process.env.CLAWPOD_IPC_DIR ?? '/workspace/ipc');
+await runMcpServer(
+  process.env.CLAWPOD_IPC_DIR ?? '/workspace/ipc',
+  process.env.CLAWPOD_SESSION_TOKEN || undefined,
+);

@@ -36,7 +36,7 @@ export function createMcpServer(client: IpcClient): McpServer {
   return server;
 }
 
-/** Entry: `node dist/agent/mcp/server.js` speaks MCP on stdio. */
-export async function runMcpServer(ipcDir: string): Promise<void> {
-  await createMcpServer(new IpcClient(ipcDir)).connect(new StdioServerTransport());
+/** Entry: `node dist/agent/mcp/main.js` speaks MCP on stdio. */
+export async function runMcpServer(ipcDir: string, sessionToken?: string): Promise<void> {
+  await createMcpServer(new IpcClient(ipcDir, sessionToken)).connect(new StdioServerTransport());
 }

@@ -25,7 +25,10 @@ const taskFields = {
     .optional()
     .describe("group: this chat's session; isolated: a fresh one"),
   missed_policy: z.enum(['skip', 'latest', 'all']).optional(),
-  chat: z.string().optional().describe("Where the output goes, default this group's chat"),
+  chat: z
+    .string()
+    .optional()
+    .describe('Where the output goes, default the chat of the conversation you are answering'),
 };
 const taskId = { id: z.string().describe('The task id') };
 
@@ -34,7 +37,7 @@ export const TOOLS: ToolDef[] = [
   {
     name: 'send_message',
     description:
-      "Send a message to a chat now (default: this group's chat). Use it for progress updates during long work.",
+      'Send a message to a chat now (default: the chat of the conversation you are answering). Use it for progress updates during long work.',
     shape: {
       text: z.string().describe('The message (may be empty when sending a file)'),
       chat: z.string().optional(),

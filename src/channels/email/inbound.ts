@@ -1,5 +1,5 @@
 import type { AddressObject, ParsedMail } from 'mailparser';
-import { escapeXml } from '../../router/prompt.js';
+import { escapeXml } from '../../conversation/prompt.js';
 import type { Inbound } from '../channel.js';
 
 /** Longest body kept in the stored text; the rest is cut with a note. */

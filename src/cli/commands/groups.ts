@@ -40,7 +40,6 @@ export function renderGroup(g: Group, config: Config): string {
     `model:     ${orDefault(g.model, config.file.defaults.model ?? 'harness default')}`,
     `limits:    ${limits.length ? limits.join(', ') : '(config defaults)'}`,
     `folder:    ${join(config.paths.groups, g.folder)}`,
-    `cursor:    ${g.cursorSeq}`,
   ].join('\n');
 }
 

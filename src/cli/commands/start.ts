@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.js';
 import { Daemon } from '../../daemon.js';
 import { createLogger } from '../../logging/logger.js';
-import { loadRunnerModule } from '../../runs/runner-module.js';
+import { loadLauncherModule } from '../../runs/launcher-module.js';
 import { join } from 'node:path';
 
 /** `clawpod start`: the daemon in the foreground; SIGTERM/SIGINT drain and stop. */
@@ -20,17 +20,17 @@ export function registerStart(program: Command): void {
         stdoutJson: !process.stdout.isTTY,
         level: config.env.CLAWPOD_LOG_LEVEL ?? 'info',
       });
-      const runners = await loadRunnerModule(config.env.CLAWPOD_RUNNER_MODULE);
-      if (runners.length)
+      const launchers = await loadLauncherModule(config.env.CLAWPOD_LAUNCHER_MODULE);
+      if (launchers.length)
         log.warn(
-          { module: config.env.CLAWPOD_RUNNER_MODULE },
-          'extra runners loaded from CLAWPOD_RUNNER_MODULE',
+          { module: config.env.CLAWPOD_LAUNCHER_MODULE },
+          'extra launchers loaded from CLAWPOD_LAUNCHER_MODULE',
         );
-      const daemon = new Daemon({ config, log, runners });
+      const daemon = new Daemon({ config, log, launchers });
       let stopping: Promise<void> | undefined;
       const stop = (signal: string) => {
         if (stopping) return;
-        log.info({ signal }, 'stopping: no new runs; active runs may finish');
+        log.info({ signal }, 'stopping: no new turns; running turns may finish');
         stopping = daemon.stop().then(
           () => process.exit(0),
           (err: unknown) => {

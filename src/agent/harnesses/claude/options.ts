@@ -148,7 +148,7 @@ export function buildOptions(i: OptionInputs): Options {
         type: 'stdio',
         command: process.execPath,
         args: [paths.mcpMain],
-        env: { CLAWPOD_IPC_DIR: paths.ipcDir },
+        env: { CLAWPOD_IPC_DIR: paths.ipcDir, CLAWPOD_SESSION_TOKEN: start.sessionToken },
         // Otherwise the tools sit behind tool search and the model may not find them.
         alwaysLoad: true,
       },

@@ -3,39 +3,30 @@ import type { Logger } from 'pino';
 import type { Group } from '../groups/group-schema.js';
 import { createRuntimes, selectRuntime, type RuntimeSelection } from '../sandbox/registry.js';
 import type { Runtime } from '../sandbox/runtime.js';
-import type { AgentRun, Runner, RunnerProblem, RunSpec } from './runner.js';
-import { launchSandbox, type LaunchDeps, type LaunchedSandbox } from './sandbox-launch.js';
-import { SandboxRun } from './sandbox-run.js';
+import type { AgentLauncher, AgentProcess, LaunchProblem, SessionSpec } from './agent-process.js';
+import { launchSandbox, type LaunchDeps } from './sandbox-launch.js';
+import { SandboxProcess } from './sandbox-process.js';
 
-export interface SandboxRunnerOptions extends LaunchDeps {
+export interface SandboxLauncherOptions extends LaunchDeps {
   log: Logger;
-  /** Harnesses this runner serves (each gets its own Runner entry). */
+  /** Harnesses served (each gets its own AgentLauncher entry). */
   harnesses: string[];
   /** Extra per-harness readiness checks (credentials…); undefined when ready. */
-  harnessProblem?: (harness: string, group: Group) => RunnerProblem | undefined;
-}
-
-/** A sandbox started ahead for a warm group, for the next run of this harness and runtime. */
-interface Warm {
-  harness: string;
-  runtime: string;
-  launched: Promise<LaunchedSandbox>;
+  harnessProblem?: (harness: string, group: Group) => LaunchProblem | undefined;
 }
 
 type Probe = { ok: true; selection: RuntimeSelection } | { ok: false; message: string };
 
 /**
- * Runs harnesses inside a sandbox: builds the mounts by the mount policy, spawns the in-sandbox
- * runner (`dist/agent/main.js`) with the group's runtime, speaks the runner protocol on
- * stdin/stdout, and hands follow-ups through `ipc/<group>/input/`.
+ * Starts agent processes inside sandboxes: probes the runtimes once, builds the mounts by the
+ * mount policy, spawns the in-sandbox runner (`dist/agent/main.js`) with the group's runtime,
+ * and runs task pre-check scripts.
  */
-export class SandboxRunners {
+export class SandboxLauncher {
   private runtimes = new Map<string, Runtime>();
   private readonly probes = new Map<string, Probe>();
-  private readonly warm = new Map<string, Warm>();
-  private stopped = false;
 
-  constructor(private readonly opts: SandboxRunnerOptions) {}
+  constructor(private readonly opts: SandboxLauncherOptions) {}
 
   /** Creates the runtimes and probes the configured one (groups' overrides on first use). */
   async init(): Promise<void> {
@@ -78,7 +69,7 @@ export class SandboxRunners {
       : { selected: null, why: p.message };
   }
 
-  runners(): Runner[] {
+  launchers(): AgentLauncher[] {
     return this.opts.harnesses.map((harness) => ({
       harness,
       prepare: (group) => this.probe(this.runtimeName(group)),
@@ -91,7 +82,7 @@ export class SandboxRunners {
     return group.runtime ?? this.opts.config.file.runtime;
   }
 
-  private problem(harness: string, group: Group): RunnerProblem | undefined {
+  private problem(harness: string, group: Group): LaunchProblem | undefined {
     const probe = this.probes.get(this.runtimeName(group));
     if (!probe)
       return {
@@ -106,68 +97,10 @@ export class SandboxRunners {
     return this.opts.harnessProblem?.(harness, group);
   }
 
-  private start(spec: RunSpec): AgentRun {
+  private start(spec: SessionSpec): AgentProcess {
     const probe = this.probes.get(this.runtimeName(spec.group));
     if (!probe?.ok) throw new Error('sandbox runtime unavailable');
-    const runtime = probe.selection.runtime;
-    const warm = this.warm.get(spec.group.folder);
-    this.warm.delete(spec.group.folder);
-    const usable = warm && warm.harness === spec.harness && warm.runtime === runtime.name;
-    if (warm && !usable)
-      void warm.launched.then(
-        (w) => (w.handle.kill(), w.closeEgress()),
-        () => undefined,
-      );
-    const run = new SandboxRun(spec, runtime, this.opts, usable ? warm.launched : undefined);
-    // Refill the pool once this run's sandbox is gone.
-    if (spec.group.warm) void run.ended.then(() => this.prewarm(spec.group));
-    return run;
-  }
-
-  /**
-   * Keeps one sandbox started ahead for a `warm` group: the runner is up and waits for its start
-   * request, so the next message skips the spawn. Replaced when it ends on its own (wall time).
-   */
-  async prewarm(group: Group): Promise<void> {
-    if (this.stopped || !group.warm || this.warm.has(group.folder)) return;
-    const name = this.runtimeName(group);
-    await this.probe(name);
-    const probe = this.probes.get(name);
-    const harness = group.harness ?? this.opts.config.file.defaults.harness;
-    if (!probe?.ok || this.problem(harness, group) || this.warm.has(group.folder)) return;
-    const runtime = probe.selection.runtime;
-    const log = this.opts.log.child({ group: group.folder, runtime: runtime.name });
-    const entry: Warm = {
-      harness,
-      runtime: runtime.name,
-      launched: launchSandbox(
-        this.opts,
-        runtime,
-        {
-          group,
-          harness,
-          label: `warm-${randomBytes(4).toString('hex')}`,
-          timezone: this.opts.config.timezone,
-        },
-        log,
-      ),
-    };
-    this.warm.set(group.folder, entry);
-    entry.launched.then(
-      (w) => {
-        log.info('sandbox started ahead (warm)');
-        void w.handle.exited.then(() => {
-          if (this.warm.get(group.folder) !== entry) return; // taken by a run
-          this.warm.delete(group.folder);
-          void w.closeEgress();
-          void this.prewarm(group);
-        });
-      },
-      (err: unknown) => {
-        if (this.warm.get(group.folder) === entry) this.warm.delete(group.folder);
-        log.warn({ err: (err as Error).message }, 'could not start a warm sandbox');
-      },
-    );
+    return new SandboxProcess(spec, probe.selection.runtime, this.opts);
   }
 
   /**
@@ -190,6 +123,7 @@ export class SandboxRunners {
         harness: 'command',
         label: `precheck-${randomBytes(4).toString('hex')}`,
         timezone: this.opts.config.timezone,
+        wallTimeMs: group.limits.runTimeoutMs ?? this.opts.config.file.limits.runTimeoutMs,
         command: ['/bin/sh', '-c', script],
       },
       log,
@@ -220,25 +154,5 @@ export class SandboxRunners {
       // Not JSON: any other output wakes the agent.
     }
     return { wake: true };
-  }
-
-  /** The sandbox started ahead for a group, if any (status and tests). */
-  warmSandbox(folder: string): Promise<LaunchedSandbox> | undefined {
-    return this.warm.get(folder)?.launched;
-  }
-
-  /** Ends the sandboxes started ahead (daemon stop). */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    const pending = [...this.warm.values()];
-    this.warm.clear();
-    await Promise.allSettled(
-      pending.map(async (w) => {
-        const l = await w.launched;
-        l.handle.kill();
-        await l.handle.exited;
-        await l.closeEgress();
-      }),
-    );
   }
 }

@@ -54,11 +54,3 @@ export function formatPrompt(messages: StoredMessage[], opts: PromptOptions): st
   lines.push('</messages>');
   return lines.join('\n');
 }
-
-/** Removes `<internal>…</internal>` reasoning from an agent reply; '' means "send nothing". */
-export function cleanReply(text: string): string {
-  return text
-    .replace(/<internal>[\s\S]*?<\/internal>/gi, '')
-    .replace(/<internal>[\s\S]*$/i, '')
-    .trim();
-}

@@ -1,15 +1,16 @@
 /**
- * The scheduler's view of time, injected so tests and benchmarks can drive it. `now` is wall
- * time (UTC epoch ms, like Date.now); timers are relative delays like setTimeout.
+ * The daemon's view of time, injected so tests and benchmarks can drive it (the scheduler, the
+ * queue's retry timers, agent sessions' idle expiry and turn time limits). `now` is wall time
+ * (UTC epoch ms, like Date.now); timers are relative delays like setTimeout.
  */
-export interface SchedulerClock {
+export interface Clock {
   now(): number;
   setTimeout(fn: () => void, ms: number): unknown;
   clearTimeout(handle: unknown): void;
 }
 
 /** Date.now and unref'd Node timers (a pending timer never keeps the process alive). */
-export const systemClock: SchedulerClock = {
+export const systemClock: Clock = {
   now: () => Date.now(),
   setTimeout: (fn, ms) => setTimeout(fn, ms).unref(),
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),

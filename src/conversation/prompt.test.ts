@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { StoredMessage } from '../store/messages.js';
-import { cleanReply, escapeXml, formatLocalTime, formatPrompt } from './prompt.js';
+import { escapeXml, formatLocalTime, formatPrompt } from './prompt.js';
+import { cleanReply } from './reply.js';
 
 const opts = { timezone: 'UTC', maxMessages: 50 };
 
@@ -17,6 +18,7 @@ function msg(seq: number, over: Partial<StoredMessage> = {}): StoredMessage {
     replyTo: null,
     isBot: false,
     mentioned: false,
+    wakes: true,
     ...over,
   };
 }

@@ -1,0 +1,150 @@
+import { randomBytes } from 'node:crypto';
+import { formatPrompt } from '../conversation/prompt.js';
+import { isTriggered } from '../conversation/trigger.js';
+import type { Job } from '../queue/job.js';
+import type { StoredMessage } from '../store/messages.js';
+import { emitRun, runTurn, type TurnDeps } from './turn.js';
+
+export const newRunId = (): string =>
+  `run_${Date.now().toString(36)}${randomBytes(4).toString('hex')}`;
+
+/** Where a job's messages come from: the chat's cursor, or a dead-lettered range replayed. */
+type Batch = { from: 'cursor' } | { from: 'range'; seqStart: number; seqEnd: number; ref: string };
+
+/** The batch of the latest attempt, for dead-lettering. */
+interface Attempt {
+  runId: string;
+  seqStart: number;
+  seqEnd: number;
+}
+
+/**
+ * One turn for one chat: the chat's pending messages (after its cursor) become one prompt, the
+ * group's conversation session answers, and the replies go to that chat — threaded to the
+ * message that woke the agent — in one transaction with the chat's cursor. Runs in the group's
+ * conversation lane, so a group answers its chats one turn at a time, each in its own chat.
+ */
+export class MessageJob implements Job {
+  readonly kind = 'message';
+  readonly lane: string;
+  readonly key: string;
+  private last: Attempt | undefined;
+
+  constructor(
+    private readonly deps: TurnDeps,
+    readonly group: string,
+    readonly chat: string,
+    private readonly batch: Batch = { from: 'cursor' },
+  ) {
+    this.lane = group;
+    this.key = batch.from === 'cursor' ? `chat:${chat}` : `replay:${batch.ref}`;
+  }
+
+  async run(attempt: number): Promise<void> {
+    const { store, config, clock } = this.deps;
+    const g = store.groups.groupForChat(this.chat);
+    if (!g || g.folder !== this.group) return; // unbound or moved meanwhile: stays as history
+    const messages =
+      this.batch.from === 'cursor'
+        ? store.messages.pendingForChat(this.chat)
+        : store.messages.range(this.chat, this.batch.seqStart, this.batch.seqEnd);
+    const answering = lastWaking(messages, this.batch.from === 'range');
+    if (!answering) return;
+    const seqStart = messages[0]!.seq;
+    const seqEnd = messages[messages.length - 1]!.seq;
+    const runId = newRunId();
+    this.last = { runId, seqStart, seqEnd };
+    store.runs.start({
+      id: runId,
+      group: g.folder,
+      kind: 'message',
+      chatJid: this.chat,
+      replyTo: answering.platformId,
+      seqStart,
+      seqEnd,
+      attempt,
+      now: clock.now(),
+    });
+    emitRun(this.deps, runId);
+    const result = await runTurn(this.deps, {
+      runId,
+      group: g,
+      lane: this.lane,
+      conversation: true,
+      prompt: formatPrompt(messages, {
+        timezone: config.timezone,
+        maxMessages: config.file.router.maxPromptMessages,
+      }),
+      chat: this.chat,
+      replyTo: answering.platformId,
+      keyPrefix: `run:${runId}`,
+      typing: true,
+      onCommit: () => store.cursors.advance(this.chat, seqEnd),
+    });
+    if (result.status === 'failed') throw new Error(result.message);
+  }
+
+  /** Every attempt failed: record it, move the chat past the batch, tell the owner and the chat. */
+  deadLetter(error: Error, attempts: number): void {
+    const { store, clock, outbox } = this.deps;
+    const a = this.last;
+    const now = clock.now();
+    store.tx(() => {
+      store.deadLetters.add({
+        kind: 'run',
+        group: this.group,
+        chatJid: this.chat,
+        ref: a?.runId ?? this.key,
+        seqStart: a?.seqStart ?? null,
+        seqEnd: a?.seqEnd ?? null,
+        error: error.message,
+        createdAt: now,
+      });
+      if (!a) return;
+      store.runs.finish(a.runId, 'dead', error.message, now);
+      store.cursors.advance(this.chat, a.seqEnd);
+      if (!store.groups.main()?.chats.includes(this.chat)) {
+        outbox.enqueue({
+          key: `dead:${a.runId}:chat`,
+          chatJid: this.chat,
+          text: `Sorry, I could not answer that: the agent failed ${attempts} times (${error.message}). The owner has been told.`,
+        });
+      }
+    });
+    if (a) emitRun(this.deps, a.runId);
+    outbox.notifyOwner(
+      `dead:${a?.runId ?? this.key}`,
+      `⚠️ Group "${this.group}": a run failed ${attempts} times and was dead-lettered` +
+        (a ? ` (messages ${a.seqStart}–${a.seqEnd} in ${this.chat})` : '') +
+        `. Last error: ${error.message}`,
+    );
+  }
+}
+
+/**
+ * The message a turn answers: the last one that wakes the agent. A replayed range answers its
+ * last message. Undefined when nothing wakes (the messages stay as context).
+ */
+function lastWaking(messages: StoredMessage[], replay: boolean): StoredMessage | undefined {
+  if (replay) return messages[messages.length - 1];
+  for (let i = messages.length - 1; i >= 0; i--) if (messages[i]!.wakes) return messages[i];
+  return undefined;
+}
+
+/**
+ * Decides `wakes` for pending messages stored by a version that did not (once, at start), with
+ * the same rules as intake.
+ */
+export function decideLegacyWakes(deps: Pick<TurnDeps, 'store' | 'config'>): number {
+  const { store, config } = deps;
+  const undecided = store.messages.undecided();
+  store.tx(() => {
+    for (const m of undecided) {
+      const g = store.groups.groupForChat(m.chatJid);
+      const wakes =
+        g !== undefined && (m.mentioned || isTriggered(m.text, g, config.file.assistant.name));
+      store.messages.setWakes(m.seq, wakes);
+    }
+  });
+  return undecided.length;
+}

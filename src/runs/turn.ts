@@ -1,0 +1,147 @@
+import type { Logger } from 'pino';
+import type { ChannelSet } from '../channels/registry.js';
+import type { Clock } from '../clock.js';
+import type { Config } from '../config/load.js';
+import { cleanReply } from '../conversation/reply.js';
+import type { OutboxWorker } from '../delivery/outbox-worker.js';
+import type { EventBus } from '../events/bus.js';
+import type { Group } from '../groups/group-schema.js';
+import type { Store } from '../store/store.js';
+import type { LauncherRegistry } from './agent-process.js';
+import type { SessionPool } from './session-pool.js';
+
+/** What every job's turn needs from the daemon. */
+export interface TurnDeps {
+  config: Config;
+  store: Store;
+  launchers: LauncherRegistry;
+  pool: SessionPool;
+  outbox: Pick<OutboxWorker, 'enqueue' | 'kick' | 'notifyOwner'>;
+  channels: ChannelSet;
+  bus: EventBus;
+  clock: Clock;
+  log: Logger;
+}
+
+/** One turn: the run row exists (status running); this answers it and commits. */
+export interface TurnRequest {
+  runId: string;
+  group: Group;
+  /** The queue lane (one live session per lane). */
+  lane: string;
+  /** Resume the group's conversation and keep the session warm; false: fresh, one turn. */
+  conversation: boolean;
+  prompt: string;
+  /** Where the replies go, and what they answer. */
+  chat: string;
+  replyTo: string | null;
+  /** Prefix of the outbox idempotency keys of this turn's replies. */
+  keyPrefix: string;
+  /** Show "typing…" in the chat while the agent works (a person is waiting). */
+  typing: boolean;
+  /** Runs inside the commit transaction, given the replies (cleaned): cursors, task rows. */
+  onCommit(replies: string[]): void;
+}
+
+export type TurnResult =
+  | { status: 'ok' }
+  /** The chat was told why (no harness, missing credential…); retrying cannot help. */
+  | { status: 'refused'; message: string }
+  | { status: 'failed'; message: string };
+
+/**
+ * Runs one turn to its end: checks the group's harness can run (else tells the chat why),
+ * takes the lane's agent session, hands it the prompt, and commits the replies, usage, resume
+ * id, `onCommit` and the run's `ok` in one transaction the moment the agent has answered.
+ * Typing stops with the answer. A failure is recorded on the run row; the caller retries.
+ */
+export async function runTurn(deps: TurnDeps, req: TurnRequest): Promise<TurnResult> {
+  const { config, store, outbox, clock } = deps;
+  const g = req.group;
+  const log = deps.log.child({ group: g.folder, run: req.runId });
+  const harness = g.harness ?? config.file.defaults.harness;
+  const launcher = deps.launchers.get(harness);
+  await launcher?.prepare?.(g);
+  const problem = launcher
+    ? launcher.problem(g)
+    : {
+        message: `The "${harness}" agent harness is not available in this clawpod build. Set another harness for this group: clawpod groups set ${g.folder} harness=<name> (available: ${deps.launchers.names().join(', ') || 'none'}).`,
+      };
+  if (problem) {
+    log.warn({ problem: problem.message }, 'no usable harness; telling the chat');
+    return refuse(deps, req, problem.message);
+  }
+
+  const session = deps.pool.acquire({
+    lane: req.lane,
+    group: g,
+    harness,
+    conversation: req.conversation,
+  });
+  store.runs.setSession(req.runId, session.id);
+  const channel = req.typing ? deps.channels.forChat(req.chat) : undefined;
+  void channel?.setTyping?.(req.chat, true).catch(() => undefined);
+  log.info({ harness, session: session.id }, 'turn started');
+  const outcome = await session.turn(
+    req.prompt,
+    { runId: req.runId, chat: req.chat, replyTo: req.replyTo },
+    { timeoutMs: g.limits.runTimeoutMs ?? config.file.limits.runTimeoutMs },
+  );
+  void channel?.setTyping?.(req.chat, false).catch(() => undefined);
+
+  if (!outcome.ok) {
+    if (!outcome.retryable) {
+      log.warn({ err: outcome.message }, 'turn failed; not retryable');
+      return refuse(deps, req, outcome.message);
+    }
+    store.runs.finish(req.runId, 'error', outcome.message, clock.now());
+    emitRun(deps, req.runId);
+    log.warn({ err: outcome.message }, 'turn failed');
+    return { status: 'failed', message: outcome.message };
+  }
+  const texts = outcome.messages.map(cleanReply).filter(Boolean);
+  store.tx(() => {
+    texts.forEach((text, i) =>
+      outbox.enqueue({
+        key: `${req.keyPrefix}:${i}`,
+        chatJid: req.chat,
+        text,
+        replyTo: req.replyTo,
+        runId: req.runId,
+      }),
+    );
+    if (outcome.usage) store.runs.addUsage(req.runId, outcome.usage);
+    if (outcome.resumeId && req.conversation)
+      store.resumeIds.set(g.folder, harness, outcome.resumeId, clock.now());
+    req.onCommit(texts);
+    store.runs.finish(req.runId, 'ok', null, clock.now());
+  });
+  outbox.kick();
+  emitRun(deps, req.runId);
+  log.info({ replies: texts.length }, 'turn answered');
+  return { status: 'ok' };
+}
+
+/** Tells the chat why nothing can run, consumes the input, and ends the run as an error. */
+function refuse(deps: TurnDeps, req: TurnRequest, message: string): TurnResult {
+  const { store, outbox, clock } = deps;
+  store.tx(() => {
+    outbox.enqueue({
+      key: `${req.keyPrefix}:notice`,
+      chatJid: req.chat,
+      text: `⚠️ ${message}`,
+      replyTo: req.replyTo,
+      runId: req.runId,
+    });
+    req.onCommit([]);
+    store.runs.finish(req.runId, 'error', message, clock.now());
+  });
+  outbox.kick();
+  emitRun(deps, req.runId);
+  return { status: 'refused', message };
+}
+
+export function emitRun(deps: Pick<TurnDeps, 'store' | 'bus'>, runId: string): void {
+  const run = deps.store.runs.get(runId);
+  if (run) deps.bus.emit('run', run);
+}
