@@ -264,6 +264,9 @@ export class Daemon {
         ensureBound: (group, chat) => {
           if (!this.store.groups.groupForChat(chat)) this.groups.bind(group, chat);
         },
+        ensureGroup: (group) => {
+          if (!this.store.groups.get(group)) this.groups.add({ name: group });
+        },
       }),
     });
     const { server, boundPort } = await new Promise<{ server: ServerType; boundPort: number }>(

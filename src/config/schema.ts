@@ -257,7 +257,7 @@ export const configFileSchema = z.strictObject({
       z.strictObject({
         secret: secretRef,
         auth: z.enum(['hmac', 'bearer']).default('hmac'),
-        /** The group `chat` is bound to at start when it is unbound (default main). */
+        /** The group `chat` is bound to at start when it is unbound (default: `hooks`, made for it). */
         group: z.string().min(1).optional(),
         /** The chat the payload is stored in and the reply goes to, e.g. `web:alerts`. */
         chat: z

@@ -18,6 +18,13 @@ export interface Hook {
   maxBytes: number;
 }
 
+/**
+ * The group a message hook's chat is bound to when the hook names none: an ordinary non-main
+ * group, so an outside caller never lands in `main` (which may message any chat and manage
+ * groups and tasks).
+ */
+export const DEFAULT_HOOK_GROUP = 'hooks';
+
 /** What the `/hooks/*` routes need from the daemon. */
 export interface HookDeps {
   hooks: ReadonlyMap<string, Hook>;
@@ -44,6 +51,8 @@ export interface HookSetup {
   runTask: HookDeps['runTask'];
   /** Binds `chat` to `group` when the chat is bound to no group yet. */
   ensureBound(group: string, chat: string): void;
+  /** Creates `group` as an ordinary (non-main) group when it does not exist yet. */
+  ensureGroup(group: string): void;
 }
 
 /**
@@ -66,10 +75,12 @@ export function createHooks(setup: HookSetup): HookDeps | undefined {
       continue;
     }
     if (!h.run) {
+      const group = h.group ?? DEFAULT_HOOK_GROUP;
       try {
-        setup.ensureBound(h.group ?? 'main', h.chat);
+        if (h.group === undefined) setup.ensureGroup(DEFAULT_HOOK_GROUP);
+        setup.ensureBound(group, h.chat);
       } catch (err) {
-        log.warn({ hook: name, group: h.group, chat: h.chat, err }, 'webhook chat not bound');
+        log.warn({ hook: name, group, chat: h.chat, err }, 'webhook chat not bound');
       }
     }
     hooks.set(name, {
