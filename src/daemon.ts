@@ -14,6 +14,7 @@ import { EventBus } from './events/bus.js';
 import { GroupService } from './groups/group-service.js';
 import { ensureApiToken } from './http/api-token.js';
 import { createApp } from './http/app.js';
+import { hostChecker } from './http/host-check.js';
 import { createMetrics } from './http/metrics.js';
 import { GroupQueue } from './queue/group-queue.js';
 import { Router } from './router/router.js';
@@ -236,8 +237,15 @@ export class Daemon {
         'HTTP API bound to a NON-LOOPBACK address: anyone who can reach it and holds the token controls this host',
       );
     }
+    let boundPort = port;
     const app = createApp({
       token,
+      log: this.log.child({ part: 'http' }),
+      hostAllowed: hostChecker({
+        bindHost: host,
+        port: () => boundPort,
+        allowedHosts: config.file.http.allowedHosts,
+      }),
       timezone: config.timezone,
       version,
       store: this.store,
@@ -269,14 +277,13 @@ export class Daemon {
         },
       }),
     });
-    const { server, boundPort } = await new Promise<{ server: ServerType; boundPort: number }>(
-      (resolve, reject) => {
-        const s = serve({ fetch: app.fetch, hostname: host, port }, (info) =>
-          resolve({ server: s, boundPort: info.port }),
-        );
-        s.once('error', reject);
-      },
-    );
+    const server = await new Promise<ServerType>((resolve, reject) => {
+      const s = serve({ fetch: app.fetch, hostname: host, port }, (info) => {
+        boundPort = info.port;
+        resolve(s);
+      });
+      s.once('error', reject);
+    });
     this.scheduling.scheduler.start();
     this.state = { name: 'running', startedAt: Date.now(), server, port: boundPort };
     const shownHost = isIP(host) === 6 ? `[${host}]` : host;
