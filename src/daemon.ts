@@ -271,6 +271,7 @@ export class Daemon {
         runTask: (id) => this.scheduling.tasks.runNow(OWNER, id),
         ensureBound: (group, chat) => {
           if (!this.store.groups.groupForChat(chat)) this.groups.bind(group, chat);
+          return this.store.groups.groupForChat(chat);
         },
         ensureGroup: (group) => {
           if (!this.store.groups.get(group)) this.groups.add({ name: group });

@@ -49,8 +49,11 @@ export interface HookSetup {
   accepting(): boolean;
   receive: HookDeps['receive'];
   runTask: HookDeps['runTask'];
-  /** Binds `chat` to `group` when the chat is bound to no group yet. */
-  ensureBound(group: string, chat: string): void;
+  /**
+   * Binds `chat` to `group` when the chat is bound to no group yet; returns the group the chat
+   * is bound to afterwards (an existing binding is kept).
+   */
+  ensureBound(group: string, chat: string): { folder: string; isMain: boolean } | undefined;
   /** Creates `group` as an ordinary (non-main) group when it does not exist yet. */
   ensureGroup(group: string): void;
 }
@@ -78,7 +81,14 @@ export function createHooks(setup: HookSetup): HookDeps | undefined {
       const group = h.group ?? DEFAULT_HOOK_GROUP;
       try {
         if (h.group === undefined) setup.ensureGroup(DEFAULT_HOOK_GROUP);
-        setup.ensureBound(group, h.chat);
+        const bound = setup.ensureBound(group, h.chat);
+        // Bound to main earlier (the old default, or by hand): say so, the owner did not ask.
+        if (h.group === undefined && bound?.isMain) {
+          log.warn(
+            { hook: name, chat: h.chat },
+            'webhook chat is bound to the main group, so webhook callers reach main; give the hook a chat of its own, or set group: main on it to accept this',
+          );
+        }
       } catch (err) {
         log.warn({ hook: name, group, chat: h.chat, err }, 'webhook chat not bound');
       }

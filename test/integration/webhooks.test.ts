@@ -221,14 +221,16 @@ describe('inbound webhooks', () => {
     expect(again.store.groups.groupForChat('web:alerts')?.folder).toBe('hooks');
   });
 
-  it('remembers nonces across a restart', async () => {
+  it('remembers nonces and signatures across a restart', async () => {
     const runner = scriptedRunner(() => reply('once'));
     const home = tempHome(CONFIG);
     const first = await boot(runner, home, true);
     const nonce = randomUUID();
+    const body = JSON.stringify({ event: 'deploy', status: 'ok' });
+    const captured = signed(body, nonce);
     const answer = nextMessage(first, out);
     // A message hook and a task hook share no nonce space: the key is (hook, nonce).
-    expect((await call(first, 'deploy', { nonce })).status).toBe(202);
+    expect((await post(first, 'deploy', captured, body)).status).toBe(202);
     await answer;
     await first.stop();
     daemons.splice(daemons.indexOf(first), 1);
@@ -238,6 +240,10 @@ describe('inbound webhooks', () => {
     expect(
       second.store.db.prepare('SELECT hook FROM webhook_nonces WHERE nonce = ?').pluck().all(nonce),
     ).toEqual(['deploy']);
+    // The signature too: the same call at another hook with the same secret.
+    const again = await post(second, 'mirror', captured, body);
+    expect(again.status).toBe(409);
+    expect(await again.text()).toContain('Signature');
     expect(inbound(second)).toHaveLength(1);
   });
 
