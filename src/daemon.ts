@@ -14,6 +14,7 @@ import { EventBus } from './events/bus.js';
 import { GroupService } from './groups/group-service.js';
 import { ensureApiToken } from './http/api-token.js';
 import { createApp } from './http/app.js';
+import { hostChecker } from './http/host-check.js';
 import { createMetrics } from './http/metrics.js';
 import { GroupQueue } from './queue/group-queue.js';
 import { Router } from './router/router.js';
@@ -252,8 +253,15 @@ export class Daemon {
         'HTTP API bound to a NON-LOOPBACK address: anyone who can reach it and holds the token controls this host',
       );
     }
+    let boundPort = port;
     const app = createApp({
       token,
+      log: this.log.child({ part: 'http' }),
+      hostAllowed: hostChecker({
+        bindHost: host,
+        port: () => boundPort,
+        allowedHosts: config.file.http.allowedHosts,
+      }),
       timezone: config.timezone,
       version,
       store: this.store,
@@ -279,17 +287,20 @@ export class Daemon {
         runTask: (id) => this.scheduling.tasks.runNow(OWNER, id),
         ensureBound: (group, chat) => {
           if (!this.store.groups.groupForChat(chat)) this.groups.bind(group, chat);
+          return this.store.groups.groupForChat(chat);
+        },
+        ensureGroup: (group) => {
+          if (!this.store.groups.get(group)) this.groups.add({ name: group });
         },
       }),
     });
-    const { server, boundPort } = await new Promise<{ server: ServerType; boundPort: number }>(
-      (resolve, reject) => {
-        const s = serve({ fetch: app.fetch, hostname: host, port }, (info) =>
-          resolve({ server: s, boundPort: info.port }),
-        );
-        s.once('error', reject);
-      },
-    );
+    const server = await new Promise<ServerType>((resolve, reject) => {
+      const s = serve({ fetch: app.fetch, hostname: host, port }, (info) => {
+        boundPort = info.port;
+        resolve(s);
+      });
+      s.once('error', reject);
+    });
     this.scheduling.scheduler.start();
     this.state = { name: 'running', startedAt: Date.now(), server, port: boundPort };
     const shownHost = isIP(host) === 6 ? `[${host}]` : host;

@@ -33,7 +33,12 @@ describe('loadConfig', () => {
     expect(cfg.paths).toEqual(dataPaths(dir));
     expect(cfg.paths.db).toBe(join(dir, 'clawpod.db'));
     expect(cfg.file.assistant.name).toBe('Andy');
-    expect(cfg.file.http).toEqual({ host: '127.0.0.1', port: 7420, allowNonLoopback: false });
+    expect(cfg.file.http).toEqual({
+      host: '127.0.0.1',
+      port: 7420,
+      allowNonLoopback: false,
+      allowedHosts: [],
+    });
     expect(cfg.file.limits.maxConcurrentRuns).toBe(5);
     expect(cfg.file.retry).toEqual({ baseDelayMs: 5000, maxAttempts: 5 });
     expect(cfg.file.router.maxPromptMessages).toBe(50);
@@ -63,7 +68,12 @@ describe('loadConfig', () => {
     const cfg = loadConfig({ CLAWPOD_HOME: dir });
     expect(cfg.file.assistant.name).toBe('Mia');
     expect(cfg.timezone).toBe('Europe/Berlin');
-    expect(cfg.file.http).toEqual({ host: '127.0.0.1', port: 8080, allowNonLoopback: false });
+    expect(cfg.file.http).toEqual({
+      host: '127.0.0.1',
+      port: 8080,
+      allowNonLoopback: false,
+      allowedHosts: [],
+    });
     expect(cfg.file.limits).toMatchObject({ maxConcurrentRuns: 2, memoryMb: 1024 });
     expect(cfg.file.channels.telegram).toEqual({ token: 'env:TELEGRAM_BOT_TOKEN', apiRoot: null });
   });
@@ -91,6 +101,20 @@ describe('loadConfig', () => {
     expect(err.expected).toMatch(/expected number/);
     expect(err.message).toContain(join(dir, 'config.yaml'));
     expect(err.message).toContain('http.port');
+  });
+
+  it('reads http.allowedHosts and refuses an entry that is not a host, naming it', () => {
+    const ok = loadConfig({
+      CLAWPOD_HOME: home({
+        config: 'http: { allowedHosts: [Clawpod.Example.com, "10.0.0.2:7420"] }\n',
+      }),
+    });
+    expect(ok.file.http.allowedHosts).toEqual(['clawpod.example.com', '10.0.0.2:7420']);
+    const err = configError({
+      CLAWPOD_HOME: home({ config: 'http: { allowedHosts: ["https://evil.example/"] }\n' }),
+    });
+    expect(err.key).toBe('http.allowedHosts.0');
+    expect(err.expected).toContain('a host name or address');
   });
 
   it('refuses an out-of-range value', () => {

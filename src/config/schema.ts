@@ -43,8 +43,23 @@ export const configFileSchema = z.strictObject({
       port: z.number().int().min(0).max(65535).default(7420),
       /** A non-loopback host must be confirmed explicitly. */
       allowNonLoopback: z.boolean().default(false),
+      /**
+       * Names (besides the bound address and, on loopback, localhost/127.0.0.1/[::1]) the server
+       * answers in the `Host` header: `name` (any port) or `name:port`. Others get 421.
+       */
+      allowedHosts: z
+        .array(
+          z
+            .string()
+            .regex(
+              /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/,
+              'a host name or address, optionally with :port (e.g. clawpod.example.com or 192.168.1.5:7420)',
+            )
+            .transform((h) => h.toLowerCase()),
+        )
+        .default([]),
     })
-    .default({ host: '127.0.0.1', port: 7420, allowNonLoopback: false }),
+    .default({ host: '127.0.0.1', port: 7420, allowNonLoopback: false, allowedHosts: [] }),
   runtime: z.enum(runtimeNames).default('auto'),
   defaults: z
     .strictObject({
@@ -265,7 +280,7 @@ export const configFileSchema = z.strictObject({
       z.strictObject({
         secret: secretRef,
         auth: z.enum(['hmac', 'bearer']).default('hmac'),
-        /** The group `chat` is bound to at start when it is unbound (default main). */
+        /** The group `chat` is bound to at start when it is unbound (default: `hooks`, made for it). */
         group: z.string().min(1).optional(),
         /** The chat the payload is stored in and the reply goes to, e.g. `web:alerts`. */
         chat: z

@@ -10,7 +10,9 @@ describe('egress allowlist', () => {
     expect(parseHostRule('[::1]:8080')).toMatchObject({ host: '::1', port: 8080, internal: true });
     expect(parseHostRule('localhost:3000')).toMatchObject({ internal: true });
     expect(parseHostRule('127.0.0.1')).toMatchObject({ internal: true });
-    expect(parseHostRule('10.0.0.5:22')).toMatchObject({ internal: false });
+    expect(parseHostRule('10.0.0.5:22')).toMatchObject({ internal: true });
+    expect(parseHostRule('[fd00:ec2::254]')).toMatchObject({ internal: true });
+    expect(parseHostRule('nas.lan:5000')).toMatchObject({ internal: false });
   });
 
   it('refuses malformed entries with a message saying what a pattern is', () => {
@@ -35,20 +37,46 @@ describe('egress allowlist', () => {
     expect(ok('any.test', 5432)).toBe(true);
   });
 
-  it('knows internal addresses, mapped IPv6 included', () => {
+  it('knows internal addresses: loopback, private, CGNAT, ULA, link-local, mapped and NAT64', () => {
     for (const ip of [
       '127.0.0.1',
       '127.8.9.1',
       '0.0.0.0',
       '169.254.169.254',
+      '10.1.2.3',
+      '172.16.0.1',
+      '172.31.255.255',
+      '192.168.0.1',
+      '100.64.0.1',
+      '100.100.100.200',
+      '100.127.255.255',
+      '224.0.0.1',
+      '255.255.255.255',
       '::1',
       '::',
       'fe80::1',
+      'fe80::1%eth0',
+      'fc00::1',
+      'fd00:ec2::254',
+      '[FD00:EC2::254]',
+      'ff02::1',
       '::ffff:127.0.0.1',
+      '::ffff:a9fe:a9fe',
+      '64:ff9b::a9fe:a9fe',
+      '64:ff9b::10.0.0.1',
     ]) {
       expect(isInternalAddress(ip), ip).toBe(true);
     }
-    for (const ip of ['10.1.2.3', '192.0.2.1', '2001:db8::1', '::ffff:8.8.8.8', 'localhost']) {
+    for (const ip of [
+      '192.0.2.1',
+      '172.32.0.1',
+      '100.128.0.1',
+      '8.8.8.8',
+      '2001:db8::1',
+      '::ffff:8.8.8.8',
+      '64:ff9b::808:808',
+      'localhost',
+    ]) {
       expect(isInternalAddress(ip), ip).toBe(false);
     }
   });

@@ -9,9 +9,10 @@
  * - `*`                  any host on 80/443 (`*:*` any port)
  * - `127.0.0.1:5000`, `[::1]:8080`, `localhost:3000`  IP literals and localhost
  *
- * Internal addresses (loopback, unspecified, link-local such as the cloud metadata service) are
- * reachable only through an entry that names such an address (or `localhost`) itself: a
- * hostname entry, or `*`, that resolves to one is refused (see `isInternalAddress`).
+ * Internal addresses (loopback, unspecified, private networks, link-local, the cloud metadata
+ * services, multicast) are reachable only through an entry that names such an address (or
+ * `localhost`) itself: a hostname entry, or `*`, that resolves to one is refused (see
+ * `isInternalAddress`), so neither a wildcard nor a rebinding DNS reaches the host's networks.
  */
 import { BlockList, isIP } from 'node:net';
 import { EgressConfigError } from './errors.js';
@@ -34,23 +35,67 @@ export interface Target {
   port: number;
 }
 
-const internalBlocks = new BlockList();
-internalBlocks.addSubnet('127.0.0.0', 8, 'ipv4');
-internalBlocks.addSubnet('0.0.0.0', 8, 'ipv4');
-internalBlocks.addSubnet('169.254.0.0', 16, 'ipv4');
-internalBlocks.addAddress('::1', 'ipv6');
-internalBlocks.addAddress('::', 'ipv6');
-internalBlocks.addSubnet('fe80::', 10, 'ipv6');
+/**
+ * Addresses a wildcard (or a name that resolves to one) never reaches: the host itself, the
+ * networks it sits in, and every cloud metadata service (169.254.169.254, Alibaba's
+ * 100.100.100.200 in 100.64/10, AWS's fd00:ec2::254 in fc00::/7).
+ */
+const INTERNAL_V4: ReadonlyArray<[string, number]> = [
+  ['0.0.0.0', 8], // "this network", unspecified
+  ['10.0.0.0', 8], // RFC 1918
+  ['100.64.0.0', 10], // carrier-grade NAT, Tailscale, Alibaba metadata
+  ['127.0.0.0', 8], // loopback
+  ['169.254.0.0', 16], // link-local, cloud metadata
+  ['172.16.0.0', 12], // RFC 1918
+  ['192.0.0.0', 24], // IETF protocol assignments
+  ['192.168.0.0', 16], // RFC 1918
+  ['198.18.0.0', 15], // benchmarking
+  ['224.0.0.0', 4], // multicast
+  ['240.0.0.0', 4], // reserved, broadcast
+];
+const INTERNAL_V6: ReadonlyArray<[string, number]> = [
+  ['::', 96], // unspecified, loopback, IPv4-compatible
+  ['64:ff9b:1::', 48], // local-use NAT64
+  ['fc00::', 7], // unique local (fd00:ec2::254: AWS metadata)
+  ['fe80::', 10], // link-local
+  ['fec0::', 10], // site-local (deprecated)
+  ['ff00::', 8], // multicast
+];
 
-/** Loopback, unspecified or link-local (IPv4, IPv6, IPv4-mapped IPv6). False for non-IPs. */
+const internalBlocks = new BlockList();
+for (const [net, bits] of INTERNAL_V4) internalBlocks.addSubnet(net, bits, 'ipv4');
+for (const [net, bits] of INTERNAL_V6) internalBlocks.addSubnet(net, bits, 'ipv6');
+
+/** An IPv6 literal in its one canonical text form (compressed, lower-case, hex only). */
+function canonicalV6(ip: string): string {
+  return new URL(`http://[${ip}]/`).hostname.slice(1, -1);
+}
+
+/** The IPv4 address inside a well-known NAT64 address (64:ff9b::/96), else undefined. */
+function nat64Embedded(canonical: string): string | undefined {
+  const m = /^64:ff9b::([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(canonical);
+  if (!m) return undefined;
+  const hi = parseInt(m[1]!, 16);
+  const lo = parseInt(m[2]!, 16);
+  return [hi >> 8, hi & 255, lo >> 8, lo & 255].join('.');
+}
+
+/**
+ * Loopback, unspecified, private (RFC 1918, 100.64/10, fc00::/7), link-local, multicast or
+ * reserved: IPv4, IPv6, IPv4-mapped IPv6 and NAT64 forms. False for non-IPs.
+ */
 export function isInternalAddress(ip: string): boolean {
   const host = normaliseHost(ip);
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(host);
-  if (mapped) return internalBlocks.check(mapped[1]!, 'ipv4');
   const family = isIP(host);
   if (family === 4) return internalBlocks.check(host, 'ipv4');
-  if (family === 6) return internalBlocks.check(host, 'ipv6');
-  return false;
+  if (family !== 6) return false;
+  if (host.includes('%')) return true; // a zone id: scoped to a local link
+  // BlockList checks IPv4-mapped addresses (::ffff:a.b.c.d, ::ffff:a00:1) against the v4
+  // rules; NAT64 ones are translated by a gateway into the v4 address they carry.
+  const v6 = canonicalV6(host);
+  const embedded = nat64Embedded(v6);
+  if (embedded !== undefined) return internalBlocks.check(embedded, 'ipv4');
+  return internalBlocks.check(v6, 'ipv6');
 }
 
 /** Lower-case, without IPv6 brackets and without a trailing dot. */

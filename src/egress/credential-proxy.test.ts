@@ -12,6 +12,7 @@ import { CredentialProxy, type RunProxy } from './credential-proxy.js';
 import { ModelCredentials } from './credentials.js';
 import type { LookupFn } from './forward.js';
 import { modelRoutes, type UpstreamOption } from './model-routes.js';
+import { SECRET_MASK } from './secret-mask.js';
 
 const REAL_KEY = 'sk-ant-REAL-0123456789';
 const REAL_OPENAI = 'sk-openai-REAL-9876543210';
@@ -30,6 +31,25 @@ function call(
   return new Promise((resolve, reject) => {
     const req = request(
       { socketPath, method: opts.method ?? 'POST', path: opts.path, headers: opts.headers },
+      (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString('utf8')));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      },
+    );
+    req.on('error', reject);
+    req.end(opts.body ?? '');
+  });
+}
+
+/** One HTTP request to 127.0.0.1:`port` (the in-sandbox bridge), the path sent as written. */
+function callTcp(
+  port: number,
+  opts: { path: string; headers?: Record<string, string>; body?: string },
+): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: '127.0.0.1', port, method: 'POST', path: opts.path, headers: opts.headers },
       (res) => {
         let body = '';
         res.on('data', (c: Buffer) => (body += c.toString('utf8')));
@@ -337,6 +357,127 @@ describe('credential proxy', () => {
     expect(r.body).toContain('/anthropic');
     await run.close();
     expect(existsSync(run.socketPath)).toBe(false);
+  });
+
+  it('refuses paths that leave the route (backslashes, encoded dots) before any upstream call', async () => {
+    make({
+      env: { OLLAMA_KEY: 'ollama-secret-key' },
+      upstreams: { keyed: { baseUrl: `${allowed.url}/v1`, apiKeyEnv: 'OLLAMA_KEY' } },
+    });
+    const run = await open();
+    const bridge = await startEgressBridge(run.socketPath);
+    try {
+      const attacks = [
+        '/anthropic/v1\\..\\..\\ESCAPED',
+        '/anthropic/v1/..\\ESCAPED',
+        '/anthropic/v1/%2e%2e/%2E%2E/ESCAPED',
+        '/anthropic/v1/.%2e/ESCAPED',
+        '/anthropic/v1/%5c..%5c..%5cESCAPED',
+        '/openai/v1/x\\..\\..\\..\\ESCAPED',
+        '/openai/v1/%2e%2e/ESCAPED?beta=1',
+        '/upstream/keyed/x\\..\\..\\ESCAPED',
+        '/upstream/keyed/%2e%2e/%2e%2e/ESCAPED',
+      ];
+      for (const path of attacks) {
+        const r = await callTcp(bridge.port, {
+          path,
+          headers: { 'x-api-key': run.placeholder, authorization: `Bearer ${run.placeholder}` },
+        });
+        expect(r.status, path).toBe(400);
+        expect(JSON.parse(r.body).error.message, path).toMatch(/path/);
+      }
+      // Neither upstream saw the escaped path, or any request carrying a key.
+      expect(upstream.requests).toEqual([]);
+      expect(allowed.requests).toEqual([]);
+      // Ordinary paths still go through, under the base path.
+      const ok = await callTcp(bridge.port, {
+        path: '/openai/v1/responses?x=a\\b',
+        headers: { authorization: `Bearer ${run.placeholder}` },
+      });
+      expect(ok.status).toBe(200);
+      expect(upstream.requests.map((r) => r.path)).toEqual(['/v1/responses?x=a\\b']);
+    } finally {
+      await bridge.close();
+    }
+  });
+
+  it('masks the injected credential in the answer: body, headers, gzip, every route', async () => {
+    const reflecting = await startEchoUpstream({ reflectHeaders: ['x-api-key', 'authorization'] });
+    const zipped = await startEchoUpstream({ gzip: true });
+    try {
+      make({
+        env: { ANTHROPIC_BASE_URL: reflecting.url, OLLAMA_KEY: 'ollama-secret-key-42' },
+        upstreams: {
+          zipped: { baseUrl: zipped.url, apiKeyEnv: 'OLLAMA_KEY', header: 'x-api-key' },
+        },
+      });
+      const run = await open();
+      const a = await call(run.socketPath, {
+        path: '/anthropic/v1/messages',
+        headers: { 'x-api-key': run.placeholder },
+        body: '{}',
+      });
+      expect(a.status).toBe(200);
+      expect(reflecting.requests[0]!.headers['x-api-key']).toBe(REAL_KEY); // it did get the key
+      expect(JSON.stringify(a.headers) + a.body).not.toContain(REAL_KEY);
+      expect(JSON.parse(a.body).headers['x-api-key']).toBe(SECRET_MASK);
+      expect(a.headers['x-reflected-x-api-key']).toBe(SECRET_MASK);
+
+      const o = await call(run.socketPath, {
+        path: '/openai/v1/responses',
+        headers: { authorization: `Bearer ${run.placeholder}` },
+      });
+      expect(o.body).not.toContain(REAL_OPENAI);
+      expect(JSON.parse(o.body).headers.authorization).toBe(`Bearer ${SECRET_MASK}`);
+
+      const z = await call(run.socketPath, {
+        path: '/upstream/zipped/v1/chat',
+        headers: { 'x-api-key': run.placeholder },
+      });
+      expect(zipped.requests[0]!.headers['accept-encoding']).toBe('identity');
+      expect(z.headers['content-encoding']).toBeUndefined();
+      expect(z.body).not.toContain('ollama-secret-key-42');
+      expect(JSON.parse(z.body).headers['x-api-key']).toBe(SECRET_MASK);
+      expect(JSON.stringify(logs)).not.toContain(REAL_KEY);
+    } finally {
+      await reflecting.close();
+      await zipped.close();
+    }
+  });
+
+  it('refuses every internal range under * and *:*, by address and by a name resolving to it', async () => {
+    const internal = [
+      '10.1.2.3',
+      '172.16.0.1',
+      '172.31.255.254',
+      '192.168.1.1',
+      '100.64.0.1',
+      '100.100.100.200',
+      '169.254.169.254',
+      'fd00:ec2::254',
+      'fc00::1',
+      'fe80::1',
+      '::ffff:10.0.0.1',
+      '64:ff9b::a9fe:a9fe',
+    ];
+    const lookup: LookupFn = async (host) => {
+      const m = /^h(\d+)\.rebind\.test$/.exec(host);
+      return { address: m ? internal[Number(m[1])]! : '192.0.2.1' };
+    };
+    make({ allow: ['*', '*:*'], lookup });
+    const run = await open('team', 'run_int');
+    const literal = (ip: string) => (ip.includes(':') ? `[${ip}]` : ip);
+    for (const [i, ip] of internal.entries()) {
+      for (const target of [`${literal(ip)}:443`, `${literal(ip)}:80`, `h${i}.rebind.test:443`]) {
+        const t = await tunnel(run.socketPath, target);
+        expect(t.status, target).toBe(403);
+        expect(t.body, target).toContain('internal address');
+      }
+      const abs = await call(run.socketPath, { method: 'GET', path: `http://${literal(ip)}/x` });
+      expect(abs.status, ip).toBe(403);
+    }
+    const metric = await proxy.refusedTotal.get();
+    expect(metric.values).toEqual([{ value: internal.length * 4, labels: { group: 'team' } }]);
   });
 
   it('ends open tunnels when the run closes', async () => {

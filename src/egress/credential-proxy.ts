@@ -3,8 +3,9 @@
  * socket (mounted into that run's sandbox only) and its own random placeholder credential:
  *
  * - origin-form requests under a model route prefix (`/anthropic/…`, `/openai/v1/…`,
- *   `/upstream/<name>/…`) must present the run's placeholder; they are forwarded to the real
- *   upstream with the real credential injected (model-forward.ts);
+ *   `/upstream/<name>/…`) must present the run's placeholder and stay under the route's base
+ *   path (model-routes.ts); they are forwarded to the real upstream with the real credential
+ *   injected, and that credential is masked in what comes back (model-forward.ts);
  * - CONNECT and absolute-URI requests are a forward proxy, limited to the run's allowlist
  *   (forward.ts); each refusal answers 403, logs {group, run, host} and counts
  *   `clawpod_egress_refused_total{group}`.
@@ -167,6 +168,11 @@ export class CredentialProxy {
         'not_found_error',
         `clawpod egress: no model route here; use ${prefixes}`,
       );
+      return;
+    }
+    if (!routed.ok) {
+      log.warn({ route: routed.route.name, reason: routed.message }, 'model request refused');
+      sendError(res, 400, 'invalid_request_error', routed.message);
       return;
     }
     forwardModelRequest(req, res, routed.route, routed.url, who, log);

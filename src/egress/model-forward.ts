@@ -1,13 +1,17 @@
 /**
  * Forwards one model API request to its upstream with the placeholder credential swapped for
- * the real one. Bodies stream both ways without buffering (SSE arrives chunk by chunk).
+ * the real one, and masks that credential in the answer. Bodies stream both ways without
+ * buffering (SSE arrives chunk by chunk).
  */
 import { timingSafeEqual } from 'node:crypto';
 import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { pipeline } from 'node:stream';
+import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import type { Logger } from 'pino';
 import { errorText, forwardHeaders, sendError } from './http-util.js';
 import type { ModelRoute } from './model-routes.js';
+import { maskHeaders, SecretMaskStream, secretOf } from './secret-mask.js';
 
 function sameText(a: string, b: string): boolean {
   const x = Buffer.from(a);
@@ -33,10 +37,17 @@ export function presentedCredential(
   return keyOk === true || authOk === true ? 'placeholder' : 'other';
 }
 
-/** True when the raw request path has a `.` or `..` segment (also percent-encoded). */
-function hasDotSegment(rawPath: string): boolean {
-  const path = rawPath.split('?')[0]!.replace(/%2e/gi, '.');
-  return path.split('/').some((seg) => seg === '..' || seg === '.');
+/** A decoder for a response `content-encoding`; undefined when there is none to undo. */
+const DECODERS: Record<string, () => NodeJS.ReadWriteStream> = {
+  gzip: createGunzip,
+  'x-gzip': createGunzip,
+  deflate: createInflate,
+  br: createBrotliDecompress,
+};
+
+/** The status codes (and HEAD) whose responses carry no body to decode. */
+function bodiless(method: string | undefined, status: number): boolean {
+  return method === 'HEAD' || status === 204 || status === 304 || (status >= 100 && status < 200);
 }
 
 /** Who is asking (the run's proxy), for the placeholder check. */
@@ -73,10 +84,6 @@ export function forwardModelRequest(
     );
     return;
   }
-  if (hasDotSegment(req.url ?? '')) {
-    sendError(res, 400, 'invalid_request_error', 'clawpod egress proxy: dot segments in the path');
-    return;
-  }
   if (injection.kind === 'missing') {
     rlog.warn('model request refused: no credential on the host for this route');
     sendError(res, 503, 'authentication_error', injection.message);
@@ -84,18 +91,54 @@ export function forwardModelRequest(
   }
   const headers = forwardHeaders(req.headers, ['host', 'x-api-key', 'authorization']);
   headers.host = url.host;
-  if (injection.kind === 'set') headers[injection.credential.header] = injection.credential.value;
+  let secret: string | undefined;
+  if (injection.kind === 'set') {
+    headers[injection.credential.header] = injection.credential.value;
+    secret = secretOf(injection.credential);
+    // Ask for a plain answer: the credential can only be found in bytes we can read.
+    headers['accept-encoding'] = 'identity';
+  }
   const started = Date.now();
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
   const upstream = send(url, { method: req.method, headers });
   upstream.on('response', (up) => {
-    res.writeHead(up.statusCode ?? 502, forwardHeaders(up.headers));
+    const status = up.statusCode ?? 502;
+    const out = forwardHeaders(up.headers);
+    const stages: NodeJS.ReadWriteStream[] = [];
+    if (secret !== undefined) {
+      maskHeaders(out, secret);
+      const encoding = String(up.headers['content-encoding'] ?? 'identity')
+        .trim()
+        .toLowerCase();
+      if (!bodiless(req.method, status)) {
+        if (encoding !== 'identity') {
+          const decoder = DECODERS[encoding];
+          if (!decoder) {
+            up.destroy();
+            rlog.warn({ encoding }, 'model answer refused: an encoding the proxy cannot read');
+            sendError(
+              res,
+              502,
+              'api_error',
+              `clawpod egress proxy: ${url.host} answered with content-encoding "${encoding}", which the proxy cannot check for the credential; the answer was dropped.`,
+            );
+            return;
+          }
+          stages.push(decoder());
+        }
+        stages.push(new SecretMaskStream(secret));
+        // The body is decoded and its length may change: it goes out chunked, unencoded.
+        delete out['content-encoding'];
+        delete out['content-length'];
+      }
+    }
+    res.writeHead(status, out);
     res.flushHeaders();
-    up.pipe(res);
     up.on('end', () =>
       rlog.debug({ status: up.statusCode, ms: Date.now() - started }, 'model request done'),
     );
-    up.on('error', () => res.destroy());
+    // An error on either side (upstream reset, bad gzip, client gone) destroys the rest.
+    pipeline([up, ...stages, res], () => undefined);
   });
   upstream.on('error', (err) => {
     rlog.warn({ upstream: url.host, err: errorText(err) }, 'model upstream unreachable');

@@ -99,23 +99,58 @@ export function modelRoutes(
   return routes;
 }
 
+/** Where an origin-form request goes: its route and upstream URL, or why it may not go. */
+export type Routed =
+  { ok: true; route: ModelRoute; url: URL } | { ok: false; route: ModelRoute; message: string };
+
+/**
+ * Why the path part after a route prefix could leave the route's base path, or undefined when
+ * it cannot. WHATWG URL parsing (ours, and that of many upstream servers) treats `\` as `/`
+ * and resolves `.`/`..` segments, also percent-encoded ones, after the prefix was matched; so
+ * any of those is refused outright rather than normalised.
+ */
+function pathProblem(restPath: string): string | undefined {
+  if (/\\|%5c/i.test(restPath)) return 'a backslash in the path';
+  if (/%2e/i.test(restPath)) return 'a percent-encoded dot in the path';
+  if (restPath.split('/').some((seg) => seg === '.' || seg === '..')) {
+    return 'dot segments in the path';
+  }
+  return undefined;
+}
+
+/** The base path of `base` without trailing slashes (`''` for the root). */
+function basePath(base: URL): string {
+  return base.pathname.replace(/\/+$/, '');
+}
+
 /**
  * The route for an origin-form request path (`/anthropic/v1/messages?beta=true`) and the
- * upstream URL it maps to; undefined when no prefix matches.
+ * upstream URL it maps to; undefined when no prefix matches. A path that could leave the
+ * route's base path (`\`, `%2e`, dot segments) is `ok: false`, and so is any URL whose parsed
+ * path does not lie under the base path after all (checked on the final URL, not the text).
  */
-export function routeRequest(
-  routes: readonly ModelRoute[],
-  path: string,
-): { route: ModelRoute; url: URL } | undefined {
+export function routeRequest(routes: readonly ModelRoute[], path: string): Routed | undefined {
   for (const route of routes) {
     const rest = path.slice(route.prefix.length);
     if (!path.startsWith(route.prefix) || (rest !== '' && !/^[/?]/.test(rest))) continue;
-    const url = new URL(route.base.href);
     const q = rest.indexOf('?');
     const restPath = q === -1 ? rest : rest.slice(0, q);
-    url.pathname = url.pathname.replace(/\/+$/, '') + (restPath || '');
+    const problem = pathProblem(restPath);
+    if (problem) return { ok: false, route, message: `clawpod egress proxy: ${problem}` };
+    const url = new URL(route.base.href);
+    const base = basePath(route.base);
+    url.pathname = base + (restPath || '');
     url.search = q === -1 ? '' : rest.slice(q);
-    return { route, url };
+    url.hash = '';
+    const under = url.pathname === base || url.pathname.startsWith(`${base}/`);
+    if (!under || url.origin !== route.base.origin) {
+      return {
+        ok: false,
+        route,
+        message: `clawpod egress proxy: the path leaves the route's base ${base || '/'}`,
+      };
+    }
+    return { ok: true, route, url };
   }
   return undefined;
 }

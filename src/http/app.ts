@@ -2,6 +2,7 @@ import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { streamSSE } from 'hono/streaming';
 import { z } from 'zod';
+import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { EventBus } from '../events/bus.js';
 import { GroupError } from '../groups/errors.js';
@@ -16,7 +17,7 @@ import type { DaemonStatus } from '../status.js';
 import { apiError } from './errors.js';
 import { tokenMatches } from './api-token.js';
 import { mountTaskRoutes } from './tasks-routes.js';
-import { webPage } from './web-page.js';
+import { webPage, webScript, webStyle } from './web-page.js';
 import { mountHookRoutes } from '../webhooks/routes.js';
 import type { HookDeps } from '../webhooks/hooks.js';
 
@@ -37,7 +38,23 @@ export interface ApiDeps {
   accepting(): boolean;
   /** Inbound webhooks (`POST /hooks/<name>`, own auth); absent: not mounted. */
   hooks?: HookDeps;
+  /** Whether a `Host` header names this server (see host-check.ts); others get 421. */
+  hostAllowed(host: string | undefined): boolean;
+  /** Where errors answered with 500 are logged, with their cause. */
+  log: Logger;
 }
+
+/**
+ * Sent with every answer. The page loads only its own script and style and talks only to this
+ * origin; no site may frame it (clickjacking); no answer is content-sniffed.
+ */
+const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'content-security-policy':
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+};
 
 const postMessageSchema = z.strictObject({
   chat: chatIdSchema,
@@ -65,18 +82,46 @@ function zodMessage(err: z.ZodError): string {
   return `${i.path.map(String).join('.') || 'body'}: ${i.message}`;
 }
 
-/** The HTTP API and web chat page. Loopback by default; every /api route but health needs the token. */
+/**
+ * The HTTP API and web chat page. Loopback by default; every /api route but health needs the
+ * token; every answer carries the security headers; a foreign `Host` gets 421.
+ */
 export function createApp(deps: ApiDeps): Hono {
   const app = new Hono();
 
   app.onError((err, c) => {
     if (err instanceof GroupError)
       return apiError(c, groupErrorStatus[err.code], err.code, err.message);
+    // Method and path only: headers (the token) and bodies (webhook payloads) stay out.
+    deps.log.error({ err, method: c.req.method, path: c.req.path }, 'HTTP request failed');
     return apiError(c, 500, 'internal', 'internal error; see the daemon log');
   });
   app.notFound((c) => apiError(c, 404, 'not_found', `no route ${c.req.method} ${c.req.path}`));
 
+  app.use('*', async (c, next) => {
+    await next();
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) c.res.headers.set(name, value);
+  });
+  app.use('*', async (c, next) => {
+    const host = c.req.header('host');
+    if (!deps.hostAllowed(host)) {
+      return apiError(
+        c,
+        421,
+        'misdirected_host',
+        `this clawpod does not answer to Host "${host ?? ''}"; use the address it listens on, or add the name to http.allowedHosts in $CLAWPOD_HOME/config.yaml`,
+      );
+    }
+    await next();
+  });
+
   app.get('/', (c) => c.html(webPage()));
+  app.get('/app.js', (c) =>
+    c.body(webScript(), 200, { 'content-type': 'text/javascript; charset=utf-8' }),
+  );
+  app.get('/app.css', (c) =>
+    c.body(webStyle(), 200, { 'content-type': 'text/css; charset=utf-8' }),
+  );
   app.get('/api/health', (c) => c.json({ status: 'ok', version: deps.version }));
 
   app.use('/api/*', async (c, next) => {

@@ -1,14 +1,27 @@
 /**
  * The built-in chat page. Static: it holds no data and no token. The token comes from the URL
  * fragment (`/#token=…`, printed by `clawpod status`), is kept in localStorage, and is sent as a
- * bearer header; replies arrive over the SSE stream.
+ * bearer header; replies arrive over the SSE stream. Script and style are separate files
+ * (`/app.js`, `/app.css`) so the Content-Security-Policy can forbid inline code.
  */
+
+/** The page at `/`. */
 export function webPage(): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>clawpod</title>
-<style>
-body{font:15px system-ui,sans-serif;margin:0;display:flex;flex-direction:column;height:100vh;background:#f6f6f4}
+<link rel="stylesheet" href="/app.css">
+</head><body>
+<header><strong>clawpod</strong><label>chat <input id="chat" value="web:main"></label><span id="state">connecting…</span></header>
+<div id="err"></div><div id="pairing"></div><div id="log"></div>
+<form id="f"><textarea id="t" placeholder="Message"></textarea><button>Send</button></form>
+<script src="/app.js"></script>
+</body></html>`;
+}
+
+/** `/app.css`. */
+export function webStyle(): string {
+  return `body{font:15px system-ui,sans-serif;margin:0;display:flex;flex-direction:column;height:100vh;background:#f6f6f4}
 header{padding:.6rem 1rem;background:#222;color:#eee;display:flex;gap:1rem;align-items:center}
 header input{width:10rem}
 #log{flex:1;overflow:auto;padding:1rem}
@@ -18,12 +31,12 @@ form{display:flex;gap:.5rem;padding:.6rem 1rem;background:#fff;border-top:1px so
 form textarea{flex:1;font:inherit;height:3rem}
 #err{color:#b00;padding:0 1rem}
 #pairing pre{font:8px/8px monospace;background:#fff;display:inline-block;padding:.5rem}
-</style></head><body>
-<header><strong>clawpod</strong><label>chat <input id="chat" value="web:main"></label><span id="state">connecting…</span></header>
-<div id="err"></div><div id="pairing"></div><div id="log"></div>
-<form id="f"><textarea id="t" placeholder="Message"></textarea><button>Send</button></form>
-<script>
-const frag = new URLSearchParams(location.hash.slice(1));
+`;
+}
+
+/** `/app.js`. */
+export function webScript(): string {
+  return `const frag = new URLSearchParams(location.hash.slice(1));
 if (frag.get('token')) { localStorage.setItem('clawpod-token', frag.get('token')); history.replaceState(null, '', '/'); }
 const token = localStorage.getItem('clawpod-token');
 const $ = (id) => document.getElementById(id);
@@ -85,5 +98,5 @@ async function pairing() {
 }
 load().catch((e) => ($('err').textContent = String(e)));
 pairing().catch(() => undefined);
-</script></body></html>`;
+`;
 }

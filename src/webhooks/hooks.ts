@@ -18,6 +18,13 @@ export interface Hook {
   maxBytes: number;
 }
 
+/**
+ * The group a message hook's chat is bound to when the hook names none: an ordinary non-main
+ * group, so an outside caller never lands in `main` (which may message any chat and manage
+ * groups and tasks).
+ */
+export const DEFAULT_HOOK_GROUP = 'hooks';
+
 /** What the `/hooks/*` routes need from the daemon. */
 export interface HookDeps {
   hooks: ReadonlyMap<string, Hook>;
@@ -42,8 +49,13 @@ export interface HookSetup {
   accepting(): boolean;
   receive: HookDeps['receive'];
   runTask: HookDeps['runTask'];
-  /** Binds `chat` to `group` when the chat is bound to no group yet. */
-  ensureBound(group: string, chat: string): void;
+  /**
+   * Binds `chat` to `group` when the chat is bound to no group yet; returns the group the chat
+   * is bound to afterwards (an existing binding is kept).
+   */
+  ensureBound(group: string, chat: string): { folder: string; isMain: boolean } | undefined;
+  /** Creates `group` as an ordinary (non-main) group when it does not exist yet. */
+  ensureGroup(group: string): void;
 }
 
 /**
@@ -66,10 +78,19 @@ export function createHooks(setup: HookSetup): HookDeps | undefined {
       continue;
     }
     if (!h.run) {
+      const group = h.group ?? DEFAULT_HOOK_GROUP;
       try {
-        setup.ensureBound(h.group ?? 'main', h.chat);
+        if (h.group === undefined) setup.ensureGroup(DEFAULT_HOOK_GROUP);
+        const bound = setup.ensureBound(group, h.chat);
+        // Bound to main earlier (the old default, or by hand): say so, the owner did not ask.
+        if (h.group === undefined && bound?.isMain) {
+          log.warn(
+            { hook: name, chat: h.chat },
+            'webhook chat is bound to the main group, so webhook callers reach main; give the hook a chat of its own, or set group: main on it to accept this',
+          );
+        }
       } catch (err) {
-        log.warn({ hook: name, group: h.group, chat: h.chat, err }, 'webhook chat not bound');
+        log.warn({ hook: name, group, chat: h.chat, err }, 'webhook chat not bound');
       }
     }
     hooks.set(name, {

@@ -2,6 +2,7 @@ import type { Context, Hono } from 'hono';
 import { apiError } from '../http/errors.js';
 import { TaskError } from '../scheduler/task-errors.js';
 import type { HookDeps } from './hooks.js';
+import type { HookCall } from './nonce-store.js';
 import { renderPrompt } from './prompt.js';
 import { readLimited } from './read-body.js';
 import { checkAuth, checkFreshness, type AuthHeaders } from './verify.js';
@@ -26,8 +27,8 @@ function headers(c: Context): AuthHeaders {
 /**
  * `POST /hooks/<name>`: authenticated inbound webhooks (outside the `/api` bearer middleware;
  * each hook has its own secret). Checks, in order: known hook (404), Content-Length (413),
- * timestamp and nonce (401), the body as read (413), signature or bearer (401), replay (409),
- * JSON (400). Nothing is stored or run before all of them pass.
+ * timestamp and nonce (401), the body as read (413), signature or bearer (401), JSON (400),
+ * replay of the nonce or the signature (409). Nothing is stored or run before all of them pass.
  */
 export function mountHookRoutes(app: Hono, deps: HookDeps): void {
   app.post('/hooks/:name', async (c) => {
@@ -60,10 +61,15 @@ export function mountHookRoutes(app: Hono, deps: HookDeps): void {
     } catch {
       return apiError(c, 400, 'invalid_json', 'the request body must be JSON');
     }
-    const seen = deps.nonces.remember(name, fresh.nonce, deps.now());
-    if (seen === 'replay') {
+    const call: HookCall = { hook: name, nonce: fresh.nonce, signature: auth.signature };
+    const seen = deps.nonces.remember(call, deps.now());
+    if (seen === 'nonce_seen') {
       log.warn({ nonce: fresh.nonce }, 'webhook replay refused');
       return apiError(c, 409, 'replay', 'this X-Clawpod-Nonce was already used');
+    }
+    if (seen === 'signature_seen') {
+      log.warn({ nonce: fresh.nonce }, 'webhook replay refused: signature seen before');
+      return apiError(c, 409, 'replay', 'this X-Clawpod-Signature was already used');
     }
 
     if (hook.run) {
@@ -72,7 +78,7 @@ export function mountHookRoutes(app: Hono, deps: HookDeps): void {
         log.info({ task: hook.run, taskRunId: r.taskRunId }, 'webhook triggered task');
         return c.json({ task: hook.run, taskRunId: r.taskRunId }, 202);
       } catch (err) {
-        deps.nonces.forget(name, fresh.nonce);
+        deps.nonces.forget(call);
         if (err instanceof TaskError)
           return apiError(c, taskStatus[err.code], `task_${err.code}`, err.message);
         throw err;
@@ -90,7 +96,7 @@ export function mountHookRoutes(app: Hono, deps: HookDeps): void {
         mentioned: true,
       });
     } catch (err) {
-      deps.nonces.forget(name, fresh.nonce); // not stored: the caller may retry with it
+      deps.nonces.forget(call); // not stored: the caller may retry with it
       throw err;
     }
     if (res.duplicate) return apiError(c, 409, 'replay', 'this X-Clawpod-Nonce was already used');

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { openDb } from '../store/db.js';
 import { NonceStore } from './nonce-store.js';
@@ -24,17 +25,30 @@ describe('webhook verification', () => {
     expect(checkFreshness({ timestamp: TS, nonce: 'has space x' }, NOW).ok).toBe(false);
   });
 
-  it('checks the HMAC over "<timestamp>.<body>"', () => {
-    const signature = sign('s3cret', TS, body);
+  it('checks the HMAC over "<timestamp>.<nonce>.<body>"', () => {
+    const signature = sign('s3cret', TS, 'nonce-123', body);
     expect(signature).toMatch(/^sha256=[0-9a-f]{64}$/);
-    const h = { timestamp: TS, signature };
-    expect(checkAuth('hmac', 's3cret', h, body).ok).toBe(true);
+    const manual = createHmac('sha256', 's3cret').update(`${TS}.nonce-123.{"a":1}`).digest('hex');
+    expect(signature).toBe(`sha256=${manual}`);
+    const h = { timestamp: TS, nonce: 'nonce-123', signature };
+    expect(checkAuth('hmac', 's3cret', h, body)).toEqual({ ok: true, signature });
+    expect(checkAuth('hmac', 's3cret', { ...h, signature: signature.toUpperCase() }, body).ok).toBe(
+      true,
+    );
     expect(checkAuth('hmac', 'other', h, body).ok).toBe(false);
     expect(checkAuth('hmac', 's3cret', h, Buffer.from('{"a":2}')).ok).toBe(false);
     expect(checkAuth('hmac', 's3cret', { ...h, timestamp: String(NOW / 1000 + 1) }, body).ok).toBe(
       false,
     );
-    expect(checkAuth('hmac', 's3cret', { timestamp: TS }, body).ok).toBe(false);
+    // The same signature under a fresh nonce is not valid.
+    expect(checkAuth('hmac', 's3cret', { ...h, nonce: 'nonce-456' }, body)).toMatchObject({
+      ok: false,
+      code: 'bad_signature',
+    });
+    // The old form, "<timestamp>.<body>", is refused.
+    const old = createHmac('sha256', 's3cret').update(`${TS}.{"a":1}`).digest('hex');
+    expect(checkAuth('hmac', 's3cret', { ...h, signature: `sha256=${old}` }, body).ok).toBe(false);
+    expect(checkAuth('hmac', 's3cret', { timestamp: TS, nonce: 'nonce-123' }, body).ok).toBe(false);
   });
 
   it('checks a bearer secret', () => {
@@ -65,13 +79,32 @@ describe('nonce store', () => {
   it('refuses a nonce seen inside the window, per hook, and prunes old ones', () => {
     const db = openDb(':memory:');
     const nonces = new NonceStore(db, WINDOW_MS);
-    expect(nonces.remember('a', 'n1', NOW)).toBe('ok');
-    expect(nonces.remember('a', 'n1', NOW + 1000)).toBe('replay');
-    expect(nonces.remember('b', 'n1', NOW)).toBe('ok');
-    nonces.forget('b', 'n1');
-    expect(nonces.remember('b', 'n1', NOW)).toBe('ok');
-    expect(nonces.remember('a', 'n2', NOW + 2 * WINDOW_MS + 1)).toBe('ok');
+    const at = (hook: string, nonce: string) => ({ hook, nonce });
+    expect(nonces.remember(at('a', 'n1'), NOW)).toBe('ok');
+    expect(nonces.remember(at('a', 'n1'), NOW + 1000)).toBe('nonce_seen');
+    expect(nonces.remember(at('b', 'n1'), NOW)).toBe('ok');
+    nonces.forget(at('b', 'n1'));
+    expect(nonces.remember(at('b', 'n1'), NOW)).toBe('ok');
+    expect(nonces.remember(at('a', 'n2'), NOW + 2 * WINDOW_MS + 1)).toBe('ok');
     expect(db.prepare('SELECT COUNT(*) FROM webhook_nonces').pluck().get()).toBe(1);
+    db.close();
+  });
+
+  it('refuses a signature seen before under any hook or nonce, and forgets it with the call', () => {
+    const db = openDb(':memory:');
+    const nonces = new NonceStore(db, WINDOW_MS);
+    const sig = `sha256=${'ab'.repeat(32)}`;
+    expect(nonces.remember({ hook: 'a', nonce: 'n1', signature: sig }, NOW)).toBe('ok');
+    expect(nonces.remember({ hook: 'b', nonce: 'n1', signature: sig }, NOW)).toBe('signature_seen');
+    expect(nonces.remember({ hook: 'a', nonce: 'n2', signature: sig }, NOW)).toBe('signature_seen');
+    // A refused call leaves nothing behind: its nonce is still free.
+    expect(nonces.remember({ hook: 'b', nonce: 'n1' }, NOW)).toBe('ok');
+    nonces.forget({ hook: 'a', nonce: 'n1', signature: sig });
+    expect(nonces.remember({ hook: 'a', nonce: 'n1', signature: sig }, NOW)).toBe('ok');
+    // Pruned with the nonces after twice the window.
+    expect(
+      nonces.remember({ hook: 'c', nonce: 'n3', signature: sig }, NOW + 2 * WINDOW_MS + 1),
+    ).toBe('ok');
     db.close();
   });
 });

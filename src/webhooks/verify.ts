@@ -28,10 +28,13 @@ export function safeEqual(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-/** `sha256=<hex>` of HMAC-SHA256(secret, `<timestamp>.<raw body>`). */
-export function sign(secret: string, timestamp: string, body: Buffer): string {
+/**
+ * `sha256=<hex>` of HMAC-SHA256(secret, `<timestamp>.<nonce>.<raw body>`). The nonce is signed
+ * so that a captured call cannot be sent again under a fresh nonce.
+ */
+export function sign(secret: string, timestamp: string, nonce: string, body: Buffer): string {
   const mac = createHmac('sha256', secret);
-  mac.update(`${timestamp}.`);
+  mac.update(`${timestamp}.${nonce}.`);
   mac.update(body);
   return `sha256=${mac.digest('hex')}`;
 }
@@ -66,26 +69,30 @@ export function checkFreshness(h: AuthHeaders, now: number): Verdict {
   return { ok: true, nonce: h.nonce, timestamp };
 }
 
-/** Verifies the signature (hmac) or bearer secret; freshness must already have passed. */
+/**
+ * Verifies the signature (hmac) or bearer secret; freshness must already have passed. A good
+ * HMAC also returns the signature (`sha256=<hex>`), which the replay store keeps.
+ */
 export function checkAuth(
   auth: HookAuth,
   secret: string,
   h: AuthHeaders,
   body: Buffer,
-): { ok: true } | { ok: false; status: 401; code: string; message: string } {
+): { ok: true; signature?: string } | { ok: false; status: 401; code: string; message: string } {
   if (auth === 'bearer') {
     const presented = h.authorization?.startsWith('Bearer ') ? h.authorization.slice(7).trim() : '';
     return presented && safeEqual(presented, secret)
       ? { ok: true }
       : { ok: false, status: 401, code: 'unauthorized', message: 'missing or wrong bearer secret' };
   }
-  const expected = sign(secret, h.timestamp ?? '', body);
+  const expected = sign(secret, h.timestamp ?? '', h.nonce ?? '', body);
   return h.signature && safeEqual(h.signature.trim().toLowerCase(), expected)
-    ? { ok: true }
+    ? { ok: true, signature: expected }
     : {
         ok: false,
         status: 401,
         code: 'bad_signature',
-        message: 'X-Clawpod-Signature does not match sha256=HMAC(secret, "<timestamp>.<body>")',
+        message:
+          'X-Clawpod-Signature does not match sha256=HMAC(secret, "<timestamp>.<nonce>.<body>")',
       };
 }

@@ -6,9 +6,13 @@
  *   once; the rest waits until the test calls `release()` (when `holdStreams` is on), so a test
  *   can prove that the first chunk got through before the upstream finished;
  * - anything else: JSON `{method, path, headers}` (headers only when `echoHeaders`), status 200.
+ *
+ * Like a careless gateway it can reflect request headers back (`reflectHeaders`, as response
+ * headers `x-reflected-<name>`) and gzip its answers whatever the client accepts (`gzip`).
  */
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
 
 export interface RecordedRequest {
   method: string;
@@ -23,6 +27,10 @@ export interface EchoUpstreamOptions {
   holdStreams?: boolean;
   /** Include the received headers in JSON answers. Default true. */
   echoHeaders?: boolean;
+  /** Request headers copied into each answer as `x-reflected-<name>`. Default none. */
+  reflectHeaders?: string[];
+  /** Gzip JSON answers even when the client asked for identity. Default false. */
+  gzip?: boolean;
 }
 
 export interface EchoUpstream {
@@ -61,14 +69,23 @@ export async function startEchoUpstream(opts: EchoUpstreamOptions = {}): Promise
           return false;
         }
       })();
+      for (const name of opts.reflectHeaders ?? []) {
+        const value = req.headers[name];
+        if (value !== undefined) res.setHeader(`x-reflected-${name}`, value);
+      }
       if (!stream) {
         const body = JSON.stringify({
           method: rec.method,
           path: rec.path,
           ...(opts.echoHeaders === false ? {} : { headers: rec.headers }),
         });
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(body);
+        if (opts.gzip) {
+          res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
+          res.end(gzipSync(body));
+        } else {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end(body);
+        }
         return;
       }
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });

@@ -39,7 +39,8 @@ describe.each([
   it.skipIf(skip)(
     'the model sees the real key, the sandbox only a placeholder; the allowlist holds',
     async () => {
-      const model: EchoUpstream = await startEchoUpstream({ echoHeaders: false });
+      // The model echoes the headers it got (the real key among them) in its answer.
+      const model: EchoUpstream = await startEchoUpstream({ reflectHeaders: ['x-api-key'] });
       const allowed = await startEchoUpstream();
       const other = await startEchoUpstream();
       cleanups.push(model.close, allowed.close, other.close);
@@ -70,6 +71,8 @@ describe.each([
         env: Record<string, string>;
         environ: string;
         model: number;
+        modelBody: string;
+        escapes: Array<{ status: number; body: string }>;
         allowed: { status: number; body: string };
         refused: { status: number; body: string };
       };
@@ -79,6 +82,11 @@ describe.each([
       expect(model.requests).toHaveLength(1);
       expect(model.requests[0]!.path).toBe('/v1/messages');
       expect(model.requests[0]!.headers['x-api-key']).toBe(REAL_KEY);
+
+      // The echoed key reached the sandbox masked; the escape attempts never left the proxy.
+      expect(JSON.parse(seen.modelBody).headers['x-api-key']).toBe('[redacted by clawpod]');
+      expect(seen.escapes.map((e) => e.status)).toEqual([400, 400]);
+      expect(model.requests.map((r) => r.path)).not.toContain('/ESCAPED');
 
       // Inside: only the placeholder, pointing at the bridge.
       expect(text).not.toContain(REAL_KEY);

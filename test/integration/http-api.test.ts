@@ -36,8 +36,9 @@ describe('HTTP API', () => {
   it('serves the data-free chat page, which shows pending channel pairings', async () => {
     const page = await (await fetch(base + '/')).text();
     expect(page).toContain('<title>clawpod</title>');
-    expect(page).toContain('c.pairing.qrText');
     expect(page).not.toContain(token);
+    const script = await (await fetch(base + '/app.js')).text();
+    expect(script).toContain('c.pairing.qrText');
   });
 
   it('answers health without auth', async () => {

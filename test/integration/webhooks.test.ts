@@ -13,6 +13,7 @@ const CONFIG = `webhooks:
   deploy: { secret: env:HOOK_SECRET, group: ops, chat: 'web:ops', maxBytes: 1024 }
   plain: { secret: env:HOOK_BEARER, auth: bearer, group: ops, chat: 'web:ops' }
   nightly: { secret: env:HOOK_SECRET, chat: 'web:ops', run: brief }
+  mirror: { secret: env:HOOK_SECRET, group: ops, chat: 'web:ops' }
 `;
 
 const daemons: Daemon[] = [];
@@ -41,18 +42,35 @@ interface CallOpts {
 function call(d: Daemon, hook: string, o: CallOpts = {}): Promise<Response> {
   const body = o.body ?? JSON.stringify({ event: 'deploy', status: 'ok' });
   const ts = String(o.ts ?? Math.floor(Date.now() / 1000));
+  const nonce = o.nonce ?? randomUUID();
   const headers: Record<string, string> = {
     'content-type': 'application/json',
     'x-clawpod-timestamp': ts,
-    'x-clawpod-nonce': o.nonce ?? randomUUID(),
-    ...o.headers,
+    'x-clawpod-nonce': nonce,
   };
   if (o.bearer !== undefined) headers.authorization = `Bearer ${o.bearer}`;
   else {
-    const mac = createHmac('sha256', o.secret ?? SECRET).update(`${ts}.${body}`);
+    const mac = createHmac('sha256', o.secret ?? SECRET).update(`${ts}.${nonce}.${body}`);
     headers['x-clawpod-signature'] = `sha256=${mac.digest('hex')}`;
   }
+  return post(d, hook, { ...headers, ...o.headers }, body);
+}
+
+/** Sends exactly these headers and body (a captured call, replayed). */
+function post(d: Daemon, hook: string, headers: Record<string, string>, body: string) {
   return fetch(`http://127.0.0.1:${d.port}/hooks/${hook}`, { method: 'POST', headers, body });
+}
+
+/** The headers of a correctly signed call, for capturing and replaying it. */
+function signed(body: string, nonce = randomUUID()): Record<string, string> {
+  const ts = String(Math.floor(Date.now() / 1000));
+  const mac = createHmac('sha256', SECRET).update(`${ts}.${nonce}.${body}`).digest('hex');
+  return {
+    'content-type': 'application/json',
+    'x-clawpod-timestamp': ts,
+    'x-clawpod-nonce': nonce,
+    'x-clawpod-signature': `sha256=${mac}`,
+  };
 }
 
 const inbound = (d: Daemon) =>
@@ -112,13 +130,14 @@ describe('inbound webhooks', () => {
     // No Content-Length (chunked): the limit holds on the body as read.
     const big = new TextEncoder().encode(JSON.stringify({ big: 'y'.repeat(4000) }));
     const ts = String(Math.floor(Date.now() / 1000));
+    const bigNonce = randomUUID();
+    const bigMac = createHmac('sha256', SECRET).update(`${ts}.${bigNonce}.`).update(big);
     res = await fetch(`http://127.0.0.1:${d.port}/hooks/deploy`, {
       method: 'POST',
       headers: {
         'x-clawpod-timestamp': ts,
-        'x-clawpod-nonce': randomUUID(),
-        'x-clawpod-signature':
-          'sha256=' + createHmac('sha256', SECRET).update(`${ts}.`).update(big).digest('hex'),
+        'x-clawpod-nonce': bigNonce,
+        'x-clawpod-signature': `sha256=${bigMac.digest('hex')}`,
       },
       body: new ReadableStream({
         start(c) {
@@ -144,14 +163,74 @@ describe('inbound webhooks', () => {
     expect(runner.inputs).toHaveLength(1);
   });
 
-  it('remembers nonces across a restart', async () => {
+  it('refuses a captured call sent again under a fresh nonce: the nonce is signed', async () => {
+    const runner = scriptedLauncher(() => reply('ran'));
+    const d = await boot(runner);
+    const body = JSON.stringify({ event: 'deploy', status: 'ok' });
+    const captured = signed(body);
+    const answer = nextMessage(d, out);
+    expect((await post(d, 'deploy', captured, body)).status).toBe(202);
+    await answer;
+    for (let i = 0; i < 3; i++) {
+      const res = await post(d, 'deploy', { ...captured, 'x-clawpod-nonce': randomUUID() }, body);
+      expect(res.status).toBe(401);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('bad_signature');
+    }
+    expect(inbound(d)).toHaveLength(1);
+    expect(runner.inputs).toHaveLength(1);
+  });
+
+  it('refuses a signature seen before, even at another hook that shares the secret', async () => {
+    const runner = scriptedLauncher(() => reply('ran'));
+    const d = await boot(runner);
+    const body = JSON.stringify({ event: 'deploy' });
+    const captured = signed(body);
+    const answer = nextMessage(d, out);
+    expect((await post(d, 'deploy', captured, body)).status).toBe(202);
+    await answer;
+    // `mirror` has the same secret, and its nonce space is its own: the signature is what ties.
+    const res = await post(d, 'mirror', captured, body);
+    expect(res.status).toBe(409);
+    expect(await res.json()).toMatchObject({
+      error: { code: 'replay', message: expect.stringContaining('Signature') },
+    });
+    expect(inbound(d).map((m) => m.sender)).toEqual(['webhook:deploy']);
+    expect(runner.inputs).toHaveLength(1);
+    expect(
+      d.store.db.prepare("SELECT COUNT(*) FROM webhook_nonces WHERE hook = 'mirror'").pluck().get(),
+    ).toBe(0);
+  });
+
+  it('binds a hook without a group to the non-main "hooks" group, made for it', async () => {
+    const runner = scriptedLauncher(() => reply('alert seen'));
+    const home = tempHome("webhooks:\n  alerts: { secret: env:HOOK_SECRET, chat: 'web:alerts' }\n");
+    const d = await boot(runner, home, false);
+    const hooks = d.groups.get('hooks');
+    expect(hooks.isMain).toBe(false);
+    expect(d.store.groups.groupForChat('web:alerts')?.folder).toBe('hooks');
+    expect(d.store.groups.groupForChat('web:main')?.folder).toBe('main');
+    const answer = nextMessage(d, (m) => m.direction === 'out' && m.chatJid === 'web:alerts');
+    expect((await call(d, 'alerts')).status).toBe(202);
+    expect((await answer).text).toBe('alert seen');
+    expect(runner.started.map((s) => [s.group.folder, s.group.isMain])).toEqual([['hooks', false]]);
+    // A second start finds the group and the binding in place.
+    await d.stop();
+    daemons.splice(daemons.indexOf(d), 1);
+    const again = await boot(runner, home, false);
+    expect(again.groups.list().filter((g) => g.folder === 'hooks')).toHaveLength(1);
+    expect(again.store.groups.groupForChat('web:alerts')?.folder).toBe('hooks');
+  });
+
+  it('remembers nonces and signatures across a restart', async () => {
     const runner = scriptedLauncher(() => reply('once'));
     const home = tempHome(CONFIG);
     const first = await boot(runner, home, true);
     const nonce = randomUUID();
+    const body = JSON.stringify({ event: 'deploy', status: 'ok' });
+    const captured = signed(body, nonce);
     const answer = nextMessage(first, out);
     // A message hook and a task hook share no nonce space: the key is (hook, nonce).
-    expect((await call(first, 'deploy', { nonce })).status).toBe(202);
+    expect((await post(first, 'deploy', captured, body)).status).toBe(202);
     await answer;
     await first.stop();
     daemons.splice(daemons.indexOf(first), 1);
@@ -161,6 +240,10 @@ describe('inbound webhooks', () => {
     expect(
       second.store.db.prepare('SELECT hook FROM webhook_nonces WHERE nonce = ?').pluck().all(nonce),
     ).toEqual(['deploy']);
+    // The signature too: the same call at another hook with the same secret.
+    const again = await post(second, 'mirror', captured, body);
+    expect(again.status).toBe(409);
+    expect(await again.text()).toContain('Signature');
     expect(inbound(second)).toHaveLength(1);
   });
 
