@@ -22,6 +22,7 @@ import { claudeCredentialProblem } from './runs/harness-credentials.js';
 import { codexCredentialProblem } from './runs/codex-credentials.js';
 import { RunnerRegistry, type Runner } from './runs/runner.js';
 import { SandboxRunners } from './runs/sandbox-runner.js';
+import { sandboxUser } from './runs/sandbox-launch.js';
 import { IpcHost } from './ipc/ipc-host.js';
 import { RequestHandler } from './ipc/request-handler.js';
 import { taskIpc } from './ipc/task-ops.js';
@@ -169,6 +170,8 @@ export class Daemon {
       assistantName: config.file.assistant.name,
       groupsDir: config.paths.groups,
       attachmentMaxBytes: config.file.attachments.maxBytes,
+      // A root daemon gives saved attachments to the sandbox user, so the agent may remove them.
+      attachmentOwner: process.getuid?.() === 0 ? sandboxUser(config) : undefined,
       onTriggered: (folder) => void this.executor.submitMessages(folder),
     });
   }
@@ -210,14 +213,24 @@ export class Daemon {
       this.log.warn({ interrupted }, 'runs interrupted by the last stop will be re-run');
 
     for (const factory of channelFactories()) {
-      const made = await factory.create({ config, log: this.log.child({ channel: factory.name }) });
+      const made = await factory.create({
+        config,
+        log: this.log.child({ channel: factory.name }),
+        notifyOwner: (key, text) => this.outbox.notifyOwner(key, text),
+      });
       if ('skip' in made) {
         this.log.info({ channel: factory.name, reason: made.skip }, 'channel skipped');
         continue;
       }
       await made.connect(this.router);
       this.channelList.push(made);
-      this.log.info({ channel: made.name }, 'channel connected');
+      const health = made.health();
+      if (health.connected) this.log.info({ channel: made.name }, 'channel connected');
+      else
+        this.log.warn(
+          { channel: made.name, err: health.lastError },
+          'channel started but not connected (see clawpod status)',
+        );
     }
     this.outbox.start();
     this.egress.start();

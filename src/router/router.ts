@@ -15,6 +15,8 @@ export interface RouterOptions {
   groupsDir: string;
   /** Largest attachment saved, in bytes. */
   attachmentMaxBytes: number;
+  /** Owner given to saved attachments (the sandbox user when the daemon is root). */
+  attachmentOwner?: { uid: number; gid: number };
   /** Called for a group that has a new triggering message. */
   onTriggered(folder: string): void;
   now?: () => number;
@@ -28,8 +30,9 @@ export function senderAllowed(group: Pick<Group, 'senders'>, sender: string): bo
 
 /**
  * Inbound decisions. Store first (deduplicated on chat + platform id), decide second:
- * unbound chats are kept for discovery, untriggered messages stay as context, senders outside a
- * group's allowlist are dropped or kept for the record only, as the group says.
+ * unbound chats are kept for discovery, untriggered and automatic messages (auto-replies,
+ * mailing lists) stay as context, senders outside a group's allowlist are dropped or kept for the
+ * record only, as the group says.
  */
 export class Router implements InboundSink {
   private accepting = true;
@@ -62,6 +65,7 @@ export class Router implements InboundSink {
         platformId: msg.platformId,
         attachments: msg.attachments,
         maxBytes: this.opts.attachmentMaxBytes,
+        owner: this.opts.attachmentOwner,
       }).catch((err: unknown) => {
         log.warn({ err, group: group.folder }, 'attachments could not be saved');
         return [`[attachments could not be saved: ${(err as Error).message}]`];
@@ -82,6 +86,11 @@ export class Router implements InboundSink {
       log.info(
         { group: group.folder, chat: msg.chatJid },
         'message from a sender outside the allowlist kept for the record',
+      );
+    } else if (msg.automatic) {
+      log.info(
+        { group: group.folder, chat: msg.chatJid, why: msg.automatic },
+        'automatic message kept as context; it starts no run',
       );
     } else if (
       this.accepting &&
