@@ -2,6 +2,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { EmailChannel } from '../../src/channels/email/adapter.js';
+import { checkChannels } from '../../src/cli/doctor-channels.js';
+import { loadConfig } from '../../src/config/load.js';
 import type { Daemon } from '../../src/daemon.js';
 import { nextMessage, startDaemon, tempHome } from '../support/daemon-harness.js';
 import {
@@ -34,8 +36,12 @@ function emailYaml(s: RealMailServers, opts: { ca?: boolean } = {}): string {
   );
 }
 
-function mailHome(s: RealMailServers, imapPassword: string = MAIL_USERS.bot): string {
-  const home = tempHome(emailYaml(s));
+function mailHome(
+  s: RealMailServers,
+  imapPassword: string = MAIL_USERS.bot,
+  opts: { ca?: boolean } = {},
+): string {
+  const home = tempHome(emailYaml(s, opts));
   writeFileSync(
     join(home, '.env'),
     `EMAIL_IMAP_PASSWORD=${imapPassword}\nEMAIL_SMTP_PASSWORD=${MAIL_USERS.bot}\n`,
@@ -210,6 +216,31 @@ describe.skipIf(why !== null)(
       } finally {
         await d2.stop();
       }
+    });
+
+    it('doctor: logs in with the CA; names the untrusted certificate and the refused password', async () => {
+      const check = (h: string) =>
+        checkChannels(loadConfig({ CLAWPOD_HOME: h }), { timeoutMs: 15_000 });
+      const good = await check(mailHome(servers));
+      expect(
+        good.map((r) => r.level),
+        JSON.stringify(good),
+      ).toEqual(['ok', 'ok']);
+      const noCa = await check(mailHome(servers, MAIL_USERS.bot, { ca: false }));
+      for (const r of noCa) {
+        expect(r).toMatchObject({
+          level: 'fail',
+          title: expect.stringContaining('self-signed certificate'),
+        });
+        expect(r.fix).toContain('channels.email.tls.ca');
+      }
+      const [wrong] = await check(mailHome(servers, 'not-the-password'));
+      expect(wrong).toMatchObject({
+        level: 'fail',
+        title: expect.stringContaining(
+          'login refused: [AUTHENTICATIONFAILED] Authentication failed.',
+        ),
+      });
     });
   },
 );
