@@ -276,7 +276,8 @@ export class FakeDiscord extends EventEmitter {
       return json(401, { message: '401: Unauthorized', code: 0 });
     }
     const path = url.pathname.replace(/^\/api\/v10/, '');
-    if (req.method === 'GET' && decodeURIComponent(path) === '/users/@me') return json(200, userJson(this.bot));
+    if (req.method === 'GET' && decodeURIComponent(path) === '/users/@me')
+      return json(200, userJson(this.bot));
     if (req.method === 'GET' && path === '/gateway/bot') {
       this.gatewayBotCalls++;
       return json(200, {

@@ -357,7 +357,9 @@ export async function startRealMailServers(): Promise<RealMailServers> {
   } catch (err) {
     const text = logs();
     await stop();
-    throw new Error(`mail servers did not start: ${(err as Error).message}\n${text}`);
+    throw new Error(`mail servers did not start: ${(err as Error).message}\n${text}`, {
+      cause: err,
+    });
   }
 
   const ca = readFileSync(join(dir, 'tls/cert.pem'), 'utf8');
