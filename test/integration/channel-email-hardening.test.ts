@@ -1,8 +1,11 @@
 import { writeFileSync } from 'node:fs';
+import { Writable } from 'node:stream';
+import pino from 'pino';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { EmailChannel } from '../../src/channels/email/adapter.js';
-import type { Daemon } from '../../src/daemon.js';
+import { loadConfig } from '../../src/config/load.js';
+import { Daemon } from '../../src/daemon.js';
 import {
   rawMail,
   startFakeImap,
@@ -10,6 +13,7 @@ import {
   type FakeImap,
   type FakeSmtp,
 } from '../fakes/mail-servers.js';
+import { closedPort } from '../cli/cli-helpers.js';
 import { nextMessage, startDaemon, tempHome } from '../support/daemon-harness.js';
 import { reply, scriptedRunner, type ScriptedRunner } from '../support/scripted-runner.js';
 
@@ -251,6 +255,39 @@ describe('Email: what the first start skipped stays skipped', () => {
     } finally {
       await d.stop();
       await imap.close();
+      await smtp.close();
+    }
+  });
+});
+
+describe('Email: what the log says', () => {
+  it('names the channel once per line and never claims a connection IMAP did not make', async () => {
+    const smtp = await startFakeSmtp();
+    const port = await closedPort();
+    const h = tempHome(emailYaml(port, smtp.port));
+    writeFileSync(join(h, '.env'), 'IMAP_PASSWORD=testpass\n');
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        lines.push(...chunk.toString().split('\n').filter(Boolean));
+        cb();
+      },
+    });
+    const d = new Daemon({
+      config: loadConfig({ CLAWPOD_HOME: h, PATH: process.env.PATH }),
+      log: pino({ level: 'info' }, sink),
+      runners: [],
+    });
+    await d.start();
+    try {
+      const email = lines.filter((l) => l.includes('"channel":"email"'));
+      expect(email.length).toBeGreaterThan(0);
+      for (const l of email) expect(l.match(/"channel":/g), l).toHaveLength(1);
+      expect(email.some((l) => l.includes('"msg":"channel connected"'))).toBe(false);
+      const started = lines.find((l) => l.includes('channel started but not connected'));
+      expect(started).toContain('ECONNREFUSED');
+    } finally {
+      await d.stop();
       await smtp.close();
     }
   });
