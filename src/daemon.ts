@@ -25,6 +25,7 @@ import { decideLegacyWakes, MessageJob } from './runs/message-job.js';
 import { SandboxLauncher } from './runs/sandbox-launcher.js';
 import { SessionPool } from './runs/session-pool.js';
 import type { TurnDeps } from './runs/turn.js';
+import { sandboxUser } from './runs/sandbox-launch.js';
 import { IpcHost } from './ipc/ipc-host.js';
 import { RequestHandler } from './ipc/request-handler.js';
 import { taskIpc } from './ipc/task-ops.js';
@@ -181,6 +182,8 @@ export class Daemon {
       assistantName: config.file.assistant.name,
       groupsDir: config.paths.groups,
       attachmentMaxBytes: config.file.attachments.maxBytes,
+      // A root daemon gives saved attachments to the sandbox user, so the agent may remove them.
+      attachmentOwner: process.getuid?.() === 0 ? sandboxUser(config) : undefined,
       onWake: (group, chat) => this.queue.enqueue(new MessageJob(this.turns, group, chat)),
     });
   }
@@ -226,14 +229,24 @@ export class Daemon {
     if (decided) this.log.info({ messages: decided }, 'decided which older pending messages wake');
 
     for (const factory of channelFactories()) {
-      const made = await factory.create({ config, log: this.log.child({ channel: factory.name }) });
+      const made = await factory.create({
+        config,
+        log: this.log.child({ channel: factory.name }),
+        notifyOwner: (key, text) => this.outbox.notifyOwner(key, text),
+      });
       if ('skip' in made) {
         this.log.info({ channel: factory.name, reason: made.skip }, 'channel skipped');
         continue;
       }
       await made.connect(this.router);
       this.channelList.push(made);
-      this.log.info({ channel: made.name }, 'channel connected');
+      const health = made.health();
+      if (health.connected) this.log.info({ channel: made.name }, 'channel connected');
+      else
+        this.log.warn(
+          { channel: made.name, err: health.lastError },
+          'channel started but not connected (see clawpod status)',
+        );
     }
     this.outbox.start();
     this.egress.start();

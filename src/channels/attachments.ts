@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { safeMkdirp, safeWriteFile } from '../sandbox/safe-fs.js';
+import { safeMkdirp, safeWriteFile, type FileOwner } from '../sandbox/safe-fs.js';
 
 /** A file that arrived with a message (image, document, voice note). */
 export interface InboundAttachment {
@@ -27,6 +27,8 @@ export function safeFileName(name: string): string {
  * lines to append to the message text (paths as the agent sees them). Names are derived from the
  * chat and platform message id, so a redelivered message overwrites, never duplicates. Files over
  * `maxBytes` are not saved; their line says so. The folder is sandbox-owned: nothing is followed.
+ * With `owner` (a root daemon: the sandbox user), `attachments/` and the files are given to that
+ * user, so the agent can delete or replace them.
  */
 export async function saveAttachments(opts: {
   groupsDir: string;
@@ -35,9 +37,10 @@ export async function saveAttachments(opts: {
   platformId: string;
   attachments: InboundAttachment[];
   maxBytes: number;
+  owner?: FileOwner;
 }): Promise<string[]> {
   const root = join(opts.groupsDir, opts.folder);
-  await safeMkdirp(root, ATTACHMENT_DIR);
+  await safeMkdirp(root, ATTACHMENT_DIR, 0o755, opts.owner);
   const prefix = safeFileName(`${opts.chatJid}-${opts.platformId}`);
   const lines: string[] = [];
   for (const [i, a] of opts.attachments.entries()) {
@@ -49,7 +52,7 @@ export async function saveAttachments(opts: {
       );
       continue;
     }
-    await safeWriteFile(root, `${ATTACHMENT_DIR}/${name}`, a.data);
+    await safeWriteFile(root, `${ATTACHMENT_DIR}/${name}`, a.data, { owner: opts.owner });
     lines.push(
       `[attachment: /workspace/group/${ATTACHMENT_DIR}/${name} (${kind}, ${a.data.length} bytes)]`,
     );

@@ -22,6 +22,11 @@ export interface Inbound extends InboundMessage {
   chatKind?: 'group' | 'direct';
   /** Files that came with the message; saved into the group's folder and referenced. */
   attachments?: InboundAttachment[];
+  /**
+   * Set when a machine sent the message (an auto-reply, a bounce, a mailing list), with the
+   * reason: it is stored as context for the next run but never starts one itself.
+   */
+  automatic?: string;
 }
 
 /**
@@ -62,7 +67,7 @@ export class DeliveryError extends Error {
  * retries so adapters that can look up earlier sends avoid posting twice.
  */
 export interface Channel {
-  /** Chat id prefix, e.g. `web` for `web:main`. */
+  /** The channel's name in status, logs and metrics (`web`, `email`, …). */
   readonly name: string;
   readonly limits: ChannelLimits;
   owns(chatJid: string): boolean;
@@ -82,6 +87,11 @@ export interface Channel {
 export interface ChannelContext {
   config: Config;
   log: Logger;
+  /**
+   * Tells the owner in `main` (deduplicated by `key`), for a problem only they can fix (a
+   * rejected password). Absent where no daemon runs (doctor).
+   */
+  notifyOwner?: (key: string, text: string) => void;
 }
 
 /** Creates a channel from config, or says in one line why it is skipped (not configured). */

@@ -163,6 +163,24 @@ describe('loadConfig', () => {
     expect(slack.expected).toContain('env:NAME');
   });
 
+  it('refuses a channels.email.tls.ca that is not a file path, naming the key', () => {
+    const email = (tls: string) =>
+      configError({
+        CLAWPOD_HOME: home({
+          config:
+            'channels:\n  email:\n    imap: { host: h, user: u }\n    smtp: { host: h }\n' +
+            `    from: a@b.c\n    tls: ${tls}\n`,
+        }),
+      });
+    const wrongType = email('{ ca: 5 }');
+    expect(wrongType.key).toBe('channels.email.tls.ca');
+    expect(wrongType.expected).toContain('a path to a PEM file');
+    const pem = email('{ ca: "-----BEGIN CERTIFICATE----- MIIB" }');
+    expect(pem.key).toBe('channels.email.tls.ca');
+    expect(pem.expected).toContain('not the certificate text itself');
+    expect(email('{ cafile: x }').key).toMatch(/^channels\.email\.tls/);
+  });
+
   describe('.env', () => {
     it('reads the data dir .env, and the process env wins over it', () => {
       const dir = home({

@@ -235,6 +235,17 @@ export const configFileSchema = z.strictObject({
             .optional(),
           /** First delay before reconnecting IMAP after a drop; doubles up to 5 min. */
           reconnectDelayMs: z.number().int().min(10).default(1000),
+          /** TLS for IMAP and SMTP: `ca` trusts a private CA (a PEM file) besides the system's. */
+          tls: z
+            .strictObject({
+              ca: z
+                .string({ error: 'a path to a PEM file with the CA certificate(s)' })
+                .min(1, 'a path to a PEM file with the CA certificate(s)')
+                .refine((p) => !/-----BEGIN/.test(p), {
+                  message: 'a path to a PEM file, not the certificate text itself',
+                }),
+            })
+            .optional(),
         })
         .optional(),
       /** WhatsApp (docs/channels/whatsapp.md): no secret; the paired auth state is the credential. */

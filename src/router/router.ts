@@ -15,6 +15,8 @@ export interface RouterOptions {
   groupsDir: string;
   /** Largest attachment saved, in bytes. */
   attachmentMaxBytes: number;
+  /** Owner given to saved attachments (the sandbox user when the daemon is root). */
+  attachmentOwner?: { uid: number; gid: number };
   /** A chat has a new message that wakes its group (stored, `wakes` set). */
   onWake(group: string, chat: string): void;
   now?: () => number;
@@ -24,7 +26,8 @@ export interface RouterOptions {
  * Inbound decisions, made once and stored with the message: unbound chats are kept for
  * discovery, senders outside a group's allowlist are dropped or kept for the record only (as
  * the group says), and whether the message wakes the group (`wakes`: trigger word, native
- * mention, or a trigger-free chat) is decided here and never again. Stored (deduplicated on
+ * mention, or a trigger-free chat; never an automatic message such as an auto-reply or a
+ * mailing list, which stays context) is decided here and never again. Stored (deduplicated on
  * chat + platform id) before the caller is answered.
  */
 export class Router implements InboundSink {
@@ -58,6 +61,7 @@ export class Router implements InboundSink {
         platformId: msg.platformId,
         attachments: msg.attachments,
         maxBytes: this.opts.attachmentMaxBytes,
+        owner: this.opts.attachmentOwner,
       }).catch((err: unknown) => {
         log.warn({ err, group: group.folder }, 'attachments could not be saved');
         return [`[attachments could not be saved: ${(err as Error).message}]`];
@@ -66,6 +70,7 @@ export class Router implements InboundSink {
     }
     const wakes =
       !msg.isBot &&
+      !msg.automatic &&
       group !== undefined &&
       allowed &&
       (Boolean(msg.mentioned) || isTriggered(text, group, this.opts.assistantName));
@@ -85,6 +90,11 @@ export class Router implements InboundSink {
       log.info(
         { group: group.folder, chat: msg.chatJid },
         'message from a sender outside the allowlist kept for the record',
+      );
+    } else if (msg.automatic) {
+      log.info(
+        { group: group.folder, chat: msg.chatJid, why: msg.automatic },
+        'automatic message kept as context; it starts no run',
       );
     } else if (wakes && this.accepting) {
       this.opts.onWake(group.folder, msg.chatJid);

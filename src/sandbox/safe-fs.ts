@@ -13,7 +13,16 @@
  */
 import { randomBytes } from 'node:crypto';
 import { constants, existsSync } from 'node:fs';
-import { lstat, mkdir, open, readdir, rename, unlink, type FileHandle } from 'node:fs/promises';
+import {
+  lchown,
+  lstat,
+  mkdir,
+  open,
+  readdir,
+  rename,
+  unlink,
+  type FileHandle,
+} from 'node:fs/promises';
 import { UnsafePathError } from './errors.js';
 
 const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_DIRECTORY, O_NONBLOCK } = constants;
@@ -56,7 +65,15 @@ export function splitRelative(rel: string): string[] {
 /** An open directory below root, addressable as `${dir.path}/${name}`. */
 interface DirRef {
   path: string;
+  /** Changes the owner of the directory itself (through its open descriptor on Linux). */
+  chown(uid: number, gid: number): Promise<void>;
   close(): Promise<void>;
+}
+
+/** A uid/gid to give created files and directories (the sandbox user, for a root daemon). */
+export interface FileOwner {
+  uid: number;
+  gid: number;
 }
 
 function translate(err: unknown, where: string): never {
@@ -77,7 +94,7 @@ async function openDir(root: string, comps: readonly string[]): Promise<DirRef> 
         throw new UnsafePathError(`${path} is a symlink; refusing to follow it`);
       if (!st.isDirectory()) throw new UnsafePathError(`${path} is not a directory`);
     }
-    return { path, close: async () => {} };
+    return { path, chown: (uid, gid) => lchown(path, uid, gid), close: async () => {} };
   }
   let fh: FileHandle = await open(root, O_RDONLY | O_DIRECTORY);
   let shown = root;
@@ -103,7 +120,11 @@ async function openDir(root: string, comps: readonly string[]): Promise<DirRef> 
     throw e;
   }
   const held = fh;
-  return { path: `/proc/self/fd/${held.fd}`, close: () => held.close() };
+  return {
+    path: `/proc/self/fd/${held.fd}`,
+    chown: (uid, gid) => held.chown(uid, gid),
+    close: () => held.close(),
+  };
 }
 
 async function withParent<T>(
@@ -148,13 +169,13 @@ export async function safeReadFile(
 /**
  * Write a file below root atomically: a fresh temp file (O_EXCL|O_NOFOLLOW) in the same
  * directory, then rename over the target (a planted symlink at the target is replaced, not
- * followed).
+ * followed). `owner` is set on the open file before it takes the target's name.
  */
 export async function safeWriteFile(
   root: string,
   rel: string,
   data: string | Uint8Array,
-  opts: { mode?: number } = {},
+  opts: { mode?: number; owner?: FileOwner } = {},
 ): Promise<void> {
   await withParent(root, rel, async (dir, name) => {
     const tmp = `.${name}.${randomBytes(6).toString('hex')}.tmp`;
@@ -165,6 +186,7 @@ export async function safeWriteFile(
     );
     try {
       await fh.writeFile(data);
+      if (opts.owner) await fh.chown(opts.owner.uid, opts.owner.gid);
     } finally {
       await fh.close();
     }
@@ -214,8 +236,17 @@ export async function safeReadDir(root: string, rel = ''): Promise<SafeDirEntry[
   }
 }
 
-/** Create `rel` and missing parents below root, refusing symlinked components. */
-export async function safeMkdirp(root: string, rel: string, mode = 0o755): Promise<void> {
+/**
+ * Create `rel` and missing parents below root, refusing symlinked components. With `owner`,
+ * the directory `rel` itself is given to that user (through its open descriptor, never a path
+ * that could be swapped for a symlink).
+ */
+export async function safeMkdirp(
+  root: string,
+  rel: string,
+  mode = 0o755,
+  owner?: FileOwner,
+): Promise<void> {
   const comps = splitRelative(rel);
   for (let i = 1; i <= comps.length; i++) {
     await withParent(root, comps.slice(0, i).join('/'), async (dir, name) => {
@@ -224,5 +255,10 @@ export async function safeMkdirp(root: string, rel: string, mode = 0o755): Promi
       });
     });
   }
-  await (await openDir(root, comps)).close();
+  const dir = await openDir(root, comps);
+  try {
+    if (owner) await dir.chown(owner.uid, owner.gid);
+  } finally {
+    await dir.close();
+  }
 }

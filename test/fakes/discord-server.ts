@@ -3,7 +3,7 @@
  * wire protocol so the REAL discord.js drives it (`rest.api` → `http://127.0.0.1:PORT/api`).
  *
  * REST (under `/api/v10`, `Authorization: Bot <token>` checked, 401 otherwise):
- * - `GET /gateway/bot` → `ws://127.0.0.1:PORT/gateway`, one shard;
+ * - `GET /gateway/bot` → `ws://127.0.0.1:PORT/gateway`, one shard; `GET /users/@me` → the bot;
  * - `POST /channels/:id/messages` (JSON or multipart with `payload_json` + `files[n]`): checks the
  *   2,000-character limit and emptiness like Discord (400, code 50035 / 50006), honours `nonce` +
  *   `enforce_nonce` (a repeat within `nonceWindowMs` returns the first message), echoes the new
@@ -276,6 +276,8 @@ export class FakeDiscord extends EventEmitter {
       return json(401, { message: '401: Unauthorized', code: 0 });
     }
     const path = url.pathname.replace(/^\/api\/v10/, '');
+    if (req.method === 'GET' && decodeURIComponent(path) === '/users/@me')
+      return json(200, userJson(this.bot));
     if (req.method === 'GET' && path === '/gateway/bot') {
       this.gatewayBotCalls++;
       return json(200, {

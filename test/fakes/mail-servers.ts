@@ -24,17 +24,20 @@ const hoodiecrow = createRequire(import.meta.url)('hoodiecrow-imap') as (
 export interface FakeImap {
   port: number;
   /** Delivers a raw RFC 5322 message into INBOX (announced to IDLE clients). */
-  deliver(raw: string): void;
+  deliver(raw: string, receivedAt?: Date): void;
   /** Cuts every open client connection (the server keeps listening). */
   dropConnections(): void;
   close(): Promise<void>;
 }
 
+/** A stored mail: its raw text, and when the server received it (default: now). */
+export type FakeStoredMail = string | { raw: string; internaldate: Date };
+
 export async function startFakeImap(
-  opts: { uidValidity?: number; messages?: string[] } = {},
+  opts: { uidValidity?: number; messages?: FakeStoredMail[] } = {},
 ): Promise<FakeImap> {
   const inbox = {
-    messages: (opts.messages ?? []).map((raw) => ({ raw })),
+    messages: (opts.messages ?? []).map((m) => (typeof m === 'string' ? { raw: m } : m)),
     ...(opts.uidValidity ? { uidvalidity: opts.uidValidity } : {}),
   };
   const srv = hoodiecrow({ plugins: ['IDLE'], storage: { INBOX: inbox, '': {} } });
@@ -47,7 +50,7 @@ export async function startFakeImap(
   });
   return {
     port,
-    deliver: (raw) => void srv.appendMessage('INBOX', [], new Date(), raw),
+    deliver: (raw, receivedAt = new Date()) => void srv.appendMessage('INBOX', [], receivedAt, raw),
     dropConnections: () => {
       for (const s of sockets) s.destroy();
     },
@@ -68,12 +71,25 @@ export interface FakeSmtp {
   close(): Promise<void>;
 }
 
-export async function startFakeSmtp(): Promise<FakeSmtp> {
+/**
+ * `auth`: AUTH PLAIN/LOGIN is offered (without TLS) and only this user and password pass; others
+ * get `535 5.7.8 Error: authentication failed`. Without it, no AUTH.
+ */
+export async function startFakeSmtp(
+  opts: { auth?: { user: string; pass: string } } = {},
+): Promise<FakeSmtp> {
   const received: ParsedMail[] = [];
   const waiters: ((m: ParsedMail) => void)[] = [];
+  const want = opts.auth;
   const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS', 'AUTH'],
+    authOptional: !want,
+    allowInsecureAuth: true,
+    disabledCommands: want ? ['STARTTLS'] : ['STARTTLS', 'AUTH'],
+    onAuth(auth, _session, cb) {
+      if (want && auth.username === want.user && auth.password === want.pass)
+        return cb(null, { user: auth.username });
+      cb(Object.assign(new Error('Error: authentication failed'), { responseCode: 535 }));
+    },
     logger: false,
     onData(stream, _session, cb) {
       simpleParser(stream)

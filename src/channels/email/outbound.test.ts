@@ -1,19 +1,73 @@
 import { describe, expect, it } from 'vitest';
+import { imapFailure, smtpFailure } from './errors.js';
 import { toDeliveryError } from './outbound.js';
 
-describe('toDeliveryError', () => {
-  it('fails 5xx for good, retries 4xx after a minute and network errors by the outbox', () => {
-    expect(toDeliveryError({ responseCode: 550, message: 'no such user' }).opts).toEqual({
-      permanent: true,
+describe('SMTP failures', () => {
+  it('keeps the server words: refusals are final, logins and 4xx wait a minute, the rest retries', () => {
+    const refused = toDeliveryError(
+      smtpFailure({ responseCode: 550, response: '550 5.1.1 no such user' }, []),
+    );
+    expect(refused.opts).toEqual({ permanent: true });
+    expect(refused.message).toBe('SMTP refused: 550 5.1.1 no such user');
+    expect(
+      toDeliveryError(smtpFailure({ responseCode: 451, response: '451 try later' }, [])).opts,
+    ).toEqual({
+      retryAfterMs: 60_000,
     });
-    expect(toDeliveryError({ responseCode: 451 }).opts).toEqual({ retryAfterMs: 60_000 });
-    const net = toDeliveryError({ code: 'ECONNREFUSED', message: 'connect ECONNREFUSED' });
-    expect(net.opts).toEqual({});
-    expect(net.message).toBe('SMTP failed: ECONNREFUSED');
+    // A wrong password is not the mail's fault: never dead-lettered at once.
+    const auth = toDeliveryError(
+      smtpFailure(
+        { code: 'EAUTH', responseCode: 535, response: '535 5.7.8 Error: authentication failed' },
+        [],
+      ),
+    );
+    expect(auth.opts).toEqual({ retryAfterMs: 60_000 });
+    expect(auth.message).toContain('535 5.7.8 Error: authentication failed');
+    const tls = toDeliveryError(
+      smtpFailure({ code: 'ESOCKET', message: 'self-signed certificate' }, []),
+    );
+    expect(tls.opts).toEqual({});
+    expect(tls.message).toContain('self-signed certificate');
+    expect(tls.message).toContain('channels.email.tls.ca');
+    const net = toDeliveryError(
+      smtpFailure({ code: 'ECONNREFUSED', message: 'connect ECONNREFUSED 127.0.0.1:1' }, []),
+    );
+    expect(net.message).toContain('ECONNREFUSED');
   });
 
-  it('never quotes the server response (it may echo credentials)', () => {
-    const e = toDeliveryError({ responseCode: 535, message: '535 auth failed for secret-pass' });
-    expect(e.message).not.toContain('secret-pass');
+  it('masks secrets the server echoes', () => {
+    const f = smtpFailure({ responseCode: 535, response: '535 auth failed for secret-pass' }, [
+      'secret-pass',
+    ]);
+    expect(f.reason).not.toContain('secret-pass');
+    expect(f.reason).toContain('535 auth failed for ***');
+  });
+});
+
+describe('IMAP failures', () => {
+  it("reads imapflow's authenticationFailed, response code and text instead of 'Command failed'", () => {
+    const f = imapFailure(
+      Object.assign(new Error('Command failed'), {
+        authenticationFailed: true,
+        serverResponseCode: 'AUTHENTICATIONFAILED',
+        responseText: 'Authentication failed.',
+        executedCommand: '2 LOGIN bot "hunter22"',
+      }),
+      ['hunter22'],
+    );
+    expect(f).toMatchObject({
+      kind: 'auth',
+      reason: 'login refused: [AUTHENTICATIONFAILED] Authentication failed.',
+    });
+    expect(JSON.stringify(f)).not.toContain('hunter22');
+  });
+
+  it('names the TLS problem and its fix', () => {
+    const f = imapFailure(
+      Object.assign(new Error('self-signed certificate'), { code: 'DEPTH_ZERO_SELF_SIGNED_CERT' }),
+      [],
+    );
+    expect(f.kind).toBe('tls');
+    expect(f.fix).toContain('channels.email.tls.ca');
   });
 });

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import nodemailer, { type Transporter } from 'nodemailer';
 import { DeliveryError, type OutboundFile } from '../channel.js';
+import { smtpFailure, type MailFailure } from './errors.js';
 import type { ThreadInfo } from './state.js';
 
 /** SMTP settings with secrets already resolved. */
@@ -18,16 +19,35 @@ export interface SmtpSettings {
         refreshToken: string;
         tokenUrl: string;
       };
+  /** PEM text of the CA(s) to trust besides the system's (`channels.email.tls.ca`). */
+  ca?: string;
 }
 
-/** One reply mail: where, what, and which thread it continues. */
+/** One reply mail: where, what, and which mail it answers. */
 export interface OutgoingMail {
   to: string;
   text: string;
   idemKey: string;
-  inReplyTo?: string | null;
-  thread?: ThreadInfo;
+  /** The mail answered: In-Reply-To its id, References its thread, `Re:` its subject. */
+  answers?: ThreadInfo;
   files?: OutboundFile[];
+}
+
+/** RFC 3834 §5: marks clawpod's mail as automatic, so vacation responders stay quiet. */
+export const AUTO_REPLY_HEADERS = {
+  'Auto-Submitted': 'auto-replied',
+  // Exchange/Outlook's own switch for out-of-office and other automatic answers.
+  'X-Auto-Response-Suppress': 'All',
+} as const;
+
+/** The SMTP error as a DeliveryError: refusals are final, the rest is retried by the outbox. */
+export function toDeliveryError(f: MailFailure): DeliveryError {
+  const message = `SMTP ${f.reason}`;
+  if (f.kind === 'refused') return new DeliveryError(message, { permanent: true });
+  // A wrong password or a temporary refusal: waiting a minute beats hammering the server.
+  if (f.kind === 'auth' || f.kind === 'deferred')
+    return new DeliveryError(`${message} (${f.fix})`, { retryAfterMs: 60_000 });
+  return new DeliveryError(f.kind === 'other' ? message : `${message} (${f.fix})`);
 }
 
 /**
@@ -37,6 +57,7 @@ export interface OutgoingMail {
 export class Mailer {
   private readonly transport: Transporter;
   private readonly domain: string;
+  private readonly secrets: string[];
 
   constructor(
     settings: SmtpSettings,
@@ -45,11 +66,18 @@ export class Mailer {
   ) {
     this.domain = fromAddress.split('@')[1] ?? 'clawpod.invalid';
     const a = settings.auth;
+    this.secrets =
+      a?.kind === 'password'
+        ? [a.pass]
+        : a?.kind === 'oauth2'
+          ? [a.clientSecret, a.refreshToken]
+          : [];
     this.transport = nodemailer.createTransport({
       host: settings.host,
       port: settings.port,
       secure: settings.secure,
-      // Loopback test servers and STARTTLS-less relays: TLS is used when offered, not demanded.
+      // STARTTLS is used when offered, not demanded (loopback relays); certificates are checked.
+      ...(settings.ca ? { tls: { ca: settings.ca } } : {}),
       ...(a?.kind === 'password' ? { auth: { user: a.user, pass: a.pass } } : {}),
       ...(a?.kind === 'oauth2'
         ? {
@@ -66,13 +94,15 @@ export class Mailer {
     });
   }
 
-  /** Sends one mail; returns its Message-ID. Throws DeliveryError (4xx: retry, 5xx: permanent). */
+  /**
+   * Sends one mail; returns its Message-ID. Throws a MailError carrying the failure (the
+   * server's words, masked) and the DeliveryError for the outbox.
+   */
   async send(mail: OutgoingMail): Promise<string> {
     const messageId = `<${createHash('sha256').update(mail.idemKey).digest('hex').slice(0, 32)}@${this.domain}>`;
-    const inReplyTo = mail.inReplyTo ?? mail.thread?.messageId;
-    const refs = [...(mail.thread?.references ?? [])];
-    if (inReplyTo && !refs.includes(inReplyTo)) refs.push(inReplyTo);
-    const base = mail.thread?.subject ?? '';
+    const parent = mail.answers;
+    const refs = parent?.references.length ? parent.references : parent ? [parent.messageId] : [];
+    const base = parent?.subject ?? '';
     const subject = base ? (/^re:/i.test(base) ? base : `Re: ${base}`) : 'Reply';
     try {
       await this.transport.sendMail({
@@ -81,14 +111,25 @@ export class Mailer {
         subject,
         text: mail.text,
         messageId,
-        ...(inReplyTo ? { inReplyTo } : {}),
+        headers: { ...AUTO_REPLY_HEADERS },
+        ...(parent ? { inReplyTo: parent.messageId } : {}),
         ...(refs.length ? { references: refs } : {}),
         attachments: (mail.files ?? []).map((f) => ({ filename: f.name, path: f.path })),
       });
     } catch (err) {
-      throw toDeliveryError(err);
+      throw new MailError(smtpFailure(err, this.secrets));
     }
     return messageId;
+  }
+
+  /** Connects and logs in without sending (doctor). Resolves null when fine, else the failure. */
+  async verify(): Promise<MailFailure | null> {
+    try {
+      await this.transport.verify();
+      return null;
+    } catch (err) {
+      return smtpFailure(err, this.secrets);
+    }
   }
 
   close(): void {
@@ -96,12 +137,12 @@ export class Mailer {
   }
 }
 
-/** SMTP replies: 5xx refuse for good, 4xx and network errors are retried. No secret is quoted. */
-export function toDeliveryError(err: unknown): DeliveryError {
-  const e = err as { responseCode?: number; code?: string; message?: string };
-  const code = e.responseCode;
-  if (code && code >= 500) return new DeliveryError(`SMTP refused (${code})`, { permanent: true });
-  if (code && code >= 400)
-    return new DeliveryError(`SMTP deferred (${code})`, { retryAfterMs: 60_000 });
-  return new DeliveryError(`SMTP failed: ${e.code ?? 'error'}`);
+/** A failed send: the failure for health and the owner, the DeliveryError for the outbox. */
+export class MailError extends Error {
+  readonly delivery: DeliveryError;
+  constructor(readonly failure: MailFailure) {
+    super(`SMTP ${failure.reason}`);
+    this.name = 'MailError';
+    this.delivery = toDeliveryError(failure);
+  }
 }

@@ -11,6 +11,7 @@ import {
   checkSecretFileMode,
   type CheckResult,
 } from '../doctor-checks.js';
+import { checkChannels } from '../doctor-channels.js';
 import { checkRuntimes } from '../doctor-runtimes.js';
 import { json } from '../format.js';
 
@@ -30,9 +31,12 @@ function harnessesInUse(config: Config): Set<string> {
   return used;
 }
 
-/** Runs every check in order; never throws. */
+/**
+ * Runs every check in order; never throws. `channelTimeoutMs` bounds each live channel check.
+ */
 export async function runDoctor(
   env: Record<string, string | undefined> = process.env,
+  opts: { channelTimeoutMs?: number } = {},
 ): Promise<CheckResult[]> {
   const results: CheckResult[] = [checkNode()];
   const home = resolveHome(env);
@@ -70,13 +74,14 @@ export async function runDoctor(
   if (!config) {
     results.push({
       level: 'warn',
-      title: 'runtime, credential and port checks skipped (fix the configuration first)',
+      title: 'runtime, credential, channel and port checks skipped (fix the configuration first)',
       fix: 'run `clawpod doctor` again after fixing config.yaml',
     });
     return results;
   }
   results.push(...(await checkRuntimes(config.file.runtime, config.file.sandbox.image)));
   results.push(...checkCredentials(config.env, harnessesInUse(config), paths.envFile));
+  results.push(...(await checkChannels(config, { timeoutMs: opts.channelTimeoutMs })));
   results.push(await checkPort(config, env));
   return results;
 }
@@ -106,7 +111,7 @@ export function registerDoctor(program: Command): void {
   program
     .command('doctor')
     .description(
-      'check node, data dir, config, sandbox runtimes, credentials and the HTTP port (with a fix for each problem)',
+      'check node, data dir, config, sandbox runtimes, credentials, each configured channel (a live login) and the HTTP port (with a fix for each problem)',
     )
     .option('--json', 'print the findings as JSON')
     .action(async (opts: { json?: boolean }) => {
