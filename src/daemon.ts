@@ -184,7 +184,7 @@ export class Daemon {
       attachmentMaxBytes: config.file.attachments.maxBytes,
       // A root daemon gives saved attachments to the sandbox user, so the agent may remove them.
       attachmentOwner: process.getuid?.() === 0 ? sandboxUser(config) : undefined,
-      onWake: (group, chat) => this.queue.enqueue(new MessageJob(this.turns, group, chat)),
+      onWake: (group, chat) => this.queue.enqueue(this.messageJob(group, chat)),
     });
   }
 
@@ -286,6 +286,7 @@ export class Daemon {
         store: this.store,
         queue: this.queue,
         channels: () => this.channelList,
+        sessions: () => this.pool.list().map((x) => ({ state: x.state.name })),
         extra: this.egress.proxy.metrics(),
       }),
       status: () => this.status(),
@@ -323,11 +324,16 @@ export class Daemon {
     );
   }
 
+  /** The next turn of a chat's conversation. */
+  private messageJob(group: string, chat: string): MessageJob {
+    return new MessageJob({ ...this.turns, queue: this.queue }, group, chat);
+  }
+
   /** Chats with unanswered waking messages (after a restart) get their turn. */
   private recoverPending(): void {
     for (const chat of this.store.messages.chatsWithWork()) {
       const g = this.store.groups.groupForChat(chat);
-      if (g) this.queue.enqueue(new MessageJob(this.turns, g.folder, chat));
+      if (g) this.queue.enqueue(this.messageJob(g.folder, chat));
     }
   }
 

@@ -43,9 +43,14 @@ export interface OutboundFile {
   name: string;
 }
 
-/** What the outbox passes with each piece: the reply-to id, its idempotency key, files. */
+/**
+ * What the outbox passes with each piece: the platform id of the message it answers
+ * (`replyTo`), whether to quote it or reply in its thread (`thread`: the group's
+ * threadReplies; email threads on `replyTo` regardless), its idempotency key, files.
+ */
 export interface SendOptions {
   replyTo?: string | null;
+  thread?: boolean;
   idemKey: string;
   files?: OutboundFile[];
 }
@@ -78,7 +83,11 @@ export interface Channel {
    * Looks up whether a message with this idempotency key was already posted (a send cut by a
    * crash). Optional: adapters whose platform can answer avoid a duplicate on retry.
    */
-  findSent?(chatJid: string, idemKey: string): Promise<string | undefined>;
+  findSent?(
+    chatJid: string,
+    idemKey: string,
+    opts?: Pick<SendOptions, 'replyTo' | 'thread'>,
+  ): Promise<string | undefined>;
   /** Typing indicator while a run is active; optional. */
   setTyping?(chatJid: string, on: boolean): Promise<void>;
   health(): ChannelHealth;

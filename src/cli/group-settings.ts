@@ -3,6 +3,7 @@ import { UsageError } from './usage-error.js';
 
 type StringKey = 'trigger' | 'harness' | 'command' | 'runtime' | 'model' | 'effort';
 type LimitKey = 'memoryMb' | 'cpus' | 'pids' | 'runTimeoutMs';
+type BoolKey = 'requiresTrigger' | 'agentTeams' | 'warm' | 'threadReplies';
 
 const stringKeys: Record<string, StringKey> = {
   trigger: 'trigger',
@@ -11,6 +12,16 @@ const stringKeys: Record<string, StringKey> = {
   runtime: 'runtime',
   model: 'model',
   effort: 'effort',
+};
+/** Boolean settings, under their snake_case and camelCase names. */
+const boolKeys: Record<string, BoolKey> = {
+  requires_trigger: 'requiresTrigger',
+  requiresTrigger: 'requiresTrigger',
+  agent_teams: 'agentTeams',
+  agentTeams: 'agentTeams',
+  warm: 'warm',
+  thread_replies: 'threadReplies',
+  threadReplies: 'threadReplies',
 };
 const limitKeys: Record<string, LimitKey> = {
   'limits.memoryMb': 'memoryMb',
@@ -31,6 +42,8 @@ export const settableKeys = [
   'model',
   'effort',
   'agent_teams',
+  'warm',
+  'thread_replies',
   'env.NAME',
   'senders',
   'provider',
@@ -67,16 +80,11 @@ export function parseGroupSettings(
     if (key in stringKeys) {
       // The schema checks the enums and lengths.
       (out as Record<string, unknown>)[stringKeys[key]!] = isNull ? null : value;
-    } else if (key === 'requires_trigger' || key === 'requiresTrigger') {
+    } else if (key in boolKeys) {
       const v = value.trim().toLowerCase();
       if (v !== 'true' && v !== 'false')
         throw new UsageError(`${key} must be true or false, not "${value}"`);
-      out.requiresTrigger = v === 'true';
-    } else if (key === 'agent_teams' || key === 'agentTeams') {
-      const v = value.trim().toLowerCase();
-      if (v !== 'true' && v !== 'false')
-        throw new UsageError(`${key} must be true or false, not "${value}"`);
-      out.agentTeams = v === 'true';
+      out[boolKeys[key]!] = v === 'true';
     } else if (key.startsWith('env.')) {
       // One variable per pair, merged into the group's env by the caller; null removes it.
       envPatch[key.slice(4)] = isNull ? null : value;

@@ -19,6 +19,7 @@ function msg(seq: number, over: Partial<StoredMessage> = {}): StoredMessage {
     isBot: false,
     mentioned: false,
     wakes: true,
+    standalone: false,
     ...over,
   };
 }

@@ -42,6 +42,7 @@ export class OutboxWorker {
     chatJid: string;
     text: string;
     replyTo?: string | null;
+    thread?: boolean;
     runId?: string | null;
     files?: OutboundFile[];
   }): number {
@@ -143,12 +144,13 @@ export class OutboxWorker {
       // A send cut by a crash may have reached the platform: ask before posting again.
       const earlier =
         item.status === 'sending'
-          ? await channel.findSent?.(item.chatJid, item.idemKey)
+          ? await channel.findSent?.(item.chatJid, item.idemKey, item)
           : undefined;
       const { platformId } = earlier
         ? { platformId: earlier }
         : await channel.send(item.chatJid, item.text, {
             replyTo: item.replyTo,
+            thread: item.thread,
             idemKey: item.idemKey,
             files: item.files,
           });

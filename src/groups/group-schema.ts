@@ -57,6 +57,11 @@ export const groupSettingsSchema = z
     agentTeams: z.boolean(),
     /** Keep a sandbox started ahead of the first message, so it skips the spawn. */
     warm: z.boolean(),
+    /**
+     * Replies quote the message they answer (Telegram, Discord, WhatsApp) or go into its thread
+     * (Slack). Email always threads. Default false: plain messages in the chat.
+     */
+    threadReplies: z.boolean(),
     /** Extra, non-secret environment for the agent (secrets belong to the credential proxy). */
     env: z
       .record(
@@ -99,6 +104,7 @@ export interface Group {
   effort: 'low' | 'medium' | 'high' | 'xhigh' | 'max' | null;
   agentTeams: boolean;
   warm: boolean;
+  threadReplies: boolean;
   env: Record<string, string>;
   provider: ModelProvider | null;
   createdAt: number;

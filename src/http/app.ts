@@ -261,6 +261,11 @@ export function createApp(deps: ApiDeps): Hono {
     const run = deps.store.runs.get(c.req.param('id'));
     return run ? c.json(run) : apiError(c, 404, 'not_found', `no run ${c.req.param('id')}`);
   });
+  app.get('/api/sessions', (c) => {
+    const limit = Math.min(Number(c.req.query('limit') ?? 50) || 50, 1000);
+    const group = c.req.query('group') || undefined;
+    return c.json(deps.store.agentSessions.list({ limit, group }));
+  });
   app.get('/api/status', (c) => c.json(deps.status()));
   app.get('/metrics', async (c) =>
     c.text(await deps.metrics.metrics(), 200, { 'content-type': deps.metrics.contentType }),

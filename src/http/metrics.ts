@@ -23,6 +23,8 @@ export function createMetrics(deps: {
   extra?: Metric[];
   /** Connected channels, read at scrape time. */
   channels?: () => ReadonlyArray<{ name: string; health(): ChannelHealth }>;
+  /** Live agent sessions' states, read at scrape time. */
+  sessions?: () => ReadonlyArray<{ state: string }>;
 }): Registry {
   const registry = new Registry();
   for (const m of deps.extra ?? []) registry.registerMetric(m);
@@ -60,6 +62,17 @@ export function createMetrics(deps: {
       this.set({ state: 'running' }, s.running);
       this.set({ state: 'pending' }, s.pending);
       this.set({ state: 'backoff' }, s.backoff);
+    },
+  });
+  new Gauge({
+    name: 'clawpod_agent_sessions',
+    help: 'Live agent sessions by state (idle ones wait for follow-ups; they are not runs)',
+    labelNames: ['state'],
+    registers: [registry],
+    collect() {
+      const live = deps.sessions?.() ?? [];
+      for (const state of ['idle', 'busy', 'closing'])
+        this.set({ state }, live.filter((x) => x.state === state).length);
     },
   });
   new Gauge({

@@ -5,6 +5,11 @@ import type { Job } from '../queue/job.js';
 import type { StoredMessage } from '../store/messages.js';
 import { emitRun, runTurn, type TurnDeps } from './turn.js';
 
+/** What a message job needs: the turn path, and the queue to come back when more is pending. */
+export interface MessageJobDeps extends TurnDeps {
+  queue: { enqueue(job: Job): boolean };
+}
+
 export const newRunId = (): string =>
   `run_${Date.now().toString(36)}${randomBytes(4).toString('hex')}`;
 
@@ -23,6 +28,8 @@ interface Attempt {
  * group's conversation session answers, and the replies go to that chat — threaded to the
  * message that woke the agent — in one transaction with the chat's cursor. Runs in the group's
  * conversation lane, so a group answers its chats one turn at a time, each in its own chat.
+ * A standalone message (a mail) is answered in a turn of its own, with what came before it as
+ * context; the job comes back for what is still pending.
  */
 export class MessageJob implements Job {
   readonly kind = 'message';
@@ -31,7 +38,7 @@ export class MessageJob implements Job {
   private last: Attempt | undefined;
 
   constructor(
-    private readonly deps: TurnDeps,
+    private readonly deps: MessageJobDeps,
     readonly group: string,
     readonly chat: string,
     private readonly batch: Batch = { from: 'cursor' },
@@ -44,12 +51,13 @@ export class MessageJob implements Job {
     const { store, config, clock } = this.deps;
     const g = store.groups.groupForChat(this.chat);
     if (!g || g.folder !== this.group) return; // unbound or moved meanwhile: stays as history
-    const messages =
+    const pending =
       this.batch.from === 'cursor'
         ? store.messages.pendingForChat(this.chat)
         : store.messages.range(this.chat, this.batch.seqStart, this.batch.seqEnd);
-    const answering = lastWaking(messages, this.batch.from === 'range');
-    if (!answering) return;
+    const turn = nextTurn(pending, this.batch.from === 'range');
+    if (!turn) return;
+    const { messages, answering } = turn;
     const seqStart = messages[0]!.seq;
     const seqEnd = messages[messages.length - 1]!.seq;
     const runId = newRunId();
@@ -82,6 +90,8 @@ export class MessageJob implements Job {
       onCommit: () => store.cursors.advance(this.chat, seqEnd),
     });
     if (result.status === 'failed') throw new Error(result.message);
+    if (messages.length < pending.length && this.batch.from === 'cursor')
+      this.deps.queue.enqueue(new MessageJob(this.deps, this.group, this.chat));
   }
 
   /** Every attempt failed: record it, move the chat past the batch, tell the owner and the chat. */
@@ -122,13 +132,23 @@ export class MessageJob implements Job {
 }
 
 /**
- * The message a turn answers: the last one that wakes the agent. A replayed range answers its
- * last message. Undefined when nothing wakes (the messages stay as context).
+ * What the next turn consumes and answers. Normally every pending message, answering the last
+ * one that wakes the agent; when the first waking message is standalone (a mail), only up to
+ * it. A replayed range answers its last message. Undefined when nothing wakes (the messages
+ * stay as context).
  */
-function lastWaking(messages: StoredMessage[], replay: boolean): StoredMessage | undefined {
-  if (replay) return messages[messages.length - 1];
-  for (let i = messages.length - 1; i >= 0; i--) if (messages[i]!.wakes) return messages[i];
-  return undefined;
+function nextTurn(
+  pending: StoredMessage[],
+  replay: boolean,
+): { messages: StoredMessage[]; answering: StoredMessage } | undefined {
+  if (!pending.length) return undefined;
+  if (replay) return { messages: pending, answering: pending[pending.length - 1]! };
+  const first = pending.findIndex((m) => m.wakes);
+  if (first < 0) return undefined;
+  if (pending[first]!.standalone)
+    return { messages: pending.slice(0, first + 1), answering: pending[first]! };
+  const last = pending.findLastIndex((m) => m.wakes);
+  return { messages: pending, answering: pending[last]! };
 }
 
 /**

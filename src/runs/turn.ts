@@ -107,6 +107,7 @@ export async function runTurn(deps: TurnDeps, req: TurnRequest): Promise<TurnRes
         chatJid: req.chat,
         text,
         replyTo: req.replyTo,
+        thread: g.threadReplies,
         runId: req.runId,
       }),
     );

@@ -24,6 +24,7 @@ describe('GroupStore', () => {
       effort: null,
       agentTeams: false,
       warm: false,
+      threadReplies: false,
       env: {},
       provider: null,
       createdAt: 10,

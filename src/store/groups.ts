@@ -15,6 +15,7 @@ interface GroupRow {
   effort: Group['effort'];
   agent_teams: number;
   warm: number;
+  thread_replies: number;
   env: string | null;
   provider: string | null;
   created_at: number;
@@ -33,6 +34,7 @@ const columns: Record<keyof Omit<GroupSettings, JsonSetting>, string> = {
   effort: 'effort',
   agentTeams: 'agent_teams',
   warm: 'warm',
+  threadReplies: 'thread_replies',
 };
 /** Settings stored as JSON (null clears them). `limits` merges instead (see update). */
 const jsonColumns: Array<Exclude<JsonSetting, 'limits'>> = ['senders', 'env', 'provider'];
@@ -62,6 +64,7 @@ export class GroupStore {
       effort: row.effort,
       agentTeams: row.agent_teams === 1,
       warm: row.warm === 1,
+      threadReplies: row.thread_replies === 1,
       env: row.env ? (JSON.parse(row.env) as Group['env']) : {},
       provider: row.provider ? (JSON.parse(row.provider) as Group['provider']) : null,
       createdAt: row.created_at,

@@ -75,6 +75,7 @@ describe('MessageStore.insert', () => {
       isBot: false,
       mentioned: false,
       wakes: false,
+      standalone: false,
     });
     expect(store.messages.get(seq + 100)).toBeUndefined();
   });

@@ -19,6 +19,8 @@ export interface StoredMessage {
    * stored by a version before this field, until the next start decides them.
    */
   wakes: boolean | null;
+  /** A complete request of its own (a mail): answered in its own turn, never batched. */
+  standalone: boolean;
 }
 
 export interface InboundMessage {
@@ -37,6 +39,8 @@ export interface InboundMessage {
   excluded?: boolean;
   /** Wakes the chat's group (decided by the router at intake). */
   wakes?: boolean;
+  /** Set by channels whose every message is a complete request (email). */
+  standalone?: boolean;
 }
 
 interface Row {
@@ -52,6 +56,7 @@ interface Row {
   is_bot: number;
   mentioned: number;
   wakes: number | null;
+  standalone: number;
 }
 
 const toMessage = (r: Row): StoredMessage => ({
@@ -67,6 +72,7 @@ const toMessage = (r: Row): StoredMessage => ({
   isBot: r.is_bot === 1,
   mentioned: r.mentioned === 1,
   wakes: r.wakes === null ? null : r.wakes === 1,
+  standalone: r.standalone === 1,
 });
 
 /** Human messages that may enter a prompt. */
@@ -82,8 +88,8 @@ export class MessageStore {
 
   constructor(private readonly db: Db) {
     this.insertStmt = db.prepare(
-      `INSERT INTO messages (chat_jid, platform_id, direction, sender, sender_name, text, ts, reply_to, is_bot, mentioned, excluded, wakes)
-       VALUES (@chatJid, @platformId, @direction, @sender, @senderName, @text, @ts, @replyTo, @isBot, @mentioned, @excluded, @wakes)
+      `INSERT INTO messages (chat_jid, platform_id, direction, sender, sender_name, text, ts, reply_to, is_bot, mentioned, excluded, wakes, standalone)
+       VALUES (@chatJid, @platformId, @direction, @sender, @senderName, @text, @ts, @replyTo, @isBot, @mentioned, @excluded, @wakes, @standalone)
        ON CONFLICT (chat_jid, direction, platform_id) DO NOTHING`,
     );
     this.findStmt = db.prepare(
@@ -106,6 +112,7 @@ export class MessageStore {
       mentioned: msg.mentioned ? 1 : 0,
       excluded: msg.excluded ? 1 : 0,
       wakes: msg.wakes && direction === 'in' ? 1 : 0,
+      standalone: msg.standalone ? 1 : 0,
     });
     if (info.changes > 0) return { seq: Number(info.lastInsertRowid), inserted: true };
     const row = this.findStmt.get(msg.chatJid, direction, msg.platformId) as { seq: number };

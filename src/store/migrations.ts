@@ -204,6 +204,8 @@ export const migrations: ReadonlyArray<{ version: number; name: string; sql: str
       -- pending; the next start decides it (see MessageStore.undecided).
       ALTER TABLE messages ADD COLUMN wakes INTEGER;
       UPDATE messages SET wakes = 0 WHERE direction = 'out' OR is_bot = 1 OR excluded = 1;
+      -- A complete request of its own (a mail): answered in its own turn, never batched.
+      ALTER TABLE messages ADD COLUMN standalone INTEGER NOT NULL DEFAULT 0;
 
       -- A cursor per chat: a group bound to several chats answers each on its own.
       CREATE TABLE chat_cursors (chat_jid TEXT PRIMARY KEY, seq INTEGER NOT NULL);
@@ -276,6 +278,11 @@ export const migrations: ReadonlyArray<{ version: number; name: string; sql: str
       );
       CREATE INDEX agent_sessions_live ON agent_sessions(state) WHERE state <> 'closed';
       CREATE INDEX agent_sessions_started ON agent_sessions(started_at);
+
+      -- Replies quote (Telegram, Discord, WhatsApp) or thread on (Slack) the message they answer
+      -- when the group asks for it.
+      ALTER TABLE groups ADD COLUMN thread_replies INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE outbox ADD COLUMN thread INTEGER NOT NULL DEFAULT 0;
     `,
   },
 ];

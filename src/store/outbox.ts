@@ -9,7 +9,10 @@ export interface OutboxItem {
   idemKey: string;
   chatJid: string;
   text: string;
+  /** Platform id of the message this reply answers (email threads on it). */
   replyTo: string | null;
+  /** Quote it / reply in its thread (the group asked for it). */
+  thread: boolean;
   runId: string | null;
   status: OutboxStatus;
   attempts: number;
@@ -27,6 +30,7 @@ interface Row {
   chat_jid: string;
   text: string;
   reply_to: string | null;
+  thread: number;
   run_id: string | null;
   status: OutboxStatus;
   attempts: number;
@@ -43,6 +47,7 @@ const toItem = (r: Row): OutboxItem => ({
   chatJid: r.chat_jid,
   text: r.text,
   replyTo: r.reply_to,
+  thread: r.thread === 1,
   runId: r.run_id,
   status: r.status,
   attempts: r.attempts,
@@ -67,6 +72,8 @@ export class OutboxStore {
       chatJid: string;
       text: string;
       replyTo?: string | null;
+      /** Quote or thread on `replyTo` (the group's threadReplies). */
+      thread?: boolean;
       runId?: string | null;
       files?: OutboundFile[];
     },
@@ -75,13 +82,14 @@ export class OutboxStore {
     return (
       stmt(
         this.db,
-        `INSERT INTO outbox (idem_key, chat_jid, text, reply_to, run_id, status, next_attempt_at, created_at, files)
-           VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?) ON CONFLICT(idem_key) DO NOTHING`,
+        `INSERT INTO outbox (idem_key, chat_jid, text, reply_to, thread, run_id, status, next_attempt_at, created_at, files)
+           VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?) ON CONFLICT(idem_key) DO NOTHING`,
       ).run(
         item.idemKey,
         item.chatJid,
         item.text,
         item.replyTo ?? null,
+        item.thread ? 1 : 0,
         item.runId ?? null,
         now,
         now,

@@ -107,6 +107,22 @@ describe('Email: threading and automatic mail', () => {
     expect(a.headers.get('auto-submitted')).toBe('auto-replied');
   });
 
+  it('two quick mails from one sender get two replies, each threaded to its own mail', async () => {
+    const before = runner.inputs.length;
+    const first = smtp.next();
+    const second = smtp.next();
+    imap.deliver(mail('bob@example.com', '<q1@example.com>', 'invoice', 'where is it?'));
+    imap.deliver(mail('bob@example.com', '<q2@example.com>', 'holiday', 'am I off friday?'));
+    const [a, b] = [await first, await second];
+    expect([a.inReplyTo, a.subject]).toEqual(['<q1@example.com>', 'Re: invoice']);
+    expect([b.inReplyTo, b.subject]).toEqual(['<q2@example.com>', 'Re: holiday']);
+    // One turn per mail, in order; the session remembers the first when it answers the second.
+    const [p1, p2] = runner.inputs.slice(before).map((i) => i.prompt);
+    expect(p1).toContain('where is it?');
+    expect(p1).not.toContain('am I off friday?');
+    expect(p2).toContain('am I off friday?');
+  });
+
   it('keeps an auto-reply as context: it starts no run, the next real mail sees it', async () => {
     const before = runner.inputs.length;
     const vacation = nextMessage(d, (m) => m.platformId === '<v1@example.com>');

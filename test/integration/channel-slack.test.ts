@@ -106,6 +106,18 @@ describe('Slack channel (Socket Mode against a fake Slack)', () => {
     expect(health!.lastEventAt).toBeGreaterThan(0);
   });
 
+  it('answers in the thread of the message it answers when the group asks for it', async () => {
+    answer = 'threaded';
+    const { d } = await boot();
+    d.groups.add({ name: 'team', chats: ['slack:C1'], threadReplies: true });
+    const out = outIn(d, 'slack:C1');
+    const posts = fake.posts.length;
+    const asked = event('C1', '<@UBOT> put it in a thread', { user: 'U2' });
+    await fake.sendEvent(asked).acked;
+    await out;
+    expect(fake.posts[posts]).toMatchObject({ channel: 'C1', thread_ts: asked.ts });
+  });
+
   it('answers in the thread a message came from, and a DM without a trigger', async () => {
     answer = 'in thread';
     const { d, runner } = await boot();

@@ -90,6 +90,23 @@ describe('Telegram channel in a running daemon', () => {
     expect(stored).toMatchObject({ sender: 'tg:4242', senderName: 'Alice', direction: 'in' });
   });
 
+  it('quotes the message it answers only when the group asks for it (threadReplies)', async () => {
+    let out = nextMessage(d, isReply(`tg:${GROUP}`));
+    fake.pushMessage({ chat: supergroup(GROUP), from: alice, text: '@Andy plain please' });
+    await out;
+    expect(sentTo(GROUP).at(-1)!.replyTo).toBeUndefined();
+    d.groups.update('team', { threadReplies: true });
+    out = nextMessage(d, isReply(`tg:${GROUP}`));
+    const asked = fake.pushMessage({
+      chat: supergroup(GROUP),
+      from: alice,
+      text: '@Andy quote me',
+    });
+    await out;
+    expect(sentTo(GROUP).at(-1)!.replyTo).toBe(asked.message_id);
+    d.groups.update('team', { threadReplies: false });
+  });
+
   it('the bot @username counts as the trigger', async () => {
     const before = runner.inputs.length;
     const out = nextMessage(d, isReply(`tg:${GROUP}`));

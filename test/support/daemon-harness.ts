@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/load.js';
-import { Daemon } from '../../src/daemon.js';
+import { Daemon, type DaemonOptions } from '../../src/daemon.js';
 import { silentLogger } from '../../src/logging/logger.js';
 import type { AgentLauncher } from '../../src/runs/agent-process.js';
 import type { StoredMessage } from '../../src/store/messages.js';
@@ -16,6 +16,16 @@ export function tempHome(configYaml?: string): string {
 }
 
 /**
+ * A data dir with the settings a user gets: nothing shortened (retries, idle timeout, run time
+ * limit all at their defaults); only the HTTP port is picked free. Drive time with a FakeClock.
+ */
+export function defaultHome(configYaml = ''): string {
+  const home = mkdtempSync(join(tmpdir(), 'clawpod-test-'));
+  writeFileSync(join(home, 'config.yaml'), 'http: { port: 0 }\n' + configYaml);
+  return home;
+}
+
+/**
  * A real daemon on a temp data dir, port 0, with the given launchers. `env` is the daemon's
  * environment beyond CLAWPOD_HOME and PATH (credentials, upstream base URLs).
  */
@@ -24,9 +34,10 @@ export async function startDaemon(
   launchers: AgentLauncher[],
   beforeStart?: (d: Daemon) => void,
   env: Record<string, string> = {},
+  options: Pick<DaemonOptions, 'clock'> = {},
 ): Promise<Daemon> {
   const config = loadConfig({ ...env, CLAWPOD_HOME: home, PATH: process.env.PATH });
-  const daemon = new Daemon({ config, log: silentLogger(), launchers });
+  const daemon = new Daemon({ config, log: silentLogger(), launchers, ...options });
   beforeStart?.(daemon);
   await daemon.start();
   return daemon;

@@ -6,7 +6,7 @@ import {
   type Channel,
   type ChannelHealth,
   type InboundSink,
-  type OutboundFile,
+  type SendOptions,
 } from '../channel.js';
 import { registerChannel } from '../registry.js';
 import type { DiscordAdapter, DiscordSettings } from './adapter.js';
@@ -57,11 +57,7 @@ class DiscordChannel implements Channel {
     await this.adapter?.disconnect();
   }
 
-  async send(
-    chatJid: string,
-    text: string,
-    opts: { replyTo?: string | null; idemKey: string; files?: OutboundFile[] },
-  ): Promise<{ platformId: string }> {
+  async send(chatJid: string, text: string, opts: SendOptions): Promise<{ platformId: string }> {
     if (!this.adapter) throw new DeliveryError('the Discord channel is not connected yet');
     return this.adapter.send(chatJid, text, opts);
   }

@@ -49,7 +49,9 @@ describe('nonceFor / channelIdOf', () => {
 describe('DiscordPoster', () => {
   it('posts formatted text with the nonce, no mass mentions, and a reply reference', async () => {
     const { p, rest } = poster(() => ({ id: '42' }));
-    expect(await p.post('discord:7', '__hi__', { idemKey: 'k', replyTo: '99' })).toBe('42');
+    expect(await p.post('discord:7', '__hi__', { idemKey: 'k', replyTo: '99', thread: true })).toBe(
+      '42',
+    );
     expect(rest.post).toHaveBeenCalledWith('/channels/7/messages', {
       body: {
         content: '**hi**',
@@ -60,6 +62,12 @@ describe('DiscordPoster', () => {
       },
       files: undefined,
     });
+  });
+
+  it('references the message answered only when the group asks for it', async () => {
+    const { p, rest } = poster(() => ({ id: '44' }));
+    await p.post('discord:7', 'plain', { idemKey: 'k2', replyTo: '99' });
+    expect(rest.post.mock.calls[0]![1].body.message_reference).toBeUndefined();
   });
 
   it('resends plain when Discord rejects the content, and gives up for good on a second 400', async () => {

@@ -30,6 +30,8 @@ export function channelIdOf(chatJid: string): string {
 
 export interface PostOptions {
   replyTo?: string | null;
+  /** Reply to `replyTo` (the group's threadReplies). */
+  thread?: boolean;
   idemKey: string;
   files?: OutboundFile[];
 }
@@ -89,7 +91,8 @@ export class DiscordPoster {
       enforce_nonce: true,
       // Users may be pinged by id; never @everyone/@here or roles, whatever the model writes.
       allowed_mentions: { parse: ['users'], replied_user: false },
-      ...(opts.replyTo && /^\d+$/.test(opts.replyTo)
+      // A reply to the message answered only where the group asks for it (threadReplies).
+      ...(opts.thread && opts.replyTo && /^\d+$/.test(opts.replyTo)
         ? { message_reference: { message_id: opts.replyTo, fail_if_not_exists: false } }
         : {}),
       ...(files.length ? { attachments: files.map((f, i) => ({ id: i, filename: f.name })) } : {}),

@@ -135,6 +135,8 @@ export function mapMail(
       ts: mail.date?.getTime() ?? opts.receivedAt,
       replyTo: messageId,
       mentioned: !automatic,
+      // Every mail is a complete request: each gets its own turn and reply, threaded to it.
+      standalone: true,
       ...(automatic ? { automatic } : {}),
       chatName: from.name ? `${from.name} <${address}>` : address,
       chatKind: 'direct',

@@ -105,11 +105,26 @@ export class SlackChannel implements Channel {
   }
 
   async send(chatJid: string, text: string, opts: SendOptions): Promise<{ platformId: string }> {
-    return this.poster.send(this.target(chatJid), text, opts.idemKey, opts.files);
+    return this.poster.send(this.replyTarget(chatJid, opts), text, opts.idemKey, opts.files);
   }
 
-  async findSent(chatJid: string, idemKey: string): Promise<string | undefined> {
-    return this.poster.findSent(this.target(chatJid), idemKey);
+  async findSent(
+    chatJid: string,
+    idemKey: string,
+    opts: Pick<SendOptions, 'replyTo' | 'thread'> = {},
+  ): Promise<string | undefined> {
+    return this.poster.findSent(this.replyTarget(chatJid, opts), idemKey);
+  }
+
+  /**
+   * Where a reply goes: the chat's channel or thread, or, where the group asks for it
+   * (threadReplies), the thread of the message it answers (its ts) in a channel.
+   */
+  private replyTarget(chatJid: string, opts: Pick<SendOptions, 'replyTo' | 'thread'>): SlackTarget {
+    const target = this.target(chatJid);
+    return opts.thread && !target.threadTs && opts.replyTo && /^\d+\.\d+$/.test(opts.replyTo)
+      ? { ...target, threadTs: opts.replyTo }
+      : target;
   }
 
   health(): ChannelHealth {

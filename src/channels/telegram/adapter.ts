@@ -162,7 +162,9 @@ export class TelegramChannel implements Channel {
     try {
       if (text.trim() && progress.textId === undefined) {
         await this.limiter.acquire(chatJid);
-        progress.textId = await sendText(this.bot.api, this.log, target, text, opts.replyTo);
+        // Quotes the message answered only where the group asks for it (threadReplies).
+        const quote = opts.thread ? opts.replyTo : null;
+        progress.textId = await sendText(this.bot.api, this.log, target, text, quote);
       }
       for (let i = progress.fileIds.length; i < files.length; i++) {
         await this.limiter.acquire(chatJid);

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.js';
+import type { AgentSessionRecord } from '../../store/agent-sessions.js';
 import type { RunRecord } from '../../store/runs.js';
 import {
   formatCost,
@@ -41,6 +42,8 @@ export function renderRun(r: RunRecord, now = Date.now()): string {
     `group:     ${r.group}`,
     `kind:      ${r.kind}${r.taskId ? ` (task ${r.taskId})` : ''}`,
     `chat:      ${r.chatJid ?? '-'}`,
+    `answers:   ${r.replyTo ?? '-'}`,
+    `session:   ${r.sessionId ?? '-'}`,
     `messages:  ${r.seqStart === null ? '-' : `seq ${r.seqStart}..${r.seqEnd ?? '?'}`}`,
     `status:    ${r.status}`,
     `attempt:   ${r.attempt}`,
@@ -54,7 +57,28 @@ export function renderRun(r: RunRecord, now = Date.now()): string {
   return lines.join('\n');
 }
 
-/** `clawpod runs list|show`, read straight from the database. */
+/** Agent sessions: live ones first, then recent closed ones. Pure (for a given `now`). */
+export function renderSessions(list: AgentSessionRecord[], now = Date.now()): string {
+  if (!list.length) return 'no agent sessions yet';
+  return table(
+    ['ID', 'GROUP', 'LANE', 'HARNESS', 'STATE', 'TURNS', 'STARTED', 'LAST ACTIVE', 'ENDED'],
+    list.map((x) => [
+      x.id,
+      x.group,
+      x.lane === x.group ? 'conversation' : x.lane.slice(x.group.length + 1),
+      x.harness,
+      x.state,
+      String(x.turns),
+      formatTime(x.startedAt),
+      formatTime(x.lastActiveAt),
+      x.endedAt === null
+        ? `(live ${formatDuration(now - x.startedAt)})`
+        : `${formatTime(x.endedAt)}: ${oneLine(x.endReason, 40)}`,
+    ]),
+  );
+}
+
+/** `clawpod runs list|show|sessions|usage`, read straight from the database. */
 export function registerRuns(program: Command): void {
   const runs = program
     .command('runs')
@@ -72,6 +96,20 @@ export function registerRuns(program: Command): void {
         store.runs.list({ limit: opts.limit, group: opts.group }),
       );
       console.log(opts.json ? json(list) : renderRuns(list));
+    });
+
+  runs
+    .command('sessions')
+    .description('agent sessions (warm processes waiting for follow-ups), apart from runs')
+    .option('--group <group>', 'only this group')
+    .option('-n, --limit <n>', 'how many', intOption(1), 20)
+    .option('--json', 'print as JSON')
+    .action(async (opts: { group?: string; limit: number; json?: boolean }) => {
+      const config = loadConfig();
+      const list = await withLocalStore(config, { create: false }, (store) =>
+        store.agentSessions.list({ limit: opts.limit, group: opts.group }),
+      );
+      console.log(opts.json ? json(list) : renderSessions(list));
     });
 
   runs

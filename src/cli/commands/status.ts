@@ -103,6 +103,20 @@ export function renderStatus(r: StatusReport, now = Date.now()): string {
     '',
     `queue:      running ${q.running}, pending ${q.pending}, waiting ${q.waiting}, backoff ${q.backoff}`,
   );
+  // Live agent sessions, apart from runs: an idle session waits for follow-ups, runs nothing.
+  const sessions = s.sessions ?? [];
+  out.push(`sessions:   ${sessions.length ? '' : s.daemon.running ? 'none live' : '-'}`);
+  for (const x of sessions) {
+    const what =
+      x.state === 'busy'
+        ? `busy with ${x.runId ?? '?'} (${x.chat ?? '-'})`
+        : x.state === 'idle'
+          ? `idle ${formatAgo(x.idleSince, now).replace(/ ago$/, '')}`
+          : x.state;
+    out.push(
+      `  ${x.group.padEnd(12)} ${x.harness.padEnd(8)} ${what}  started ${formatTime(x.startedAt)}`,
+    );
+  }
   const o = s.outbox;
   out.push(
     `outbox:     pending ${(o.pending ?? 0) + (o.sending ?? 0)}, sent ${o.sent ?? 0}, dead ${o.dead ?? 0}`,
