@@ -4,6 +4,7 @@ import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Logger } from 'pino';
+import { secureDataDir } from './config/data-dir.js';
 import type { Config } from './config/load.js';
 import './channels/index.js';
 import type { Channel } from './channels/channel.js';
@@ -26,6 +27,7 @@ import { IpcHost } from './ipc/ipc-host.js';
 import { RequestHandler } from './ipc/request-handler.js';
 import { taskIpc } from './ipc/task-ops.js';
 import './sandbox/index.js';
+import { assertIdRangeFree, deprecatedIdKeys } from './sandbox/sandbox-ids.js';
 import type { SchedulerClock } from './scheduler/clock.js';
 import { createScheduling, type Scheduling } from './scheduler/scheduling.js';
 import { buildStatus, type DaemonStatus } from './status.js';
@@ -85,6 +87,7 @@ export class Daemon {
       mkdirSync(dir, { recursive: true, mode: 0o700 });
     }
     this.store = Store.open(config.paths.db);
+    secureDataDir(config.paths);
     this.groups = new GroupService(this.store, config.paths);
     this.egress = createEgress({
       config,
@@ -201,6 +204,9 @@ export class Daemon {
     if (this.state.name !== 'created')
       throw new Error(`cannot start a daemon that is ${this.state.name}`);
     const { config } = this.opts;
+    const { sandbox } = config.file;
+    assertIdRangeFree({ base: sandbox.uidBase, count: sandbox.uidCount });
+    for (const warning of deprecatedIdKeys(sandbox)) this.log.warn(warning);
     const token = ensureApiToken(config.paths.apiToken);
     this.groups.ensureMain();
     await this.sandbox.init();

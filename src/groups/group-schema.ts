@@ -103,5 +103,7 @@ export interface Group {
   provider: ModelProvider | null;
   cursorSeq: number;
   createdAt: number;
+  /** Stable per group while it exists: a root daemon runs it as uid `sandbox.uidBase` + slot. */
+  sandboxSlot: number;
   chats: string[];
 }

@@ -13,7 +13,18 @@
  */
 import { randomBytes } from 'node:crypto';
 import { constants, existsSync } from 'node:fs';
-import { lstat, mkdir, open, readdir, rename, unlink, type FileHandle } from 'node:fs/promises';
+import {
+  chmod,
+  chown,
+  lstat,
+  mkdir,
+  open,
+  readdir,
+  rename,
+  stat,
+  unlink,
+  type FileHandle,
+} from 'node:fs/promises';
 import { UnsafePathError } from './errors.js';
 
 const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_DIRECTORY, O_NONBLOCK } = constants;
@@ -145,29 +156,49 @@ export async function safeReadFile(
   });
 }
 
+/** Options of the creating helpers. */
+export interface CreateOptions {
+  /** Mode of what is created, applied as given (the process umask does not narrow it). */
+  mode?: number;
+  /**
+   * Give what is created to root's owner (uid and gid): a root daemon writing into a group
+   * folder hands the file to that group's sandbox uid, which may then change or delete it.
+   */
+  inheritOwner?: boolean;
+}
+
+/** The owner of `root` itself (it is the host's choice, unlike anything below it). */
+async function rootOwner(root: string): Promise<{ uid: number; gid: number }> {
+  const st = await lstat(root);
+  return { uid: st.uid, gid: st.gid };
+}
+
 /**
  * Write a file below root atomically: a fresh temp file (O_EXCL|O_NOFOLLOW) in the same
  * directory, then rename over the target (a planted symlink at the target is replaced, not
- * followed).
+ * followed). Mode 0644 unless `mode` says otherwise.
  */
 export async function safeWriteFile(
   root: string,
   rel: string,
   data: string | Uint8Array,
-  opts: { mode?: number } = {},
+  opts: CreateOptions = {},
 ): Promise<void> {
+  const owner = opts.inheritOwner ? await rootOwner(root) : null;
   await withParent(root, rel, async (dir, name) => {
     const tmp = `.${name}.${randomBytes(6).toString('hex')}.tmp`;
-    const fh = await open(
-      `${dir.path}/${tmp}`,
-      O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW,
-      opts.mode ?? 0o644,
-    );
+    const mode = opts.mode ?? 0o644;
+    const fh = await open(`${dir.path}/${tmp}`, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode);
     try {
+      await fh.chmod(mode);
+      if (owner) await fh.chown(owner.uid, owner.gid);
       await fh.writeFile(data);
-    } finally {
+    } catch (e) {
       await fh.close();
+      await unlink(`${dir.path}/${tmp}`).catch(() => {});
+      throw e;
     }
+    await fh.close();
     try {
       await rename(`${dir.path}/${tmp}`, `${dir.path}/${name}`);
     } catch (e) {
@@ -214,15 +245,43 @@ export async function safeReadDir(root: string, rel = ''): Promise<SafeDirEntry[
   }
 }
 
-/** Create `rel` and missing parents below root, refusing symlinked components. */
-export async function safeMkdirp(root: string, rel: string, mode = 0o755): Promise<void> {
+/**
+ * Create `rel` and missing parents below root, refusing symlinked components. Created
+ * directories get `mode` (0755 by default) as given. With `inheritOwner`, every directory of
+ * `rel` (created or not) gets root's owner.
+ */
+export async function safeMkdirp(
+  root: string,
+  rel: string,
+  opts: CreateOptions = {},
+): Promise<void> {
   const comps = splitRelative(rel);
+  const mode = opts.mode ?? 0o755;
+  const owner = opts.inheritOwner ? await rootOwner(root) : null;
   for (let i = 1; i <= comps.length; i++) {
-    await withParent(root, comps.slice(0, i).join('/'), async (dir, name) => {
-      await mkdir(`${dir.path}/${name}`, { mode }).catch((e: NodeJS.ErrnoException) => {
-        if (e.code !== 'EEXIST') throw e;
-      });
-    });
+    const made = await withParent(root, comps.slice(0, i).join('/'), async (dir, name) =>
+      mkdir(`${dir.path}/${name}`, { mode }).then(
+        () => true,
+        (e: NodeJS.ErrnoException) => {
+          if (e.code !== 'EEXIST') throw e;
+          return false;
+        },
+      ),
+    );
+    if (!made && !owner) continue;
+    // Opened without following, so the chmod/chown lands on this very directory.
+    const dir = await openDir(root, comps.slice(0, i));
+    try {
+      if (made) await chmod(dir.path, mode);
+      if (owner) {
+        const st = await stat(dir.path);
+        if (st.uid !== owner.uid || st.gid !== owner.gid) {
+          await chown(dir.path, owner.uid, owner.gid);
+        }
+      }
+    } finally {
+      await dir.close();
+    }
   }
   await (await openDir(root, comps)).close();
 }

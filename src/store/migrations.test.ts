@@ -28,6 +28,7 @@ const tablesByVersion: Record<number, string[]> = {
   3: ['task_runs', 'tasks'],
   4: [],
   5: ['webhook_nonces'],
+  7: [],
 };
 
 /**
@@ -148,6 +149,26 @@ const fixtures: Record<number, { seed(db: Db): void; check(db: Db): void }> = {
       );
       expect(insert.run().changes).toBe(1);
       expect(insert.run().changes).toBe(0);
+    },
+  },
+  5: {
+    seed(db) {
+      db.prepare(
+        "INSERT INTO webhook_nonces (hook, nonce, seen_at) VALUES ('alerts', 'n-5', 8)",
+      ).run();
+    },
+    check(db) {
+      expect(
+        db.prepare("SELECT seen_at FROM webhook_nonces WHERE nonce = 'n-5'").pluck().get(),
+      ).toBe(8);
+      // Version 7 gives every existing group its own sandbox slot, in creation order from 1.
+      expect(db.prepare('SELECT folder, sandbox_slot FROM groups ORDER BY folder').all()).toEqual([
+        { folder: 'ops', sandbox_slot: 2 },
+        { folder: 'team', sandbox_slot: 1 },
+      ]);
+      expect(() =>
+        db.prepare("UPDATE groups SET sandbox_slot = 1 WHERE folder = 'ops'").run(),
+      ).toThrow(/UNIQUE/);
     },
   },
 };
