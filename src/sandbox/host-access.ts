@@ -69,7 +69,7 @@ export function assertMountsReachable(mounts: readonly Mount[], uid: number, gid
     if (problem) {
       throw new MountUnreachableError(
         `Sandbox uid ${uid} cannot use mount ${m.hostPath} -> ${m.sandboxPath}: ${problem}`,
-        `Give the sandbox user access (e.g. chown -R ${uid}:${gid} on the group/IPC/session dirs and chmod o+x on their parents), or keep CLAWPOD_HOME in a directory that uid can traverse`,
+        `Give the sandbox user access (e.g. chown -R ${uid}:${gid} on the group/IPC/session dirs, and let uid ${uid} or gid ${gid} traverse their parents), or keep CLAWPOD_HOME in a directory that uid can traverse (not /root)`,
       );
     }
   }
