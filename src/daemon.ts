@@ -87,7 +87,7 @@ export class Daemon {
       mkdirSync(dir, { recursive: true, mode: 0o700 });
     }
     this.store = Store.open(config.paths.db);
-    secureDataDir(config.paths);
+    for (const problem of secureDataDir(config.paths)) this.log.warn(problem);
     this.groups = new GroupService(this.store, config.paths);
     this.egress = createEgress({
       config,

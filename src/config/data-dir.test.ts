@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { chmodSync, lstatSync, mkdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -49,5 +50,27 @@ describe('secureDataDir', () => {
     symlinkSync(outside, join(paths.logs, 'link.log'));
     secureDataDir(paths);
     expect(statSync(outside).mode & 0o777).toBe(0o644);
+  });
+
+  it('reports a file it cannot change instead of failing the start', (ctx) => {
+    const home = join(tempDir(), 'home');
+    const paths = dataPaths(home);
+    mkdirSync(home, { recursive: true });
+    writeFileSync(paths.configFile, 'x', { mode: 0o644 });
+    writeFileSync(paths.envFile, 'x', { mode: 0o644 });
+    // An immutable file refuses chmod even to root (as another user's file does to a non-root daemon).
+    try {
+      execFileSync('chattr', ['+i', paths.configFile], { stdio: 'ignore' });
+    } catch {
+      return ctx.skip('no chattr +i here: nothing to simulate a foreign file with');
+    }
+    try {
+      const problems = secureDataDir(paths);
+      expect(problems).toHaveLength(1);
+      expect(problems[0]).toMatch(/config\.yaml could not be made private \(mode 0600\): EPERM/);
+      expect(mode(paths.envFile)).toBe(0o600); // the rest was still done
+    } finally {
+      execFileSync('chattr', ['-i', paths.configFile]);
+    }
   });
 });
