@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useTempDirs } from '../../test/support/tmp.js';
@@ -35,6 +35,22 @@ describe('doctor: sandbox ids', () => {
     expect(checkSandboxIds(config, root, files)).toEqual([
       { level: 'ok', title: 'sandbox ids 70000-79999 are free (one uid per group, gid 70000)' },
     ]);
+  });
+
+  it('warns when bubblewrap sandboxes could not traverse to the data dir', () => {
+    const { config, files } = setup({}, '');
+    const parent = join(config.paths.home, '..');
+    mkdirSync(config.paths.home, { recursive: true });
+    chmodSync(parent, 0o700);
+    const results = checkSandboxIds(config, root, files);
+    expect(results[1]).toMatchObject({
+      level: 'warn',
+      title: expect.stringMatching(
+        /sandboxes cannot reach the data dir .* is not traversable by uid 70001/,
+      ),
+    });
+    chmodSync(parent, 0o711);
+    expect(checkSandboxIds(config, root, files)).toHaveLength(1);
   });
 
   it('fails a range holding a user, with the key to change', () => {

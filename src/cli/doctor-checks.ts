@@ -3,6 +3,7 @@ import { createServer } from 'node:net';
 import { dirname } from 'node:path';
 import type { Config } from '../config/load.js';
 import type { harnessNames } from '../config/schema.js';
+import { traversalProblem } from '../sandbox/host-access.js';
 import {
   daemonIds,
   deprecatedIdKeys,
@@ -205,5 +206,17 @@ export function checkSandboxIds(
           fix: `set sandbox.uidBase (and sandbox.uidCount) in ${config.paths.configFile} to a free range`,
         },
   );
+  // bubblewrap (and none) open their mounts as the group's uid: it must get to the data dir.
+  const home = config.paths.home;
+  if (['auto', 'bubblewrap', 'none'].includes(config.file.runtime) && existsSync(home)) {
+    const problem = traversalProblem(home, uidBase + 1, uidBase);
+    if (problem) {
+      results.push({
+        level: 'warn',
+        title: `sandboxes cannot reach the data dir ${home}: ${problem}`,
+        fix: `keep CLAWPOD_HOME where every sandbox uid may traverse (e.g. /var/lib/clawpod), or chmod o+x the directory named`,
+      });
+    }
+  }
   return results;
 }

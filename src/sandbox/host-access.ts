@@ -34,6 +34,24 @@ export function reachProblem(
   gid: number,
   needWrite: boolean,
 ): string | null {
+  const above = traversalProblem(path, uid, gid);
+  if (above) return above;
+  let st: Stats;
+  try {
+    st = statSync(path);
+  } catch (e) {
+    return `${path} does not exist (${(e as Error).message})`;
+  }
+  const want = (st.isDirectory() ? R | X : R) | (needWrite ? W : 0);
+  if (!allowed(st, uid, gid, want)) {
+    const what = needWrite ? 'readable and writable' : 'readable';
+    return `${path} is not ${what} by uid ${uid}:${gid} (${fmt(st)})`;
+  }
+  return null;
+}
+
+/** The first directory above `path` (absolute) that `uid:gid` cannot traverse, or null. */
+export function traversalProblem(path: string, uid: number, gid: number): string | null {
   const ancestors: string[] = [];
   for (let d = dirname(path); ; d = dirname(d)) {
     ancestors.unshift(d);
@@ -47,17 +65,6 @@ export function reachProblem(
       return `${dir} cannot be read (${(e as Error).message})`;
     }
     if (!allowed(st, uid, gid, X)) return `${dir} is not traversable by uid ${uid} (${fmt(st)})`;
-  }
-  let st: Stats;
-  try {
-    st = statSync(path);
-  } catch (e) {
-    return `${path} does not exist (${(e as Error).message})`;
-  }
-  const want = (st.isDirectory() ? R | X : R) | (needWrite ? W : 0);
-  if (!allowed(st, uid, gid, want)) {
-    const what = needWrite ? 'readable and writable' : 'readable';
-    return `${path} is not ${what} by uid ${uid}:${gid} (${fmt(st)})`;
   }
   return null;
 }
