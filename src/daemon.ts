@@ -4,6 +4,7 @@ import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Logger } from 'pino';
+import { secureDataDir } from './config/data-dir.js';
 import type { Config } from './config/load.js';
 import './channels/index.js';
 import type { Channel } from './channels/channel.js';
@@ -25,12 +26,12 @@ import { decideLegacyWakes, MessageJob } from './runs/message-job.js';
 import { SandboxLauncher } from './runs/sandbox-launcher.js';
 import { SessionPool } from './runs/session-pool.js';
 import type { TurnDeps } from './runs/turn.js';
-import { sandboxUser } from './runs/sandbox-launch.js';
 import { IpcHost } from './ipc/ipc-host.js';
 import { RequestHandler } from './ipc/request-handler.js';
 import { taskIpc } from './ipc/task-ops.js';
 import './sandbox/index.js';
 import { systemClock, type Clock } from './clock.js';
+import { assertIdRangeFree, deprecatedIdKeys } from './sandbox/sandbox-ids.js';
 import { createScheduling, type Scheduling } from './scheduler/scheduling.js';
 import { buildStatus, type DaemonStatus } from './status.js';
 import { Store } from './store/store.js';
@@ -95,6 +96,7 @@ export class Daemon {
       mkdirSync(dir, { recursive: true, mode: 0o700 });
     }
     this.store = Store.open(config.paths.db);
+    for (const problem of secureDataDir(config.paths)) this.log.warn(problem);
     this.groups = new GroupService(this.store, config.paths);
     this.egress = createEgress({
       config,
@@ -182,8 +184,6 @@ export class Daemon {
       assistantName: config.file.assistant.name,
       groupsDir: config.paths.groups,
       attachmentMaxBytes: config.file.attachments.maxBytes,
-      // A root daemon gives saved attachments to the sandbox user, so the agent may remove them.
-      attachmentOwner: process.getuid?.() === 0 ? sandboxUser(config) : undefined,
       onWake: (group, chat) => this.queue.enqueue(this.messageJob(group, chat)),
     });
   }
@@ -217,6 +217,9 @@ export class Daemon {
     if (this.state.name !== 'created')
       throw new Error(`cannot start a daemon that is ${this.state.name}`);
     const { config } = this.opts;
+    const { sandbox } = config.file;
+    assertIdRangeFree({ base: sandbox.uidBase, count: sandbox.uidCount });
+    for (const warning of deprecatedIdKeys(sandbox)) this.log.warn(warning);
     const token = ensureApiToken(config.paths.apiToken);
     this.groups.ensureMain();
     await this.sandbox.init();

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { safeMkdirp, safeWriteFile, type FileOwner } from '../sandbox/safe-fs.js';
+import { safeMkdirp, safeWriteFile } from '../sandbox/safe-fs.js';
 
 /** A file that arrived with a message (image, document, voice note). */
 export interface InboundAttachment {
@@ -26,9 +26,9 @@ export function safeFileName(name: string): string {
  * Saves a message's attachments into the group's folder under `attachments/` and returns the
  * lines to append to the message text (paths as the agent sees them). Names are derived from the
  * chat and platform message id, so a redelivered message overwrites, never duplicates. Files over
- * `maxBytes` are not saved; their line says so. The folder is sandbox-owned: nothing is followed.
- * With `owner` (a root daemon: the sandbox user), `attachments/` and the files are given to that
- * user, so the agent can delete or replace them.
+ * `maxBytes` are not saved; their line says so. The folder is sandbox-owned: nothing is followed,
+ * and what is saved belongs to the folder's owner (the group's sandbox uid), so the agent may
+ * change or delete it.
  */
 export async function saveAttachments(opts: {
   groupsDir: string;
@@ -37,10 +37,9 @@ export async function saveAttachments(opts: {
   platformId: string;
   attachments: InboundAttachment[];
   maxBytes: number;
-  owner?: FileOwner;
 }): Promise<string[]> {
   const root = join(opts.groupsDir, opts.folder);
-  await safeMkdirp(root, ATTACHMENT_DIR, 0o755, opts.owner);
+  await safeMkdirp(root, ATTACHMENT_DIR, { inheritOwner: true });
   const prefix = safeFileName(`${opts.chatJid}-${opts.platformId}`);
   const lines: string[] = [];
   for (const [i, a] of opts.attachments.entries()) {
@@ -52,7 +51,7 @@ export async function saveAttachments(opts: {
       );
       continue;
     }
-    await safeWriteFile(root, `${ATTACHMENT_DIR}/${name}`, a.data, { owner: opts.owner });
+    await safeWriteFile(root, `${ATTACHMENT_DIR}/${name}`, a.data, { inheritOwner: true });
     lines.push(
       `[attachment: /workspace/group/${ATTACHMENT_DIR}/${name} (${kind}, ${a.data.length} bytes)]`,
     );

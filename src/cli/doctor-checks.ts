@@ -3,6 +3,15 @@ import { createServer } from 'node:net';
 import { dirname } from 'node:path';
 import type { Config } from '../config/load.js';
 import type { harnessNames } from '../config/schema.js';
+import { traversalProblem } from '../sandbox/host-access.js';
+import {
+  daemonIds,
+  deprecatedIdKeys,
+  HOST_ID_FILES,
+  idRangeCollisions,
+  type DaemonIds,
+  type HostIdFiles,
+} from '../sandbox/sandbox-ids.js';
 import { ApiClient } from './api-client.js';
 
 /** One doctor finding. `fail` makes `clawpod doctor` exit 1; `warn` does not. */
@@ -159,4 +168,55 @@ export async function checkPort(
     title: `cannot listen on ${host}:${port} (${err})`,
     fix: `set http.host / http.port in ${config.paths.configFile} to an address of this machine`,
   };
+}
+
+/**
+ * Who sandboxes run as. Root: each group its own uid from sandbox.uidBase, and the range must
+ * be free (fail otherwise, as `start` refuses it). Not root: every sandbox runs as this user,
+ * so bubblewrap's process limit (counted per uid) is shared by all groups (warn).
+ */
+export function checkSandboxIds(
+  config: Config,
+  daemon: DaemonIds = daemonIds(),
+  files: HostIdFiles = HOST_ID_FILES,
+): CheckResult[] {
+  const { uidBase, uidCount, ...rest } = config.file.sandbox;
+  const range = { base: uidBase, count: uidCount };
+  const results: CheckResult[] = deprecatedIdKeys(rest).map((w) => ({
+    level: 'warn',
+    title: w,
+    fix: `remove sandbox.uid/sandbox.gid from ${config.paths.configFile}`,
+  }));
+  const shown = `${uidBase}-${uidBase + uidCount - 1}`;
+  if (daemon.uid !== 0) {
+    results.push({
+      level: 'warn',
+      title: `sandboxes run as your uid ${daemon.uid}: all groups share one process limit (bubblewrap counts processes per uid)`,
+      fix: 'run the daemon as root (each group then gets its own uid from sandbox.uidBase) or use runtime podman (a pids limit per container)',
+    });
+    return results;
+  }
+  const collisions = idRangeCollisions(range, files);
+  results.push(
+    collisions.length === 0
+      ? ok(`sandbox ids ${shown} are free (one uid per group, gid ${uidBase})`)
+      : {
+          level: 'fail',
+          title: `sandbox ids ${shown} are in use: ${collisions.join('; ')}`,
+          fix: `set sandbox.uidBase (and sandbox.uidCount) in ${config.paths.configFile} to a free range`,
+        },
+  );
+  // bubblewrap (and none) open their mounts as the group's uid: it must get to the data dir.
+  const home = config.paths.home;
+  if (['auto', 'bubblewrap', 'none'].includes(config.file.runtime) && existsSync(home)) {
+    const problem = traversalProblem(home, uidBase + 1, uidBase);
+    if (problem) {
+      results.push({
+        level: 'warn',
+        title: `sandboxes cannot reach the data dir ${home}: ${problem}`,
+        fix: `keep CLAWPOD_HOME where every sandbox uid may traverse (e.g. /var/lib/clawpod), or chmod o+x the directory named`,
+      });
+    }
+  }
+  return results;
 }

@@ -124,6 +124,31 @@ describe('loadConfig', () => {
     expect(err.key).toBe('limits.maxConcurrentRuns');
   });
 
+  it('refuses a bad sandbox id range, naming the key and the expected form', () => {
+    const fractional = configError({
+      CLAWPOD_HOME: home({ config: 'sandbox: { uidBase: 70000.5 }\n' }),
+    });
+    expect(fractional.key).toBe('sandbox.uidBase');
+    expect(fractional.expected).toMatch(/an integer \(the first id of the sandbox id range/);
+    const low = configError({ CLAWPOD_HOME: home({ config: 'sandbox: { uidBase: 500 }\n' }) });
+    expect(low.message).toMatch(/sandbox\.uidBase: at least 1000: system accounts live below/);
+    const count = configError({ CLAWPOD_HOME: home({ config: 'sandbox: { uidCount: 1 }\n' }) });
+    expect(count.key).toBe('sandbox.uidCount');
+    expect(count.expected).toMatch(/at least 2/);
+  });
+
+  it('still accepts the deprecated sandbox.uid and sandbox.gid (warned about at start)', () => {
+    const cfg = loadConfig({
+      CLAWPOD_HOME: home({ config: 'sandbox: { uid: 1000, gid: 1000 }\n' }),
+    });
+    expect(cfg.file.sandbox).toMatchObject({
+      uid: 1000,
+      gid: 1000,
+      uidBase: 70_000,
+      uidCount: 10_000,
+    });
+  });
+
   it('refuses invalid YAML, naming the line', () => {
     const dir = home({ config: 'assistant:\n  name: Andy\nhttp: { port: 7420\nruntime: auto\n' });
     const err = configError({ CLAWPOD_HOME: dir });

@@ -28,6 +28,9 @@ const DEFAULT_OAUTH = {
   refreshMarginMs: 600_000,
 };
 
+/** The default sandbox id range: 70000-79999 (see docs/sandbox.md for why). */
+export const SANDBOX_ID_DEFAULTS = { uidBase: 70_000, uidCount: 10_000 } as const;
+
 export const harnessNames = ['claude', 'codex', 'command'] as const;
 export const runtimeNames = ['auto', 'bubblewrap', 'podman', 'docker', 'apple', 'none'] as const;
 
@@ -87,15 +90,34 @@ export const configFileSchema = z.strictObject({
     .default({ maxConcurrentRuns: 5, memoryMb: 1024, cpus: 1, pids: 256, runTimeoutMs: 1_800_000 }),
   sandbox: z
     .strictObject({
-      /** The non-root user agents run as (when the daemon runs as root; else the daemon's own). */
-      uid: z.number().int().min(1).default(1000),
-      gid: z.number().int().min(1).default(1000),
+      /**
+       * Host ids of sandboxes when the daemon runs as root: `uidBase` is the gid every sandbox
+       * shares, and group n runs as uid `uidBase + n` (n = the group's stable sandbox slot, 1…
+       * `uidCount - 1`). The range must not hold a user, a group or a subordinate id range
+       * (checked at start). A non-root daemon runs every sandbox as itself.
+       */
+      uidBase: z
+        .number()
+        .int('an integer (the first id of the sandbox id range, e.g. 70000)')
+        .min(1000, 'at least 1000: system accounts live below')
+        .max(2_000_000_000, 'at most 2000000000 (tools treat larger ids badly)')
+        .default(SANDBOX_ID_DEFAULTS.uidBase),
+      uidCount: z
+        .number()
+        .int('an integer (how many ids the range has, e.g. 10000)')
+        .min(2, 'at least 2: the shared gid plus one group')
+        .max(1_000_000, 'at most 1000000')
+        .default(SANDBOX_ID_DEFAULTS.uidCount),
+      /** Deprecated (one shared uid let one group starve all others): ignored, warned at start. */
+      uid: z.number().int().min(1).optional(),
+      /** Deprecated with `uid`. */
+      gid: z.number().int().min(1).optional(),
       /** Container image for podman/docker/apple. */
       image: z.string().min(1).default('clawpod-agent:local'),
       /** Extra-mount allowlist; default ~/.config/clawpod/mount-allowlist.json (never mounted). */
       allowlistPath: z.string().nullable().default(null),
     })
-    .default({ uid: 1000, gid: 1000, image: 'clawpod-agent:local', allowlistPath: null }),
+    .default({ ...SANDBOX_ID_DEFAULTS, image: 'clawpod-agent:local', allowlistPath: null }),
   attachments: z
     .strictObject({
       maxBytes: z

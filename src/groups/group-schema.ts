@@ -108,5 +108,7 @@ export interface Group {
   env: Record<string, string>;
   provider: ModelProvider | null;
   createdAt: number;
+  /** Stable per group while it exists: a root daemon runs it as uid `sandbox.uidBase` + slot. */
+  sandboxSlot: number;
   chats: string[];
 }

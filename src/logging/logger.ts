@@ -23,7 +23,7 @@ const REDACT = [
 ];
 
 export interface LoggerOptions {
-  /** JSON log file; created with its directory. Omit for no file. */
+  /** JSON log file; created (mode 0600) with its directory (0700). Omit for no file. */
   file?: string;
   /** Pretty human lines on stdout (a TTY); false keeps stdout quiet unless `stdoutJson`. */
   pretty?: boolean;
@@ -35,8 +35,11 @@ export interface LoggerOptions {
 export function createLogger(opts: LoggerOptions = {}): Logger {
   const streams: pino.StreamEntry[] = [];
   if (opts.file) {
-    mkdirSync(dirname(opts.file), { recursive: true });
-    streams.push({ stream: pino.destination({ dest: opts.file, mkdir: true, sync: false }) });
+    mkdirSync(dirname(opts.file), { recursive: true, mode: 0o700 });
+    // Log lines carry message metadata: readable by the owner only, whatever the umask.
+    streams.push({
+      stream: pino.destination({ dest: opts.file, mkdir: true, sync: false, mode: 0o600 }),
+    });
   }
   if (opts.pretty) streams.push({ stream: pretty({ colorize: true, sync: true }) });
   else if (opts.stdoutJson) streams.push({ stream: process.stdout });

@@ -15,8 +15,6 @@ export interface RouterOptions {
   groupsDir: string;
   /** Largest attachment saved, in bytes. */
   attachmentMaxBytes: number;
-  /** Owner given to saved attachments (the sandbox user when the daemon is root). */
-  attachmentOwner?: { uid: number; gid: number };
   /** A chat has a new message that wakes its group (stored, `wakes` set). */
   onWake(group: string, chat: string): void;
   now?: () => number;
@@ -61,7 +59,6 @@ export class Router implements InboundSink {
         platformId: msg.platformId,
         attachments: msg.attachments,
         maxBytes: this.opts.attachmentMaxBytes,
-        owner: this.opts.attachmentOwner,
       }).catch((err: unknown) => {
         log.warn({ err, group: group.folder }, 'attachments could not be saved');
         return [`[attachments could not be saved: ${(err as Error).message}]`];

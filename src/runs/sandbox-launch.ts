@@ -1,16 +1,16 @@
-import { chmodSync, lchownSync, lstatSync, mkdirSync, readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../config/load.js';
 import type { Egress } from '../egress/egress.js';
 import type { Group } from '../groups/group-schema.js';
-import { IPC_DIRS } from '../protocol/ipc.js';
 import type { ProxyInfo } from '../protocol/runner-protocol.js';
 import { defaultAllowlistPath } from '../sandbox/allowlist.js';
+import { prepareGroupDirs } from '../sandbox/group-dirs.js';
 import { buildGroupMounts, SANDBOX_PATHS } from '../sandbox/mount-policy.js';
 import { mapToHost } from '../sandbox/none.js';
 import type { Mount, Runtime, SandboxHandle } from '../sandbox/runtime.js';
+import { sandboxIdentity, type SandboxIdentity } from '../sandbox/sandbox-ids.js';
 import { openRunEgress } from './run-egress.js';
 
 /** Where the built runner lives on the host (the package root: dist/, node_modules/, package.json). */
@@ -34,55 +34,10 @@ export interface LaunchedSandbox {
   closeEgress: () => Promise<void>;
 }
 
-/** The user the sandbox runs as: the configured one when the daemon is root, else the daemon's. */
-export function sandboxUser(config: Config): { uid: number; gid: number } {
-  const uid = process.getuid?.() ?? 1000;
-  if (uid !== 0) return { uid, gid: process.getgid?.() ?? uid };
-  return { uid: config.file.sandbox.uid, gid: config.file.sandbox.gid };
-}
-
-/**
- * Creates the group's folder, IPC queues and session dir. A root daemon hands them to the
- * sandbox user and lets it traverse (not list) the data dir.
- */
-function prepareDirs(
-  config: Config,
-  folder: string,
-  user: { uid: number; gid: number },
-): { ipcDir: string; sessionDir: string } {
-  const { paths } = config;
-  const groupDir = join(paths.groups, folder);
-  const ipcDir = join(paths.ipc, folder);
-  const sessionDir = join(paths.sessions, folder);
-  mkdirSync(groupDir, { recursive: true });
-  for (const d of IPC_DIRS) mkdirSync(join(ipcDir, d), { recursive: true });
-  mkdirSync(sessionDir, { recursive: true });
-  if (process.getuid?.() === 0) {
-    for (const d of [paths.home, paths.groups, paths.ipc, paths.sessions]) chmodSync(d, 0o711);
-    const globalDir = join(paths.groups, 'global');
-    for (const d of [groupDir, ipcDir, sessionDir, globalDir]) handOver(d, user);
-  }
-  return { ipcDir, sessionDir };
-}
-
-/**
- * Gives a directory tree to the sandbox user. Only when its top is not theirs yet (first run),
- * so big folders are not walked on every run; symlinks are changed, never followed.
- */
-function handOver(dir: string, user: { uid: number; gid: number }): void {
-  let st;
-  try {
-    st = lstatSync(dir);
-  } catch {
-    return;
-  }
-  if (st.isSymbolicLink() || st.uid === user.uid) return;
-  const walk = (p: string) => {
-    lchownSync(p, user.uid, user.gid);
-    if (!lstatSync(p).isDirectory()) return;
-    for (const e of readdirSync(p)) walk(join(p, e));
-  };
-  walk(dir);
+/** The host uid/gid `group` runs as: its own (sandbox.uidBase + slot) under a root daemon. */
+export function sandboxUser(config: Config, group: Group): SandboxIdentity {
+  const { uidBase, uidCount } = config.file.sandbox;
+  return sandboxIdentity({ base: uidBase, count: uidCount }, group);
 }
 
 /**
@@ -107,9 +62,16 @@ export async function launchSandbox(
 ): Promise<LaunchedSandbox> {
   const { config } = deps;
   const g = job.group;
-  const user = sandboxUser(config);
+  const user = sandboxUser(config, g);
   deps.beforeRun?.(g.folder);
-  const { ipcDir, sessionDir } = prepareDirs(config, g.folder, user);
+  const { ipcDir, sessionDir } = prepareGroupDirs({
+    paths: config.paths,
+    folder: g.folder,
+    isMain: g.isMain,
+    owner: user,
+    // These runtimes open the mount sources as the sandbox uid; containers mount as root.
+    traverse: runtime.name === 'bubblewrap' || runtime.name === 'none',
+  });
   const { mounts, warnings } = await buildGroupMounts(
     {
       dataDir: config.paths.home,

@@ -20,7 +20,7 @@ import {
 import { RuntimeUnavailableError } from './errors.js';
 import { findExecutable, runProbe, runProbeSync } from './exec-util.js';
 import { assertMountsReachable } from './host-access.js';
-import { wrapChild } from './process-handle.js';
+import { SANDBOX_UMASK, spawnWithUmask, wrapChild } from './process-handle.js';
 import { registerRuntime } from './registry.js';
 import {
   validateSpec,
@@ -213,12 +213,14 @@ export class BubblewrapRuntime implements Runtime {
     }
     const { file, args } = buildBwrapCommand(spec, host);
     this.opts.logger?.debug({ sandbox: spec.id, file }, 'starting bubblewrap sandbox');
-    const child = spawn(file, args, {
-      stdio: 'pipe',
-      env: {},
-      cwd: '/',
-      ...(root ? { uid: spec.uid, gid: spec.gid } : {}),
-    });
+    const child = spawnWithUmask(SANDBOX_UMASK, () =>
+      spawn(file, args, {
+        stdio: 'pipe',
+        env: {},
+        cwd: '/',
+        ...(root ? { uid: spec.uid, gid: spec.gid } : {}),
+      }),
+    );
     return wrapChild(child, { wallTimeMs: spec.limits.wallTimeMs });
   }
 }

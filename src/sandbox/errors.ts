@@ -14,6 +14,7 @@ export type SandboxErrorCode =
   | 'SANDBOX_MOUNT_UNREACHABLE'
   | 'SANDBOX_ALLOWLIST_INVALID'
   | 'SANDBOX_UNSAFE_PATH'
+  | 'SANDBOX_ID_RANGE'
   | 'SANDBOX_IMAGE_BUILD_FAILED';
 
 /** Base class: `code` is stable, `hint` says what the user should do. */

@@ -34,20 +34,8 @@ export function reachProblem(
   gid: number,
   needWrite: boolean,
 ): string | null {
-  const ancestors: string[] = [];
-  for (let d = dirname(path); ; d = dirname(d)) {
-    ancestors.unshift(d);
-    if (d === dirname(d)) break;
-  }
-  for (const dir of ancestors) {
-    let st: Stats;
-    try {
-      st = statSync(dir);
-    } catch (e) {
-      return `${dir} cannot be read (${(e as Error).message})`;
-    }
-    if (!allowed(st, uid, gid, X)) return `${dir} is not traversable by uid ${uid} (${fmt(st)})`;
-  }
+  const above = traversalProblem(path, uid, gid);
+  if (above) return above;
   let st: Stats;
   try {
     st = statSync(path);
@@ -62,6 +50,25 @@ export function reachProblem(
   return null;
 }
 
+/** The first directory above `path` (absolute) that `uid:gid` cannot traverse, or null. */
+export function traversalProblem(path: string, uid: number, gid: number): string | null {
+  const ancestors: string[] = [];
+  for (let d = dirname(path); ; d = dirname(d)) {
+    ancestors.unshift(d);
+    if (d === dirname(d)) break;
+  }
+  for (const dir of ancestors) {
+    let st: Stats;
+    try {
+      st = statSync(dir);
+    } catch (e) {
+      return `${dir} cannot be read (${(e as Error).message})`;
+    }
+    if (!allowed(st, uid, gid, X)) return `${dir} is not traversable by uid ${uid} (${fmt(st)})`;
+  }
+  return null;
+}
+
 /** Throw MountUnreachableError for the first mount the sandbox uid cannot use. */
 export function assertMountsReachable(mounts: readonly Mount[], uid: number, gid: number): void {
   for (const m of mounts) {
@@ -69,7 +76,7 @@ export function assertMountsReachable(mounts: readonly Mount[], uid: number, gid
     if (problem) {
       throw new MountUnreachableError(
         `Sandbox uid ${uid} cannot use mount ${m.hostPath} -> ${m.sandboxPath}: ${problem}`,
-        `Give the sandbox user access (e.g. chown -R ${uid}:${gid} on the group/IPC/session dirs and chmod o+x on their parents), or keep CLAWPOD_HOME in a directory that uid can traverse`,
+        `Give the sandbox user access (e.g. chown -R ${uid}:${gid} on the group/IPC/session dirs, and let uid ${uid} or gid ${gid} traverse their parents), or keep CLAWPOD_HOME in a directory that uid can traverse (not /root)`,
       );
     }
   }

@@ -7,7 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { Logger } from 'pino';
-import { wrapChild } from './process-handle.js';
+import { SANDBOX_UMASK, spawnWithUmask, wrapChild } from './process-handle.js';
 import { registerRuntime } from './registry.js';
 import {
   validateSpec,
@@ -63,12 +63,14 @@ export class NoneRuntime implements Runtime {
       'runtime "none": running the agent WITHOUT a sandbox (host file system and network are reachable); use bubblewrap or podman outside development',
     );
     const root = process.getuid?.() === 0;
-    const child = spawn(spec.command[0] as string, spec.command.slice(1), {
-      stdio: 'pipe',
-      env: { ...spec.env },
-      cwd,
-      ...(root ? { uid: spec.uid, gid: spec.gid } : {}),
-    });
+    const child = spawnWithUmask(SANDBOX_UMASK, () =>
+      spawn(spec.command[0] as string, spec.command.slice(1), {
+        stdio: 'pipe',
+        env: { ...spec.env },
+        cwd,
+        ...(root ? { uid: spec.uid, gid: spec.gid } : {}),
+      }),
+    );
     return wrapChild(child, { wallTimeMs: spec.limits.wallTimeMs });
   }
 }

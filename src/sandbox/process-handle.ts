@@ -63,3 +63,20 @@ export function wrapChild(child: ChildProcessWithoutNullStreams, opts: WrapOptio
     kill: () => doKill('killed'),
   };
 }
+
+/**
+ * The umask a sandboxed process starts with, whatever the daemon's own (which is 077): files an
+ * agent creates are shared as usual with whoever may see its mounts (`groups/global` is read by
+ * every group through the sandboxes' gid), not private by accident.
+ */
+export const SANDBOX_UMASK = 0o022;
+
+/** Runs `spawn` (which forks synchronously) with the process umask set to `mask` meanwhile. */
+export function spawnWithUmask<T>(mask: number, spawn: () => T): T {
+  const previous = process.umask(mask);
+  try {
+    return spawn();
+  } finally {
+    process.umask(previous);
+  }
+}

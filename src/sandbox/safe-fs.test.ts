@@ -149,6 +149,39 @@ describe.each([
       expect((await safeReadDir(root)).map((e) => e.name)).toEqual(['requests']);
     });
 
+    it('creates with the mode asked for, whatever the process umask', async () => {
+      const previous = process.umask(0o077);
+      try {
+        await safeWriteFile(root, 'requests/r.json', '{}');
+        await safeWriteFile(root, 'requests/s.json', '{}', { mode: 0o640 });
+        await safeMkdirp(root, 'shared/deeper');
+      } finally {
+        process.umask(previous);
+      }
+      const mode = (rel: string) => lstatSync(join(root, rel)).mode & 0o777;
+      expect(mode('requests/r.json')).toBe(0o644);
+      expect(mode('requests/s.json')).toBe(0o640);
+      expect(mode('shared')).toBe(0o755);
+      expect(mode('shared/deeper')).toBe(0o755);
+    });
+
+    it.skipIf(process.getuid?.() !== 0)(
+      "inheritOwner gives new files and every directory of the path root's owner",
+      async () => {
+        execFileSync('chown', ['-R', '70123:70100', root]);
+        mkdirSync(join(root, 'old')); // a directory the host made earlier, still root's
+        await safeMkdirp(root, 'old/new', { inheritOwner: true });
+        await safeWriteFile(root, 'old/new/a.bin', 'data', { inheritOwner: true });
+        for (const rel of ['old', 'old/new', 'old/new/a.bin']) {
+          const st = lstatSync(join(root, rel));
+          expect([st.uid, st.gid], rel).toEqual([70123, 70100]);
+        }
+        // Without the option the host's own ownership stays.
+        await safeWriteFile(root, 'old/plain.txt', 'x');
+        expect(lstatSync(join(root, 'old/plain.txt')).uid).toBe(0);
+      },
+    );
+
     it('creates nested dirs and refuses a symlinked component', async () => {
       await safeMkdirp(root, 'tasks/done');
       expect(lstatSync(join(root, 'tasks', 'done')).isDirectory()).toBe(true);

@@ -14,12 +14,14 @@
 import { randomBytes } from 'node:crypto';
 import { constants, existsSync } from 'node:fs';
 import {
-  lchown,
+  chmod,
+  chown,
   lstat,
   mkdir,
   open,
   readdir,
   rename,
+  stat,
   unlink,
   type FileHandle,
 } from 'node:fs/promises';
@@ -65,15 +67,7 @@ export function splitRelative(rel: string): string[] {
 /** An open directory below root, addressable as `${dir.path}/${name}`. */
 interface DirRef {
   path: string;
-  /** Changes the owner of the directory itself (through its open descriptor on Linux). */
-  chown(uid: number, gid: number): Promise<void>;
   close(): Promise<void>;
-}
-
-/** A uid/gid to give created files and directories (the sandbox user, for a root daemon). */
-export interface FileOwner {
-  uid: number;
-  gid: number;
 }
 
 function translate(err: unknown, where: string): never {
@@ -94,7 +88,7 @@ async function openDir(root: string, comps: readonly string[]): Promise<DirRef> 
         throw new UnsafePathError(`${path} is a symlink; refusing to follow it`);
       if (!st.isDirectory()) throw new UnsafePathError(`${path} is not a directory`);
     }
-    return { path, chown: (uid, gid) => lchown(path, uid, gid), close: async () => {} };
+    return { path, close: async () => {} };
   }
   let fh: FileHandle = await open(root, O_RDONLY | O_DIRECTORY);
   let shown = root;
@@ -120,11 +114,7 @@ async function openDir(root: string, comps: readonly string[]): Promise<DirRef> 
     throw e;
   }
   const held = fh;
-  return {
-    path: `/proc/self/fd/${held.fd}`,
-    chown: (uid, gid) => held.chown(uid, gid),
-    close: () => held.close(),
-  };
+  return { path: `/proc/self/fd/${held.fd}`, close: () => held.close() };
 }
 
 async function withParent<T>(
@@ -166,30 +156,49 @@ export async function safeReadFile(
   });
 }
 
+/** Options of the creating helpers. */
+export interface CreateOptions {
+  /** Mode of what is created, applied as given (the process umask does not narrow it). */
+  mode?: number;
+  /**
+   * Give what is created to root's owner (uid and gid): a root daemon writing into a group
+   * folder hands the file to that group's sandbox uid, which may then change or delete it.
+   */
+  inheritOwner?: boolean;
+}
+
+/** The owner of `root` itself (it is the host's choice, unlike anything below it). */
+async function rootOwner(root: string): Promise<{ uid: number; gid: number }> {
+  const st = await lstat(root);
+  return { uid: st.uid, gid: st.gid };
+}
+
 /**
  * Write a file below root atomically: a fresh temp file (O_EXCL|O_NOFOLLOW) in the same
  * directory, then rename over the target (a planted symlink at the target is replaced, not
- * followed). `owner` is set on the open file before it takes the target's name.
+ * followed). Mode 0644 unless `mode` says otherwise.
  */
 export async function safeWriteFile(
   root: string,
   rel: string,
   data: string | Uint8Array,
-  opts: { mode?: number; owner?: FileOwner } = {},
+  opts: CreateOptions = {},
 ): Promise<void> {
+  const owner = opts.inheritOwner ? await rootOwner(root) : null;
   await withParent(root, rel, async (dir, name) => {
     const tmp = `.${name}.${randomBytes(6).toString('hex')}.tmp`;
-    const fh = await open(
-      `${dir.path}/${tmp}`,
-      O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW,
-      opts.mode ?? 0o644,
-    );
+    const mode = opts.mode ?? 0o644;
+    const fh = await open(`${dir.path}/${tmp}`, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode);
     try {
+      await fh.chmod(mode);
+      if (owner) await fh.chown(owner.uid, owner.gid);
       await fh.writeFile(data);
-      if (opts.owner) await fh.chown(opts.owner.uid, opts.owner.gid);
-    } finally {
+    } catch (e) {
       await fh.close();
+      await unlink(`${dir.path}/${tmp}`).catch(() => {});
+      throw e;
     }
+    await fh.close();
     try {
       await rename(`${dir.path}/${tmp}`, `${dir.path}/${name}`);
     } catch (e) {
@@ -237,28 +246,42 @@ export async function safeReadDir(root: string, rel = ''): Promise<SafeDirEntry[
 }
 
 /**
- * Create `rel` and missing parents below root, refusing symlinked components. With `owner`,
- * the directory `rel` itself is given to that user (through its open descriptor, never a path
- * that could be swapped for a symlink).
+ * Create `rel` and missing parents below root, refusing symlinked components. Created
+ * directories get `mode` (0755 by default) as given. With `inheritOwner`, every directory of
+ * `rel` (created or not) gets root's owner.
  */
 export async function safeMkdirp(
   root: string,
   rel: string,
-  mode = 0o755,
-  owner?: FileOwner,
+  opts: CreateOptions = {},
 ): Promise<void> {
   const comps = splitRelative(rel);
+  const mode = opts.mode ?? 0o755;
+  const owner = opts.inheritOwner ? await rootOwner(root) : null;
   for (let i = 1; i <= comps.length; i++) {
-    await withParent(root, comps.slice(0, i).join('/'), async (dir, name) => {
-      await mkdir(`${dir.path}/${name}`, { mode }).catch((e: NodeJS.ErrnoException) => {
-        if (e.code !== 'EEXIST') throw e;
-      });
-    });
+    const made = await withParent(root, comps.slice(0, i).join('/'), async (dir, name) =>
+      mkdir(`${dir.path}/${name}`, { mode }).then(
+        () => true,
+        (e: NodeJS.ErrnoException) => {
+          if (e.code !== 'EEXIST') throw e;
+          return false;
+        },
+      ),
+    );
+    if (!made && !owner) continue;
+    // Opened without following, so the chmod/chown lands on this very directory.
+    const dir = await openDir(root, comps.slice(0, i));
+    try {
+      if (made) await chmod(dir.path, mode);
+      if (owner) {
+        const st = await stat(dir.path);
+        if (st.uid !== owner.uid || st.gid !== owner.gid) {
+          await chown(dir.path, owner.uid, owner.gid);
+        }
+      }
+    } finally {
+      await dir.close();
+    }
   }
-  const dir = await openDir(root, comps);
-  try {
-    if (owner) await dir.chown(owner.uid, owner.gid);
-  } finally {
-    await dir.close();
-  }
+  await (await openDir(root, comps)).close();
 }

@@ -28,9 +28,32 @@ describe('GroupStore', () => {
       env: {},
       provider: null,
       createdAt: 10,
+      sandboxSlot: 1,
       chats: [],
     });
     expect(store.groups.get('missing')).toBeUndefined();
+  });
+
+  it('gives each group the lowest free sandbox slot, kept while the group exists', () => {
+    store.groups.insert('main', {}, { isMain: true, now: 1 });
+    store.groups.insert('a', {}, { now: 2 });
+    store.groups.insert('b', {}, { now: 3 });
+    const slots = () => store.groups.list().map((g) => [g.folder, g.sandboxSlot]);
+    expect(slots()).toEqual([
+      ['main', 1],
+      ['a', 2],
+      ['b', 3],
+    ]);
+    store.groups.remove('a');
+    store.groups.update('b', { model: 'm' });
+    store.groups.insert('c', {}, { now: 4 });
+    store.groups.insert('d', {}, { now: 5 });
+    expect(slots()).toEqual([
+      ['main', 1],
+      ['b', 3],
+      ['c', 2],
+      ['d', 4],
+    ]);
   });
 
   it('allows only one main group', () => {

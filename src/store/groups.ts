@@ -19,6 +19,7 @@ interface GroupRow {
   env: string | null;
   provider: string | null;
   created_at: number;
+  sandbox_slot: number | null;
 }
 
 type JsonSetting = 'limits' | 'senders' | 'env' | 'provider';
@@ -68,6 +69,7 @@ export class GroupStore {
       env: row.env ? (JSON.parse(row.env) as Group['env']) : {},
       provider: row.provider ? (JSON.parse(row.provider) as Group['provider']) : null,
       createdAt: row.created_at,
+      sandboxSlot: row.sandbox_slot ?? 0,
       chats,
     };
   }
@@ -92,12 +94,18 @@ export class GroupStore {
     return rows.map((r) => this.toGroup(r));
   }
 
+  /**
+   * Adds a group with the lowest free sandbox slot (its host uid is uidBase + slot; a slot is
+   * never shared while its group exists).
+   */
   insert(folder: string, settings: GroupSettings, opts: { isMain?: boolean; now: number }): void {
-    stmt(this.db, 'INSERT INTO groups (folder, is_main, created_at) VALUES (?, ?, ?)').run(
-      folder,
-      opts.isMain ? 1 : 0,
-      opts.now,
-    );
+    stmt(
+      this.db,
+      `INSERT INTO groups (folder, is_main, created_at, sandbox_slot) VALUES (?, ?, ?,
+         (SELECT MIN(free) FROM (SELECT 1 AS free UNION SELECT sandbox_slot + 1 FROM groups
+            WHERE sandbox_slot IS NOT NULL)
+          WHERE free NOT IN (SELECT sandbox_slot FROM groups WHERE sandbox_slot IS NOT NULL)))`,
+    ).run(folder, opts.isMain ? 1 : 0, opts.now);
     this.update(folder, settings);
   }
 

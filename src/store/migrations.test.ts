@@ -30,6 +30,7 @@ const tablesByVersion: Record<number, string[]> = {
   4: [],
   5: ['webhook_nonces'],
   6: ['agent_sessions', 'chat_cursors', 'resume_ids'],
+  7: [],
 };
 
 /**
@@ -179,6 +180,26 @@ const fixtures: Record<number, { seed(db: Db): void; check(db: Db): void }> = {
       ).toBe(db.prepare("SELECT seq FROM messages WHERE platform_id = 'x1'").pluck().get());
     },
   },
+  6: {
+    seed(db) {
+      db.prepare(
+        "INSERT INTO webhook_nonces (hook, nonce, seen_at) VALUES ('alerts', 'n-5', 8)",
+      ).run();
+    },
+    check(db) {
+      expect(
+        db.prepare("SELECT seen_at FROM webhook_nonces WHERE nonce = 'n-5'").pluck().get(),
+      ).toBe(8);
+      // Version 7 gives every existing group its own sandbox slot, in creation order from 1.
+      expect(db.prepare('SELECT folder, sandbox_slot FROM groups ORDER BY folder').all()).toEqual([
+        { folder: 'ops', sandbox_slot: 2 },
+        { folder: 'team', sandbox_slot: 1 },
+      ]);
+      expect(() =>
+        db.prepare("UPDATE groups SET sandbox_slot = 1 WHERE folder = 'ops'").run(),
+      ).toThrow(/UNIQUE/);
+    },
+  },
 };
 
 describe('migrations', () => {
@@ -233,9 +254,13 @@ describe('migrations', () => {
   for (const from of allVersions.slice(0, -1)) {
     it(`upgrades a v${from} database to the latest version and keeps its rows`, () => {
       const file = dbFile();
-      const old = openDb(file, { migrateTo: from });
+      // Each fixture's rows are written at its own version, as a database ages.
+      const old = openDb(file, { migrateTo: 1 });
+      for (let v = 1; v <= from; v++) {
+        migrate(old, v);
+        fixtures[v]!.seed(old);
+      }
       expect(currentVersion(old)).toBe(from);
-      for (let v = 1; v <= from; v++) fixtures[v]!.seed(old);
       old.close();
 
       const db = openDb(file);

@@ -285,6 +285,18 @@ export const migrations: ReadonlyArray<{ version: number; name: string; sql: str
       ALTER TABLE outbox ADD COLUMN thread INTEGER NOT NULL DEFAULT 0;
     `,
   },
+  {
+    version: 7,
+    name: 'sandbox slots: each group runs as its own host uid (uidBase + slot)',
+    sql: `
+      ALTER TABLE groups ADD COLUMN sandbox_slot INTEGER CHECK (sandbox_slot >= 1);
+      UPDATE groups SET sandbox_slot = ranked.n
+        FROM (SELECT folder, ROW_NUMBER() OVER (ORDER BY is_main DESC, created_at, folder) AS n
+              FROM groups) AS ranked
+        WHERE groups.folder = ranked.folder;
+      CREATE UNIQUE INDEX groups_sandbox_slot ON groups(sandbox_slot);
+    `,
+  },
 ];
 
 export const latestVersion = migrations[migrations.length - 1]!.version;

@@ -1,5 +1,5 @@
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
@@ -81,6 +81,16 @@ describe('bin/clawpod start as a child process', () => {
       timeout: 20_000,
     });
     expect(stdout).toContain('echo: hi from the cli');
+  });
+
+  it('keeps what it stores private: database, log and data dir are owner-only', () => {
+    // After a message round trip: the WAL and shared memory exist, the log has lines.
+    const mode = (p: string) => statSync(join(home, p)).mode & 0o777;
+    for (const f of ['clawpod.db', 'clawpod.db-wal', 'clawpod.db-shm', 'logs/clawpod.log']) {
+      expect(mode(f), f).toBe(0o600);
+    }
+    expect(mode('logs')).toBe(0o700);
+    expect(mode('.')).toBe(0o700); // no sandbox has run, so nothing is opened for traversal
   });
 
   it('stops cleanly on SIGTERM with exit code 0', async () => {

@@ -104,7 +104,10 @@ describe.skipIf(!hasBwrap)('message → command harness in bubblewrap → reply'
     const out = nextMessage(d, outIn('web:probe'));
     await say(d, 'web:probe', 'probe');
     const text = (await out).text;
-    expect(text).toContain('uid=1000 project=apollo');
+    // A root daemon runs the group as its own uid (sandbox.uidBase + slot), else as itself.
+    const uid =
+      process.getuid!() === 0 ? 70_000 + d.groups.get('probe').sandboxSlot : process.getuid!();
+    expect(text).toContain(`uid=${uid} project=apollo`);
     expect(text).toContain('group-writable');
     for (const leak of [
       'global-writable',

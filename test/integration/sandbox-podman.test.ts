@@ -34,7 +34,10 @@ describe.skipIf(!podmanWorks)('message → command harness in podman → reply',
     await say(d, 'web:main', 'hello podman');
     const text = (await out).text;
     expect(text).toContain('HELLO PODMAN');
-    expect(text).toContain('uid=1000');
+    // A root daemon runs the group as its own uid (sandbox.uidBase + slot), else as itself.
+    const uid =
+      process.getuid!() === 0 ? 70_000 + d.groups.get('main').sandboxSlot : process.getuid!();
+    expect(text).toContain(`uid=${uid}`);
     expect(d.status().runtime.selected).toBe('podman');
   }, 60_000);
 });

@@ -8,6 +8,7 @@ import {
   checkDataDir,
   checkNode,
   checkPort,
+  checkSandboxIds,
   checkSecretFileMode,
   type CheckResult,
 } from '../doctor-checks.js';
@@ -80,6 +81,7 @@ export async function runDoctor(
     return results;
   }
   results.push(...(await checkRuntimes(config.file.runtime, config.file.sandbox.image)));
+  results.push(...checkSandboxIds(config));
   results.push(...checkCredentials(config.env, harnessesInUse(config), paths.envFile));
   results.push(...(await checkChannels(config, { timeoutMs: opts.channelTimeoutMs })));
   results.push(await checkPort(config, env));

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { DAEMON_UMASK } from '../../config/data-dir.js';
 import { loadConfig } from '../../config/load.js';
 import { Daemon } from '../../daemon.js';
 import { createLogger } from '../../logging/logger.js';
@@ -12,6 +13,8 @@ export function registerStart(program: Command): void {
     .description('run the daemon in the foreground (SIGTERM/SIGINT drain and stop)')
     .option('--port <port>', 'HTTP port (overrides config; 0 picks a free one)')
     .action(async (opts: { port?: string }) => {
+      // Whatever the daemon or a library creates (db, logs, state) is private by default.
+      process.umask(DAEMON_UMASK);
       const config = loadConfig();
       if (opts.port !== undefined) config.file.http.port = Number(opts.port);
       const log = createLogger({
