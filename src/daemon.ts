@@ -182,6 +182,7 @@ export class Daemon {
       bus: this.bus,
       log: this.log.child({ part: 'router' }),
       assistantName: config.file.assistant.name,
+      ownerIds: config.file.owner.ids,
       groupsDir: config.paths.groups,
       attachmentMaxBytes: config.file.attachments.maxBytes,
       onWake: (group, chat) => this.queue.enqueue(this.messageJob(group, chat)),

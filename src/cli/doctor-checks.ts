@@ -220,3 +220,27 @@ export function checkSandboxIds(
   }
   return results;
 }
+
+/**
+ * `main` wakes only for the owner unless its `senders` says otherwise: a chat of another channel
+ * bound to main needs the owner's id on that channel in `owner.ids`, or nobody there can wake it.
+ */
+export function checkOwnerIds(
+  config: Config,
+  main: { chats: string[]; senders: unknown } | undefined,
+): CheckResult[] {
+  if (!main || main.senders) return [];
+  const ids = config.file.owner.ids;
+  const prefix = (id: string) => id.slice(0, id.indexOf(':') + 1);
+  const unowned = main.chats.filter(
+    (c) => !c.startsWith('web:') && !ids.some((id) => prefix(id) === prefix(c)),
+  );
+  if (!unowned.length) return [ok('main wakes for the owner on each of its channels')];
+  return [
+    {
+      level: 'warn',
+      title: `main is bound to ${unowned.join(', ')} but owner.ids names no sender there: messages in those chats are kept as context and never wake main`,
+      fix: `add your sender id on each channel to owner.ids in ${config.paths.configFile} (e.g. owner: { ids: ['${prefix(unowned[0]!)}<your id>'] }; the id is shown as sender_id in \`clawpod logs\` and in the chat's messages), or let others wake main: clawpod groups set main senders='{"allow":"all"}'`,
+    },
+  ];
+}

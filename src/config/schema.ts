@@ -39,6 +39,20 @@ export const configFileSchema = z.strictObject({
   assistant: z.strictObject({ name: z.string().regex(/^[A-Za-z][\w-]{0,31}$/) }).default({
     name: 'Andy',
   }),
+  /**
+   * Who the owner is on each channel: stable sender ids (`tg:4242`, `slack:U01`, `mail:me@x`).
+   * The API, web chat and CLI speak as `owner` already. Only the owner wakes `main` unless its
+   * `senders` says otherwise; the prompt marks the owner's messages with role="owner".
+   */
+  owner: z
+    .strictObject({
+      ids: z
+        .array(
+          z.string().regex(/^[a-z][a-z0-9]{0,15}:\S{1,320}$/, 'a sender id of the form <channel>:<id>'),
+        )
+        .default([]),
+    })
+    .default({ ids: [] }),
   timezone: z.string().optional(),
   http: z
     .strictObject({

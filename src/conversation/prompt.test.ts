@@ -28,14 +28,26 @@ const messageLines = (prompt: string) =>
   prompt.split('\n').filter((l) => l.startsWith('<message '));
 
 describe('formatPrompt', () => {
-  it('wraps messages in an XML envelope with id, chat, sender and time', () => {
+  it('wraps messages in an XML envelope with id, chat, sender, sender id and time', () => {
     const out = formatPrompt([msg(1, { text: 'hello' })], opts);
     const lines = out.split('\n');
     expect(lines[0]).toBe('<messages>');
     expect(lines.at(-1)).toBe('</messages>');
     expect(lines[1]).toBe(
-      '<message id="p1" chat="tg:100" sender="Alice" time="2026-01-15 12:00 UTC">hello</message>',
+      '<message id="p1" chat="tg:100" sender="Alice" sender_id="tg:user1" time="2026-01-15 12:00 UTC">hello</message>',
     );
+  });
+
+  it('shows each sender role from its stable id, so a display name cannot pose as the owner', () => {
+    const out = formatPrompt(
+      [
+        msg(1, { sender: 'tg:4242', senderName: 'Alice' }),
+        msg(2, { sender: 'tg:666', senderName: 'Owner' }),
+      ],
+      { ...opts, roleOf: (s) => (s === 'tg:4242' ? 'owner' : 'member') },
+    );
+    expect(out).toContain('sender="Alice" sender_id="tg:4242" role="owner"');
+    expect(out).toContain('sender="Owner" sender_id="tg:666" role="member"');
   });
 
   it('falls back to the sender id when there is no display name', () => {

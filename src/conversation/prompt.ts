@@ -1,4 +1,5 @@
 import type { StoredMessage } from '../store/messages.js';
+import type { SenderRole } from './senders.js';
 
 const XML_ESCAPES: Record<string, string> = {
   '&': '&amp;',
@@ -30,11 +31,14 @@ export interface PromptOptions {
   timezone: string;
   /** Most messages shown; older ones are counted in a note, never dropped silently. */
   maxMessages: number;
+  /** Each sender's role (from its stable id); shown so a display name cannot pose as the owner. */
+  roleOf?: (sender: string) => SenderRole;
 }
 
 /**
- * Renders a batch of stored messages as the XML envelope an agent reads. Every attribute and
- * body is XML-escaped; bot messages must already be excluded by the caller's query.
+ * Renders a batch of stored messages as the XML envelope an agent reads: each message with its
+ * platform id, chat, sender's display name, stable sender id and role, and local time. Every
+ * attribute and body is XML-escaped; bot messages must already be excluded by the caller.
  */
 export function formatPrompt(messages: StoredMessage[], opts: PromptOptions): string {
   const hidden = Math.max(0, messages.length - opts.maxMessages);
@@ -46,6 +50,8 @@ export function formatPrompt(messages: StoredMessage[], opts: PromptOptions): st
       `id="${escapeXml(m.platformId)}"`,
       `chat="${escapeXml(m.chatJid)}"`,
       `sender="${escapeXml(m.senderName ?? m.sender)}"`,
+      `sender_id="${escapeXml(m.sender)}"`,
+      ...(opts.roleOf ? [`role="${opts.roleOf(m.sender)}"`] : []),
       `time="${escapeXml(formatLocalTime(m.ts, opts.timezone))}"`,
     ];
     if (m.replyTo) attrs.push(`reply_to="${escapeXml(m.replyTo)}"`);

@@ -3,7 +3,7 @@ import { saveAttachments } from '../channels/attachments.js';
 import type { Inbound, InboundSink } from '../channels/channel.js';
 import type { EventBus } from '../events/bus.js';
 import type { Store } from '../store/store.js';
-import { senderAllowed } from '../conversation/senders.js';
+import { effectiveSenders, senderAllowed } from '../conversation/senders.js';
 import { isTriggered } from '../conversation/trigger.js';
 
 export interface RouterOptions {
@@ -11,6 +11,8 @@ export interface RouterOptions {
   bus: EventBus;
   log: Logger;
   assistantName: string;
+  /** The owner's sender ids (config `owner.ids`): only they wake `main` by default. */
+  ownerIds: readonly string[];
   /** Where group folders live (attachments are saved there). */
   groupsDir: string;
   /** Largest attachment saved, in bytes. */
@@ -42,8 +44,8 @@ export class Router implements InboundSink {
     const { store, bus, log } = this.opts;
     const now = this.opts.now?.() ?? Date.now();
     const group = msg.isBot ? undefined : store.groups.groupForChat(msg.chatJid);
-    const allowed = !group || senderAllowed(group, msg.sender);
-    if (group && !allowed && group.senders?.others === 'drop') {
+    const allowed = !group || senderAllowed(group, msg.sender, this.opts.ownerIds);
+    if (group && !allowed && effectiveSenders(group, this.opts.ownerIds)?.others === 'drop') {
       log.info(
         { group: group.folder, chat: msg.chatJid },
         'message from a sender outside the allowlist dropped',

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { formatPrompt } from '../conversation/prompt.js';
+import { senderRole } from '../conversation/senders.js';
 import { isTriggered } from '../conversation/trigger.js';
 import type { Job } from '../queue/job.js';
 import type { StoredMessage } from '../store/messages.js';
@@ -82,6 +83,7 @@ export class MessageJob implements Job {
       prompt: formatPrompt(messages, {
         timezone: config.timezone,
         maxMessages: config.file.router.maxPromptMessages,
+        roleOf: (sender) => senderRole(sender, g, config.file.owner.ids),
       }),
       chat: this.chat,
       replyTo: answering.platformId,

@@ -71,8 +71,16 @@ export function runEnded(daemon: Daemon, pred: (status: string) => boolean = () 
 }
 
 let n = 0;
-/** Stores an inbound message through the router, as a channel would. */
-export function say(daemon: Daemon, chat: string, text: string, sender = 'alice') {
+/**
+ * Stores an inbound message through the router, as a channel would. The default sender is the
+ * owner in `main`'s web chat (as the web page and the API post) and `alice` elsewhere.
+ */
+export function say(
+  daemon: Daemon,
+  chat: string,
+  text: string,
+  sender = chat === 'web:main' ? 'owner' : 'alice',
+) {
   return daemon.router.receive({
     chatJid: chat,
     platformId: `p${++n}-${Date.now()}`,

@@ -2,11 +2,13 @@ import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { ConfigError } from '../../config/errors.js';
 import { dataPaths, loadConfig, resolveHome, type Config } from '../../config/load.js';
+import type { Group } from '../../groups/group-schema.js';
 import { Store } from '../../store/store.js';
 import {
   checkCredentials,
   checkDataDir,
   checkNode,
+  checkOwnerIds,
   checkPort,
   checkSandboxIds,
   checkSecretFileMode,
@@ -16,19 +18,24 @@ import { checkChannels } from '../doctor-channels.js';
 import { checkRuntimes } from '../doctor-runtimes.js';
 import { json } from '../format.js';
 
-/** The harnesses in use: the configured default plus every group's own (when the DB exists). */
-function harnessesInUse(config: Config): Set<string> {
-  const used = new Set<string>([config.file.defaults.harness]);
-  if (!existsSync(config.paths.db)) return used;
+/** The groups as stored (empty when there is no database yet or it cannot be read). */
+function storedGroups(config: Config): Group[] {
+  if (!existsSync(config.paths.db)) return [];
   let store: Store | undefined;
   try {
     store = Store.open(config.paths.db);
-    for (const g of store.groups.list()) if (g.harness) used.add(g.harness);
+    return store.groups.list();
   } catch {
-    // An unreadable DB is not this check's business.
+    return []; // An unreadable DB is not these checks' business.
   } finally {
     store?.close();
   }
+}
+
+/** The harnesses in use: the configured default plus every group's own. */
+function harnessesInUse(config: Config, groups: Group[]): Set<string> {
+  const used = new Set<string>([config.file.defaults.harness]);
+  for (const g of groups) if (g.harness) used.add(g.harness);
   return used;
 }
 
@@ -82,7 +89,9 @@ export async function runDoctor(
   }
   results.push(...(await checkRuntimes(config.file.runtime, config.file.sandbox.image)));
   results.push(...checkSandboxIds(config));
-  results.push(...checkCredentials(config.env, harnessesInUse(config), paths.envFile));
+  const groups = storedGroups(config);
+  results.push(...checkCredentials(config.env, harnessesInUse(config, groups), paths.envFile));
+  results.push(...checkOwnerIds(config, groups.find((g) => g.isMain)));
   results.push(...(await checkChannels(config, { timeoutMs: opts.channelTimeoutMs })));
   results.push(await checkPort(config, env));
   return results;
