@@ -48,7 +48,9 @@ export const configFileSchema = z.strictObject({
     .strictObject({
       ids: z
         .array(
-          z.string().regex(/^[a-z][a-z0-9]{0,15}:\S{1,320}$/, 'a sender id of the form <channel>:<id>'),
+          z
+            .string()
+            .regex(/^[a-z][a-z0-9]{0,15}:\S{1,320}$/, 'a sender id of the form <channel>:<id>'),
         )
         .default([]),
     })

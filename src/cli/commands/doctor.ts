@@ -91,7 +91,12 @@ export async function runDoctor(
   results.push(...checkSandboxIds(config));
   const groups = storedGroups(config);
   results.push(...checkCredentials(config.env, harnessesInUse(config, groups), paths.envFile));
-  results.push(...checkOwnerIds(config, groups.find((g) => g.isMain)));
+  results.push(
+    ...checkOwnerIds(
+      config,
+      groups.find((g) => g.isMain),
+    ),
+  );
   results.push(...(await checkChannels(config, { timeoutMs: opts.channelTimeoutMs })));
   results.push(await checkPort(config, env));
   return results;
