@@ -57,8 +57,10 @@ interface Cell {
   /** The proxy's verdict on sends until the fault. */
   send?: Verdict;
   fault: Fault;
+  /** Release a held send answer when the daemon logs this line (a platform answering late). */
+  releaseOn?: string;
   /** Whether the fault hit the point the cell names. */
-  hit(t: { at: Snapshot; after: Snapshot; delivered: string[]; ackedAtFault: number }): boolean;
+  hit(t: { at: Snapshot; after: Snapshot; delivered: string[]; inFlightAtFault: number }): boolean;
 }
 
 const atPlatform = (delivered: string[], text: string) => delivered.includes(text.trim());
@@ -72,7 +74,7 @@ const CELLS: Cell[] = [
     sleepS: 0,
     when: { acks: 5 },
     fault: 'kill',
-    hit: ({ ackedAtFault }) => ackedAtFault < 20,
+    hit: ({ inFlightAtFault }) => inFlightAtFault > 0,
   },
   {
     id: 'mid',
@@ -98,7 +100,7 @@ const CELLS: Cell[] = [
   },
   {
     id: 'dtg',
-    name: 'kill -9 during delivery (Telegram took it; no look-up)',
+    name: 'kill -9 during delivery (Telegram took it; no look-up: at-least-once)',
     platform: 'telegram',
     messages: 3,
     sleepS: 0,
@@ -133,6 +135,19 @@ const CELLS: Cell[] = [
       after.runs.some(
         (r) => r.status === 'error' && /sandbox ended abnormally/.test(r.error ?? ''),
       ),
+  },
+  {
+    id: 'tsd',
+    name: 'SIGTERM during delivery (Telegram answers once the daemon waits)',
+    platform: 'telegram',
+    messages: 3,
+    sleepS: 0,
+    when: 'held',
+    send: 'hold-answer',
+    fault: 'term',
+    releaseOn: 'stopping: waiting for deliveries in flight',
+    hit: ({ at, delivered }) =>
+      at.outbox.some((o) => o.status === 'sending' && atPlatform(delivered, o.text)),
   },
   {
     id: 'trm',
@@ -252,13 +267,16 @@ async function trial(cell: Cell, platform: Platform, k: number): Promise<TrialRe
   let nthAck!: () => void;
   const acksReached = new Promise<void>((r) => (nthAck = r));
   const ackTarget = typeof cell.when === 'object' ? cell.when.acks : cell.messages;
+  let inFlight = 0;
   const post = async (daemon: DaemonChild, mark: string): Promise<boolean> => {
+    inFlight++;
     const res = await daemon
       .api('/api/messages', {
         method: 'POST',
         body: { chat, text: `please answer ${mark}`, id: `id-${mark}` },
       })
-      .catch(() => undefined);
+      .catch(() => undefined)
+      .finally(() => inFlight--);
     if (res?.status !== 202) return false;
     acked.add(mark);
     if (acked.size >= ackTarget) nthAck();
@@ -275,13 +293,20 @@ async function trial(cell: Cell, platform: Platform, k: number): Promise<TrialRe
   if (cell.when === 'running') await running;
   if (cell.when === 'held') await held;
   const at = snapshot(home, chat);
-  const ackedAtFault = acked.size;
+  const inFlightAtFault = inFlight;
   if (cell.fault === 'agent') {
     for (const pid of d.children()) {
       const comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
       if (comm === 'bwrap') process.kill(pid, 'SIGKILL');
     }
-  } else await d.kill(cell.fault === 'kill' ? 'SIGKILL' : 'SIGTERM');
+  } else {
+    // A platform that answers late: the held answer goes on once the daemon began to stop.
+    if (cell.releaseOn) {
+      const line = cell.releaseOn;
+      void d.nextLog((l) => l.msg === line).then(() => proxy.release());
+    }
+    await d.kill(cell.fault === 'kill' ? 'SIGKILL' : 'SIGTERM');
+  }
   await posting;
   const deliveredAtFault = platform.delivered(chat);
   proxy.decide = () => 'pass';
@@ -324,9 +349,9 @@ async function trial(cell: Cell, platform: Platform, k: number): Promise<TrialRe
     at,
     after: cell.fault === 'agent' ? final : after,
     delivered: deliveredAtFault,
-    ackedAtFault,
+    inFlightAtFault,
   });
-  rmSync(home, { recursive: true, force: true });
+  if (!process.env.BENCH_CRASH_KEEP) rmSync(home, { recursive: true, force: true });
   return { lost, duplicated, hit, ms: Date.now() - t0 };
 }
 
@@ -339,7 +364,8 @@ export async function crashBench(): Promise<Figure[]> {
   let trials = 0;
   const t0 = Date.now();
   try {
-    for (const cell of CELLS) {
+    const only = process.env.BENCH_CRASH_CELLS?.split(',');
+    for (const cell of CELLS.filter((c) => !only || only.includes(c.id))) {
       const results: TrialResult[] = [];
       for (let i = 0; i < n; i++)
         results.push(await trial(cell, platforms[cell.platform], trials++));

@@ -5,7 +5,8 @@
  * - `drop`: held and never forwarded (the platform never sees it), as if the network stalled
  *   before the send reached the platform;
  * - `hold-answer`: forwarded (the platform has the message) but the answer is held, as if the
- *   connection died after the platform accepted the send.
+ *   connection died after the platform accepted the send (or, with {@link release}, as a
+ *   platform that answers late).
  * `onStop` is called once such a request is held: the moment to kill the daemon.
  */
 import {
@@ -34,6 +35,9 @@ export class FaultProxy {
   /** Called after the platform answered a passed request (the answer is on its way back). */
   onPassed: (req: SeenRequest) => void = () => undefined;
 
+  /** Answers of `hold-answer` requests, waiting for {@link release}. */
+  private held: Array<() => void> = [];
+
   private constructor(
     private readonly server: Server,
     private readonly upstream: URL,
@@ -50,6 +54,13 @@ export class FaultProxy {
 
   get origin(): string {
     return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  /** Sends the held answers on (a platform that answered late); false if none was held. */
+  release(): boolean {
+    const held = this.held.splice(0);
+    for (const answer of held) answer();
+    return held.length > 0;
   }
 
   async close(): Promise<void> {
@@ -77,8 +88,16 @@ export class FaultProxy {
       },
       (answer) => {
         if (verdict === 'hold-answer') {
-          answer.resume();
-          answer.once('end', () => this.onStop(seen));
+          const parts: Buffer[] = [];
+          answer.on('data', (c: Buffer) => parts.push(c));
+          answer.once('end', () => {
+            this.held.push(() => {
+              if (res.destroyed) return;
+              res.writeHead(answer.statusCode ?? 502, answer.headers);
+              res.end(Buffer.concat(parts));
+            });
+            this.onStop(seen);
+          });
           return;
         }
         res.writeHead(answer.statusCode ?? 502, answer.headers);
