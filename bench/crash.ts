@@ -15,13 +15,16 @@
  * - kill -9 during delivery: the platform took the send, its answer is held (Telegram, whose
  *   Bot API cannot look a sent message up; and Slack, which can);
  * - SIGKILL of the sandbox (bwrap) while the agent's command runs (the daemon lives on);
+ * - SIGTERM while a send is in flight (Telegram took it; its answer comes once the daemon logs
+ *   that it waits for deliveries in flight), then a restart;
  * - SIGTERM while the agent's command runs, then a restart.
  * Each trial then checks from the database that the fault hit its point (`hit`).
  * Lost: a message with a 202 whose marker no delivered reply carries. Duplicated: a message
  * whose marker two delivered replies carry, or that two `ok` runs consumed. A post cut by the
  * kill is sent again after the restart with the same id (stored once), as a client would.
- * `BENCH_CRASH_N` trials per cell (default 2). Run alone: `node --import tsx bench/crash.ts`
- * (after `npm run build`).
+ * `BENCH_CRASH_N` trials per cell (default 3); `BENCH_CRASH_CELLS=ing,mid` runs only those
+ * cells; `BENCH_CRASH_KEEP=1` keeps each trial's data dir (logs, database) for a look.
+ * Run alone: `node --import tsx bench/crash.ts` (after `npm run build`).
  */
 import { readFileSync, rmSync, watch } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -29,137 +32,13 @@ import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { slackPlatform, telegramPlatform, type Platform } from './crash-platforms.js';
 import { benchHome, DaemonChild } from './daemon-child.js';
-import type { Verdict } from './fault-proxy.js';
+import { CELLS, type Cell, type Snapshot } from './crash-cells.js';
 import { machineMeta, printReport, type Figure } from './report.js';
 
 const RECOVERY_MS = 60_000;
+/** Longest wait for the event that times a fault. */
+const STRIKE_MS = 60_000;
 const MARK = /mk[0-9a-z]+x[0-9]+/g;
-
-type Fault = 'kill' | 'term' | 'agent';
-
-/** What the database held when the fault struck (and, for kills, right after). */
-interface Snapshot {
-  running: number;
-  outbox: Array<{ status: string; text: string }>;
-  runs: Array<{ status: string; error: string | null }>;
-}
-
-interface Cell {
-  /** Letters only: part of the markers. */
-  id: string;
-  name: string;
-  platform: 'telegram' | 'slack';
-  messages: number;
-  /** How long the agent's command sleeps after it started. */
-  sleepS: number;
-  /** What strikes the fault: the n-th 202, the agent's command starting, or a held send. */
-  when: { acks: number } | 'running' | 'held';
-  /** The proxy's verdict on sends until the fault. */
-  send?: Verdict;
-  fault: Fault;
-  /** Release a held send answer when the daemon logs this line (a platform answering late). */
-  releaseOn?: string;
-  /** Whether the fault hit the point the cell names. */
-  hit(t: { at: Snapshot; after: Snapshot; delivered: string[]; inFlightAtFault: number }): boolean;
-}
-
-const atPlatform = (delivered: string[], text: string) => delivered.includes(text.trim());
-
-const CELLS: Cell[] = [
-  {
-    id: 'ing',
-    name: 'kill -9 at ingest (posts in flight)',
-    platform: 'telegram',
-    messages: 20,
-    sleepS: 0,
-    when: { acks: 5 },
-    fault: 'kill',
-    hit: ({ inFlightAtFault }) => inFlightAtFault > 0,
-  },
-  {
-    id: 'mid',
-    name: 'kill -9 mid-run (agent command running)',
-    platform: 'telegram',
-    messages: 3,
-    sleepS: 1,
-    when: 'running',
-    fault: 'kill',
-    hit: ({ after }) => after.running > 0,
-  },
-  {
-    id: 'com',
-    name: 'kill -9 after the reply committed, before delivery',
-    platform: 'telegram',
-    messages: 3,
-    sleepS: 0,
-    when: 'held',
-    send: 'drop',
-    fault: 'kill',
-    hit: ({ after, delivered }) =>
-      after.outbox.some((o) => o.status === 'sending' && !atPlatform(delivered, o.text)),
-  },
-  {
-    id: 'dtg',
-    name: 'kill -9 during delivery (Telegram took it; no look-up: at-least-once)',
-    platform: 'telegram',
-    messages: 3,
-    sleepS: 0,
-    when: 'held',
-    send: 'hold-answer',
-    fault: 'kill',
-    hit: ({ after, delivered }) =>
-      after.outbox.some((o) => o.status === 'sending' && atPlatform(delivered, o.text)),
-  },
-  {
-    id: 'dsl',
-    name: 'kill -9 during delivery (Slack took it; looked up)',
-    platform: 'slack',
-    messages: 3,
-    sleepS: 0,
-    when: 'held',
-    send: 'hold-answer',
-    fault: 'kill',
-    hit: ({ after, delivered }) =>
-      after.outbox.some((o) => o.status === 'sending' && atPlatform(delivered, o.text)),
-  },
-  {
-    id: 'agt',
-    name: 'SIGKILL of the sandbox (bwrap) mid-run',
-    platform: 'telegram',
-    messages: 3,
-    sleepS: 1,
-    when: 'running',
-    fault: 'agent',
-    hit: ({ at, after }) =>
-      at.running > 0 &&
-      after.runs.some(
-        (r) => r.status === 'error' && /sandbox ended abnormally/.test(r.error ?? ''),
-      ),
-  },
-  {
-    id: 'tsd',
-    name: 'SIGTERM during delivery (Telegram answers once the daemon waits)',
-    platform: 'telegram',
-    messages: 3,
-    sleepS: 0,
-    when: 'held',
-    send: 'hold-answer',
-    fault: 'term',
-    releaseOn: 'stopping: waiting for deliveries in flight',
-    hit: ({ at, delivered }) =>
-      at.outbox.some((o) => o.status === 'sending' && atPlatform(delivered, o.text)),
-  },
-  {
-    id: 'trm',
-    name: 'SIGTERM mid-run, then restart',
-    platform: 'telegram',
-    messages: 3,
-    sleepS: 1,
-    when: 'running',
-    fault: 'term',
-    hit: ({ at }) => at.running > 0,
-  },
-];
 
 function snapshot(home: string, chat: string): Snapshot {
   const db = new Database(join(home, 'clawpod.db'), { readonly: true });
@@ -225,11 +104,24 @@ interface TrialResult {
   lost: number;
   duplicated: number;
   hit: boolean;
-  ms: number;
+  /** Everything answered and nothing left to do within RECOVERY_MS. */
+  settled: boolean;
+}
+
+/** `p`, or a rejection naming `what` after `ms`. */
+async function within<T>(p: Promise<T>, what: string, ms = STRIKE_MS): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>(
+    (_, reject) => (timer = setTimeout(() => reject(new Error(`no ${what} within ${ms} ms`)), ms)),
+  );
+  try {
+    return await Promise.race([p, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 async function trial(cell: Cell, platform: Platform, k: number): Promise<TrialResult> {
-  const t0 = Date.now();
   const chat = platform.chat(k);
   const home = benchHome(
     'crash',
@@ -289,9 +181,10 @@ async function trial(cell: Cell, platform: Platform, k: number): Promise<TrialRe
     }),
   );
 
-  await acksReached; // every cell strikes after its posts were acknowledged (ingest: the 5th)
-  if (cell.when === 'running') await running;
-  if (cell.when === 'held') await held;
+  // Every cell strikes after its posts were acknowledged (ingest: after the 5th).
+  await within(acksReached, `${cell.id}: the posts' 202s`);
+  if (cell.when === 'running') await within(running, `${cell.id}: the agent's command starting`);
+  if (cell.when === 'held') await within(held, `${cell.id}: a send held at the platform`);
   const at = snapshot(home, chat);
   const inFlightAtFault = inFlight;
   if (cell.fault === 'agent') {
@@ -310,6 +203,7 @@ async function trial(cell: Cell, platform: Platform, k: number): Promise<TrialRe
   await posting;
   const deliveredAtFault = platform.delivered(chat);
   proxy.decide = () => 'pass';
+  proxy.release(); // answers held for a killed daemon go nowhere
   let after = at;
   if (cell.fault !== 'agent') {
     after = snapshot(home, chat);
@@ -327,9 +221,10 @@ async function trial(cell: Cell, platform: Platform, k: number): Promise<TrialRe
   proxy.onPassed = check;
   const sub = await d.events(check);
   check();
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([done, new Promise((r) => (timer = setTimeout(r, RECOVERY_MS)))]);
-  clearTimeout(timer);
+  const settled = await within(done, '', RECOVERY_MS).then(
+    () => true,
+    () => false,
+  );
   sub.close();
   proxy.onPassed = () => undefined;
   watcher.close();
@@ -352,16 +247,17 @@ async function trial(cell: Cell, platform: Platform, k: number): Promise<TrialRe
     inFlightAtFault,
   });
   if (!process.env.BENCH_CRASH_KEEP) rmSync(home, { recursive: true, force: true });
-  return { lost, duplicated, hit, ms: Date.now() - t0 };
+  return { lost, duplicated, hit, settled };
 }
 
 export async function crashBench(): Promise<Figure[]> {
-  const n = Number(process.env.BENCH_CRASH_N ?? 2);
+  const n = Number(process.env.BENCH_CRASH_N ?? 3);
   const platforms = { telegram: await telegramPlatform(), slack: await slackPlatform() };
   const figures: Figure[] = [];
   let lost = 0;
   let duplicated = 0;
   let trials = 0;
+  let unsettled = 0;
   const t0 = Date.now();
   try {
     const only = process.env.BENCH_CRASH_CELLS?.split(',');
@@ -372,6 +268,7 @@ export async function crashBench(): Promise<Figure[]> {
       const l = results.reduce((s, r) => s + r.lost, 0);
       const dup = results.reduce((s, r) => s + r.duplicated, 0);
       const hits = results.filter((r) => r.hit).length;
+      unsettled += results.filter((r) => !r.settled).length;
       lost += l;
       duplicated += dup;
       figures.push(
@@ -393,6 +290,13 @@ export async function crashBench(): Promise<Figure[]> {
   figures.push(
     { name: 'total lost', value: lost, unit: `(${trials} trials)`, goal: '0', met: lost === 0 },
     { name: 'total duplicated', value: duplicated, unit: '', goal: '0', met: duplicated === 0 },
+    {
+      name: `trials not settled within ${RECOVERY_MS / 1000} s of the restart`,
+      value: unsettled,
+      unit: '',
+      goal: '0',
+      met: unsettled === 0,
+    },
     { name: 'matrix wall time', value: Math.round((Date.now() - t0) / 100) / 10, unit: 's' },
   );
   return figures;

@@ -28,6 +28,12 @@ export function benchHome(prefix: string, configYaml: string, dotenv?: string): 
   return home;
 }
 
+/** Daemons still running when the benchmark process exits (a failed run) are killed with it. */
+const started = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const proc of started) proc.kill('SIGKILL');
+});
+
 let home_: string | undefined;
 const userHome = () => (home_ ??= mkdtempSync(join(tmpdir(), 'clawpod-bench-user-')));
 
@@ -67,6 +73,8 @@ export class DaemonChild {
     });
     let stderr = '';
     proc.stderr!.on('data', (b: Buffer) => (stderr = (stderr + b.toString()).slice(-4000)));
+    started.add(proc);
+    proc.once('exit', () => started.delete(proc));
     const child = new DaemonChild(proc, home);
     const running = child.nextLog((l) => l.msg === 'clawpod is running');
     const failed = child.exited.then(({ code, signal }) => {
