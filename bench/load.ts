@@ -102,7 +102,8 @@ export async function loadBench(): Promise<Figure[]> {
   // All at once: interleaved across chats, every request in flight together.
   const t0 = Date.now();
   const posts: Array<Promise<void>> = [];
-  let resent = 0;
+  /** Posts cut by a connection error (sent again), by cause. */
+  const resent = new Map<string, number>();
   for (let n = 0; n < PER_GROUP; n++) {
     for (const chat of chats) {
       const p: Posted = { chat, postedAt: Date.now() };
@@ -112,10 +113,13 @@ export async function loadBench(): Promise<Figure[]> {
       posts.push(
         (async () => {
           for (;;) {
-            const res = await d.api('/api/messages', { method: 'POST', body }).catch(() => {
-              resent++;
-              return undefined;
-            });
+            const res = await d
+              .api('/api/messages', { method: 'POST', body })
+              .catch((err: Error & { cause?: { code?: string } }) => {
+                const why = err.cause?.code ?? err.message;
+                resent.set(why, (resent.get(why) ?? 0) + 1);
+                return undefined;
+              });
             if (!res) continue;
             if (res.status !== 202) throw new Error(`post: ${res.status} ${await res.text()}`);
             p.seq = ((await res.json()) as { seq: number }).seq;
@@ -214,7 +218,11 @@ export async function loadBench(): Promise<Figure[]> {
       met: !gaveUp && answered === n && total < 60,
     },
     { name: 'all 1,000 posts acknowledged (202) in', value: round(postedIn / 1000, 2), unit: 's' },
-    { name: 'posts sent again after a connection error (same id)', value: resent, unit: '' },
+    {
+      name: 'posts sent again after a connection error (same id)',
+      value: [...resent.values()].reduce((a, b) => a + b, 0),
+      unit: [...resent].map(([why, k]) => `${why}: ${k}`).join(', '),
+    },
     { name: 'turns (ok runs)', value: ok.length, unit: '' },
     { name: 'messages per turn (mean)', value: round(n / Math.max(1, ok.length)), unit: '' },
     {
