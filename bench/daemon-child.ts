@@ -4,7 +4,7 @@
  * sandbox children).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -32,6 +32,7 @@ export function benchHome(prefix: string, configYaml: string, dotenv?: string): 
 const started = new Set<ChildProcess>();
 process.once('exit', () => {
   for (const proc of started) proc.kill('SIGKILL');
+  if (home_) rmSync(home_, { recursive: true, force: true });
 });
 
 let home_: string | undefined;

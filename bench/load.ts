@@ -12,6 +12,7 @@
  * Messages of a chat that arrive while its turn runs are batched into its next turn.
  * Run alone: `node --import tsx bench/load.ts` (after `npm run build`).
  */
+import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
@@ -162,6 +163,7 @@ export async function loadBench(): Promise<Figure[]> {
     .pluck()
     .get() as number;
   db.close();
+  rmSync(home, { recursive: true, force: true });
 
   const ok = runs.filter((r) => r.status === 'ok');
   let answered = 0;
