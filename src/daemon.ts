@@ -368,7 +368,8 @@ export class Daemon {
     this.store.runs.interruptStale(Date.now());
     this.scheduling.scheduler.close();
     await this.egress.stop();
-    this.outbox.stop();
+    // Before channels and the store close: a send in flight is recorded, not sent again.
+    await this.outbox.stop(timeoutMs);
     this.ipc.stop();
     for (const c of this.channelList)
       await c
