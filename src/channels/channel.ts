@@ -34,7 +34,20 @@ export interface Inbound extends InboundMessage {
  * adapter may acknowledge to its platform after the promise settles.
  */
 export interface InboundSink {
-  receive(msg: Inbound): Promise<{ seq: number; duplicate: boolean; dropped?: boolean }>;
+  receive(msg: Inbound): Promise<IntakeResult>;
+}
+
+/**
+ * What intake did with a message: its seq (0 when dropped), whether it was a redelivery, and
+ * whether it wakes its group — with, when it does not, why not in words a user can act on.
+ */
+export interface IntakeResult {
+  seq: number;
+  duplicate: boolean;
+  dropped?: boolean;
+  wakes: boolean;
+  /** Why it does not wake the agent (unbound chat, sender not allowed, no trigger…). */
+  quiet?: string;
 }
 
 /** A file the agent sends along with a reply (a host path inside the group's folder). */

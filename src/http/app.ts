@@ -8,7 +8,7 @@ import type { EventBus } from '../events/bus.js';
 import { GroupError } from '../groups/errors.js';
 import type { GroupService } from '../groups/group-service.js';
 import { chatIdSchema } from '../groups/group-schema.js';
-import type { Inbound } from '../channels/channel.js';
+import type { Inbound, IntakeResult } from '../channels/channel.js';
 import type { Store } from '../store/store.js';
 import type { StoredMessage } from '../store/messages.js';
 import { usageByGroupDay } from '../store/usage.js';
@@ -34,7 +34,7 @@ export interface ApiDeps {
   metrics: Registry;
   status(): DaemonStatus;
   /** Stores a message as the owner and routes it; rejects when the daemon is stopping. */
-  receive(msg: Inbound): Promise<{ seq: number; duplicate: boolean }>;
+  receive(msg: Inbound): Promise<IntakeResult>;
   accepting(): boolean;
   /** Inbound webhooks (`POST /hooks/<name>`, own auth); absent: not mounted. */
   hooks?: HookDeps;
@@ -171,7 +171,11 @@ export function createApp(deps: ApiDeps): Hono {
       ts: Date.now(),
       chatKind: chat.startsWith('web:') ? 'direct' : undefined,
     });
-    return c.json({ seq: res.seq, duplicate: res.duplicate }, 202);
+    // `wakes` and, when false, `quiet` (why not) let a client say at once that nothing will answer.
+    return c.json(
+      { seq: res.seq, duplicate: res.duplicate, wakes: res.wakes, quiet: res.quiet ?? null },
+      202,
+    );
   });
 
   app.get('/api/chats', (c) => c.json(deps.store.chats.list()));
@@ -259,7 +263,9 @@ export function createApp(deps: ApiDeps): Hono {
   });
   app.get('/api/runs/:id', (c) => {
     const run = deps.store.runs.get(c.req.param('id'));
-    return run ? c.json(run) : apiError(c, 404, 'not_found', `no run ${c.req.param('id')}`);
+    if (!run) return apiError(c, 404, 'not_found', `no run ${c.req.param('id')}`);
+    // How far the run's answer got: its replies by delivery status.
+    return c.json({ ...run, replies: deps.store.outbox.countForRun(run.id) });
   });
   app.get('/api/sessions', (c) => {
     const limit = Math.min(Number(c.req.query('limit') ?? 50) || 50, 1000);

@@ -144,6 +144,17 @@ export class OutboxStore {
     return row && toItem(row);
   }
 
+  /** A run's replies by delivery status (how far its answer got). */
+  countForRun(runId: string): Record<OutboxStatus, number> {
+    const rows = stmt(
+      this.db,
+      'SELECT status, COUNT(*) AS n FROM outbox WHERE run_id = ? GROUP BY status',
+    ).all(runId) as Array<{ status: OutboxStatus; n: number }>;
+    const out: Record<OutboxStatus, number> = { pending: 0, sending: 0, sent: 0, dead: 0 };
+    for (const r of rows) out[r.status] = r.n;
+    return out;
+  }
+
   countByStatus(): Record<OutboxStatus, number> {
     const rows = stmt(
       this.db,
