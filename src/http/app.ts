@@ -7,7 +7,7 @@ import type { Registry } from 'prom-client';
 import type { EventBus } from '../events/bus.js';
 import { GroupError } from '../groups/errors.js';
 import type { GroupService } from '../groups/group-service.js';
-import { chatIdSchema } from '../groups/group-schema.js';
+import { chatIdSchema } from '../store/group-schema.js';
 import type { Inbound } from '../channels/channel.js';
 import type { Store } from '../store/store.js';
 import type { StoredMessage } from '../store/messages.js';

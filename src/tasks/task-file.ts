@@ -5,7 +5,7 @@
  * TaskService.create with the directory's group as the actor, and writes the answer.
  */
 import { z } from 'zod';
-import { chatIdSchema } from '../groups/group-schema.js';
+import { chatIdSchema } from '../store/group-schema.js';
 import { ScheduleError } from '../schedule/errors.js';
 import { MAX_ALL_CAP } from '../schedule/missed-policy.js';
 import { parseSchedule, type Schedule } from '../schedule/schedule.js';

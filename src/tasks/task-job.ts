@@ -1,4 +1,4 @@
-import type { Group } from '../groups/group-schema.js';
+import type { Group } from '../store/group-schema.js';
 import type { Job } from '../queue/job.js';
 import { newRunId } from '../runs/message-job.js';
 import { emitRun, runTurn, type TurnDeps } from '../runs/turn.js';

@@ -8,7 +8,7 @@ import { TaskError, ScheduleError } from '../schedule/errors.js';
 import { MAX_ALL_CAP } from '../schedule/missed-policy.js';
 import { nextRun, type Schedule } from '../schedule/schedule.js';
 import { isoInZone } from '../schedule/time-zone.js';
-import { chatIdSchema, folderNameSchema, type Group } from '../groups/group-schema.js';
+import { chatIdSchema, folderNameSchema, type Group } from '../store/group-schema.js';
 
 /** A task id: letters, digits, `-` and `_`, starting with a letter or digit (1-64). */
 export const taskIdSchema = z

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Group } from '../groups/group-schema.js';
+import type { Group } from '../store/group-schema.js';
 import type { Store } from '../store/store.js';
 import type { TaskRunRecord, TaskRunStore } from '../store/task-runs.js';
 import type { TaskPatch, TaskRecord, TaskStatus, TaskStore } from '../store/tasks.js';
