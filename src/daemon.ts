@@ -32,12 +32,12 @@ import { taskIpc } from './ipc/task-ops.js';
 import './sandbox/index.js';
 import { systemClock, type Clock } from './clock.js';
 import { assertIdRangeFree, deprecatedIdKeys } from './sandbox/sandbox-ids.js';
-import { createScheduling, type Scheduling } from './scheduler/scheduling.js';
+import { createScheduling, type Scheduling } from './tasks/scheduling.js';
 import { buildStatus, type DaemonStatus } from './status.js';
 import { Store } from './store/store.js';
 import { version } from './version.js';
 import { createHooks } from './webhooks/hooks.js';
-import { OWNER } from './scheduler/task-service.js';
+import { OWNER } from './tasks/task-service.js';
 
 export interface DaemonOptions {
   config: Config;
@@ -298,7 +298,7 @@ export class Daemon {
       accepting: () => this.state.name === 'running',
       hooks: createHooks({
         config,
-        db: this.store.db,
+        nonces: this.store.webhookNonces,
         log: this.log.child({ part: 'webhooks' }),
         accepting: () => this.state.name === 'running',
         receive: (msg) => this.router.receive(msg),

@@ -1,7 +1,11 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/load.js';
 import type { InboundMessage } from '../store/messages.js';
+import type { OutboundFile } from '../store/outbox.js';
 import type { InboundAttachment } from './attachments.js';
+
+/** Part of the channel contract (SendOptions.files); defined where the outbox stores it. */
+export type { OutboundFile };
 
 /** Size rules of a platform; the outbox splits replies to fit. */
 export interface ChannelLimits {
@@ -48,12 +52,6 @@ export interface IntakeResult {
   wakes: boolean;
   /** Why it does not wake the agent (unbound chat, sender not allowed, no trigger…). */
   quiet?: string;
-}
-
-/** A file the agent sends along with a reply (a host path inside the group's folder). */
-export interface OutboundFile {
-  path: string;
-  name: string;
 }
 
 /**

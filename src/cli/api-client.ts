@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import type { Config } from '../config/load.js';
-import type { Group } from '../groups/group-schema.js';
+import type { Group } from '../store/group-schema.js';
 import type { DaemonStatus } from '../status.js';
 import type { OutboxStatus } from '../store/outbox.js';
 import type { RunRecord } from '../store/runs.js';

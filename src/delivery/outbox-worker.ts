@@ -1,10 +1,10 @@
 import type { Logger } from 'pino';
 import type { ChannelSet } from '../channels/registry.js';
-import { DeliveryError, type OutboundFile } from '../channels/channel.js';
+import { DeliveryError } from '../channels/channel.js';
 import type { EventBus } from '../events/bus.js';
 import { backoffDelay } from '../queue/backoff.js';
 import type { Store } from '../store/store.js';
-import type { OutboxItem } from '../store/outbox.js';
+import type { OutboundFile, OutboxItem } from '../store/outbox.js';
 import { chunkText } from './chunk.js';
 
 export interface OutboxWorkerOptions {

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Group } from '../groups/group-schema.js';
+import type { Group } from '../store/group-schema.js';
 import { createRuntimes, selectRuntime, type RuntimeSelection } from '../sandbox/registry.js';
 import type { Runtime } from '../sandbox/runtime.js';
 import type { AgentLauncher, AgentProcess, LaunchProblem, SessionSpec } from './agent-process.js';

@@ -5,7 +5,7 @@ import type { Config } from '../config/load.js';
 import { cleanReply } from '../conversation/reply.js';
 import type { OutboxWorker } from '../delivery/outbox-worker.js';
 import type { EventBus } from '../events/bus.js';
-import type { Group } from '../groups/group-schema.js';
+import type { Group } from '../store/group-schema.js';
 import type { Store } from '../store/store.js';
 import type { LauncherRegistry } from './agent-process.js';
 import type { SessionPool } from './session-pool.js';

@@ -1,6 +1,10 @@
 import { stmt, type Db } from './db.js';
 
-import type { OutboundFile } from '../channels/channel.js';
+/** A file the agent sends along with a reply (a host path inside the group's folder). */
+export interface OutboundFile {
+  path: string;
+  name: string;
+}
 
 export type OutboxStatus = 'pending' | 'sending' | 'sent' | 'dead';
 

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { createInterface, type Interface } from 'node:readline';
 import { loadConfig } from '../../config/load.js';
-import { chatIdSchema } from '../../groups/group-schema.js';
+import { chatIdSchema } from '../../store/group-schema.js';
 import { ApiClient, type ChatMessage } from '../api-client.js';
 import { LiveChat } from '../live-chat.js';
 import { UsageError } from '../usage-error.js';

@@ -14,7 +14,6 @@ import {
   table,
 } from '../format.js';
 import { intOption, withLocalStore } from '../local.js';
-import { usageByGroupDay } from '../../store/usage.js';
 
 /** The runs table: newest first, one line each. Pure (for a given `now`). */
 export function renderRuns(runs: RunRecord[], now = Date.now()): string {
@@ -120,7 +119,7 @@ export function registerRuns(program: Command): void {
     .action(async (opts: { days: number; json?: boolean }) => {
       const config = loadConfig();
       const days = await withLocalStore(config, { create: false }, (store) =>
-        usageByGroupDay(store.db, Date.now() - opts.days * 86_400_000, config.timezone),
+        store.usage.byGroupDay(Date.now() - opts.days * 86_400_000, config.timezone),
       );
       if (opts.json) return console.log(json(days));
       if (!days.length) return console.log(`no runs in the last ${opts.days} days`);
