@@ -161,6 +161,10 @@ export class Daemon {
       store: this.store,
       log: this.log.child({ part: 'ipc' }),
       tasks: taskOps,
+      clock,
+      notifyOwner: (key, text) => this.outbox.notifyOwner(key, text),
+      // A root daemon gives the queue dirs it recreates to the sandbox user.
+      owner: process.getuid?.() === 0 ? sandboxUser(config) : undefined,
       conversationOf: (group, token) => {
         const ctx = this.pool.byToken(group, token)?.context;
         return ctx && { chat: ctx.chat, runId: ctx.runId };
@@ -210,6 +214,7 @@ export class Daemon {
           : undefined,
       queue: this.queue,
       channels: this.channelList,
+      ipc: this.ipc.stats(),
     });
   }
 
@@ -359,7 +364,7 @@ export class Daemon {
     this.scheduling.scheduler.close();
     await this.egress.stop();
     this.outbox.stop();
-    this.ipc.stop();
+    await this.ipc.stop();
     for (const c of this.channelList)
       await c
         .disconnect()

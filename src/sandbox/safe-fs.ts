@@ -12,14 +12,17 @@
  * `rel` is always relative: no absolute path, no empty, `.` or `..` component, no NUL.
  */
 import { randomBytes } from 'node:crypto';
-import { constants, existsSync } from 'node:fs';
+import { constants, existsSync, type Stats } from 'node:fs';
 import {
   lchown,
+  link,
   lstat,
   mkdir,
   open,
   readdir,
+  readlink,
   rename,
+  rmdir,
   unlink,
   type FileHandle,
 } from 'node:fs/promises';
@@ -35,6 +38,16 @@ export interface SafeDirEntry {
   name: string;
   type: 'file' | 'dir' | 'symlink' | 'other';
 }
+
+/** An entry as lstat sees it (the entry itself, never what a symlink points to). */
+export interface SafeEntryStat extends SafeDirEntry {
+  size: number;
+  /** Modification time (the writer can set it: use it for housekeeping, never for authority). */
+  mtimeMs: number;
+}
+
+const typeOf = (st: Stats): SafeDirEntry['type'] =>
+  st.isFile() ? 'file' : st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : 'other';
 
 let procFdAvailable: boolean | undefined;
 function useProcFd(): boolean {
@@ -199,6 +212,52 @@ export async function safeWriteFile(
   });
 }
 
+/**
+ * Create a file below root only if nothing has its name yet: the data goes to a fresh temp file
+ * (O_EXCL|O_NOFOLLOW), which is then hard-linked to the target name. link() never replaces an
+ * existing entry (file, directory, symlink, dangling or not) and never follows one, so a reader
+ * sees either nothing or the whole file. Returns `exists` (writing nothing) when the name is taken.
+ */
+export async function safeCreateFile(
+  root: string,
+  rel: string,
+  data: string | Uint8Array,
+  opts: { mode?: number; owner?: FileOwner } = {},
+): Promise<'created' | 'exists'> {
+  return withParent(root, rel, async (dir, name) => {
+    const tmp = `${dir.path}/.${name}.${randomBytes(6).toString('hex')}.tmp`;
+    const fh = await open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, opts.mode ?? 0o644);
+    try {
+      await fh.writeFile(data);
+      if (opts.owner) await fh.chown(opts.owner.uid, opts.owner.gid);
+    } finally {
+      await fh.close();
+    }
+    try {
+      await link(tmp, `${dir.path}/${name}`);
+      return 'created';
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') return 'exists';
+      throw e;
+    } finally {
+      await unlink(tmp).catch(() => {});
+    }
+  });
+}
+
+/** lstat an entry below root (a symlink is described, not followed); parents are never followed. */
+export async function safeLstat(root: string, rel: string): Promise<SafeEntryStat> {
+  return withParent(root, rel, async (dir, name) => {
+    const st = await lstat(`${dir.path}/${name}`);
+    return { name, type: typeOf(st), size: st.size, mtimeMs: st.mtimeMs };
+  });
+}
+
+/** The target text of a symlink below root (read, never followed). */
+export async function safeReadLink(root: string, rel: string): Promise<string> {
+  return withParent(root, rel, (dir, name) => readlink(`${dir.path}/${name}`));
+}
+
 /** Rename a file or directory (not a symlink) within root; neither side's parents are followed. */
 export async function safeRename(root: string, fromRel: string, toRel: string): Promise<void> {
   await withParent(root, fromRel, async (src, srcName) => {
@@ -234,6 +293,57 @@ export async function safeReadDir(root: string, rel = ''): Promise<SafeDirEntry[
   } finally {
     await dir.close();
   }
+}
+
+/**
+ * List a directory below root with each entry's lstat (type, size, mtime). An entry that
+ * vanishes between the listing and its lstat is left out.
+ */
+export async function safeReadDirStat(root: string, rel = ''): Promise<SafeEntryStat[]> {
+  const dir = await openDir(root, rel === '' ? [] : splitRelative(rel));
+  try {
+    const names = await readdir(dir.path);
+    const out: SafeEntryStat[] = [];
+    // In slices, so a directory of 100,000 entries does not open 100,000 requests at once.
+    for (let i = 0; i < names.length; i += 64) {
+      const slice = await Promise.all(
+        names.slice(i, i + 64).map((name) =>
+          lstat(`${dir.path}/${name}`).then(
+            (st): SafeEntryStat => ({ name, type: typeOf(st), size: st.size, mtimeMs: st.mtimeMs }),
+            () => undefined,
+          ),
+        ),
+      );
+      for (const e of slice) if (e) out.push(e);
+    }
+    return out;
+  } finally {
+    await dir.close();
+  }
+}
+
+/**
+ * Remove an entry below root; a directory with everything in it. Symlinks are removed, never
+ * followed; every directory is opened without following (as in the walk above), so swapping one
+ * for a symlink mid-way makes the removal fail, not escape. Trees deeper than `maxDepth` are
+ * refused (a planted 10,000-level tree must not exhaust descriptors).
+ */
+export async function safeRemoveTree(root: string, rel: string, maxDepth = 32): Promise<void> {
+  await withParent(root, rel, (dir, name) => removeEntry(dir, name, maxDepth, `${root}/${rel}`));
+}
+
+async function removeEntry(dir: DirRef, name: string, depth: number, shown: string): Promise<void> {
+  const st = await lstat(`${dir.path}/${name}`);
+  if (!st.isDirectory()) return unlink(`${dir.path}/${name}`);
+  if (depth <= 0) throw new UnsafePathError(`${shown} is nested too deeply to remove`);
+  const sub = await openDir(dir.path, [name]);
+  try {
+    for (const child of await readdir(sub.path))
+      await removeEntry(sub, child, depth - 1, `${shown}/${child}`);
+  } finally {
+    await sub.close();
+  }
+  await rmdir(`${dir.path}/${name}`);
 }
 
 /**
