@@ -10,6 +10,7 @@ import {
   safeWriteFile,
   type FileOwner,
 } from '../sandbox/safe-fs.js';
+import { UnsafePathError } from '../sandbox/errors.js';
 import type { OwnerNotices } from './owner-notices.js';
 
 /** What `clawpod status` shows of one group's IPC folder. */
@@ -30,7 +31,13 @@ export interface ErrorsDirOptions {
   notices: OwnerNotices;
   now: () => number;
   owner?: FileOwner;
+  /** Recreates the group's queue dirs when errors/ itself is found broken (then one retry). */
+  repair?: (folder: string) => void;
 }
+
+/** errors/ (or the folder above) is missing, a symlink or not a directory. */
+const brokenDir = (err: unknown) =>
+  err instanceof UnsafePathError || (err as NodeJS.ErrnoException).code === 'ENOENT';
 
 /** A temp file of our own reason writer, being renamed into place: not to be rotated out. */
 const isFreshTemp = (name: string, mtimeMs: number, now: number) =>
@@ -85,11 +92,25 @@ export class ErrorsDir {
       why += ` (a symlink to ${JSON.stringify(target)}; the link was removed, never followed)`;
       await safeUnlink(dir, fromRel);
     } else {
+      const move = () => safeRename(dir, fromRel, `errors/${name}`);
+      let failed: unknown;
       try {
-        await safeRename(dir, fromRel, `errors/${name}`);
+        await move();
       } catch (err) {
-        why += ` (it could not be kept in errors/: ${(err as Error).message}; removed)`;
-        await safeRemoveTree(dir, fromRel);
+        failed = err;
+        if (brokenDir(err) && this.opts.repair) {
+          this.opts.repair(folder);
+          failed = await move().then(
+            () => undefined,
+            (e: unknown) => e,
+          );
+        }
+      }
+      if (failed) {
+        why += ` (it could not be kept in errors/: ${(failed as Error).message}; removed)`;
+        await safeRemoveTree(dir, fromRel).catch((err: unknown) => {
+          if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        });
       }
     }
     const c = this.countsOf(folder);

@@ -79,19 +79,27 @@ export function repairGroupDirs(
   }
   for (const dir of IPC_DIRS) {
     const path = join(root, dir);
-    try {
-      const kind = kindOf(path);
-      if (kind === 'dir') continue;
-      if (kind !== 'missing') {
-        const target = kind === 'symlink' ? readlinkSync(path) : undefined;
-        const movedTo = `${QUARANTINE_PREFIX}${dir}-${now}-${randomBytes(3).toString('hex')}`;
-        renameSync(path, join(root, movedTo));
-        out.quarantined.push({ dir, found: kind, target, movedTo });
+    // The agent may be changing the same entry right now: a step that loses the race
+    // (EEXIST, ENOENT) looks again, a few times.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const kind = kindOf(path);
+        if (kind === 'dir') break;
+        if (kind !== 'missing') {
+          const target = kind === 'symlink' ? readlinkSync(path) : undefined;
+          const movedTo = `${QUARANTINE_PREFIX}${dir}-${now}-${randomBytes(3).toString('hex')}`;
+          renameSync(path, join(root, movedTo));
+          out.quarantined.push({ dir, found: kind, target, movedTo });
+        }
+        makeDir(path, owner);
+        out.created.push(dir);
+        break;
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if ((code === 'EEXIST' || code === 'ENOENT') && attempt < 5) continue;
+        out.failed.push({ dir, error: (err as Error).message });
+        break;
       }
-      makeDir(path, owner);
-      out.created.push(dir);
-    } catch (err) {
-      out.failed.push({ dir, error: (err as Error).message });
     }
   }
   return out;

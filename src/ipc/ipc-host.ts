@@ -101,6 +101,7 @@ export class IpcHost {
       notices: this.notices,
       now,
       owner: opts.owner,
+      repair: (folder) => this.ensureGroup(folder),
     });
     this.files = new QueueFiles({
       ...opts,
@@ -311,11 +312,10 @@ export class IpcHost {
   private report(folder: string, repair: DirRepair): void {
     const log = this.opts.log;
     for (const q of repair.quarantined) {
-      const what =
-        q.found === 'symlink' ? `a symlink to ${JSON.stringify(q.target)}` : `a ${q.found}`;
-      const reason = `${q.dir}/ was ${what}, not a directory: set aside and recreated`;
+      // moveIn adds a symlink's target when it files the entry in errors/.
+      const reason = `${q.dir}/ was a ${q.found}, not a directory: set aside and recreated`;
       this.setAside.set(q.movedTo, reason);
-      log.warn({ group: folder, dir: q.dir, found: q.found }, `IPC ${reason}`);
+      log.warn({ group: folder, dir: q.dir, found: q.found, target: q.target }, `IPC ${reason}`);
       this.notices.tell(
         folder,
         'repaired',
