@@ -160,7 +160,7 @@ describe.skipIf(!hasBwrap)('IPC attacks from inside bubblewrap', () => {
     const { d, home } = await boot();
     addAttacker(d, home, 'flood');
     const [flood] = await attack(d, 'flood', [
-      { do: 'flood', n: 40, prefix: 's', op: 'send_message', text: 'hello' },
+      { do: 'flood', n: 40, waves: 4, prefix: 's', op: 'send_message', text: 'hello' },
     ]);
     expect(flood).toMatchObject({ answered: 40, ok: 40, bad: [] });
     await d.ipc.rescan();
