@@ -11,6 +11,7 @@ const suites: Record<string, () => Promise<Figure[]>> = {
   scheduler: async () => (await import('./scheduler.js')).schedulerBench(),
   sandbox: async () => (await import('./sandbox.js')).sandboxBench(),
   egress: async () => (await import('./egress.js')).egressBench(),
+  ipc: async () => (await import('./ipc.js')).ipcBench(),
   claude: async () => (await import('./claude.js')).claudeBench(),
   codex: async () => (await import('./codex.js')).codexBench(),
 };

@@ -3,13 +3,21 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../clock.js';
 import { IPC_DIRS } from '../protocol/ipc.js';
+import { safeOpenDir } from '../sandbox/safe-dir.js';
 import { safeLstat, safeReadDir, type FileOwner } from '../sandbox/safe-fs.js';
 import type { Store } from '../store/store.js';
 import { ErrorsDir, type GroupIpcCounts } from './errors-dir.js';
 import { QUARANTINE_PREFIX, repairGroupDirs, type DirRepair } from './ipc-dirs.js';
 import { OwnerNotices, type OwnerNotifier } from './owner-notices.js';
 import { PassGate } from './pass-gate.js';
-import { QueueFiles, type FileOutcome, type QueueKind, type TaskFileSink } from './queue-file.js';
+import {
+  AnswerWindow,
+  QueueFiles,
+  type FileOutcome,
+  type PassDirs,
+  type QueueKind,
+  type TaskFileSink,
+} from './queue-file.js';
 import type { IpcActor, RequestHandler } from './request-handler.js';
 import { writeAnswer } from './responses.js';
 
@@ -106,7 +114,7 @@ export class IpcHost {
     this.files = new QueueFiles({
       ...opts,
       errors: this.errors,
-      answer: (folder, id, result) =>
+      answer: (folder, id, result, held) =>
         writeAnswer(
           {
             ipcRoot: opts.ipcRoot,
@@ -117,6 +125,7 @@ export class IpcHost {
           folder,
           id,
           result,
+          held,
         ),
     });
   }
@@ -223,29 +232,51 @@ export class IpcHost {
   private async pass(folder: string, kind: QueueKind): Promise<void> {
     if (this.stopped()) return;
     const log = this.opts.log;
+    const groupDir = join(this.opts.ipcRoot, folder);
+    let queue;
     let entries;
     try {
-      entries = await safeReadDir(join(this.opts.ipcRoot, folder), kind);
+      queue = await safeOpenDir(groupDir, kind);
+      entries = await queue.list();
     } catch (err) {
+      await queue?.close();
       log.warn({ err: (err as Error).message, group: folder, kind }, 'IPC queue unreadable');
       this.ensureGroup(folder); // replaced by a file or a symlink: set it aside, recreate
       return;
     }
+    const dirs: PassDirs = {
+      queue,
+      answers: await safeOpenDir(groupDir, 'responses').catch(() => undefined),
+      window: new AnswerWindow(),
+    };
     let rejected = 0;
     let recheckAt: number | undefined;
-    for (const e of entries) {
-      if (this.stopped()) return;
-      try {
-        let outcome: FileOutcome | number;
-        if (e.name.startsWith('.')) outcome = await this.tempFile(folder, kind, e.name);
-        else if (e.type !== 'file')
-          outcome = await this.files.reject(folder, kind, e.name, `not a regular file (${e.type})`);
-        else outcome = await this.files.process(folder, kind, e.name);
-        if (outcome === 'rejected') rejected++;
-        else if (typeof outcome === 'number') recheckAt = Math.min(recheckAt ?? outcome, outcome);
-      } catch (err) {
-        log.error({ err, group: folder, file: `${kind}/${e.name}` }, 'IPC file not processed');
+    // In name order: the agent's request ids start with a time stamp, so this is the order the
+    // agent sent them in (readdir's own order is the file system's hash order).
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    try {
+      for (const e of entries) {
+        if (this.stopped()) break;
+        try {
+          let outcome: FileOutcome | number;
+          if (e.name.startsWith('.')) outcome = await this.tempFile(folder, kind, e.name);
+          else if (e.type !== 'file')
+            outcome = await this.files.reject(
+              folder,
+              kind,
+              e.name,
+              `not a regular file (${e.type})`,
+            );
+          else outcome = await this.files.process(folder, kind, e.name, dirs);
+          if (outcome === 'rejected') rejected++;
+          else if (typeof outcome === 'number') recheckAt = Math.min(recheckAt ?? outcome, outcome);
+        } catch (err) {
+          log.error({ err, group: folder, file: `${kind}/${e.name}` }, 'IPC file not processed');
+        }
       }
+    } finally {
+      await dirs.window.drain();
+      await Promise.all([queue.close(), dirs.answers?.close()]);
     }
     if (recheckAt !== undefined) this.recheckAt(folder, kind, recheckAt);
     if (rejected) void this.tidy(folder);

@@ -1,7 +1,6 @@
-import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { MAX_IPC_FILE_BYTES, requestFileSchema } from '../protocol/ipc.js';
-import { safeReadFile, safeUnlink } from '../sandbox/safe-fs.js';
+import type { SafeDir } from '../sandbox/safe-dir.js';
 import type { Store } from '../store/store.js';
 import type { ErrorsDir } from './errors-dir.js';
 import type { IpcActor, IpcResult, RequestHandler } from './request-handler.js';
@@ -26,8 +25,39 @@ export interface QueueFileDeps {
   tasks?: TaskFileSink;
   conversationOf?(group: string, token: string): IpcActor['conversation'];
   errors: ErrorsDir;
-  answer(folder: string, id: string, result: IpcResult): Promise<AnswerOutcome>;
+  answer(folder: string, id: string, result: IpcResult, held?: SafeDir): Promise<AnswerOutcome>;
   log: Logger;
+}
+
+/**
+ * Answers still being written while the pass goes on to the next file (requests are still
+ * handled one after another, in order). Bounded; a pass drains it before it ends, so the next
+ * pass never lists a request whose answer is still on its way.
+ */
+export class AnswerWindow {
+  private readonly inFlight = new Set<Promise<void>>();
+
+  constructor(private readonly max = 8) {}
+
+  /** Adds `work` (which must not reject); waits while the window is full. */
+  async add(work: Promise<void>): Promise<void> {
+    const p: Promise<void> = work.finally(() => this.inFlight.delete(p));
+    this.inFlight.add(p);
+    while (this.inFlight.size >= this.max) await Promise.race(this.inFlight);
+  }
+
+  async drain(): Promise<void> {
+    await Promise.all(this.inFlight);
+  }
+}
+
+/** What one pass holds open for the files it handles. */
+export interface PassDirs {
+  /** The queue dir (requests/ or tasks/), opened once for the pass. */
+  queue: SafeDir;
+  /** responses/, opened once for the pass; absent when it could not be opened. */
+  answers?: SafeDir;
+  window: AnswerWindow;
 }
 
 const isGone = (err: unknown) => (err as NodeJS.ErrnoException).code === 'ENOENT';
@@ -40,8 +70,13 @@ const isGone = (err: unknown) => (err as NodeJS.ErrnoException).code === 'ENOENT
 export class QueueFiles {
   constructor(private readonly deps: QueueFileDeps) {}
 
-  async process(folder: string, kind: QueueKind, name: string): Promise<FileOutcome> {
-    const dir = join(this.deps.ipcRoot, folder);
+  /** Handles one file of `dirs.queue`; its answer is written while the pass goes on. */
+  async process(
+    folder: string,
+    kind: QueueKind,
+    name: string,
+    dirs: PassDirs,
+  ): Promise<FileOutcome> {
     const g = this.deps.store.groups.get(folder);
     if (!g) return this.reject(folder, kind, name, `no group "${folder}" (its IPC dir is stale)`);
     const actor: IpcActor = { group: g.folder, isMain: g.isMain };
@@ -50,7 +85,7 @@ export class QueueFiles {
     const stemId = ID_PATTERN.test(stem) ? stem : undefined;
     let raw: unknown;
     try {
-      const bytes = await safeReadFile(dir, `${kind}/${name}`, { maxBytes: MAX_IPC_FILE_BYTES });
+      const bytes = await dirs.queue.readFile(name, { maxBytes: MAX_IPC_FILE_BYTES });
       raw = JSON.parse(bytes.toString('utf8'));
     } catch (err) {
       if (isGone(err)) return 'vanished';
@@ -95,8 +130,14 @@ export class QueueFiles {
         'IPC request handled',
       );
     }
-    await this.deps.answer(folder, id, result);
-    await safeUnlink(dir, `${kind}/${name}`).catch(() => undefined);
+    // The answer first, then the request goes: a crash between them handles it again, and the
+    // answer already written is kept (send_message is idempotent per request id anyway).
+    await dirs.window.add(
+      this.deps
+        .answer(folder, id, result, dirs.answers)
+        .then(() => dirs.queue.unlink(name))
+        .catch(() => undefined),
+    );
     return 'answered';
   }
 

@@ -76,7 +76,7 @@ export function splitRelative(rel: string): string[] {
 }
 
 /** An open directory below root, addressable as `${dir.path}/${name}`. */
-interface DirRef {
+export interface DirRef {
   path: string;
   /** Changes the owner of the directory itself (through its open descriptor on Linux). */
   chown(uid: number, gid: number): Promise<void>;
@@ -96,8 +96,8 @@ function translate(err: unknown, where: string): never {
   throw err;
 }
 
-/** Open root, then each of `comps` as a directory without following symlinks. */
-async function openDir(root: string, comps: readonly string[]): Promise<DirRef> {
+/** Open root, then each of `comps` as a directory without following symlinks (safe-dir.ts too). */
+export async function openDir(root: string, comps: readonly string[]): Promise<DirRef> {
   if (!useProcFd()) {
     let path = root;
     for (const c of comps) {
@@ -161,22 +161,30 @@ export async function safeReadFile(
   rel: string,
   opts: { maxBytes?: number } = {},
 ): Promise<Buffer> {
-  const max = opts.maxBytes ?? DEFAULT_MAX_READ_BYTES;
-  return withParent(root, rel, async (dir, name) => {
-    const fh = await open(`${dir.path}/${name}`, O_RDONLY | O_NOFOLLOW | O_NONBLOCK).catch(
-      (e: unknown) => translate(e, `${root}/${rel}`),
-    );
-    try {
-      const st = await fh.stat();
-      if (!st.isFile()) throw new UnsafePathError(`${root}/${rel} is not a regular file`);
-      if (st.nlink !== 1)
-        throw new UnsafePathError(`${root}/${rel} has ${st.nlink} hard links; refusing`);
-      if (st.size > max) throw new UnsafePathError(`${root}/${rel} is larger than ${max} bytes`);
-      return await fh.readFile();
-    } finally {
-      await fh.close();
-    }
-  });
+  return withParent(root, rel, (dir, name) =>
+    readEntry(dir, name, `${root}/${rel}`, opts.maxBytes ?? DEFAULT_MAX_READ_BYTES),
+  );
+}
+
+/** safeReadFile's work on an entry of an open directory (safe-dir.ts too). */
+export async function readEntry(
+  dir: DirRef,
+  name: string,
+  shown: string,
+  max: number,
+): Promise<Buffer> {
+  const fh = await open(`${dir.path}/${name}`, O_RDONLY | O_NOFOLLOW | O_NONBLOCK).catch(
+    (e: unknown) => translate(e, shown),
+  );
+  try {
+    const st = await fh.stat();
+    if (!st.isFile()) throw new UnsafePathError(`${shown} is not a regular file`);
+    if (st.nlink !== 1) throw new UnsafePathError(`${shown} has ${st.nlink} hard links; refusing`);
+    if (st.size > max) throw new UnsafePathError(`${shown} is larger than ${max} bytes`);
+    return await fh.readFile();
+  } finally {
+    await fh.close();
+  }
 }
 
 /**
@@ -224,33 +232,44 @@ export async function safeCreateFile(
   data: string | Uint8Array,
   opts: { mode?: number; owner?: FileOwner } = {},
 ): Promise<'created' | 'exists'> {
-  return withParent(root, rel, async (dir, name) => {
-    const tmp = `${dir.path}/.${name}.${randomBytes(6).toString('hex')}.tmp`;
-    const fh = await open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, opts.mode ?? 0o644);
-    try {
-      await fh.writeFile(data);
-      if (opts.owner) await fh.chown(opts.owner.uid, opts.owner.gid);
-    } finally {
-      await fh.close();
-    }
-    try {
-      await link(tmp, `${dir.path}/${name}`);
-      return 'created';
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EEXIST') return 'exists';
-      throw e;
-    } finally {
-      await unlink(tmp).catch(() => {});
-    }
-  });
+  return withParent(root, rel, (dir, name) => createEntry(dir, name, data, opts));
+}
+
+/** safeCreateFile's work on an entry of an open directory (safe-dir.ts too). */
+export async function createEntry(
+  dir: DirRef,
+  name: string,
+  data: string | Uint8Array,
+  opts: { mode?: number; owner?: FileOwner },
+): Promise<'created' | 'exists'> {
+  const tmp = `${dir.path}/.${name}.${randomBytes(6).toString('hex')}.tmp`;
+  const fh = await open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, opts.mode ?? 0o644);
+  try {
+    await fh.writeFile(data);
+    if (opts.owner) await fh.chown(opts.owner.uid, opts.owner.gid);
+  } finally {
+    await fh.close();
+  }
+  try {
+    await link(tmp, `${dir.path}/${name}`);
+    return 'created';
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return 'exists';
+    throw e;
+  } finally {
+    await unlink(tmp).catch(() => {});
+  }
+}
+
+/** lstat of an entry of an open directory (safe-dir.ts too). */
+export async function statEntry(dir: DirRef, name: string): Promise<SafeEntryStat> {
+  const st = await lstat(`${dir.path}/${name}`);
+  return { name, type: typeOf(st), size: st.size, mtimeMs: st.mtimeMs };
 }
 
 /** lstat an entry below root (a symlink is described, not followed); parents are never followed. */
 export async function safeLstat(root: string, rel: string): Promise<SafeEntryStat> {
-  return withParent(root, rel, async (dir, name) => {
-    const st = await lstat(`${dir.path}/${name}`);
-    return { name, type: typeOf(st), size: st.size, mtimeMs: st.mtimeMs };
-  });
+  return withParent(root, rel, statEntry);
 }
 
 /** The target text of a symlink below root (read, never followed). */
@@ -293,6 +312,15 @@ export async function safeReadDir(root: string, rel = ''): Promise<SafeDirEntry[
   } finally {
     await dir.close();
   }
+}
+
+/** The entries of an open directory with their types (safe-dir.ts too). */
+export async function listEntries(dir: DirRef): Promise<SafeDirEntry[]> {
+  const entries = await readdir(dir.path, { withFileTypes: true });
+  return entries.map((e) => ({
+    name: e.name,
+    type: e.isFile() ? 'file' : e.isDirectory() ? 'dir' : e.isSymbolicLink() ? 'symlink' : 'other',
+  }));
 }
 
 /**
