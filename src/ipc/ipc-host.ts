@@ -1,12 +1,11 @@
-import { lstatSync, watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../clock.js';
-import { IPC_DIRS } from '../protocol/ipc.js';
 import { safeOpenDir } from '../sandbox/safe-dir.js';
 import { safeLstat, safeReadDir, type FileOwner } from '../sandbox/safe-fs.js';
 import type { Store } from '../store/store.js';
 import { ErrorsDir, type GroupIpcCounts } from './errors-dir.js';
+import { GroupWatches } from './group-watches.js';
 import { QUARANTINE_PREFIX, repairGroupDirs, type DirRepair } from './ipc-dirs.js';
 import { OwnerNotices, type OwnerNotifier } from './owner-notices.js';
 import { PassGate } from './pass-gate.js';
@@ -67,12 +66,6 @@ export interface IpcStatus {
 
 type HostState = { name: 'created' } | { name: 'running'; rescan?: unknown } | { name: 'stopped' };
 
-/** A group's inotify watches: its IPC folder (for repairs) and its two queues. */
-interface GroupWatch {
-  root?: FSWatcher;
-  queues: Map<QueueKind, { watcher: FSWatcher; ino: number }>;
-}
-
 const QUEUES: readonly QueueKind[] = ['requests', 'tasks'];
 
 /**
@@ -87,7 +80,7 @@ const QUEUES: readonly QueueKind[] = ['requests', 'tasks'];
  */
 export class IpcHost {
   private state: HostState = { name: 'created' };
-  private readonly watches = new Map<string, GroupWatch>();
+  private readonly watches: GroupWatches;
   private readonly gate = new PassGate();
   /** Per queue: one timer for the earliest young temp file to turn stale. */
   private readonly tempTimers = new Map<string, { at: number; handle: unknown }>();
@@ -100,6 +93,12 @@ export class IpcHost {
 
   constructor(private readonly opts: IpcHostOptions) {
     this.clock = opts.clock ?? systemClock;
+    this.watches = new GroupWatches({
+      ipcRoot: opts.ipcRoot,
+      log: opts.log,
+      onFolderChange: (folder) => this.ensureGroup(folder),
+      onQueueChange: (folder, kind) => void this.scan(folder, kind),
+    });
     const now = () => this.clock.now();
     this.notices = new OwnerNotices(opts.notifyOwner, now, opts.log);
     this.errors = new ErrorsDir({
@@ -143,11 +142,7 @@ export class IpcHost {
     if (was.name === 'running' && was.rescan !== undefined) this.clock.clearTimeout(was.rescan);
     for (const t of this.tempTimers.values()) this.clock.clearTimeout(t.handle);
     this.tempTimers.clear();
-    for (const w of this.watches.values()) {
-      w.root?.close();
-      for (const q of w.queues.values()) q.watcher.close();
-    }
-    this.watches.clear();
+    this.watches.close();
     await this.gate.idle();
   }
 
@@ -161,7 +156,7 @@ export class IpcHost {
       const repair = repairGroupDirs(this.opts.ipcRoot, folder, this.opts.owner, this.clock.now());
       this.report(folder, repair);
       if (repair.failed.some((f) => f.dir === '.')) return;
-      this.watch(folder);
+      for (const kind of this.watches.update(folder)) void this.scan(folder, kind);
       if (repair.quarantined.length) void this.tidy(folder);
     } catch (err) {
       this.opts.log.error({ err, group: folder }, 'IPC folder check failed');
@@ -360,49 +355,6 @@ export class IpcHost {
         'repair-failed',
         `⚠️ Group "${folder}": its IPC folder could not be repaired (${f.dir === '.' ? 'the folder' : `${f.dir}/`}: ${f.error}). Its requests are not answered until it is fixed: make ipc/${folder}/${f.dir === '.' ? '' : `${f.dir}/`} a directory again.`,
       );
-    }
-  }
-
-  /** Watches the group folder (for repairs) and each queue dir (for new files). */
-  private watch(folder: string): void {
-    const root = join(this.opts.ipcRoot, folder);
-    let w = this.watches.get(folder);
-    if (!w) this.watches.set(folder, (w = { queues: new Map() }));
-    const onError = (err: unknown) =>
-      this.opts.log.warn({ err, group: folder }, 'IPC watch failed; the rescan still covers it');
-    if (!w.root) {
-      try {
-        w.root = watch(root, (_event, name) => {
-          if (name === null || (IPC_DIRS as readonly string[]).includes(String(name)))
-            this.ensureGroup(folder);
-        }).on('error', onError);
-      } catch (err) {
-        onError(err);
-      }
-    }
-    for (const kind of QUEUES) {
-      let ino: number;
-      try {
-        const st = lstatSync(join(root, kind)); // a direct child of the mount point: see ipc-dirs
-        if (!st.isDirectory()) continue;
-        ino = st.ino;
-      } catch {
-        continue;
-      }
-      const current = w.queues.get(kind);
-      if (current?.ino === ino) continue;
-      current?.watcher.close(); // the old directory was replaced: its watch sees nothing new
-      try {
-        const watcher = watch(join(root, kind), () => void this.scan(folder, kind)).on(
-          'error',
-          onError,
-        );
-        w.queues.set(kind, { watcher, ino });
-      } catch (err) {
-        w.queues.delete(kind);
-        onError(err);
-      }
-      void this.scan(folder, kind);
     }
   }
 }
