@@ -161,7 +161,6 @@ export class Daemon {
       store: this.store,
       log: this.log.child({ part: 'ipc' }),
       tasks: taskOps,
-      clock,
       notifyOwner: (key, text) => this.outbox.notifyOwner(key, text),
       // A root daemon gives the queue dirs it recreates to the sandbox user.
       owner: process.getuid?.() === 0 ? sandboxUser(config) : undefined,

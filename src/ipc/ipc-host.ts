@@ -41,7 +41,11 @@ export interface IpcHostOptions {
   notifyOwner?: OwnerNotifier;
   /** Owner of the directories the host recreates: the sandbox user, for a root daemon. */
   owner?: FileOwner;
-  /** Time and timers (the rescan, the recheck of temp files); default the system clock. */
+  /**
+   * Time and timers (the rescan, the recheck of temp files, the day of a notice); default the
+   * system clock. `now()` is compared with files' modification times, so a fake clock must
+   * start at the real time (the daemon's own clock option does not reach here).
+   */
   clock?: Clock;
   /** Safety-net rescan period (inotify is the primary trigger). Default 5 minutes. */
   rescanMs?: number;
@@ -331,6 +335,7 @@ export class IpcHost {
           { err: (err as Error).message, group: folder },
           'IPC errors/ could not be tidied',
         );
+        this.ensureGroup(folder); // errors/ itself may be what is broken
       }
     });
   }
