@@ -9,6 +9,9 @@ import './channels/index.js';
 import type { Channel } from './channels/channel.js';
 import { ChannelSet, channelFactories } from './channels/registry.js';
 import { OutboxWorker } from './delivery/outbox-worker.js';
+import { DeadLetterError, DeadLetterService } from './delivery/dead-letter-service.js';
+import { watchStorage } from './delivery/storage-notices.js';
+import type { DeadLetter } from './store/dead-letters.js';
 import { createEgress, type Egress } from './egress/egress.js';
 import { EventBus } from './events/bus.js';
 import { GroupService } from './groups/group-service.js';
@@ -51,6 +54,23 @@ type DaemonState =
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
+/**
+ * Retrying a run dead letter: not possible with today's run path. Rewinding the group's cursor
+ * would re-run newer messages too, and the executor can only run "everything after the cursor",
+ * not a given seq range. Answered as 409 not_supported; the letter stays pending.
+ * TODO(lead): with the new run path, enqueue a fresh run over exactly seqStart..seqEnd of
+ * `dl.group` (messages) or the task occurrence (`dl.ref`, task runs), then return.
+ */
+function retryRunDeadLetter(dl: DeadLetter): never {
+  throw new DeadLetterError(
+    'not_supported',
+    `dead letter #${dl.id} is a failed run; retrying runs is not supported yet. ` +
+      (dl.seqStart !== null
+        ? `Send the message again in ${dl.chatJid ?? 'its chat'}, or discard it: clawpod deadletters discard ${dl.id}`
+        : `For a scheduled task use clawpod tasks run-now <task>, then discard it: clawpod deadletters discard ${dl.id}`),
+  );
+}
+
 /** Composition root: builds every part from config, starts them in order, stops them in reverse. */
 export class Daemon {
   readonly store: Store;
@@ -65,12 +85,15 @@ export class Daemon {
   readonly executor: RunExecutor;
   readonly router: Router;
   readonly outbox: OutboxWorker;
+  /** The owner's retry/discard of dead letters (API and CLI). */
+  readonly deadLetters: DeadLetterService;
   /** Scheduled tasks: timer loop, run path, and the TaskService behind API and CLI. */
   readonly scheduling: Scheduling;
   private readonly channelList: Channel[] = [];
   readonly channels = new ChannelSet(this.channelList);
   private state: DaemonState = { name: 'created' };
   private readonly log: Logger;
+  private unwatchStorage?: () => void;
 
   constructor(private readonly opts: DaemonOptions) {
     const { config } = opts;
@@ -84,7 +107,13 @@ export class Daemon {
     ]) {
       mkdirSync(dir, { recursive: true, mode: 0o700 });
     }
-    this.store = Store.open(config.paths.db);
+    const { storage } = config.file;
+    this.store = Store.open(config.paths.db, {
+      synchronous: storage.synchronous,
+      busyTimeoutMs: storage.busyTimeoutMs,
+      groupCommit: storage.groupCommit,
+      lockWaitMs: storage.lockWaitMs,
+    });
     this.groups = new GroupService(this.store, config.paths);
     this.egress = createEgress({
       config,
@@ -111,6 +140,12 @@ export class Daemon {
       bus: this.bus,
       log: this.log.child({ part: 'outbox' }),
       retry: config.file.retry,
+    });
+    this.deadLetters = new DeadLetterService({
+      store: this.store,
+      retryRun: (dl) => retryRunDeadLetter(dl),
+      kickOutbox: () => this.outbox.kick(),
+      log: this.log.child({ part: 'deadletters' }),
     });
     this.executor = new RunExecutor({
       config,
@@ -219,6 +254,11 @@ export class Daemon {
       this.channelList.push(made);
       this.log.info({ channel: made.name }, 'channel connected');
     }
+    this.unwatchStorage = watchStorage({
+      health: this.store.health,
+      outbox: this.outbox,
+      log: this.log.child({ part: 'storage' }),
+    });
     this.outbox.start();
     this.egress.start();
     this.ipc.start();
@@ -252,6 +292,8 @@ export class Daemon {
         extra: this.egress.proxy.metrics(),
       }),
       status: () => this.status(),
+      deadLetters: this.deadLetters,
+      log: this.log.child({ part: 'http' }),
       receive: (msg) => this.router.receive(msg),
       accepting: () => this.state.name === 'running',
       hooks: createHooks({
@@ -316,6 +358,7 @@ export class Daemon {
         .catch((err: unknown) => this.log.warn({ err, channel: c.name }, 'disconnect failed'));
     (server as Server).closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
+    this.unwatchStorage?.();
     this.store.close();
     this.state = { name: 'stopped' };
     this.log.info('clawpod stopped');

@@ -2,6 +2,7 @@ import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { streamSSE } from 'hono/streaming';
 import { z } from 'zod';
+import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { EventBus } from '../events/bus.js';
 import { GroupError } from '../groups/errors.js';
@@ -9,6 +10,8 @@ import type { GroupService } from '../groups/group-service.js';
 import { chatIdSchema } from '../groups/group-schema.js';
 import type { Inbound } from '../channels/channel.js';
 import type { Store } from '../store/store.js';
+import { storageError, storageProblemOf } from '../store/storage-errors.js';
+import type { DeadLetterService } from '../delivery/dead-letter-service.js';
 import type { StoredMessage } from '../store/messages.js';
 import { usageByGroupDay } from '../store/usage.js';
 import type { TaskService } from '../scheduler/task-service.js';
@@ -16,6 +19,7 @@ import type { DaemonStatus } from '../status.js';
 import { apiError } from './errors.js';
 import { tokenMatches } from './api-token.js';
 import { mountTaskRoutes } from './tasks-routes.js';
+import { mountDeadLetterRoutes } from './deadletters-routes.js';
 import { webPage } from './web-page.js';
 import { mountHookRoutes } from '../webhooks/routes.js';
 import type { HookDeps } from '../webhooks/hooks.js';
@@ -37,6 +41,26 @@ export interface ApiDeps {
   accepting(): boolean;
   /** Inbound webhooks (`POST /hooks/<name>`, own auth); absent: not mounted. */
   hooks?: HookDeps;
+  /** Dead letters (`/api/deadletters…`); absent: those routes are not mounted. */
+  deadLetters?: DeadLetterService;
+  /** Where unexpected errors and storage failures are logged. */
+  log?: Logger;
+}
+
+const storageStatus = { busy: 503, disk_full: 507, io: 503 } as const;
+const storageCode = { busy: 'storage_busy', disk_full: 'disk_full', io: 'storage_error' } as const;
+
+/**
+ * A write the store could not take: 503 (locked, I/O) or 507 (disk full) with `Retry-After`
+ * and a message saying what to do; the health flag and the log learn of it too.
+ */
+function storageFailure(c: Context, err: unknown, deps: ApiDeps): Response {
+  const e = storageError(err, deps.store.where);
+  deps.store.health.failed(e);
+  const level = e.problem === 'busy' ? 'warn' : 'error';
+  deps.log?.[level]({ path: c.req.path, problem: e.problem, err: e.message }, 'write refused');
+  c.header('Retry-After', String(e.retryAfterSec));
+  return apiError(c, storageStatus[e.problem], storageCode[e.problem], e.message);
 }
 
 const postMessageSchema = z.strictObject({
@@ -72,6 +96,11 @@ export function createApp(deps: ApiDeps): Hono {
   app.onError((err, c) => {
     if (err instanceof GroupError)
       return apiError(c, groupErrorStatus[err.code], err.code, err.message);
+    if (storageProblemOf(err)) return storageFailure(c, err, deps);
+    deps.log?.error(
+      { err, method: c.req.method, path: c.req.path },
+      'internal error answering an API request',
+    );
     return apiError(c, 500, 'internal', 'internal error; see the daemon log');
   });
   app.notFound((c) => apiError(c, 404, 'not_found', `no route ${c.req.method} ${c.req.path}`));
@@ -200,6 +229,7 @@ export function createApp(deps: ApiDeps): Hono {
 
   if (deps.tasks) mountTaskRoutes(app, deps.tasks);
   if (deps.hooks) mountHookRoutes(app, deps.hooks);
+  if (deps.deadLetters) mountDeadLetterRoutes(app, deps.deadLetters);
 
   app.get('/api/usage', (c) => {
     const days = Number(c.req.query('days') ?? 30);

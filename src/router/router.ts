@@ -3,6 +3,7 @@ import { saveAttachments } from '../channels/attachments.js';
 import type { Inbound, InboundSink } from '../channels/channel.js';
 import type { EventBus } from '../events/bus.js';
 import type { Group } from '../groups/group-schema.js';
+import { storageError, storageProblemOf } from '../store/storage-errors.js';
 import type { Store } from '../store/store.js';
 import { isTriggered } from './trigger.js';
 
@@ -27,7 +28,8 @@ export function senderAllowed(group: Pick<Group, 'senders'>, sender: string): bo
 }
 
 /**
- * Inbound decisions. Store first (deduplicated on chat + platform id), decide second:
+ * Inbound decisions. Store first (deduplicated on chat + platform id, on disk before `receive`
+ * resolves; a storage failure rejects with a StorageUnavailableError), decide second:
  * unbound chats are kept for discovery, untriggered messages stay as context, senders outside a
  * group's allowlist are dropped or kept for the record only, as the group says.
  */
@@ -63,12 +65,20 @@ export class Router implements InboundSink {
         attachments: msg.attachments,
         maxBytes: this.opts.attachmentMaxBytes,
       }).catch((err: unknown) => {
+        // A full disk refuses the whole message (the channel redelivers it later) rather than
+        // keeping it without its files.
+        if (storageProblemOf(err) === 'disk_full') {
+          const failure = storageError(err, { file: store.where.file, dir: this.opts.groupsDir });
+          store.health.failed(failure);
+          throw failure;
+        }
         log.warn({ err, group: group.folder }, 'attachments could not be saved');
         return [`[attachments could not be saved: ${(err as Error).message}]`];
       });
       text = [text, ...lines].filter(Boolean).join('\n');
     }
-    const res = store.tx(() => {
+    // On disk (fsynced) before the caller acknowledges: a 202, a channel's ack.
+    const res = await store.commit(() => {
       store.chats.touch(msg.chatJid, { name: msg.chatName, kind: msg.chatKind }, now);
       return store.messages.insert({ ...msg, text, excluded: !allowed });
     });

@@ -166,6 +166,8 @@ describe('formatting', () => {
             seqEnd: null,
             error: 'chat not found',
             createdAt: now,
+            status: 'pending',
+            decidedAt: null,
           },
         ],
       },
