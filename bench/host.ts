@@ -1,7 +1,8 @@
 /**
  * Host benchmarks (issue: core host): POST /api/messages → runner invoked (p50/p99 over 1,000
- * messages, instant runner), ingest throughput through the router, and idle RSS of a real
- * `bin/clawpod start` process.
+ * messages, instant runner), ingest throughput through the router, durable intake over HTTP
+ * (POST → 202 with 1 and 16 concurrent posters, for synchronous NORMAL, FULL and FULL with group
+ * commit), and idle RSS of a real `bin/clawpod start` process.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -15,9 +16,9 @@ import { silentLogger } from '../src/logging/logger.js';
 import type { AgentRun, Runner } from '../src/runs/runner.js';
 import { percentile, type Figure } from './report.js';
 
-function home(): string {
+function home(extraYaml = ''): string {
   const dir = mkdtempSync(join(tmpdir(), 'clawpod-bench-'));
-  writeFileSync(join(dir, 'config.yaml'), 'http: { port: 0 }\n');
+  writeFileSync(join(dir, 'config.yaml'), 'http: { port: 0 }\n' + extraYaml);
   return dir;
 }
 
@@ -102,6 +103,89 @@ async function ingest(n: number): Promise<Figure[]> {
   ];
 }
 
+/** How the store commits an accepted message (config `storage`). */
+const intakeVariants = [
+  { label: 'NORMAL', yaml: 'storage: { synchronous: normal, groupCommit: false }\n' },
+  { label: 'FULL', yaml: 'storage: { synchronous: full, groupCommit: false }\n' },
+  { label: 'FULL + group commit', yaml: 'storage: { synchronous: full, groupCommit: true }\n' },
+];
+
+/**
+ * POST /api/messages → 202 over HTTP with `posters` concurrent clients, into a group chat
+ * without the trigger (stored and routed, no run): the cost of acknowledging only after the
+ * message is on disk. Latency per request; throughput over the whole timed part.
+ */
+async function postLatencies(
+  daemon: Daemon,
+  total: number,
+  posters: number,
+  tag: string,
+): Promise<{ sorted: number[]; perSec: number }> {
+  const token = readFileSync(join(daemon.status().daemon.home, 'api-token'), 'utf8').trim();
+  const url = `http://127.0.0.1:${daemon.port}/api/messages`;
+  const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+  const samples: number[] = [];
+  let next = 0;
+  const poster = async () => {
+    while (next < total) {
+      const i = next++;
+      const t0 = performance.now();
+      const res = await fetch(url, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ chat: 'web:busy', text: `context ${tag} ${i}` }),
+      });
+      await res.arrayBuffer();
+      if (res.status !== 202) throw new Error(`POST answered ${res.status}`);
+      samples.push(performance.now() - t0);
+    }
+  };
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: posters }, poster));
+  const secs = (performance.now() - t0) / 1000;
+  return { sorted: samples.sort((a, b) => a - b), perSec: total / secs };
+}
+
+async function durableIntake(total: number): Promise<Figure[]> {
+  const figures: Figure[] = [];
+  for (const v of intakeVariants) {
+    const daemon = new Daemon({
+      config: loadConfig({ CLAWPOD_HOME: home(v.yaml) }),
+      log: silentLogger(),
+      runners: [],
+    });
+    await daemon.start();
+    daemon.groups.add({ name: 'busy', chats: ['web:busy'] });
+    await postLatencies(daemon, 200, 4, 'warm-up'); // JIT, connections, WAL file grown
+    const one = await postLatencies(daemon, total / 4, 1, 'single');
+    const many = await postLatencies(daemon, total, 16, 'concurrent');
+    await daemon.stop();
+    figures.push(
+      {
+        name: `intake ${v.label}: POST → 202 p50, 1 poster`,
+        value: percentile(one.sorted, 50),
+        unit: 'ms',
+      },
+      {
+        name: `intake ${v.label}: POST → 202 p50 / 16 posters`,
+        value: percentile(many.sorted, 50),
+        unit: 'ms',
+      },
+      {
+        name: `intake ${v.label}: POST → 202 p99 / 16 posters`,
+        value: percentile(many.sorted, 99),
+        unit: 'ms',
+      },
+      {
+        name: `intake ${v.label}: accepted / 16 posters`,
+        value: Math.round(many.perSec),
+        unit: 'msg/s',
+      },
+    );
+  }
+  return figures;
+}
+
 async function idleRss(): Promise<Figure[]> {
   const root = resolve(import.meta.dirname, '..');
   const env = { PATH: process.env.PATH, HOME: home(), CLAWPOD_HOME: home() };
@@ -131,5 +215,10 @@ async function idleRss(): Promise<Figure[]> {
 }
 
 export async function hostBench(): Promise<Figure[]> {
-  return [...(await overhead(1000)), ...(await ingest(5000)), ...(await idleRss())];
+  return [
+    ...(await overhead(1000)),
+    ...(await ingest(5000)),
+    ...(await durableIntake(4000)),
+    ...(await idleRss()),
+  ];
 }

@@ -13,9 +13,9 @@ export interface StorageNoticeOptions {
 }
 
 const what: Record<StorageProblem, string> = {
-  busy: 'the database is locked by another process',
-  disk_full: 'the disk is full',
-  io: 'the disk fails to write',
+  busy: 'the database was locked by another process',
+  disk_full: 'the disk was full',
+  io: 'the disk failed to write',
 };
 
 /**
@@ -53,7 +53,7 @@ export function watchStorage(opts: StorageNoticeOptions): () => void {
       const last = toldAt.get(change.problem);
       if (last !== undefined && now() - last < quietMs) return;
       toldAt.set(change.problem, now());
-      const text = `⚠️ Storage: ${what[change.problem]}. ${change.message}. New messages are refused (HTTP 507/503, channels redeliver) until then; nothing already accepted is lost.`;
+      const text = `⚠️ Storage: ${change.message}. Until then new messages are refused (HTTP ${change.problem === 'disk_full' ? 507 : 503}).`;
       if (!tell(`storage:${change.problem}:${change.since}`, text))
         owed = { problem: change.problem, message: change.message, since: change.since };
       return;
@@ -68,7 +68,7 @@ export function watchStorage(opts: StorageNoticeOptions): () => void {
       owed = undefined;
       tell(
         `storage:${o.problem}:${o.since}:recovered`,
-        `⚠️ Storage: ${what[o.problem]} from ${new Date(o.since).toISOString()} until ${new Date(change.recoveredAt).toISOString()} (${o.message}). Messages were refused meanwhile; writes work again and nothing accepted was lost.`,
+        `⚠️ Storage: ${what[o.problem]} from ${new Date(o.since).toISOString()} until ${new Date(change.recoveredAt).toISOString()}: ${o.message}. Writes work again. Messages sent meanwhile were refused (HTTP ${o.problem === 'disk_full' ? 507 : 503}) and need sending again; nothing accepted was lost.`,
       );
     }
   };

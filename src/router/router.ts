@@ -65,8 +65,8 @@ export class Router implements InboundSink {
         attachments: msg.attachments,
         maxBytes: this.opts.attachmentMaxBytes,
       }).catch((err: unknown) => {
-        // A full disk refuses the whole message (the channel redelivers it later) rather than
-        // keeping it without its files.
+        // A full disk refuses the whole message rather than keeping it without its files (a
+        // channel that acknowledges only after storage gets it again later).
         if (storageProblemOf(err) === 'disk_full') {
           const failure = storageError(err, { file: store.where.file, dir: this.opts.groupsDir });
           store.health.failed(failure);
