@@ -116,7 +116,7 @@ export class StorageHealth {
       this.probeTimer = undefined;
       const s = this.state;
       if (s.name !== 'failing' || this.closed) return;
-      let recovered = false;
+      let recovered: boolean;
       try {
         recovered = this.opts.probe!(s.problem);
       } catch {

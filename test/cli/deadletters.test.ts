@@ -57,8 +57,9 @@ describe('clawpod deadletters without a daemon (the database)', () => {
     expect(list.code).toBe(0);
     expect(list.stdout).toMatch(new RegExp(`#${run} .* run +pending +main +run of main`));
     expect(list.stdout).toMatch(new RegExp(`#${reply} .* outbox +pending +- +reply to test:cli`));
-    const json = JSON.parse((await runCli(['deadletters', 'list', '--json'], env)).stdout) as
-      DeadLetter[];
+    const json = JSON.parse(
+      (await runCli(['deadletters', 'list', '--json'], env)).stdout,
+    ) as DeadLetter[];
     expect(json.map((d) => d.id)).toEqual([run, reply]);
 
     const show = await runCli(['deadletters', 'show', String(reply)], env);
@@ -95,7 +96,9 @@ describe('clawpod deadletters without a daemon (the database)', () => {
     }
     const all = await runCli(['deadletters', 'list', '--all'], env);
     expect(all.stdout).toMatch(/discarded/);
-    expect((await runCli(['deadletters', 'list'], env)).stdout).toContain('no pending dead letters');
+    expect((await runCli(['deadletters', 'list'], env)).stdout).toContain(
+      'no pending dead letters',
+    );
   });
 
   it('usage errors exit 2; an unknown id exits 1', async () => {

@@ -113,7 +113,8 @@ describe('dead letters: list, show, retry, discard (API)', () => {
     channel.failForever = true;
     const again = nextMessage(
       d,
-      (m) => m.chatJid === 'web:main' && m.direction === 'out' && m.text.includes('#' + (first.id + 1)),
+      (m) =>
+        m.chatJid === 'web:main' && m.direction === 'out' && m.text.includes('#' + (first.id + 1)),
     );
     expect((await api('POST', `/api/deadletters/${first.id}/retry`)).status).toBe(200);
     await again;

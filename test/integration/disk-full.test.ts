@@ -108,7 +108,9 @@ describe('disk full (a real tmpfs data dir)', () => {
       expect(Number(refused!.headers.get('retry-after'))).toBeGreaterThan(0);
       const err = ((await refused!.json()) as { error: { code: string; message: string } }).error;
       expect(err.code).toBe('disk_full');
-      expect(err.message).toMatch(new RegExp(`^disk full at ${home}: free space there, then try again`));
+      expect(err.message).toMatch(
+        new RegExp(`^disk full at ${home}: free space there, then try again`),
+      );
 
       const status = (await (await api('/api/status')).json()) as DaemonStatus;
       expect(status.storage).toMatchObject({ ok: false, problem: 'disk_full' });

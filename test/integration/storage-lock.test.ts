@@ -111,11 +111,15 @@ describe('a database locked by another process (default settings)', () => {
       new RegExp(`the database ${dbFile} is locked by another process \\(waited [\\d.]+ s\\)`),
     );
     expect(body.error.message).toContain('nothing was stored');
+    const during = (await (await api('/api/status')).json()) as DaemonStatus;
+    expect(during.storage).toMatchObject({ ok: false, problem: 'busy' });
     await holder.release();
     // Nothing of the refused write is there; the client's retry (same id) stores it once.
     const again = await post('refused while locked', 'locked-2');
     expect(again.status).toBe(202);
-    const stored = d.store.messages.listChat('web:team', 0).filter((m) => m.platformId === 'locked-2');
+    const stored = d.store.messages
+      .listChat('web:team', 0)
+      .filter((m) => m.platformId === 'locked-2');
     expect(stored).toHaveLength(1);
     expect(d.store.health.report().ok).toBe(true);
   }, 20_000);
