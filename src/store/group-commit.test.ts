@@ -134,6 +134,22 @@ describe('GroupCommit', () => {
     expect(await Promise.all([first, second])).toEqual([1, 2]);
   });
 
+  it('close refuses writes still waiting for the lock and stops retrying', async () => {
+    const { db, other, health, writer } = setup();
+    other.exec('BEGIN IMMEDIATE');
+    const locked = new Promise<void>((resolve) =>
+      health.onChange((c) => c.to === 'failing' && resolve()),
+    );
+    const pending = writer.write(insert(db, 'never'));
+    await locked;
+    expect(health.report().lastError).toMatch(/writes wait for it \(up to 5 s each/);
+    writer.close();
+    await expect(pending).rejects.toThrow('the store is closed; nothing was stored');
+    await expect(writer.write(insert(db, 'late'))).rejects.toThrow('the store is closed');
+    other.exec('ROLLBACK');
+    expect(committedRows(other)).toBe(0);
+  });
+
   it('a full disk rejects the whole batch at once and marks storage unhealthy', async () => {
     const { db, other, health, writer } = setup();
     const full = Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });

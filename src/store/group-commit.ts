@@ -26,9 +26,12 @@ interface Pending {
   queuedAt: number;
 }
 
-/** The writer's lifecycle: nothing queued, a flush due on the next turn, or waiting out a lock. */
+/** The writer's lifecycle: idle, a flush due on the next turn, waiting out a lock, or closed. */
 type WriterState =
-  { name: 'idle' } | { name: 'scheduled' } | { name: 'lock-wait'; timer: unknown; attempt: number };
+  | { name: 'idle' }
+  | { name: 'scheduled' }
+  | { name: 'lock-wait'; timer: unknown; attempt: number }
+  | { name: 'closed' };
 
 const realTimers: HealthTimers = {
   setTimeout: (fn, ms) => setTimeout(fn, ms),
@@ -63,6 +66,8 @@ export class GroupCommit {
 
   /** Runs `fn` (synchronous SQLite work) in a committed transaction; resolves with its result. */
   write<T>(fn: () => T): Promise<T> {
+    if (this.state.name === 'closed')
+      return Promise.reject(new Error('the store is closed; nothing was stored'));
     return new Promise<T>((resolve, reject) => {
       this.queue.push({
         fn,
@@ -77,12 +82,21 @@ export class GroupCommit {
     });
   }
 
+  /** Refuses what still waits (the store is closing) and stops the retry timer. */
+  close(): void {
+    if (this.state.name === 'lock-wait') this.timers.clearTimeout(this.state.timer);
+    this.state = { name: 'closed' };
+    const err = new Error('the store is closed; nothing was stored');
+    for (const p of this.queue.splice(0)) p.reject(err);
+  }
+
   /** Writes waiting (queued or waiting out a lock). */
   get waiting(): number {
     return this.queue.length;
   }
 
   private flush(attempt: number): void {
+    if (this.state.name === 'closed') return;
     while (this.queue.length) {
       const batch = this.queue.slice(0, this.opts.batch ? this.queue.length : 1);
       let results: Array<{ ok: true; value: unknown } | { ok: false; err: unknown }>;
@@ -133,13 +147,15 @@ export class GroupCommit {
   private lockedOut(err: unknown, attempt: number): void {
     const now = this.now();
     const expired = this.queue.filter((p) => now - p.queuedAt >= this.opts.lockWaitMs);
-    const failure = storageError(err, this.opts.where, {
-      waitedMs: expired.length ? now - expired[0]!.queuedAt : now - this.queue[0]!.queuedAt,
-    });
-    this.opts.health.failed(failure);
     if (expired.length) {
+      const failure = storageError(err, this.opts.where, { waitedMs: now - expired[0]!.queuedAt });
+      this.opts.health.failed(failure);
       this.queue = this.queue.filter((p) => !expired.includes(p));
       for (const p of expired) p.reject(failure);
+    } else {
+      this.opts.health.failed(
+        storageError(err, this.opts.where, { waiting: { upToMs: this.opts.lockWaitMs } }),
+      );
     }
     if (!this.queue.length) {
       this.state = { name: 'idle' };

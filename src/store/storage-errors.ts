@@ -51,7 +51,8 @@ export interface StorageLocation {
 export function storageError(
   err: unknown,
   where: StorageLocation,
-  opts: { waitedMs?: number } = {},
+  /** `waitedMs`: how long the refused write waited; `waiting`: writes still wait (no refusal yet). */
+  opts: { waitedMs?: number; waiting?: { upToMs: number } } = {},
 ): StorageUnavailableError {
   if (err instanceof StorageUnavailableError) return err;
   const problem = storageProblemOf(err) ?? 'io';
@@ -59,6 +60,14 @@ export function storageError(
   const code = (err as { code?: unknown } | null)?.code;
   switch (problem) {
     case 'busy':
+      if (opts.waiting)
+        return new StorageUnavailableError(
+          'busy',
+          `the database ${where.file} is locked by another process; writes wait for it ` +
+            `(up to ${formatMs(opts.waiting.upToMs)} each, then they are refused)`,
+          5,
+          { cause: err },
+        );
       return new StorageUnavailableError(
         'busy',
         `the database ${where.file} is locked by another process` +

@@ -81,6 +81,7 @@ export class Store {
   }
 
   close(): void {
+    this.intake.close();
     this.health.close();
     this.db.close();
   }
