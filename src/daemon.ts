@@ -236,6 +236,11 @@ export class Daemon {
     if (this.state.name !== 'created')
       throw new Error(`cannot start a daemon that is ${this.state.name}`);
     const { config } = this.opts;
+    this.unwatchStorage = watchStorage({
+      health: this.store.health,
+      outbox: this.outbox,
+      log: this.log.child({ part: 'storage' }),
+    });
     const token = ensureApiToken(config.paths.apiToken);
     this.groups.ensureMain();
     await this.sandbox.init();
@@ -254,11 +259,6 @@ export class Daemon {
       this.channelList.push(made);
       this.log.info({ channel: made.name }, 'channel connected');
     }
-    this.unwatchStorage = watchStorage({
-      health: this.store.health,
-      outbox: this.outbox,
-      log: this.log.child({ part: 'storage' }),
-    });
     this.outbox.start();
     this.egress.start();
     this.ipc.start();

@@ -5,7 +5,7 @@ import type { EventBus } from '../events/bus.js';
 import { backoffDelay } from '../queue/backoff.js';
 import type { Store } from '../store/store.js';
 import type { OutboxItem } from '../store/outbox.js';
-import { storageError, storageProblemOf } from '../store/storage-errors.js';
+import { isSqliteStorageError, storageError, storageProblemOf } from '../store/storage-errors.js';
 import { chunkText } from './chunk.js';
 
 export interface OutboxWorkerOptions {
@@ -201,8 +201,9 @@ export class OutboxWorker {
       const msg = store.messages.get(stored.seq);
       if (msg && stored.inserted) bus.emit('message', msg);
     } catch (err) {
-      // Not the channel's fault: the row keeps its state and the pass stops (see drain).
-      if (storageProblemOf(err)) throw err;
+      // The store's fault, not the channel's: the row keeps its state and the pass stops (see
+      // drain). A file error while sending (e.g. reading an upload) is a delivery failure.
+      if (isSqliteStorageError(err)) throw err;
       const e =
         err instanceof DeliveryError
           ? err

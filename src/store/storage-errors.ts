@@ -23,6 +23,12 @@ export function storageProblemOf(err: unknown): StorageProblem | undefined {
   return undefined;
 }
 
+/** True for SQLite's own storage errors (not a file system error from other code). */
+export function isSqliteStorageError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('SQLITE_') && !!storageProblemOf(err);
+}
+
 /**
  * The store cannot take a write right now. `retryAfterSec` is what an HTTP client is told
  * (`Retry-After`); nothing of the refused write was kept.

@@ -6,7 +6,7 @@ import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Daemon } from '../../src/daemon.js';
 import type { DaemonStatus } from '../../src/status.js';
-import { startDaemon, tempHome } from '../support/daemon-harness.js';
+import { nextMessage, startDaemon, tempHome } from '../support/daemon-harness.js';
 import { reply, scriptedRunner } from '../support/scripted-runner.js';
 
 const holderScript = resolve(import.meta.dirname, '../fixtures/sqlite-lock-holder.mjs');
@@ -123,6 +123,24 @@ describe('a database locked by another process (default settings)', () => {
     expect(stored).toHaveLength(1);
     expect(d.store.health.report().ok).toBe(true);
   }, 20_000);
+
+  it('the outbox pauses while the database is locked and delivers the reply once afterwards', async () => {
+    const { d, dbFile } = await boot();
+    d.outbox.stop();
+    d.outbox.enqueue({ key: 'k-locked', chatJid: 'web:team', text: 'reply during a lock' });
+    const holder = await holdLock(dbFile);
+    holders.push(holder);
+    const failing = storageFails(d);
+    d.outbox.start(); // its first write (marking the row as sending) meets the lock
+    await failing;
+    expect(d.store.outbox.byKey('k-locked')).toMatchObject({ status: 'pending', attempts: 0 });
+    const delivered = nextMessage(d, (m) => m.chatJid === 'web:team' && m.direction === 'out');
+    await holder.release();
+    expect((await delivered).text).toBe('reply during a lock');
+    expect(d.store.outbox.byKey('k-locked')).toMatchObject({ status: 'sent', attempts: 1 });
+    const out = d.store.messages.listChat('web:team', 0).filter((m) => m.direction === 'out');
+    expect(out.map((m) => m.text)).toEqual(['reply during a lock']);
+  });
 
   it('acknowledges a message only once it is committed, with synchronous = FULL', async () => {
     const { d, post, dbFile } = await boot();
