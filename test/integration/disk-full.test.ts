@@ -54,7 +54,7 @@ afterEach(async () => {
 
 describe('disk full (a real tmpfs data dir)', () => {
   it.skipIf(!isRoot)(
-    'refuses intake with 507 and a clear message, tells the owner, recovers when space returns, loses nothing accepted (skipped when not root: mounting a tmpfs needs root)',
+    'refuses intake with 507 and a clear message, tells the owner, recovers when space returns, loses nothing accepted (needs root to mount a tmpfs; skipped otherwise)',
     async () => {
       const disk = mountSmallDisk(6);
       cleanups.push(() => disk.unmount());
