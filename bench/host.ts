@@ -5,7 +5,7 @@
  * commit), and idle RSS of a real `bin/clawpod start` process.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -17,8 +17,12 @@ import { silentLogger } from '../src/logging/logger.js';
 import type { AgentRun, Runner } from '../src/runs/runner.js';
 import { percentile, type Figure } from './report.js';
 
+/** Every data dir a run made, removed when the suite ends. */
+const homes: string[] = [];
+
 function home(extraYaml = ''): string {
   const dir = mkdtempSync(join(tmpdir(), 'clawpod-bench-'));
+  homes.push(dir);
   writeFileSync(join(dir, 'config.yaml'), 'http: { port: 0 }\n' + extraYaml);
   return dir;
 }
@@ -249,7 +253,9 @@ async function idleRss(): Promise<Figure[]> {
   await new Promise((r) => setTimeout(r, 3000)); // let start-up garbage settle before reading
   const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
   const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
+  const exited = new Promise((ok) => child.once('exit', ok));
   child.kill('SIGTERM');
+  await exited;
   const mb = kb / 1024;
   return [
     {
@@ -263,10 +269,14 @@ async function idleRss(): Promise<Figure[]> {
 }
 
 export async function hostBench(): Promise<Figure[]> {
-  return [
-    ...(await overhead(1000)),
-    ...(await ingest(5000)),
-    ...(await durableIntake(4000)),
-    ...(await idleRss()),
-  ];
+  try {
+    return [
+      ...(await overhead(1000)),
+      ...(await ingest(5000)),
+      ...(await durableIntake(4000)),
+      ...(await idleRss()),
+    ];
+  } finally {
+    for (const dir of homes.splice(0)) rmSync(dir, { recursive: true, force: true });
+  }
 }
