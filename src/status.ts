@@ -8,6 +8,7 @@ import type { DeadLetter } from './store/dead-letters.js';
 import type { OutboxStatus } from './store/outbox.js';
 import { dueTasks, type DueTasks } from './tasks/task-view.js';
 import type { IpcStatus } from './ipc/ipc-host.js';
+import type { StorageReport } from './store/storage-health.js';
 
 /** Everything `clawpod status` and `GET /api/status` report. */
 export interface DaemonStatus {
@@ -32,7 +33,10 @@ export interface DaemonStatus {
   sessions: SessionView[];
   queue: { running: number; waiting: number; pending: number; backoff: number };
   outbox: Record<OutboxStatus, number>;
-  deadLetters: { count: number; recent: DeadLetter[] };
+  /** `count`: all ever recorded; `pending`: those waiting for a decision (retry or discard). */
+  deadLetters: { count: number; pending?: number; recent: DeadLetter[] };
+  /** Whether the store takes writes (optional: absent in reports from older daemons). */
+  storage?: StorageReport;
   runs: { byStatus: Record<string, number>; recent: RunRecord[] };
   /** Tasks by status and the next 5 due (optional: absent in reports from older daemons). */
   tasks?: DueTasks;
@@ -79,7 +83,12 @@ export function buildStatus(src: StatusSources): DaemonStatus {
     sessions: (src.sessions ?? []).map(sessionView),
     queue: src.queue?.stats() ?? { running: 0, waiting: 0, pending: 0, backoff: 0 },
     outbox: store.outbox.countByStatus(),
-    deadLetters: { count: store.deadLetters.count(), recent: store.deadLetters.list(10) },
+    deadLetters: {
+      count: store.deadLetters.count(),
+      pending: store.deadLetters.count('pending'),
+      recent: store.deadLetters.list({ limit: 10 }),
+    },
+    storage: store.health.report(),
     runs: { byStatus: store.runs.countByStatus(), recent: store.runs.list({ limit: 10 }) },
     tasks: dueTasks(store, 5),
     ...(src.ipc ? { ipc: src.ipc } : {}),

@@ -5,6 +5,8 @@ import type { Group } from '../store/group-schema.js';
 import type { DaemonStatus } from '../status.js';
 import type { OutboxStatus } from '../store/outbox.js';
 import type { RunRecord } from '../store/runs.js';
+import type { DeadLetter } from '../store/dead-letters.js';
+import type { DeadLetterDetail } from '../delivery/dead-letter-service.js';
 import { ApiError, DaemonUnreachableError, errorFromBody } from './api-errors.js';
 import { openEventStream, type EventSubscription } from './event-stream.js';
 import type { SseEvent } from './sse.js';
@@ -220,6 +222,25 @@ export class ApiClient {
     if (opts.group) q.set('group', opts.group);
     const qs = q.toString();
     return this.request('GET', `/api/runs${qs ? `?${qs}` : ''}`);
+  }
+
+  /** `GET /api/deadletters`: newest first; `status` pending (default), retried, discarded or all. */
+  deadLetters(opts: { status?: string; limit?: number } = {}): Promise<DeadLetter[]> {
+    const q = new URLSearchParams();
+    if (opts.status) q.set('status', opts.status);
+    if (opts.limit) q.set('limit', String(opts.limit));
+    const qs = q.toString();
+    return this.request('GET', `/api/deadletters${qs ? `?${qs}` : ''}`);
+  }
+
+  /** `GET /api/deadletters/:id`: one letter with its reply or messages. */
+  deadLetter(id: number): Promise<DeadLetterDetail> {
+    return this.request('GET', `/api/deadletters/${id}`);
+  }
+
+  /** `POST /api/deadletters/:id/retry` or `/discard`: the letter as it is afterwards. */
+  decideDeadLetter(id: number, decision: 'retry' | 'discard'): Promise<DeadLetter> {
+    return this.request('POST', `/api/deadletters/${id}/${decision}`);
   }
 
   /** Prometheus text from `/metrics`. */

@@ -5,6 +5,7 @@ import type { EventBus } from '../events/bus.js';
 import { backoffDelay } from '../queue/backoff.js';
 import type { Store } from '../store/store.js';
 import type { OutboundFile, OutboxItem } from '../store/outbox.js';
+import { isSqliteStorageError, storageError, storageProblemOf } from '../store/storage-errors.js';
 import { chunkText } from './chunk.js';
 
 export interface OutboxWorkerOptions {
@@ -13,6 +14,8 @@ export interface OutboxWorkerOptions {
   bus: EventBus;
   log: Logger;
   retry: { baseDelayMs: number; maxAttempts: number };
+  /** How long the worker waits after the store refused a write (default 5 s). */
+  storageRetryMs?: number;
   now?: () => number;
 }
 
@@ -118,6 +121,28 @@ export class OutboxWorker {
    */
   private async drain(): Promise<void> {
     let nextAt: number | undefined;
+    try {
+      nextAt = await this.passes();
+    } catch (err) {
+      // The store refused a write (locked, disk full): nothing is lost (a row cut mid-send stays
+      // `sending` and is checked with the platform first); look again later.
+      const problem = storageProblemOf(err);
+      if (problem) {
+        const e = storageError(err, this.opts.store.where);
+        this.opts.store.health.failed(e);
+        this.opts.log.warn({ err: e.message }, 'outbox paused: the store refused a write');
+      } else {
+        this.opts.log.error({ err }, 'outbox pass failed; will look again');
+      }
+      nextAt = this.now() + (this.opts.storageRetryMs ?? 5000);
+    }
+    if (this.state.name === 'stopped') return;
+    this.state = { name: 'idle', timer: this.armTimer(nextAt) };
+  }
+
+  /** Delivery passes until nothing new came in meanwhile; returns the earliest retry due. */
+  private async passes(): Promise<number | undefined> {
+    let nextAt: number | undefined;
     do {
       this.again = false;
       const byChat = new Map<string, OutboxItem[]>();
@@ -128,7 +153,8 @@ export class OutboxWorker {
       }
       const now = this.now();
       nextAt = undefined;
-      const heads = await Promise.all(
+      // allSettled: every chat's send in flight ends before a failed pass gives up.
+      const settled = await Promise.allSettled(
         [...byChat.values()].map(async (items) => {
           for (const item of items) {
             if (this.state.name === 'stopped') return undefined;
@@ -139,11 +165,13 @@ export class OutboxWorker {
           return undefined;
         }),
       );
+      const failed = settled.find((r) => r.status === 'rejected');
+      if (failed) throw failed.reason;
+      const heads = settled.map((r) => (r.status === 'fulfilled' ? r.value : undefined));
       for (const h of heads) if (h !== undefined) nextAt = Math.min(nextAt ?? h, h);
       if (heads.length === 1000) this.again = true;
     } while (this.again && this.state.name !== 'stopped');
-    if (this.state.name === 'stopped') return;
-    this.state = { name: 'idle', timer: this.armTimer(nextAt) };
+    return nextAt;
   }
 
   /** One timer for the earliest retry among the chats' first waiting pieces. */
@@ -195,15 +223,18 @@ export class OutboxWorker {
       const msg = store.messages.get(stored.seq);
       if (msg && stored.inserted) bus.emit('message', msg);
     } catch (err) {
+      // The store's fault, not the channel's: the row keeps its state and the pass stops (see
+      // drain). A file error while sending (e.g. reading an upload) is a delivery failure.
+      if (isSqliteStorageError(err)) throw err;
       const e =
         err instanceof DeliveryError
           ? err
           : new DeliveryError(err instanceof Error ? err.message : String(err));
       const itemLog = log.child({ chat: item.chatJid, outbox: item.id, attempts });
       if (e.opts.permanent || attempts >= retry.maxAttempts) {
-        store.tx(() => {
+        const deadId = store.tx(() => {
           store.outbox.markDead(item.id, e.message);
-          store.deadLetters.add({
+          return store.deadLetters.add({
             kind: 'outbox',
             group: store.groups.groupForChat(item.chatJid)?.folder ?? null,
             chatJid: item.chatJid,
@@ -218,8 +249,8 @@ export class OutboxWorker {
         bus.emit('outbox-dead', { idemKey: item.idemKey, chatJid: item.chatJid, error: e.message });
         if (!item.idemKey.startsWith('notice:')) {
           this.notifyOwner(
-            `outbox-dead:${item.idemKey}`,
-            `⚠️ A reply to ${item.chatJid} could not be delivered after ${attempts} attempts: ${e.message}. It is kept as a dead letter (clawpod status).`,
+            `outbox-dead:${deadId}`,
+            `⚠️ A reply to ${item.chatJid} could not be delivered after ${attempts} attempts: ${e.message}. It is kept as dead letter #${deadId}: \`clawpod deadletters retry ${deadId}\` sends it again, \`clawpod deadletters discard ${deadId}\` drops it.`,
           );
         }
         return 'dead';

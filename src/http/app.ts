@@ -10,12 +10,15 @@ import type { GroupService } from '../groups/group-service.js';
 import { chatIdSchema } from '../store/group-schema.js';
 import type { Inbound, IntakeResult } from '../channels/channel.js';
 import type { Store } from '../store/store.js';
+import { storageError, storageProblemOf } from '../store/storage-errors.js';
+import type { DeadLetterService } from '../delivery/dead-letter-service.js';
 import type { StoredMessage } from '../store/messages.js';
 import type { TaskService } from '../tasks/task-service.js';
 import type { DaemonStatus } from '../status.js';
 import { apiError } from './errors.js';
 import { tokenMatches } from './api-token.js';
 import { mountTaskRoutes } from './tasks-routes.js';
+import { mountDeadLetterRoutes } from './deadletters-routes.js';
 import { webPage, webScript, webStyle } from './web-page.js';
 import { mountHookRoutes } from '../webhooks/routes.js';
 import type { HookDeps } from '../webhooks/hooks.js';
@@ -39,8 +42,26 @@ export interface ApiDeps {
   hooks?: HookDeps;
   /** Whether a `Host` header names this server (see host-check.ts); others get 421. */
   hostAllowed(host: string | undefined): boolean;
-  /** Where errors answered with 500 are logged, with their cause. */
+  /** Dead letters (`/api/deadletters…`); absent: those routes are not mounted. */
+  deadLetters?: DeadLetterService;
+  /** Where unexpected errors (with their cause) and storage failures are logged. */
   log: Logger;
+}
+
+const storageStatus = { busy: 503, disk_full: 507, io: 503 } as const;
+const storageCode = { busy: 'storage_busy', disk_full: 'disk_full', io: 'storage_error' } as const;
+
+/**
+ * A write the store could not take: 503 (locked, I/O) or 507 (disk full) with `Retry-After`
+ * and a message saying what to do; the health flag and the log learn of it too.
+ */
+function storageFailure(c: Context, err: unknown, deps: ApiDeps): Response {
+  const e = storageError(err, deps.store.where);
+  deps.store.health.failed(e);
+  const level = e.problem === 'busy' ? 'warn' : 'error';
+  deps.log[level]({ path: c.req.path, problem: e.problem, err: e.message }, 'write refused');
+  c.header('Retry-After', String(e.retryAfterSec));
+  return apiError(c, storageStatus[e.problem], storageCode[e.problem], e.message);
 }
 
 /**
@@ -91,6 +112,7 @@ export function createApp(deps: ApiDeps): Hono {
   app.onError((err, c) => {
     if (err instanceof GroupError)
       return apiError(c, groupErrorStatus[err.code], err.code, err.message);
+    if (storageProblemOf(err)) return storageFailure(c, err, deps);
     // Method and path only: headers (the token) and bodies (webhook payloads) stay out.
     deps.log.error({ err, method: c.req.method, path: c.req.path }, 'HTTP request failed');
     return apiError(c, 500, 'internal', 'internal error; see the daemon log');
@@ -248,6 +270,7 @@ export function createApp(deps: ApiDeps): Hono {
 
   if (deps.tasks) mountTaskRoutes(app, deps.tasks);
   if (deps.hooks) mountHookRoutes(app, deps.hooks);
+  if (deps.deadLetters) mountDeadLetterRoutes(app, deps.deadLetters);
 
   app.get('/api/usage', (c) => {
     const days = Number(c.req.query('days') ?? 30);

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { saveAttachments } from '../channels/attachments.js';
 import type { Inbound, InboundSink, IntakeResult } from '../channels/channel.js';
 import type { EventBus } from '../events/bus.js';
+import { storageError, storageProblemOf } from '../store/storage-errors.js';
 import type { Store } from '../store/store.js';
 import { effectiveSenders, senderAllowed } from '../conversation/senders.js';
 import { effectiveTrigger, isTriggered } from '../conversation/trigger.js';
@@ -28,7 +29,8 @@ export interface RouterOptions {
  * the group says), and whether the message wakes the group (`wakes`: trigger word, native
  * mention, or a trigger-free chat; never an automatic message such as an auto-reply or a
  * mailing list, which stays context) is decided here and never again. Stored (deduplicated on
- * chat + platform id) before the caller is answered.
+ * chat + platform id) on disk before `receive` resolves; a storage failure rejects with a
+ * StorageUnavailableError.
  */
 export class Router implements InboundSink {
   private accepting = true;
@@ -68,6 +70,13 @@ export class Router implements InboundSink {
         attachments: msg.attachments,
         maxBytes: this.opts.attachmentMaxBytes,
       }).catch((err: unknown) => {
+        // A full disk refuses the whole message rather than keeping it without its files (a
+        // channel that acknowledges only after storage gets it again later).
+        if (storageProblemOf(err) === 'disk_full') {
+          const failure = storageError(err, { file: store.where.file, dir: this.opts.groupsDir });
+          store.health.failed(failure);
+          throw failure;
+        }
         log.warn({ err, group: group.folder }, 'attachments could not be saved');
         return [`[attachments could not be saved: ${(err as Error).message}]`];
       });
@@ -79,7 +88,8 @@ export class Router implements InboundSink {
       group !== undefined &&
       allowed &&
       (Boolean(msg.mentioned) || isTriggered(text, group, this.opts.assistantName));
-    const res = store.tx(() => {
+    // On disk (fsynced) before the caller acknowledges: a 202, a channel's ack.
+    const res = await store.commit(() => {
       store.chats.touch(msg.chatJid, { name: msg.chatName, kind: msg.chatKind }, now);
       const inserted = store.messages.insert({ ...msg, text, excluded: !allowed, wakes });
       if (inserted.inserted) store.cursors.ensure(msg.chatJid, inserted.seq);

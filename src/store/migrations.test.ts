@@ -31,6 +31,7 @@ const tablesByVersion: Record<number, string[]> = {
   5: ['webhook_nonces'],
   6: ['agent_sessions', 'chat_cursors', 'resume_ids'],
   7: [],
+  8: [],
 };
 
 /**
@@ -198,6 +199,23 @@ const fixtures: Record<number, { seed(db: Db): void; check(db: Db): void }> = {
       expect(() =>
         db.prepare("UPDATE groups SET sandbox_slot = 1 WHERE folder = 'ops'").run(),
       ).toThrow(/UNIQUE/);
+    },
+  },
+  7: {
+    seed(db) {
+      db.prepare(
+        `INSERT INTO dead_letters (kind, group_folder, chat_jid, ref, error, created_at)
+         VALUES ('outbox', 'team', 'tg:1', 'run:run_1:0:0', 'chat not found', 23)`,
+      ).run();
+    },
+    check(db) {
+      // Version 8: dead letters recorded before it are pending, undecided.
+      expect(
+        db.prepare("SELECT status, decided_at FROM dead_letters WHERE ref = 'run:run_1:0:0'").get(),
+      ).toEqual({ status: 'pending', decided_at: null });
+      expect(() =>
+        db.prepare("UPDATE dead_letters SET status = 'lost' WHERE ref = 'run:run_1:0:0'").run(),
+      ).toThrow(/CHECK constraint/);
     },
   },
 };

@@ -297,6 +297,16 @@ export const migrations: ReadonlyArray<{ version: number; name: string; sql: str
       CREATE UNIQUE INDEX groups_sandbox_slot ON groups(sandbox_slot);
     `,
   },
+  {
+    version: 8,
+    name: 'dead letters: a decision per letter (pending, retried, discarded)',
+    sql: `
+      ALTER TABLE dead_letters ADD COLUMN status TEXT NOT NULL DEFAULT 'pending'
+        CHECK (status IN ('pending', 'retried', 'discarded'));
+      ALTER TABLE dead_letters ADD COLUMN decided_at INTEGER;
+      CREATE INDEX dead_letters_status ON dead_letters(status, id);
+    `,
+  },
 ];
 
 export const latestVersion = migrations[migrations.length - 1]!.version;

@@ -137,6 +137,20 @@ export class OutboxStore {
     stmt(this.db, "UPDATE outbox SET status = 'dead', error = ? WHERE id = ?").run(error, id);
   }
 
+  /**
+   * Puts a dead row back in line with fresh attempts (same idempotency key, so it is still
+   * delivered at most once). Returns false when the row is not dead.
+   */
+  revive(idemKey: string, now: number): boolean {
+    return (
+      stmt(
+        this.db,
+        `UPDATE outbox SET status = 'pending', attempts = 0, error = NULL, next_attempt_at = ?
+           WHERE idem_key = ? AND status = 'dead'`,
+      ).run(now, idemKey).changes > 0
+    );
+  }
+
   get(id: number): OutboxItem | undefined {
     const row = stmt(this.db, 'SELECT * FROM outbox WHERE id = ?').get(id) as Row | undefined;
     return row && toItem(row);
