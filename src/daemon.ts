@@ -145,6 +145,8 @@ export class Daemon {
       kickOutbox: () => this.outbox.kick(),
       log: this.log.child({ part: 'deadletters' }),
     });
+    // A group turned `warm` gets its session started ahead now, not at the next restart.
+    this.groups.onChange((g) => this.pool?.prewarm(g));
     this.pool = new SessionPool({
       config,
       store: this.store,

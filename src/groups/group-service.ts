@@ -24,11 +24,23 @@ function firstIssue(err: { issues: Array<{ path: PropertyKey[]; message: string 
  * CLI, the HTTP API and (later) the `register_group` tool. Inputs are validated here.
  */
 export class GroupService {
+  private readonly listeners: Array<(group: Group) => void> = [];
+
   constructor(
     private readonly store: Store,
     private readonly paths: DataPaths,
     private readonly now: () => number = Date.now,
   ) {}
+
+  /** Calls `fn` with a group after it was added or its settings changed (the daemon reacts). */
+  onChange(fn: (group: Group) => void): void {
+    this.listeners.push(fn);
+  }
+
+  private changed(group: Group): Group {
+    for (const fn of this.listeners) fn(group);
+    return group;
+  }
 
   /** First start: the global folder and the `main` group bound to `web:main`. Idempotent. */
   ensureMain(): Group {
@@ -68,7 +80,7 @@ export class GroupService {
       for (const chat of chats) this.bindChecked(chat, name);
     });
     this.ensureFolder(name, `# ${name}\n`);
-    return this.get(name);
+    return this.changed(this.get(name));
   }
 
   update(name: string, input: unknown): Group {
@@ -76,7 +88,7 @@ export class GroupService {
     const parsed = groupSettingsSchema.safeParse(input);
     if (!parsed.success) throw new GroupError('invalid', firstIssue(parsed.error));
     this.store.groups.update(name, parsed.data);
-    return this.get(name);
+    return this.changed(this.get(name));
   }
 
   /** Removes a group and its bindings; its folder stays on disk (memory is never deleted). */

@@ -66,7 +66,7 @@ describe.skipIf(!hasBwrap)('message → command harness in bubblewrap → reply'
       warm: true,
       command: 'echo pid=$$',
     });
-    d.pool.prewarm(g);
+    // Adding a warm group starts its session ahead at once (no restart needed).
     await expect.poll(() => d.pool.list().length, { interval: 20 }).toBe(1);
     const ahead = d.pool.list()[0]!;
     const out = nextMessage(d, (m) => m.direction === 'out' && m.chatJid === 'web:hot');
