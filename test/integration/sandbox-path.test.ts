@@ -59,7 +59,7 @@ describe.skipIf(!hasBwrap)('message → command harness in bubblewrap → reply'
 
   it('a warm group has a session started ahead, used by the next message and refilled', async () => {
     const { d } = await boot();
-    const g = d.groups.add({
+    d.groups.add({
       name: 'hot',
       chats: ['web:hot'],
       requiresTrigger: false,
