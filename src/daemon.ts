@@ -6,9 +6,9 @@ import { serve, type ServerType } from '@hono/node-server';
 import type { Logger } from 'pino';
 import { secureDataDir } from './config/data-dir.js';
 import type { Config } from './config/load.js';
-import './channels/index.js';
-import type { Channel } from './channels/channel.js';
-import { ChannelSet, channelFactories } from './channels/registry.js';
+import type { Channel, ChannelFactory } from './channels/channel.js';
+import { builtinChannels } from './channels/index.js';
+import { ChannelSet } from './channels/registry.js';
 import { OutboxWorker } from './delivery/outbox-worker.js';
 import { createEgress, type Egress } from './egress/egress.js';
 import { EventBus } from './events/bus.js';
@@ -29,8 +29,8 @@ import type { TurnDeps } from './runs/turn.js';
 import { IpcHost } from './ipc/ipc-host.js';
 import { RequestHandler } from './ipc/request-handler.js';
 import { taskIpc } from './ipc/task-ops.js';
-import './sandbox/index.js';
 import { systemClock, type Clock } from './clock.js';
+import type { RuntimeFactory } from './sandbox/registry.js';
 import { assertIdRangeFree, deprecatedIdKeys } from './sandbox/sandbox-ids.js';
 import { createScheduling, type Scheduling } from './scheduler/scheduling.js';
 import { buildStatus, type DaemonStatus } from './status.js';
@@ -44,6 +44,10 @@ export interface DaemonOptions {
   log: Logger;
   /** Launchers to register in addition to (or instead of) the built-in harnesses'. */
   launchers?: AgentLauncher[];
+  /** The channel kinds to create (default `builtinChannels`); tests add or swap their own. */
+  channels?: readonly ChannelFactory[];
+  /** The sandbox runtimes to choose from (default `builtinRuntimes`). */
+  runtimes?: readonly RuntimeFactory[];
   /**
    * The clock of the scheduler, the queue's retries, agent sessions' idle expiry and turn time
    * limits (tests drive it with a fake one); default the system clock.
@@ -109,6 +113,7 @@ export class Daemon {
       config,
       log: this.log.child({ part: 'sandbox' }),
       harnesses: ['command', 'claude', 'codex'],
+      runtimes: opts.runtimes,
       harnessProblem: (harness, group) =>
         harness === 'claude'
           ? claudeCredentialProblem(config.env)
@@ -232,31 +237,7 @@ export class Daemon {
     const decided = decideLegacyWakes(this.turns);
     if (decided) this.log.info({ messages: decided }, 'decided which older pending messages wake');
 
-    for (const factory of channelFactories()) {
-      const made = await factory.create({
-        config,
-        log: this.log.child({ channel: factory.name }),
-        notifyOwner: (key, text) => this.outbox.notifyOwner(key, text),
-      });
-      if ('skip' in made) {
-        this.log.info({ channel: factory.name, reason: made.skip }, 'channel skipped');
-        continue;
-      }
-      await made.connect(this.router);
-      this.channelList.push(made);
-      const health = made.health();
-      if (health.connected) this.log.info({ channel: made.name }, 'channel connected');
-      else
-        this.log.warn(
-          { channel: made.name, err: health.lastError },
-          'channel started but not connected (see clawpod status)',
-        );
-    }
-    this.outbox.start();
-    this.egress.start();
-    this.ipc.start();
-    this.recoverPending();
-    for (const g of this.store.groups.list()) this.pool.prewarm(g);
+    const made = await this.createChannels();
 
     const { host, port, allowNonLoopback } = config.file.http;
     if (!LOOPBACK.has(host)) {
@@ -294,8 +275,10 @@ export class Daemon {
         extra: this.egress.proxy.metrics(),
       }),
       status: () => this.status(),
-      receive: (msg) => this.router.receive(msg),
-      accepting: () => this.state.name === 'running',
+      channelRoutes: made.map(({ factory, channel }) => ({
+        name: factory,
+        routes: channel.routes?.() ?? {},
+      })),
       hooks: createHooks({
         config,
         db: this.store.db,
@@ -319,6 +302,13 @@ export class Daemon {
       });
       s.once('error', reject);
     });
+    // Channels connect once the server listens: a platform may post to its route at once.
+    for (const { channel } of made) await this.connectChannel(channel);
+    this.outbox.start();
+    this.egress.start();
+    this.ipc.start();
+    this.recoverPending();
+    for (const g of this.store.groups.list()) this.pool.prewarm(g);
     this.scheduling.scheduler.start();
     this.state = { name: 'running', startedAt: Date.now(), server, port: boundPort };
     const shownHost = isIP(host) === 6 ? `[${host}]` : host;
@@ -326,6 +316,43 @@ export class Daemon {
       { url: `http://${shownHost}:${boundPort}/`, version, harnesses: this.launchers.names() },
       'clawpod is running',
     );
+  }
+
+  /** Creates the configured channels (none connects yet); a skipped one is logged with why. */
+  private async createChannels(): Promise<Array<{ factory: string; channel: Channel }>> {
+    const { config } = this.opts;
+    const blocks = config.file.channels as Record<string, unknown>;
+    const made: Array<{ factory: string; channel: Channel }> = [];
+    for (const factory of this.opts.channels ?? builtinChannels) {
+      const settings = factory.settings.safeParse(blocks[factory.name]);
+      const created = settings.success
+        ? await factory.create({
+            config,
+            settings: settings.data,
+            log: this.log.child({ channel: factory.name }),
+            notifyOwner: (key, text) => this.outbox.notifyOwner(key, text),
+            accepting: () => this.state.name === 'running',
+          })
+        : { skip: `channels.${factory.name}: ${settings.error.issues[0]?.message}` };
+      if ('skip' in created) {
+        this.log.info({ channel: factory.name, reason: created.skip }, 'channel skipped');
+        continue;
+      }
+      made.push({ factory: factory.name, channel: created });
+    }
+    return made;
+  }
+
+  private async connectChannel(channel: Channel): Promise<void> {
+    await channel.connect(this.router);
+    this.channelList.push(channel);
+    const health = channel.health();
+    if (health.connected) this.log.info({ channel: channel.name }, 'channel connected');
+    else
+      this.log.warn(
+        { channel: channel.name, err: health.lastError },
+        'channel started but not connected (see clawpod status)',
+      );
   }
 
   /** The next turn of a chat's conversation. */

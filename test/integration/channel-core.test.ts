@@ -4,13 +4,16 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Daemon } from '../../src/daemon.js';
 import { Store } from '../../src/store/store.js';
 import { reply, scriptedLauncher } from '../support/scripted-launcher.js';
-import { nextMessage, startDaemon, tempHome } from '../support/daemon-harness.js';
-import { useTestChannel, type TestChannel } from '../support/test-channel.js';
+import { nextMessage, startDaemon as startWith, tempHome } from '../support/daemon-harness.js';
+import { testChannels, useTestChannel, type TestChannel } from '../support/test-channel.js';
 
 let channel: TestChannel;
 beforeAll(() => {
   channel = useTestChannel();
 });
+/** Every daemon here has the test channel besides the built-in ones. */
+const startDaemon: typeof startWith = (home, launchers, before, env, options) =>
+  startWith(home, launchers, before, env, { channels: testChannels(channel), ...options });
 const daemons: Daemon[] = [];
 afterEach(async () => {
   for (const d of daemons.splice(0)) await d.stop();

@@ -310,10 +310,11 @@ describe('Slack channel (Socket Mode against a fake Slack)', () => {
 describe('Slack channel (HTTP Events API)', () => {
   it('checks signatures (bad → 401) and stores signed events before answering', async () => {
     answer = 'over http';
-    const home = slackHome('', 'signingSecret: env:SLACK_SIGNING_SECRET, mode: http, port: 0');
-    const { d, runner, slack } = await boot(home);
+    const home = slackHome('', 'signingSecret: env:SLACK_SIGNING_SECRET, mode: http');
+    const { d, runner } = await boot(home);
     d.groups.add({ name: 'team', chats: ['slack:C1'] });
-    const url = `http://127.0.0.1:${slack.httpPort()}/slack/events`;
+    // The events route on the daemon's own HTTP server (no token: Slack's signature instead).
+    const url = `http://127.0.0.1:${d.port}/channels/slack/events`;
     const bad = await fake.postSignedEvent(url, event('C1', '@Andy sneaky'), 'shh', {
       badSignature: true,
     });

@@ -124,7 +124,8 @@ export class Reconnector {
       return;
     }
     if (!mine()) return;
-    const lost = this.lostWhileOpening;
+    // Set by `lost` while `open` ran (TypeScript keeps the narrowing from before the await).
+    const lost = this.lostWhileOpening as { error: unknown } | undefined;
     if (lost) return this.failed(lost.error);
     this.failures = 0;
     this.set({ name: 'connected', since: this.clock.now() });
