@@ -52,7 +52,8 @@ export default tseslint.config(
         'error',
         {
           selector: 'ImportExpression > Literal[value=/(^|\\/)channels\\/(?!kit\\/)[^/]+\\//]',
-          message: 'core code must not load a channel folder: go through its factory (builtinChannels)',
+          message:
+            'core code must not load a channel folder: go through its factory (builtinChannels)',
         },
       ],
     },
