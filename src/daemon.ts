@@ -303,7 +303,13 @@ export class Daemon {
       s.once('error', reject);
     });
     // Channels connect once the server listens: a platform may post to its route at once.
-    for (const { channel } of made) await this.connectChannel(channel);
+    try {
+      for (const { channel } of made) await this.connectChannel(channel);
+    } catch (err) {
+      (server as Server).closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      throw err;
+    }
     this.outbox.start();
     this.egress.start();
     this.ipc.start();

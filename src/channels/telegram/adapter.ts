@@ -68,8 +68,8 @@ interface SendProgress {
 /**
  * The Telegram channel: chats `tg:<chat id>` (groups negative) and `tg:<chat id>/<topic id>` for
  * forum topics. Inbound: long polling (or a webhook route on the daemon's server), each update
- * stored before it is
- * acknowledged; edits are ignored by rule (the stored original stands). Outbound: Markdown as
+ * stored before it is acknowledged; edits are ignored by rule (the stored original stands).
+ * The link is kept by the kit's Reconnector (connection.ts). Outbound: Markdown as
  * Telegram HTML with a plain-text retry, files as photo/document, per-chat and global spacing
  * with 429 honoured. Telegram cannot look a sent message up, so there is no `findSent`: a crash
  * between Telegram accepting a message and the outbox recording it re-sends it once on restart
