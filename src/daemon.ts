@@ -32,12 +32,12 @@ import { taskIpc } from './ipc/task-ops.js';
 import { systemClock, type Clock } from './clock.js';
 import type { RuntimeFactory } from './sandbox/registry.js';
 import { assertIdRangeFree, deprecatedIdKeys } from './sandbox/sandbox-ids.js';
-import { createScheduling, type Scheduling } from './scheduler/scheduling.js';
+import { createScheduling, type Scheduling } from './tasks/scheduling.js';
 import { buildStatus, type DaemonStatus } from './status.js';
 import { Store } from './store/store.js';
 import { version } from './version.js';
 import { createHooks } from './webhooks/hooks.js';
-import { OWNER } from './scheduler/task-service.js';
+import { OWNER } from './tasks/task-service.js';
 
 export interface DaemonOptions {
   config: Config;
@@ -281,7 +281,7 @@ export class Daemon {
       })),
       hooks: createHooks({
         config,
-        db: this.store.db,
+        nonces: this.store.webhookNonces,
         log: this.log.child({ part: 'webhooks' }),
         accepting: () => this.state.name === 'running',
         receive: (msg) => this.router.receive(msg),
@@ -401,7 +401,8 @@ export class Daemon {
     this.store.runs.interruptStale(Date.now());
     this.scheduling.scheduler.close();
     await this.egress.stop();
-    this.outbox.stop();
+    // Before channels and the store close: a send in flight is recorded, not sent again.
+    await this.outbox.stop(timeoutMs);
     this.ipc.stop();
     for (const c of this.channelList)
       await c

@@ -6,7 +6,7 @@ import type { Store } from './store/store.js';
 import type { RunRecord } from './store/runs.js';
 import type { DeadLetter } from './store/dead-letters.js';
 import type { OutboxStatus } from './store/outbox.js';
-import { dueTasks, type DueTasks } from './scheduler/status.js';
+import { dueTasks, type DueTasks } from './tasks/task-view.js';
 
 /** Everything `clawpod status` and `GET /api/status` report. */
 export interface DaemonStatus {

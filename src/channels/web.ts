@@ -1,6 +1,6 @@
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
-import { chatIdSchema } from '../groups/chat-id.js';
+import { chatIdSchema } from '../store/chat-id.js';
 import { apiError } from '../http/errors.js';
 import type {
   Channel,
@@ -62,7 +62,11 @@ function messageRoutes(sink: () => InboundSink | undefined, accepting: () => boo
       ts: Date.now(),
       chatKind: chat.startsWith('web:') ? 'direct' : undefined,
     });
-    return c.json({ seq: res.seq, duplicate: res.duplicate }, 202);
+    // `wakes` and, when false, `quiet` (why not) let a client say at once that nothing will answer.
+    return c.json(
+      { seq: res.seq, duplicate: res.duplicate, wakes: res.wakes, quiet: res.quiet ?? null },
+      202,
+    );
   });
   return routes;
 }

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import type { Config } from '../config/load.js';
-import type { Group } from '../groups/group-schema.js';
+import type { Group } from '../store/group-schema.js';
 import type { DaemonStatus } from '../status.js';
+import type { OutboxStatus } from '../store/outbox.js';
 import type { RunRecord } from '../store/runs.js';
 import { ApiError, DaemonUnreachableError, errorFromBody } from './api-errors.js';
 import { openEventStream, type EventSubscription } from './event-stream.js';
@@ -163,8 +164,13 @@ export class ApiClient {
     chat: string,
     text: string,
     opts: { sender?: string; id?: string } = {},
-  ): Promise<{ seq: number; duplicate: boolean }> {
+  ): Promise<{ seq: number; duplicate: boolean; wakes?: boolean; quiet?: string | null }> {
     return this.request('POST', '/api/messages', { chat, text, ...opts });
+  }
+
+  /** `GET /api/runs/:id`: one run, with its replies by delivery status. */
+  run(id: string): Promise<RunRecord & { replies: Record<OutboxStatus, number> }> {
+    return this.request('GET', `/api/runs/${encodeURIComponent(id)}`);
   }
 
   /** Up to 500 messages of a chat with seq > `after`, oldest first. */
@@ -214,11 +220,6 @@ export class ApiClient {
     if (opts.group) q.set('group', opts.group);
     const qs = q.toString();
     return this.request('GET', `/api/runs${qs ? `?${qs}` : ''}`);
-  }
-
-  /** `GET /api/runs/:id`. */
-  run(id: string): Promise<RunRecord> {
-    return this.request('GET', `/api/runs/${encodeURIComponent(id)}`);
   }
 
   /** Prometheus text from `/metrics`. */

@@ -1,10 +1,10 @@
 import type { Logger } from 'pino';
 import type { ChannelSet } from '../channels/registry.js';
-import { DeliveryError, type OutboundFile } from '../channels/channel.js';
+import { DeliveryError } from '../channels/channel.js';
 import type { EventBus } from '../events/bus.js';
 import { backoffDelay } from '../queue/backoff.js';
 import type { Store } from '../store/store.js';
-import type { OutboxItem } from '../store/outbox.js';
+import type { OutboundFile, OutboxItem } from '../store/outbox.js';
 import { chunkText } from './chunk.js';
 
 export interface OutboxWorkerOptions {
@@ -16,8 +16,11 @@ export interface OutboxWorkerOptions {
   now?: () => number;
 }
 
+/** `draining` holds the pass in progress: `stop` waits for it (its sends in flight). */
 type WorkerState =
-  { name: 'stopped' } | { name: 'idle'; timer?: NodeJS.Timeout } | { name: 'draining' };
+  | { name: 'stopped' }
+  | { name: 'idle'; timer?: NodeJS.Timeout }
+  | { name: 'draining'; done: Promise<void> };
 
 /**
  * Delivers outbox rows. Event-driven: `kick()` after a commit, plus one timer armed for the
@@ -27,6 +30,8 @@ type WorkerState =
 export class OutboxWorker {
   private state: WorkerState = { name: 'stopped' };
   private again = false;
+  /** Sends started and not yet recorded (for the stop log). */
+  private inFlight = 0;
   private readonly now: () => number;
 
   constructor(private readonly opts: OutboxWorkerOptions) {
@@ -76,9 +81,22 @@ export class OutboxWorker {
     this.kick();
   }
 
-  stop(): void {
-    if (this.state.name === 'idle' && this.state.timer) clearTimeout(this.state.timer);
+  /**
+   * Picks up no more rows; resolves once the sends already in flight have ended and their
+   * outcome is recorded (or after `timeoutMs`). A reply the platform took while the daemon
+   * was stopping is so recorded as sent, not sent again at the next start; rows not yet
+   * picked stay pending for it.
+   */
+  async stop(timeoutMs = 0): Promise<void> {
+    const s = this.state;
+    if (s.name === 'idle' && s.timer) clearTimeout(s.timer);
     this.state = { name: 'stopped' };
+    if (s.name !== 'draining') return;
+    this.opts.log.info({ inFlight: this.inFlight }, 'stopping: waiting for deliveries in flight');
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((r) => (timer = setTimeout(r, timeoutMs)));
+    await Promise.race([s.done, timeout]);
+    clearTimeout(timer);
   }
 
   /** Looks for due rows now (coalesced: a kick while draining runs one more pass). */
@@ -89,8 +107,9 @@ export class OutboxWorker {
       return;
     }
     if (this.state.timer) clearTimeout(this.state.timer);
-    this.state = { name: 'draining' };
-    void this.drain();
+    let passed!: () => void;
+    this.state = { name: 'draining', done: new Promise<void>((r) => (passed = r)) };
+    void this.drain().finally(passed);
   }
 
   /**
@@ -139,6 +158,7 @@ export class OutboxWorker {
     const channel = channels.forChat(item.chatJid);
     store.outbox.markSending(item.id);
     const attempts = item.attempts + 1;
+    this.inFlight++;
     try {
       if (!channel) throw new DeliveryError(`no connected channel handles ${item.chatJid}`);
       // A send cut by a crash may have reached the platform: ask before posting again.
@@ -208,6 +228,8 @@ export class OutboxWorker {
       itemLog.warn({ err: e.message, retryInMs: delay }, 'delivery failed; will retry');
       store.outbox.markRetry(item.id, e.message, this.now() + delay);
       return 'retry';
+    } finally {
+      this.inFlight--;
     }
     return 'sent';
   }

@@ -9,7 +9,7 @@ import {
   groupSettingsSchema,
   newGroupSchema,
   type Group,
-} from './group-schema.js';
+} from '../store/group-schema.js';
 
 const MAIN_MEMORY = `# Main\n\nThis is the owner's admin chat. You can manage other groups and tasks from here.\n`;
 const GLOBAL_MEMORY = `# Shared knowledge\n\nFacts every group's assistant may read.\n`;

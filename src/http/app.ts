@@ -7,12 +7,11 @@ import type { Registry } from 'prom-client';
 import type { EventBus } from '../events/bus.js';
 import { GroupError } from '../groups/errors.js';
 import type { GroupService } from '../groups/group-service.js';
-import { chatIdSchema } from '../groups/group-schema.js';
+import { chatIdSchema } from '../store/group-schema.js';
 import type { ChannelRoutes } from '../channels/channel.js';
 import type { Store } from '../store/store.js';
 import type { StoredMessage } from '../store/messages.js';
-import { usageByGroupDay } from '../store/usage.js';
-import type { TaskService } from '../scheduler/task-service.js';
+import type { TaskService } from '../tasks/task-service.js';
 import type { DaemonStatus } from '../status.js';
 import { apiError } from './errors.js';
 import { tokenMatches } from './api-token.js';
@@ -231,7 +230,7 @@ export function createApp(deps: ApiDeps): Hono {
     if (!Number.isInteger(days) || days < 1 || days > 366) {
       return apiError(c, 400, 'invalid_days', 'days must be a whole number from 1 to 366');
     }
-    return c.json(usageByGroupDay(deps.store.db, Date.now() - days * 86_400_000, deps.timezone));
+    return c.json(deps.store.usage.byGroupDay(Date.now() - days * 86_400_000, deps.timezone));
   });
   app.get('/api/runs', (c) => {
     const limit = Math.min(Number(c.req.query('limit') ?? 50) || 50, 1000);
@@ -239,7 +238,9 @@ export function createApp(deps: ApiDeps): Hono {
   });
   app.get('/api/runs/:id', (c) => {
     const run = deps.store.runs.get(c.req.param('id'));
-    return run ? c.json(run) : apiError(c, 404, 'not_found', `no run ${c.req.param('id')}`);
+    if (!run) return apiError(c, 404, 'not_found', `no run ${c.req.param('id')}`);
+    // How far the run's answer got: its replies by delivery status.
+    return c.json({ ...run, replies: deps.store.outbox.countForRun(run.id) });
   });
   app.get('/api/sessions', (c) => {
     const limit = Math.min(Number(c.req.query('limit') ?? 50) || 50, 1000);

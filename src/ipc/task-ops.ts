@@ -1,6 +1,6 @@
-import { parseTaskFile } from '../scheduler/task-file.js';
-import { TaskError } from '../scheduler/task-errors.js';
-import type { TaskService } from '../scheduler/task-service.js';
+import { TaskError } from '../schedule/errors.js';
+import { parseTaskFile } from '../tasks/task-file.js';
+import type { TaskService } from '../tasks/task-service.js';
 import type { IpcActor, IpcResult, TaskOps } from './request-handler.js';
 import type { TaskFileSink } from './ipc-host.js';
 

@@ -1,10 +1,10 @@
 import type { Logger } from 'pino';
 import { saveAttachments } from '../channels/attachments.js';
-import type { Inbound, InboundSink } from '../channels/channel.js';
+import type { Inbound, InboundSink, IntakeResult } from '../channels/channel.js';
 import type { EventBus } from '../events/bus.js';
 import type { Store } from '../store/store.js';
 import { effectiveSenders, senderAllowed } from '../conversation/senders.js';
-import { isTriggered } from '../conversation/trigger.js';
+import { effectiveTrigger, isTriggered } from '../conversation/trigger.js';
 
 export interface RouterOptions {
   store: Store;
@@ -40,7 +40,7 @@ export class Router implements InboundSink {
     this.accepting = false;
   }
 
-  async receive(msg: Inbound): Promise<{ seq: number; duplicate: boolean; dropped?: boolean }> {
+  async receive(msg: Inbound): Promise<IntakeResult> {
     const { store, bus, log } = this.opts;
     const now = this.opts.now?.() ?? Date.now();
     const group = msg.isBot ? undefined : store.groups.groupForChat(msg.chatJid);
@@ -50,7 +50,13 @@ export class Router implements InboundSink {
         { group: group.folder, chat: msg.chatJid },
         'message from a sender outside the allowlist dropped',
       );
-      return { seq: 0, duplicate: false, dropped: true };
+      return {
+        seq: 0,
+        duplicate: false,
+        dropped: true,
+        wakes: false,
+        quiet: `sender ${msg.sender} is not on group "${group.folder}"'s senders list (dropped)`,
+      };
     }
     let text = msg.text;
     if (group && allowed && msg.attachments?.length) {
@@ -79,25 +85,46 @@ export class Router implements InboundSink {
       if (inserted.inserted) store.cursors.ensure(msg.chatJid, inserted.seq);
       return inserted;
     });
-    if (!res.inserted) return { seq: res.seq, duplicate: true };
+    if (!res.inserted)
+      return { seq: res.seq, duplicate: true, wakes: false, quiet: 'a redelivery' };
     const stored = store.messages.get(res.seq);
     if (stored) bus.emit('message', stored);
-    if (msg.isBot) return { seq: res.seq, duplicate: false };
+    const done = (quiet?: string): IntakeResult => ({
+      seq: res.seq,
+      duplicate: false,
+      wakes: quiet === undefined,
+      ...(quiet === undefined ? {} : { quiet }),
+    });
+    if (msg.isBot) return done('a message of the bot itself');
     if (!group) {
       log.info({ chat: msg.chatJid }, 'message from an unbound chat stored for discovery');
-    } else if (!allowed) {
+      return done(
+        `no group is bound to ${msg.chatJid}; it is kept for discovery (clawpod groups bind <group> ${msg.chatJid})`,
+      );
+    }
+    if (!allowed) {
       log.info(
         { group: group.folder, chat: msg.chatJid },
         'message from a sender outside the allowlist kept for the record',
       );
-    } else if (msg.automatic) {
+      return done(
+        group.isMain && !group.senders
+          ? `sender ${msg.sender} is not the owner: only owner.ids wake main (kept for the record)`
+          : `sender ${msg.sender} is not on group "${group.folder}"'s senders list (kept for the record)`,
+      );
+    }
+    if (msg.automatic) {
       log.info(
         { group: group.folder, chat: msg.chatJid, why: msg.automatic },
         'automatic message kept as context; it starts no run',
       );
-    } else if (wakes && this.accepting) {
-      this.opts.onWake(group.folder, msg.chatJid);
+      return done(`an automatic message (${msg.automatic}) is kept as context`);
     }
-    return { seq: res.seq, duplicate: false };
+    if (!wakes)
+      return done(
+        `it does not start with the trigger ${effectiveTrigger(group, this.opts.assistantName)} (kept as context for the next one)`,
+      );
+    if (this.accepting) this.opts.onWake(group.folder, msg.chatJid);
+    return done();
   }
 }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/load.js';
-import type { Group } from '../groups/group-schema.js';
+import type { Group } from '../store/group-schema.js';
 import type { AgentSessionRecord } from '../store/agent-sessions.js';
 import type { Store } from '../store/store.js';
 import type { LauncherRegistry } from './agent-process.js';

@@ -1,5 +1,5 @@
 import { stmt, type Db } from './db.js';
-import type { Group, GroupSettings } from '../groups/group-schema.js';
+import type { Group, GroupSettings } from './group-schema.js';
 
 interface GroupRow {
   folder: string;

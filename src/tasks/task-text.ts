@@ -1,10 +1,13 @@
-/** Words the scheduler says: the prompt envelope of a task run and the owner notices. */
+/**
+ * Words a task run says: the prompt envelope of a run and the failure notices. (The summary of
+ * missed runs is the scheduler's: scheduler/claim.ts.)
+ */
 import { escapeXml } from '../conversation/prompt.js';
+import { describeSchedule } from '../schedule/describe.js';
+import { scheduleOf } from '../schedule/schedule.js';
+import { formatWallTime } from '../schedule/time-zone.js';
 import type { TaskRunTrigger } from '../store/task-runs.js';
 import type { TaskRecord } from '../store/tasks.js';
-import { describeSchedule } from './schedule.js';
-import { formatWallTime } from './time-zone.js';
-import { scheduleOf } from './task-view.js';
 
 /** A prompt cut to one short line, for notices. */
 export function shortPrompt(prompt: string, max = 60): string {
@@ -42,29 +45,6 @@ export function taskPrompt(
     '</prompt>',
     '</scheduled_task>',
   ].join('\n');
-}
-
-export interface MissedSummaryLine {
-  task: TaskRecord;
-  missed: number;
-  ran: number;
-}
-
-/** One notice per start (or wake-up) listing what was missed, at most 10 tasks by name. */
-export function missedSummary(lines: MissedSummaryLine[], cause: 'start' | 'wake'): string {
-  const total = lines.reduce((n, l) => n + l.missed, 0);
-  const head =
-    cause === 'start'
-      ? `⏰ While clawpod was not running, ${total} scheduled run${total === 1 ? ' was' : 's were'} missed:`
-      : `⏰ The host was asleep or its clock jumped: ${total} scheduled run${total === 1 ? ' was' : 's were'} missed:`;
-  const shown = lines.slice(0, 10).map((l) => {
-    const caught = l.ran
-      ? `; ${l.ran} run now (policy ${l.task.missedPolicy})`
-      : ` (policy ${l.task.missedPolicy})`;
-    return `• ${l.task.id} in ${l.task.group} — ${describeSchedule(scheduleOf(l.task))}: ${l.missed} missed${caught}`;
-  });
-  if (lines.length > 10) shown.push(`• … and ${lines.length - 10} more tasks`);
-  return [head, ...shown, 'Details: clawpod tasks history <id>'].join('\n');
 }
 
 export function failedNotice(task: TaskRecord, attempts: number, error: string): string {

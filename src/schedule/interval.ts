@@ -1,4 +1,4 @@
-import { EXPECTED_FORMS, ScheduleError, quote } from './schedule-error.js';
+import { EXPECTED_FORMS, ScheduleError, quote } from './errors.js';
 
 /**
  * The shortest interval accepted, in milliseconds. Every run starts a sandboxed agent, so

@@ -2,7 +2,7 @@
  * What to do with the runs a task missed while the host was down. Pure: the caller passes
  * "now"; nothing here reads a clock, arms a timer or touches the store.
  */
-import { ScheduleError, quote } from './schedule-error.js';
+import { ScheduleError, quote } from './errors.js';
 import { nextRun, occurrencesBetween, type Schedule } from './schedule.js';
 
 /**

@@ -1,4 +1,4 @@
-import { stmt, type Db } from '../store/db.js';
+import { stmt, type Db } from './db.js';
 
 /**
  * Rows of `webhook_nonces` under this pseudo hook hold signatures (hex), not nonces. Hook names
@@ -20,21 +20,22 @@ export type Seen = 'ok' | 'nonce_seen' | 'signature_seen';
 const hex = (signature: string) => signature.replace(/^sha256=/, '');
 
 /**
- * Replay protection for webhook calls. Each (hook, nonce) and each HMAC signature is kept in
- * SQLite for twice the freshness window, so a replay is refused even across a daemon restart;
- * older rows are pruned on the next call (their timestamps are stale by then anyway).
- * Signatures are kept across hooks: two hooks sharing a secret cannot be fed the same call.
+ * Replay protection for webhook calls (the `webhook_nonces` table). Each (hook, nonce) and each
+ * HMAC signature is kept for twice the freshness window, so a replay is refused even across a
+ * daemon restart; older rows are pruned on the next call (their timestamps are stale by then
+ * anyway). Signatures are kept across hooks: two hooks sharing a secret cannot be fed the same
+ * call.
  */
-export class NonceStore {
-  constructor(
-    private readonly db: Db,
-    private readonly windowMs: number,
-  ) {}
+export class WebhookNonceStore {
+  constructor(private readonly db: Db) {}
 
-  /** Records the call: `ok` when both nonce and signature are new; nothing is kept otherwise. */
-  remember(call: HookCall, now: number): Seen {
+  /**
+   * Records the call: `ok` when both nonce and signature are new; nothing is kept otherwise.
+   * `windowMs` is the freshness window of the call's timestamp.
+   */
+  remember(call: HookCall, now: number, windowMs: number): Seen {
     return this.db.transaction((): Seen => {
-      stmt(this.db, 'DELETE FROM webhook_nonces WHERE seen_at < ?').run(now - this.windowMs * 2);
+      stmt(this.db, 'DELETE FROM webhook_nonces WHERE seen_at < ?').run(now - windowMs * 2);
       if (this.has(call.hook, call.nonce)) return 'nonce_seen';
       if (call.signature !== undefined && this.has(SIGNATURES, hex(call.signature))) {
         return 'signature_seen';

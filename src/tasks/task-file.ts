@@ -5,9 +5,10 @@
  * TaskService.create with the directory's group as the actor, and writes the answer.
  */
 import { z } from 'zod';
-import { chatIdSchema } from '../groups/group-schema.js';
-import { MAX_ALL_CAP } from './missed-policy.js';
-import { parseSchedule, ScheduleError, type Schedule } from './schedule.js';
+import { chatIdSchema } from '../store/group-schema.js';
+import { ScheduleError } from '../schedule/errors.js';
+import { MAX_ALL_CAP } from '../schedule/missed-policy.js';
+import { parseSchedule, type Schedule } from '../schedule/schedule.js';
 import {
   contextModes,
   firstIssue,
@@ -15,7 +16,7 @@ import {
   scheduleTypes,
   taskIdSchema,
   type TaskInput,
-} from './task-input.js';
+} from './task-rules.js';
 
 /** Larger files are refused unread (a prompt is at most 100,000 characters). */
 export const MAX_TASK_FILE_BYTES = 256 * 1024;

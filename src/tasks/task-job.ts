@@ -1,36 +1,14 @@
-import type { Group } from '../groups/group-schema.js';
+import type { Group } from '../store/group-schema.js';
 import type { Job } from '../queue/job.js';
 import { newRunId } from '../runs/message-job.js';
 import { emitRun, runTurn, type TurnDeps } from '../runs/turn.js';
-import { TaskRunStore, type TaskRunRecord } from '../store/task-runs.js';
-import { TaskStore, type TaskRecord } from '../store/tasks.js';
+import type { TaskOccurrence } from '../scheduler/scheduler.js';
+import type { TaskRunRecord, TaskRunStore } from '../store/task-runs.js';
+import type { TaskRecord, TaskStore } from '../store/tasks.js';
 import { chatFailedNotice, failedNotice, pausedNotice, taskPrompt } from './task-text.js';
 
 /** Consecutive final failures after which a task is paused (with a notice). */
 export const MAX_CONSECUTIVE_FAILURES = 3;
-
-/** A claimed occurrence of a task, as the scheduler hands it to the queue. */
-export interface TaskOccurrence {
-  readonly kind: 'task';
-  readonly group: string;
-  /** `group` context shares the group's conversation lane; `isolated` has a lane of its own. */
-  readonly lane: string;
-  readonly key: string;
-  readonly taskId: string;
-  readonly scheduledFor: number;
-}
-
-/** The lane and key of a task occurrence. */
-export function taskOccurrence(task: TaskRecord, scheduledFor: number): TaskOccurrence {
-  return {
-    kind: 'task',
-    group: task.group,
-    lane: task.contextMode === 'isolated' ? `${task.group}#task:${task.id}` : task.group,
-    key: `task:${task.id}:${scheduledFor}`,
-    taskId: task.id,
-    scheduledFor,
-  };
-}
 
 /**
  * A script run before the model call (in the sandbox, provided by the sandbox layer).
@@ -89,8 +67,8 @@ export class TaskJob implements Job {
       taskId: this.taskId,
       scheduledFor: this.scheduledFor,
     } = occurrence);
-    this.tasks = new TaskStore(deps.store.db);
-    this.taskRuns = new TaskRunStore(deps.store.db);
+    this.tasks = deps.store.tasks;
+    this.taskRuns = deps.store.taskRuns;
   }
 
   async run(attempt: number): Promise<void> {

@@ -6,8 +6,7 @@
  *                     4 Oct 02:00 → 02:30 (15:30Z on 3 Oct)
  */
 import { describe, expect, it } from 'vitest';
-import { countCronRuns } from './cron-count.js';
-import { cronNextAfter } from './cron.js';
+import { countCronRuns, cronNextAfter } from './cron.js';
 import { occurrencesBetween, parseSchedule } from './schedule.js';
 import { formatWallTime } from './time-zone.js';
 

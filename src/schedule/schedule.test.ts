@@ -1,14 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  MIN_INTERVAL_MS,
-  ScheduleError,
-  describeSchedule,
-  nextRun,
-  nextRuns,
-  occurrencesBetween,
-  parseSchedule,
-  type Schedule,
-} from './schedule.js';
+import { describeSchedule } from './describe.js';
+import { ScheduleError } from './errors.js';
+import { MIN_INTERVAL_MS } from './interval.js';
+import { nextRun, nextRuns, occurrencesBetween, parseSchedule, type Schedule } from './schedule.js';
 
 const at = (iso: string): Date => new Date(iso);
 const iso = (dates: Date[]): string[] => dates.map((d) => d.toISOString());

@@ -1,7 +1,10 @@
+/** How tasks are shown: one task (API, CLI, agent tools), and the due tasks in status. */
+import { describeSchedule } from '../schedule/describe.js';
+import { DEFAULT_ALL_CAP } from '../schedule/missed-policy.js';
+import { scheduleOf, type Schedule } from '../schedule/schedule.js';
+import { isoInZone } from '../schedule/time-zone.js';
+import type { Store } from '../store/store.js';
 import type { TaskRecord } from '../store/tasks.js';
-import { DEFAULT_ALL_CAP } from './missed-policy.js';
-import { describeSchedule, type Schedule } from './schedule.js';
-import { offsetAt, wallTimeAt } from './time-zone.js';
 
 /**
  * A task as the API, the CLI (`--json`) and the agent tools show it. Times are UTC epoch
@@ -37,27 +40,6 @@ export interface TaskView {
   updatedAt: number;
 }
 
-export const scheduleOf = (t: Pick<TaskRecord, 'type' | 'value' | 'timezone'>): Schedule => ({
-  type: t.type,
-  value: t.value,
-  timezone: t.timezone,
-});
-
-/** An instant as ISO 8601 local time in `zone` with its offset: "2026-03-29T03:00:00+02:00". */
-export function isoInZone(ms: number, zone: string): string {
-  const w = wallTimeAt(zone, ms);
-  const pad = (n: number, width = 2) => String(n).padStart(width, '0');
-  const offsetMin = Math.round(offsetAt(zone, ms) / 60_000);
-  const sign = offsetMin < 0 ? '-' : '+';
-  const abs = Math.abs(offsetMin);
-  const offset = offsetMin === 0 ? 'Z' : `${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
-  const millis = w.millisecond ? `.${pad(w.millisecond, 3)}` : '';
-  return (
-    `${pad(w.year, 4)}-${pad(w.month)}-${pad(w.day)}T${pad(w.hour)}:${pad(w.minute)}:` +
-    `${pad(w.second)}${millis}${offset}`
-  );
-}
-
 export function toTaskView(t: TaskRecord, now: number): TaskView {
   const schedule = scheduleOf(t);
   return {
@@ -83,5 +65,37 @@ export function toTaskView(t: TaskRecord, now: number): TaskView {
     createdBy: t.createdBy,
     createdAt: t.createdAt,
     updatedAt: t.updatedAt,
+  };
+}
+
+/** The scheduled tasks' part of `clawpod status` / `GET /api/status`. */
+export interface DueTasks {
+  byStatus: Record<string, number>;
+  /** The next active tasks by due time, earliest first. */
+  due: Array<{
+    id: string;
+    group: string;
+    description: string;
+    nextRunAt: number;
+    /** The same instant in the task's zone, ISO 8601 with offset. */
+    nextRun: string;
+    /** A run of it is in progress. */
+    running: boolean;
+  }>;
+}
+
+/** Reads the task summary straight from the store (works without a running daemon). */
+export function dueTasks(store: Store, limit = 5): DueTasks {
+  const { tasks } = store;
+  return {
+    byStatus: tasks.countByStatus(),
+    due: tasks.upcoming(limit).map((t) => ({
+      id: t.id,
+      group: t.group,
+      description: describeSchedule(scheduleOf(t)),
+      nextRunAt: t.nextRunAt!,
+      nextRun: isoInZone(t.nextRunAt!, t.timezone),
+      running: t.leaseOwner !== null,
+    })),
   };
 }

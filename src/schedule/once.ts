@@ -1,4 +1,4 @@
-import { EXPECTED_FORMS, ScheduleError, quote } from './schedule-error.js';
+import { EXPECTED_FORMS, ScheduleError, quote } from './errors.js';
 import { instantFromWallTime, type WallTime } from './time-zone.js';
 
 const ISO_TIME =

@@ -6,7 +6,8 @@ import {
   planMissedRuns,
   type MissedPolicy,
 } from './missed-policy.js';
-import { ScheduleError, parseSchedule } from './schedule.js';
+import { ScheduleError } from './errors.js';
+import { parseSchedule } from './schedule.js';
 
 const at = (iso: string): Date => new Date(iso);
 const hourly = parseSchedule({ value: '0 * * * *', timezone: 'Europe/Berlin' });

@@ -1,6 +1,14 @@
+/**
+ * What every task surface accepts and the checks it shares: the input schemas (zod; the IPC
+ * task file maps its snake_case keys onto them), authorisation, and the checks that refuse a
+ * task with a TaskError saying what to do.
+ */
 import { z } from 'zod';
-import { chatIdSchema, folderNameSchema } from '../groups/group-schema.js';
-import { MAX_ALL_CAP } from './missed-policy.js';
+import { TaskError, ScheduleError } from '../schedule/errors.js';
+import { MAX_ALL_CAP } from '../schedule/missed-policy.js';
+import { nextRun, type Schedule } from '../schedule/schedule.js';
+import { isoInZone } from '../schedule/time-zone.js';
+import { chatIdSchema, folderNameSchema, type Group } from '../store/group-schema.js';
 
 /** A task id: letters, digits, `-` and `_`, starting with a letter or digit (1-64). */
 export const taskIdSchema = z
@@ -73,4 +81,80 @@ export function firstIssue(err: z.ZodError): string {
   const path = i.path.map(String).join('.');
   if (i.code === 'unrecognized_keys') return `unknown key(s): ${i.keys.join(', ')}`;
   return `${path || 'body'}: ${i.message}`;
+}
+
+/** Who asks; see TaskService. */
+export interface Actor {
+  group: string;
+  isMain: boolean;
+  /** How the request came in (api, cli, ipc, mcp…), recorded in created_by. */
+  via?: string;
+}
+
+/** Runs `fn`, turning a ScheduleError (bad schedule or missed policy) into TaskError('invalid'). */
+export function scheduleGuard<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof ScheduleError) throw new TaskError('invalid', err.message, err.code);
+    throw err;
+  }
+}
+
+/** A non-main group acts only on its own tasks; main on every group's. */
+export function authorise(actor: Actor, group: string): void {
+  if (!actor.isMain && group !== actor.group) {
+    throw new TaskError(
+      'forbidden',
+      `group "${actor.group}" may only manage its own tasks, not those of group "${group}" (only main may)`,
+    );
+  }
+}
+
+/** The first due time after `now`; refuses a once time that is not in the future. */
+export function firstRunAt(schedule: Schedule, now: number): number {
+  const first = scheduleGuard(() => nextRun(schedule, new Date(now)));
+  if (first === null) {
+    throw new TaskError(
+      'invalid',
+      schedule.type === 'once'
+        ? `${isoInZone(Date.parse(schedule.value), schedule.timezone)} is in the past: a once task needs a future time`
+        : 'this schedule has no future fire time',
+      'in_the_past',
+    );
+  }
+  return first.getTime();
+}
+
+/** Output goes to a chat bound to the task's group; without one given, the group needs a chat. */
+export function checkChat(group: Group, chat: string | null): void {
+  if (chat === null) {
+    if (group.chats.length === 0) {
+      throw new TaskError(
+        'invalid',
+        `group "${group.folder}" has no chat for the task's output: bind one (clawpod groups bind ${group.folder} <chat>) or give a chat`,
+      );
+    }
+    return;
+  }
+  if (!group.chats.includes(chat)) {
+    throw new TaskError(
+      'invalid',
+      `chat ${chat} is not bound to group "${group.folder}" (its chats: ${group.chats.join(', ') || 'none'})`,
+    );
+  }
+}
+
+/**
+ * Pre-check scripts run in the sandbox; until a pre-check hook exists (the sandbox layer
+ * provides it) a task with one is refused at creation rather than failing at run time.
+ */
+export function checkPreCheck(script: string | null | undefined, available: boolean): void {
+  if (script !== undefined && script !== null && !available) {
+    throw new TaskError(
+      'invalid',
+      'pre-check scripts run inside the sandbox, and this clawpod build cannot run them yet: create the task without a pre-check',
+      'pre_check_unavailable',
+    );
+  }
 }

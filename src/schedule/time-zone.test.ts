@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ScheduleError } from './schedule-error.js';
+import { ScheduleError } from './errors.js';
 import {
   canonicalTimeZone,
   instantFromWallTime,

@@ -1,3 +1,8 @@
+/**
+ * What a group is, as stored (Group) and as a user may change it (the zod schemas, and the
+ * types inferred from them). In store/ because the groups table holds exactly this; the layers
+ * above (groups/, http/, cli/, tasks/, runs/) import it from here.
+ */
 import { z } from 'zod';
 import { harnessNames, runtimeNames } from '../config/schema.js';
 import { chatIdSchema } from './chat-id.js';

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { GroupQueue } from '../queue/group-queue.js';
 import type { TurnDeps } from '../runs/turn.js';
-import { Scheduler } from './scheduler.js';
+import { Scheduler } from '../scheduler/scheduler.js';
 import { TaskJob, type PreCheckHook } from './task-job.js';
 import { TaskService } from './task-service.js';
 

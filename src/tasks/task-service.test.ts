@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../test/support/fake-clock.js';
 import { useSchedulerNodes } from '../../test/support/scheduler-node.js';
 import { useTempDirs } from '../../test/support/tmp.js';
-import { TaskError } from './task-errors.js';
+import { TaskError } from '../schedule/errors.js';
 import { OWNER, TaskService } from './task-service.js';
 
 const tempDir = useTempDirs('clawpod-task-service-');

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { describeSchedule, parseSchedule } from './schedule.js';
+import { describeSchedule } from './describe.js';
+import { parseSchedule } from './schedule.js';
 
 describe('describeSchedule', () => {
   it.each([

@@ -1,21 +1,32 @@
 import { randomBytes } from 'node:crypto';
-import type { Group } from '../groups/group-schema.js';
+import type { Group } from '../store/group-schema.js';
 import type { Store } from '../store/store.js';
-import { TaskRunStore, type TaskRunRecord } from '../store/task-runs.js';
-import { TaskStore, type TaskPatch, type TaskRecord, type TaskStatus } from '../store/tasks.js';
-import { parseMissedPolicy } from './missed-policy.js';
-import { describeSchedule, nextRun, nextRuns, parseSchedule, type Schedule } from './schedule.js';
-import { TaskError } from './task-errors.js';
+import type { TaskRunRecord, TaskRunStore } from '../store/task-runs.js';
+import type { TaskPatch, TaskRecord, TaskStatus, TaskStore } from '../store/tasks.js';
+import { describeSchedule } from '../schedule/describe.js';
+import { TaskError } from '../schedule/errors.js';
+import { parseMissedPolicy } from '../schedule/missed-policy.js';
+import {
+  nextRun,
+  nextRuns,
+  parseSchedule,
+  scheduleOf,
+  type Schedule,
+} from '../schedule/schedule.js';
+import { isoInZone } from '../schedule/time-zone.js';
 import {
   authorise,
   checkChat,
   checkPreCheck,
+  firstIssue,
   firstRunAt,
   scheduleGuard,
+  taskInputSchema,
+  taskPatchSchema,
   type Actor,
+  type TaskInput,
 } from './task-rules.js';
-import { firstIssue, taskInputSchema, taskPatchSchema, type TaskInput } from './task-input.js';
-import { isoInZone, scheduleOf, toTaskView, type TaskView } from './task-view.js';
+import { toTaskView, type TaskView } from './task-view.js';
 
 /**
  * Who asks. The caller vouches for it: the HTTP API and the CLI act as the owner
@@ -81,8 +92,8 @@ export class TaskService {
   private readonly newId: () => string;
 
   constructor(private readonly opts: TaskServiceOptions) {
-    this.tasks = new TaskStore(opts.store.db);
-    this.runs = new TaskRunStore(opts.store.db);
+    this.tasks = opts.store.tasks;
+    this.runs = opts.store.taskRuns;
     this.now = opts.now ?? Date.now;
     this.newId = opts.newId ?? newTaskId;
   }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { TaskRunRecord } from '../store/task-runs.js';
 import type { TaskRecord } from '../store/tasks.js';
-import { planClaim } from './claim-plan.js';
+import { planClaim } from './claim.js';
 
 const HOUR = 3_600_000;
 const T = Date.UTC(2026, 4, 1, 12);

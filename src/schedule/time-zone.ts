@@ -1,4 +1,4 @@
-import { EXPECTED_FORMS, ScheduleError, quote } from './schedule-error.js';
+import { EXPECTED_FORMS, ScheduleError, quote } from './errors.js';
 
 /** A local (wall-clock) date and time, without a zone. Months are 1-12. */
 export interface WallTime {
@@ -172,4 +172,19 @@ export function formatWallTime(zone: string, ms: number): string {
   const pad = (n: number): string => String(n).padStart(2, '0');
   const seconds = w.second !== 0 ? `:${pad(w.second)}` : '';
   return `${w.year}-${pad(w.month)}-${pad(w.day)} ${pad(w.hour)}:${pad(w.minute)}${seconds}`;
+}
+
+/** An instant as ISO 8601 local time in `zone` with its offset: "2026-03-29T03:00:00+02:00". */
+export function isoInZone(ms: number, zone: string): string {
+  const w = wallTimeAt(zone, ms);
+  const pad = (n: number, width = 2) => String(n).padStart(width, '0');
+  const offsetMin = Math.round(offsetAt(zone, ms) / 60_000);
+  const sign = offsetMin < 0 ? '-' : '+';
+  const abs = Math.abs(offsetMin);
+  const offset = offsetMin === 0 ? 'Z' : `${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
+  const millis = w.millisecond ? `.${pad(w.millisecond, 3)}` : '';
+  return (
+    `${pad(w.year, 4)}-${pad(w.month)}-${pad(w.day)}T${pad(w.hour)}:${pad(w.minute)}:` +
+    `${pad(w.second)}${millis}${offset}`
+  );
 }

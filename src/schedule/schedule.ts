@@ -14,16 +14,17 @@
  * - once is a single instant; a naive local time is read in the schedule's zone with the
  *   same DST rules as a fixed-time cron job.
  */
-import { countCronRuns } from './cron-count.js';
-import { cronNextAfter, cronRunsAtOrBefore, looksLikeCron, normaliseCron } from './cron.js';
+import {
+  countCronRuns,
+  cronNextAfter,
+  cronRunsAtOrBefore,
+  looksLikeCron,
+  normaliseCron,
+} from './cron.js';
 import { looksLikeInterval, nextOnGrid, parseIntervalMs } from './interval.js';
 import { looksLikeIsoTime, parseIsoTime } from './once.js';
-import { EXPECTED_FORMS, ScheduleError, quote } from './schedule-error.js';
+import { EXPECTED_FORMS, ScheduleError, quote } from './errors.js';
 import { canonicalTimeZone } from './time-zone.js';
-
-export { ScheduleError, type ScheduleErrorCode } from './schedule-error.js';
-export { MIN_INTERVAL_MS } from './interval.js';
-export { describeSchedule } from './describe.js';
 
 export type ScheduleType = 'cron' | 'interval' | 'once';
 
@@ -39,6 +40,13 @@ export interface Schedule {
   readonly value: string;
   readonly timezone: string;
 }
+
+/** The schedule of anything that carries one (a stored task), without the rest of it. */
+export const scheduleOf = (t: Schedule): Schedule => ({
+  type: t.type,
+  value: t.value,
+  timezone: t.timezone,
+});
 
 export interface ScheduleInput {
   /** Omit to infer from the value's shape. */
