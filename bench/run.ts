@@ -13,6 +13,7 @@ const suites: Record<string, () => Promise<Figure[]>> = {
   load: async () => (await import('./load.js')).loadBench(),
   crash: async () => (await import('./crash.js')).crashBench(),
   egress: async () => (await import('./egress.js')).egressBench(),
+  ipc: async () => (await import('./ipc.js')).ipcBench(),
   claude: async () => (await import('./claude.js')).claudeBench(),
   codex: async () => (await import('./codex.js')).codexBench(),
 };

@@ -24,6 +24,7 @@ import { claudeCredentialProblem } from './runs/harness-credentials.js';
 import { codexCredentialProblem } from './runs/codex-credentials.js';
 import { decideLegacyWakes, MessageJob } from './runs/message-job.js';
 import { SandboxLauncher } from './runs/sandbox-launcher.js';
+import { sandboxUser } from './runs/sandbox-launch.js';
 import { SessionPool } from './runs/session-pool.js';
 import type { TurnDeps } from './runs/turn.js';
 import { IpcHost } from './ipc/ipc-host.js';
@@ -168,6 +169,12 @@ export class Daemon {
       store: this.store,
       log: this.log.child({ part: 'ipc' }),
       tasks: taskOps,
+      notifyOwner: (key, text) => this.outbox.notifyOwner(key, text),
+      // A root daemon gives the queue dirs it recreates to the group's sandbox uid.
+      ownerOf: (folder) => {
+        const g = process.getuid?.() === 0 ? this.store.groups.get(folder) : undefined;
+        return g && sandboxUser(config, g);
+      },
       conversationOf: (group, token) => {
         const ctx = this.pool.byToken(group, token)?.context;
         return ctx && { chat: ctx.chat, runId: ctx.runId };
@@ -216,6 +223,7 @@ export class Daemon {
           : undefined,
       queue: this.queue,
       channels: this.channelList,
+      ipc: this.ipc.stats(),
     });
   }
 
@@ -403,7 +411,7 @@ export class Daemon {
     await this.egress.stop();
     // Before channels and the store close: a send in flight is recorded, not sent again.
     await this.outbox.stop(timeoutMs);
-    this.ipc.stop();
+    await this.ipc.stop();
     for (const c of this.channelList)
       await c
         .disconnect()

@@ -7,6 +7,7 @@ import type { RunRecord } from './store/runs.js';
 import type { DeadLetter } from './store/dead-letters.js';
 import type { OutboxStatus } from './store/outbox.js';
 import { dueTasks, type DueTasks } from './tasks/task-view.js';
+import type { IpcStatus } from './ipc/ipc-host.js';
 
 /** Everything `clawpod status` and `GET /api/status` report. */
 export interface DaemonStatus {
@@ -35,6 +36,11 @@ export interface DaemonStatus {
   runs: { byStatus: Record<string, number>; recent: RunRecord[] };
   /** Tasks by status and the next 5 due (optional: absent in reports from older daemons). */
   tasks?: DueTasks;
+  /**
+   * The groups' IPC folders: entries in errors/ (capped), queue dirs repaired and planted files
+   * set aside, old errors/ entries rotated out. Only while the daemon runs.
+   */
+  ipc?: IpcStatus;
 }
 
 export interface StatusSources {
@@ -47,6 +53,7 @@ export interface StatusSources {
   queue?: GroupQueue;
   sessions?: AgentSession[];
   channels?: Array<{ name: string; health(): ChannelHealth }>;
+  ipc?: IpcStatus;
 }
 
 /** Builds the status report from the store (and the live daemon parts when running). */
@@ -75,5 +82,6 @@ export function buildStatus(src: StatusSources): DaemonStatus {
     deadLetters: { count: store.deadLetters.count(), recent: store.deadLetters.list(10) },
     runs: { byStatus: store.runs.countByStatus(), recent: store.runs.list({ limit: 10 }) },
     tasks: dueTasks(store, 5),
+    ...(src.ipc ? { ipc: src.ipc } : {}),
   };
 }

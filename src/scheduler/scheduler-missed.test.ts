@@ -132,13 +132,14 @@ describe('authorisation', () => {
     expect(
       refuse(() => n.service.create(other, { group: 'team', schedule: '1h', prompt: 'x' })),
     ).toBe('forbidden');
-    expect(refuse(() => n.service.get(other, own.id))).toBe('forbidden');
-    expect(refuse(() => n.service.pause(other, own.id))).toBe('forbidden');
-    expect(refuse(() => n.service.update(other, own.id, { prompt: 'y' }))).toBe('forbidden');
-    expect(refuse(() => n.service.cancel(other, own.id))).toBe('forbidden');
-    expect(refuse(() => n.service.runNow(other, own.id))).toBe('forbidden');
-    expect(refuse(() => n.service.history(other, own.id))).toBe('forbidden');
-    expect(refuse(() => n.service.remove(other, own.id))).toBe('forbidden');
+    // Another group's task is answered as one that does not exist (its id and owner stay unknown).
+    expect(refuse(() => n.service.get(other, own.id))).toBe('not_found');
+    expect(refuse(() => n.service.pause(other, own.id))).toBe('not_found');
+    expect(refuse(() => n.service.update(other, own.id, { prompt: 'y' }))).toBe('not_found');
+    expect(refuse(() => n.service.cancel(other, own.id))).toBe('not_found');
+    expect(refuse(() => n.service.runNow(other, own.id))).toBe('not_found');
+    expect(refuse(() => n.service.history(other, own.id))).toBe('not_found');
+    expect(refuse(() => n.service.remove(other, own.id))).toBe('not_found');
     expect(refuse(() => n.service.list(other, { group: 'team' }))).toBe('forbidden');
     expect(n.service.list(other)).toEqual([]);
     expect(

@@ -102,13 +102,26 @@ export function scheduleGuard<T>(fn: () => T): T {
 }
 
 /** A non-main group acts only on its own tasks; main on every group's. */
+export function mayManage(actor: Actor, group: string): boolean {
+  return actor.isMain || group === actor.group;
+}
+
+/** Refuses a group named by the actor itself (nothing is revealed: the actor said the name). */
 export function authorise(actor: Actor, group: string): void {
-  if (!actor.isMain && group !== actor.group) {
+  if (!mayManage(actor, group)) {
     throw new TaskError(
       'forbidden',
       `group "${actor.group}" may only manage its own tasks, not those of group "${group}" (only main may)`,
     );
   }
+}
+
+/**
+ * The answer about a task id that does not exist, and equally about one the actor may not see:
+ * a group must not learn another group's task ids or owners by asking.
+ */
+export function noSuchTask(id: string): TaskError {
+  return new TaskError('not_found', `no task "${id}" (clawpod tasks list)`);
 }
 
 /** The first due time after `now`; refuses a once time that is not in the future. */

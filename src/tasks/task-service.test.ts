@@ -207,3 +207,50 @@ describe('TaskService changes', () => {
     ]);
   });
 });
+
+describe('TaskService across groups', () => {
+  const messageOf = (fn: () => unknown): string => {
+    try {
+      fn();
+      return 'ok';
+    } catch (err) {
+      if (err instanceof TaskError) return `${err.code}: ${err.message}`;
+      throw err;
+    }
+  };
+
+  it("answers a group about another group's task exactly as about a task that does not exist", () => {
+    const { service, store } = setup();
+    store.groups.insert('other', {}, { now: T0 });
+    store.groups.bind('web:other', 'other', T0);
+    const theirs = service.create(OWNER, { id: 'x1', group: 'team', schedule: '1h', prompt: 'p' });
+    const other = { group: 'other', isMain: false };
+    const ops: Array<[string, (id: string) => unknown]> = [
+      ['get', (id) => service.get(other, id)],
+      ['pause', (id) => service.pause(other, id)],
+      ['resume', (id) => service.resume(other, id)],
+      ['cancel', (id) => service.cancel(other, id)],
+      ['update', (id) => service.update(other, id, { prompt: 'mine' })],
+      ['remove', (id) => service.remove(other, id)],
+      ['runNow', (id) => service.runNow(other, id)],
+      ['history', (id) => service.history(other, id)],
+      ['next', (id) => service.next(other, id)],
+    ];
+    for (const [name, op] of ops) {
+      const foreign = messageOf(() => op('x1'));
+      expect(foreign, name).toBe(messageOf(() => op('x2')).replace('x2', 'x1'));
+      expect(foreign, name).toMatch(/^not_found: /);
+      expect(foreign, name).not.toContain('team');
+    }
+    // Reusing the id says it is taken, not whose it is; the owner is told whose.
+    const steal = messageOf(() => service.create(other, { id: 'x1', schedule: '1h', prompt: 'p' }));
+    expect(steal).toMatch(/^conflict: /);
+    expect(steal).not.toContain('team');
+    expect(
+      messageOf(() =>
+        service.create(OWNER, { id: 'x1', group: 'other', schedule: '1h', prompt: 'p' }),
+      ),
+    ).toContain('"team"');
+    expect(service.get(OWNER, 'x1')).toEqual(theirs.task);
+  });
+});

@@ -20,6 +20,8 @@ import {
   checkPreCheck,
   firstIssue,
   firstRunAt,
+  mayManage,
+  noSuchTask,
   scheduleGuard,
   taskInputSchema,
   taskPatchSchema,
@@ -124,7 +126,13 @@ export class TaskService {
       const existing = this.tasks.get(input.id);
       if (existing) {
         if (existing.group !== groupName) {
-          throw new TaskError('conflict', `task id "${input.id}" is already used by another group`);
+          // The id is taken; only an actor who may see that task learns whose it is.
+          throw new TaskError(
+            'conflict',
+            mayManage(actor, existing.group)
+              ? `task id "${input.id}" is already used by group "${existing.group}"`
+              : `task id "${input.id}" cannot be used: choose another id, or leave id out`,
+          );
         }
         return this.created(existing, false);
       }
@@ -343,8 +351,7 @@ export class TaskService {
 
   private load(actor: Actor, id: string): TaskRecord {
     const task = this.tasks.get(id);
-    if (!task) throw new TaskError('not_found', `no task "${id}" (clawpod tasks list)`);
-    authorise(actor, task.group);
+    if (!task || !mayManage(actor, task.group)) throw noSuchTask(id);
     return task;
   }
 

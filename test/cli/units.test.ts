@@ -207,5 +207,18 @@ describe('formatting', () => {
     expect(text).toContain('outbox:     pending 1, sent 5, dead 1');
     expect(text).toContain('chat not found');
     expect(text).toMatch(/main +ok +2\.0s +1\.5k\/20 +\$0\.0100/);
+    expect(text).not.toContain('ipc:'); // a report without IPC counts (an older daemon)
+    const ipc: DaemonStatus['ipc'] = {
+      errorsCap: 1000,
+      errorsFiles: 1000,
+      quarantined: 2,
+      rotated: 101,
+      groups: [{ group: 'wreck', errorsFiles: 1000, quarantined: 2, rotated: 101 }],
+    };
+    const withIpc = renderStatus({ status: { ...status, ipc }, url: 'u', dashboard: null }, now);
+    expect(withIpc).toContain(
+      'ipc:        errors/ files 1000 (cap 1000 per group), quarantined 2, rotated out 101',
+    );
+    expect(withIpc).toContain('  wreck: errors/ 1000, quarantined 2, rotated out 101');
   });
 });

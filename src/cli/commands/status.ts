@@ -64,6 +64,18 @@ function daemonLines(r: StatusReport, now: number): string[] {
   ];
 }
 
+/** The IPC line: files in errors/ (and its cap), repairs; then the groups behind them. */
+function ipcLines(ipc: NonNullable<DaemonStatus['ipc']>): string[] {
+  const out = [
+    `ipc:        errors/ files ${ipc.errorsFiles} (cap ${ipc.errorsCap} per group), quarantined ${ipc.quarantined}, rotated out ${ipc.rotated}`,
+  ];
+  for (const g of ipc.groups.slice(0, 5))
+    out.push(
+      `  ${g.group}: errors/ ${g.errorsFiles}, quarantined ${g.quarantined}, rotated out ${g.rotated}`,
+    );
+  return out;
+}
+
 /** Renders the human-readable status. Pure (for a given `now`). */
 export function renderStatus(r: StatusReport, now = Date.now()): string {
   const s = r.status;
@@ -122,6 +134,7 @@ export function renderStatus(r: StatusReport, now = Date.now()): string {
     `outbox:     pending ${(o.pending ?? 0) + (o.sending ?? 0)}, sent ${o.sent ?? 0}, dead ${o.dead ?? 0}`,
   );
   out.push(`dead letters: ${s.deadLetters.count}`);
+  if (s.ipc) out.push(...ipcLines(s.ipc));
   for (const d of s.deadLetters.recent.slice(0, 5)) {
     out.push(
       `  #${d.id} ${formatTime(d.createdAt)} ${d.kind} ${d.group ?? '-'} ${d.chatJid ?? ''}: ${oneLine(d.error, 100)}`,
