@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { WhatsAppChannel } from '../../src/channels/whatsapp/adapter.js';
 import { builtinChannels } from '../../src/channels/index.js';
 import { whatsappFactory } from '../../src/channels/whatsapp/index.js';
@@ -159,6 +159,12 @@ describe('WhatsApp channel in a running daemon (fake Baileys socket)', () => {
   it('a logout clears the auth folder and leaves the channel disconnected', async () => {
     const count = fake.sockets.length;
     sock().close(401);
+    // The auth folder goes first (file system work: its time varies with the machine's load)…
+    await vi.waitFor(() => expect(existsSync(join(home, 'channels', 'whatsapp'))).toBe(false), {
+      timeout: 5000,
+      interval: 10,
+    });
+    // …then time for a wrong reconnect (5 ms base delay) to show.
     await new Promise((r) => setTimeout(r, 60));
     const ch = d.channels.forChat(`wa:${GROUP}`) as WhatsAppChannel;
     expect(ch.connection.name).toBe('logged-out');
