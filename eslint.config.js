@@ -82,6 +82,61 @@ export default tseslint.config(
       ],
     },
   },
+  // The channel wall (house #12): core code reaches channels only through their contract
+  // (channels/channel.ts), the kit (channels/kit/), the explicit list (channels/index.ts) and the
+  // shared helpers beside them; never a channel's own folder or the web channel's file, not even
+  // for a type. A new channel plugs in by joining the list; the core never learns its name.
+  // Uses the typescript-eslint rule, so it stacks with the base `no-restricted-imports` walls
+  // above instead of replacing them; do not set that rule name again for core files.
+  {
+    files: ['src/**/*.ts'],
+    ignores: ['src/channels/**'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '(^|/)channels/(?!kit/)[^/]+/',
+              message:
+                'core code must not import a channel folder: use channels/channel.ts, channels/kit or builtinChannels (channels/index.ts)',
+            },
+            {
+              regex: '(^|/)channels/web(\\.js)?$',
+              message: 'core code must not import the web channel: use builtinChannels',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  // Modules evaluated while config/schema.ts composes the channel blocks (the list, each
+  // channel's index, the web channel, the contract): a value import of config/schema.ts (or of
+  // a module importing it) would be a cycle that breaks at load. Types are fine.
+  {
+    files: [
+      'src/channels/index.ts',
+      'src/channels/*/index.ts',
+      'src/channels/web.ts',
+      'src/channels/channel.ts',
+      'src/channels/checks.ts',
+    ],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '(^|/)(config/(load|schema|index)|store/group-schema)(\\.js)?$',
+              allowTypeImports: true,
+              message:
+                'a channel settings module loads while config/schema.ts is evaluated: import config/secret.ts (or a type) instead',
+            },
+          ],
+        },
+      ],
+    },
+  },
   // ---------------------------------------------------------------------------------------
   {
     files: ['src/cli/**', 'bench/**', 'test/**', 'bin/**'],

@@ -6,9 +6,9 @@ import { serve, type ServerType } from '@hono/node-server';
 import type { Logger } from 'pino';
 import { secureDataDir } from './config/data-dir.js';
 import type { Config } from './config/load.js';
-import './channels/index.js';
-import type { Channel } from './channels/channel.js';
-import { ChannelSet, channelFactories } from './channels/registry.js';
+import type { Channel, ChannelFactory } from './channels/channel.js';
+import { builtinChannels } from './channels/index.js';
+import { ChannelSet } from './channels/registry.js';
 import { OutboxWorker } from './delivery/outbox-worker.js';
 import { DeadLetterError, DeadLetterService } from './delivery/dead-letter-service.js';
 import { watchStorage } from './delivery/storage-notices.js';
@@ -33,8 +33,8 @@ import type { TurnDeps } from './runs/turn.js';
 import { IpcHost } from './ipc/ipc-host.js';
 import { RequestHandler } from './ipc/request-handler.js';
 import { taskIpc } from './ipc/task-ops.js';
-import './sandbox/index.js';
 import { systemClock, type Clock } from './clock.js';
+import type { RuntimeFactory } from './sandbox/registry.js';
 import { assertIdRangeFree, deprecatedIdKeys } from './sandbox/sandbox-ids.js';
 import { createScheduling, type Scheduling } from './tasks/scheduling.js';
 import { buildStatus, type DaemonStatus } from './status.js';
@@ -48,6 +48,10 @@ export interface DaemonOptions {
   log: Logger;
   /** Launchers to register in addition to (or instead of) the built-in harnesses'. */
   launchers?: AgentLauncher[];
+  /** The channel kinds to create (default `builtinChannels`); tests add or swap their own. */
+  channels?: readonly ChannelFactory[];
+  /** The sandbox runtimes to choose from (default `builtinRuntimes`). */
+  runtimes?: readonly RuntimeFactory[];
   /**
    * The clock of the scheduler, the queue's retries, agent sessions' idle expiry and turn time
    * limits (tests drive it with a fake one); default the system clock.
@@ -122,6 +126,7 @@ export class Daemon {
       config,
       log: this.log.child({ part: 'sandbox' }),
       harnesses: ['command', 'claude', 'codex'],
+      runtimes: opts.runtimes,
       harnessProblem: (harness, group) =>
         harness === 'claude'
           ? claudeCredentialProblem(config.env)
@@ -265,31 +270,7 @@ export class Daemon {
     const decided = decideLegacyWakes(this.turns);
     if (decided) this.log.info({ messages: decided }, 'decided which older pending messages wake');
 
-    for (const factory of channelFactories()) {
-      const made = await factory.create({
-        config,
-        log: this.log.child({ channel: factory.name }),
-        notifyOwner: (key, text) => this.outbox.notifyOwner(key, text),
-      });
-      if ('skip' in made) {
-        this.log.info({ channel: factory.name, reason: made.skip }, 'channel skipped');
-        continue;
-      }
-      await made.connect(this.router);
-      this.channelList.push(made);
-      const health = made.health();
-      if (health.connected) this.log.info({ channel: made.name }, 'channel connected');
-      else
-        this.log.warn(
-          { channel: made.name, err: health.lastError },
-          'channel started but not connected (see clawpod status)',
-        );
-    }
-    this.outbox.start();
-    this.egress.start();
-    this.ipc.start();
-    this.recoverPending();
-    for (const g of this.store.groups.list()) this.pool.prewarm(g);
+    const made = await this.createChannels();
 
     const { host, port, allowNonLoopback } = config.file.http;
     if (!LOOPBACK.has(host)) {
@@ -328,8 +309,10 @@ export class Daemon {
       }),
       status: () => this.status(),
       deadLetters: this.deadLetters,
-      receive: (msg) => this.router.receive(msg),
-      accepting: () => this.state.name === 'running',
+      channelRoutes: made.map(({ factory, channel }) => ({
+        name: factory,
+        routes: channel.routes?.() ?? {},
+      })),
       hooks: createHooks({
         config,
         nonces: this.store.webhookNonces,
@@ -353,6 +336,19 @@ export class Daemon {
       });
       s.once('error', reject);
     });
+    // Channels connect once the server listens: a platform may post to its route at once.
+    try {
+      for (const { channel } of made) await this.connectChannel(channel);
+    } catch (err) {
+      (server as Server).closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      throw err;
+    }
+    this.outbox.start();
+    this.egress.start();
+    this.ipc.start();
+    this.recoverPending();
+    for (const g of this.store.groups.list()) this.pool.prewarm(g);
     this.scheduling.scheduler.start();
     this.state = { name: 'running', startedAt: Date.now(), server, port: boundPort };
     const shownHost = isIP(host) === 6 ? `[${host}]` : host;
@@ -392,6 +388,43 @@ export class Daemon {
         `dead letter #${dl.id} names no chat batch and no task to run again`,
       );
     this.scheduling.tasks.runNow(OWNER, taskId);
+  }
+
+  /** Creates the configured channels (none connects yet); a skipped one is logged with why. */
+  private async createChannels(): Promise<Array<{ factory: string; channel: Channel }>> {
+    const { config } = this.opts;
+    const blocks = config.file.channels as Record<string, unknown>;
+    const made: Array<{ factory: string; channel: Channel }> = [];
+    for (const factory of this.opts.channels ?? builtinChannels) {
+      const settings = factory.settings.safeParse(blocks[factory.name]);
+      const created = settings.success
+        ? await factory.create({
+            config,
+            settings: settings.data,
+            log: this.log.child({ channel: factory.name }),
+            notifyOwner: (key, text) => this.outbox.notifyOwner(key, text),
+            accepting: () => this.state.name === 'running',
+          })
+        : { skip: `channels.${factory.name}: ${settings.error.issues[0]?.message}` };
+      if ('skip' in created) {
+        this.log.info({ channel: factory.name, reason: created.skip }, 'channel skipped');
+        continue;
+      }
+      made.push({ factory: factory.name, channel: created });
+    }
+    return made;
+  }
+
+  private async connectChannel(channel: Channel): Promise<void> {
+    await channel.connect(this.router);
+    this.channelList.push(channel);
+    const health = channel.health();
+    if (health.connected) this.log.info({ channel: channel.name }, 'channel connected');
+    else
+      this.log.warn(
+        { channel: channel.name, err: health.lastError },
+        'channel started but not connected (see clawpod status)',
+      );
   }
 
   /** The next turn of a chat's conversation. */

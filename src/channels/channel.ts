@@ -1,4 +1,6 @@
+import type { Hono } from 'hono';
 import type { Logger } from 'pino';
+import type { z } from 'zod';
 import type { Config } from '../config/load.js';
 import type { InboundMessage } from '../store/messages.js';
 import type { OutboundFile } from '../store/outbox.js';
@@ -102,24 +104,85 @@ export interface Channel {
   /** Typing indicator while a run is active; optional. */
   setTyping?(chatJid: string, on: boolean): Promise<void>;
   health(): ChannelHealth;
+  /**
+   * HTTP routes this channel serves on the daemon's one server (see ChannelRoutes). Called
+   * once, after `create` and before `connect`; a route may be hit before `connect` (answer
+   * 5xx then: the platform sends again).
+   */
+  routes?(): ChannelRoutes;
 }
 
-export interface ChannelContext {
+/**
+ * A channel's part of the daemon's HTTP server. The daemon mounts `platform` at
+ * `/channels/<factory name>` and `api` under `/api`.
+ */
+export interface ChannelRoutes {
+  /**
+   * Calls from the platform (Telegram's webhook, Slack's Events API). They carry their own
+   * authentication (a secret header, a signature), which these routes check: the API token
+   * does not apply to them. The Host check does (http.allowedHosts names a proxy's public host).
+   */
+  platform?: Hono;
+  /** Routes for the owner's clients (the web chat, the CLI), behind the API token. */
+  api?: Hono;
+}
+
+export interface ChannelContext<Settings = unknown> {
   config: Config;
+  /**
+   * This channel's block of config.yaml (`channels.<name>`), parsed by the factory's own
+   * `settings` schema (defaults applied); undefined when the block is absent.
+   */
+  settings: Settings;
   log: Logger;
   /**
    * Tells the owner in `main` (deduplicated by `key`), for a problem only they can fix (a
    * rejected password). Absent where no daemon runs (doctor).
    */
   notifyOwner?: (key: string, text: string) => void;
+  /**
+   * Whether the daemon takes new messages now (false while it starts and stops): a route that
+   * takes messages answers 503 otherwise. Absent: always.
+   */
+  accepting?: () => boolean;
 }
 
-/** Creates a channel from config, or says in one line why it is skipped (not configured). */
-export interface ChannelFactory {
-  readonly name: string;
+/** One line of `clawpod doctor` (the shape of the CLI's CheckResult). */
+export interface ChannelCheck {
+  level: 'ok' | 'warn' | 'fail';
+  title: string;
+  /** What to do about it (shown for warn and fail). */
+  fix?: string;
+}
+
+/** What a channel's live check gets: its block, the config, and how long it may take. */
+export interface ChannelCheckContext<Settings = unknown> {
+  config: Config;
+  settings: Settings;
+  timeoutMs: number;
+}
+
+/**
+ * A channel kind, listed explicitly in `builtinChannels` (channels/index.ts) or handed to the
+ * daemon (DaemonOptions.channels). `settings` is its block of config.yaml, composed into the
+ * config schema under `channels.<name>`: it must accept an absent block (`.optional()`), and it
+ * holds the block's defaults. Importing the module that defines a factory must stay cheap: the
+ * platform library is loaded by `create` (and `check`), only when the channel is configured.
+ */
+export interface ChannelFactory<
+  Name extends string = string,
+  Settings extends z.ZodType = z.ZodType,
+> {
+  /** The key under `channels` in config.yaml, and the mount point of its platform routes. */
+  readonly name: Name;
+  readonly settings: Settings;
+  /** Creates the channel from config, or says in one line why it is skipped (not configured). */
+  create(
+    ctx: ChannelContext<z.output<Settings>>,
+  ): Channel | { skip: string } | Promise<Channel | { skip: string }>;
   /**
-   * May be async so an adapter loads its platform library only when it is configured (the
-   * libraries are large; an unconfigured channel should cost nothing).
+   * The live check behind `clawpod doctor` for a configured block: a login with the configured
+   * secrets, bounded by `timeoutMs`, failures quoting the platform with a fix. Never throws.
    */
-  create(ctx: ChannelContext): Channel | { skip: string } | Promise<Channel | { skip: string }>;
+  check?(ctx: ChannelCheckContext<z.output<Settings>>): Promise<ChannelCheck[]>;
 }

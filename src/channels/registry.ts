@@ -1,15 +1,4 @@
-import type { Channel, ChannelFactory } from './channel.js';
-
-const factories = new Map<string, ChannelFactory>();
-
-/** Adapters call this once at import; `channels/index.ts` holds one import line per adapter. */
-export function registerChannel(factory: ChannelFactory): void {
-  factories.set(factory.name, factory);
-}
-
-export function channelFactories(): ChannelFactory[] {
-  return [...factories.values()];
-}
+import type { Channel } from './channel.js';
 
 /** The connected channels of a running daemon, looked up by chat id. */
 export class ChannelSet {

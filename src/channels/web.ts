@@ -1,18 +1,91 @@
-import type { Channel, ChannelHealth } from './channel.js';
-import { registerChannel } from './registry.js';
+import { Hono, type Context } from 'hono';
+import { z } from 'zod';
+import { chatIdSchema } from '../store/chat-id.js';
+import { apiError } from '../http/errors.js';
+import type {
+  Channel,
+  ChannelFactory,
+  ChannelHealth,
+  ChannelRoutes,
+  InboundSink,
+} from './channel.js';
+
+/** `channels.web` in config.yaml: the web chat and `POST /api/messages` (on unless false). */
+export const webSettings = z.strictObject({ enabled: z.boolean().default(true) }).optional();
+
+const postMessageSchema = z.strictObject({
+  chat: chatIdSchema,
+  text: z.string().min(1).max(100_000),
+  sender: z.string().min(1).max(200).optional(),
+  /** Client-chosen id: re-posting the same id stores the message once. */
+  id: z.string().min(1).max(200).optional(),
+});
 
 /**
- * The built-in web channel: chats `web:<name>`, fed by `POST /api/messages`, the dashboard chat
- * page and `clawpod chat`. Delivery is the outbox recording the reply in the message log, which
- * the page and CLI read live over SSE; so `send` only confirms.
+ * `POST /api/messages` (behind the API token): stores a message as the owner in any chat and
+ * routes it; the web chat page, `clawpod chat` and `clawpod send` post here.
  */
-export function createWebChannel(): Channel {
+function messageRoutes(sink: () => InboundSink | undefined, accepting: () => boolean): Hono {
+  const routes = new Hono();
+  routes.post('/messages', async (c: Context) => {
+    const to = sink();
+    if (!accepting() || !to)
+      return apiError(
+        c,
+        503,
+        'stopping',
+        'the daemon is starting or shutting down; try again in a moment',
+      );
+    let body: unknown;
+    try {
+      body = await c.req.json();
+    } catch {
+      return apiError(c, 400, 'invalid_json', 'the request body must be JSON');
+    }
+    const parsed = postMessageSchema.safeParse(body);
+    if (!parsed.success) {
+      const i = parsed.error.issues[0]!;
+      return apiError(
+        c,
+        400,
+        'invalid_body',
+        `${i.path.map(String).join('.') || 'body'}: ${i.message}`,
+      );
+    }
+    const { chat, text, sender, id } = parsed.data;
+    const res = await to.receive({
+      chatJid: chat,
+      platformId: id ?? `api-${crypto.randomUUID()}`,
+      sender: sender ?? 'owner',
+      senderName: sender ?? 'Owner',
+      text,
+      ts: Date.now(),
+      chatKind: chat.startsWith('web:') ? 'direct' : undefined,
+    });
+    // `wakes` and, when false, `quiet` (why not) let a client say at once that nothing will answer.
+    return c.json(
+      { seq: res.seq, duplicate: res.duplicate, wakes: res.wakes, quiet: res.quiet ?? null },
+      202,
+    );
+  });
+  return routes;
+}
+
+/**
+ * The built-in web channel: chats `web:<name>`, fed by `POST /api/messages` (its route), the
+ * dashboard chat page and `clawpod chat`. Delivery is the outbox recording the reply in the
+ * message log, which the page and CLI read live over SSE; so `send` only confirms.
+ */
+export function createWebChannel(opts: { accepting?: () => boolean } = {}): Channel {
   const health: ChannelHealth = { connected: false, lastError: null, lastEventAt: null };
+  let sink: InboundSink | undefined;
+  const accepting = opts.accepting ?? (() => true);
   return {
     name: 'web',
     limits: { maxMessageLength: 100_000 },
     owns: (chat) => chat.startsWith('web:'),
-    async connect() {
+    async connect(to) {
+      sink = to;
       health.connected = true;
     },
     async disconnect() {
@@ -23,13 +96,13 @@ export function createWebChannel(): Channel {
       return { platformId: `web-${idemKey}` };
     },
     health: () => ({ ...health }),
+    routes: (): ChannelRoutes => ({ api: messageRoutes(() => sink, accepting) }),
   };
 }
 
-registerChannel({
+export const webChannel: ChannelFactory<'web', typeof webSettings> = {
   name: 'web',
-  create: ({ config }) =>
-    config.file.channels.web?.enabled === false
-      ? { skip: 'disabled in config' }
-      : createWebChannel(),
-});
+  settings: webSettings,
+  create: ({ settings, accepting }) =>
+    settings?.enabled === false ? { skip: 'disabled in config' } : createWebChannel({ accepting }),
+};

@@ -1,5 +1,5 @@
 import { silentLogger } from '../logging/logger.js';
-import '../sandbox/index.js';
+import { builtinRuntimes } from '../sandbox/index.js';
 import { createRuntimes, selectRuntime } from '../sandbox/registry.js';
 import type { CheckResult } from './doctor-checks.js';
 
@@ -9,7 +9,7 @@ import type { CheckResult } from './doctor-checks.js';
  * An unavailable runtime is a warning, unless config names it; no usable sandbox is a failure.
  */
 export async function checkRuntimes(configured: string, image?: string): Promise<CheckResult[]> {
-  const runtimes = createRuntimes({ logger: silentLogger(), image });
+  const runtimes = createRuntimes({ logger: silentLogger(), image }, builtinRuntimes);
   const out: CheckResult[] = [];
   for (const [name, rt] of runtimes) {
     if (name === 'none') continue;

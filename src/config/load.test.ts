@@ -94,6 +94,39 @@ describe('loadConfig', () => {
     expect(err.message).toContain('http.prot');
   });
 
+  it('channel blocks (each from its channel): unknown names and bad keys name file, key, form', () => {
+    const dir = home({ config: 'channels:\n  telegramm: { token: env:T }\n' });
+    const unknown = configError({ CLAWPOD_HOME: dir });
+    expect(unknown.file).toBe(join(dir, 'config.yaml'));
+    expect(unknown.key).toBe('channels.telegramm');
+    expect(unknown.expected).toMatch(/unknown key/);
+    const badKey = configError({
+      CLAWPOD_HOME: home({
+        config: 'channels:\n  discord: { token: env:D, reconnectDelayMs: 1 }\n',
+      }),
+    });
+    expect(badKey.key).toBe('channels.discord.reconnectDelayMs');
+    expect(badKey.expected).toMatch(/>=10/);
+    const typo = configError({
+      CLAWPOD_HOME: home({ config: 'channels:\n  whatsapp: { enabled: true, selfchat: true }\n' }),
+    });
+    expect(typo.key).toBe('channels.whatsapp.selfchat');
+  });
+
+  it('an older config with the per-channel webhook ports still loads (those keys are ignored now)', () => {
+    const cfg = loadConfig({
+      CLAWPOD_HOME: home({
+        config:
+          'channels:\n' +
+          '  telegram:\n    token: env:T\n    mode: webhook\n' +
+          '    webhook: { url: "https://bot.example.com/telegram", host: 127.0.0.1, port: 8443, path: /telegram }\n' +
+          '  slack: { botToken: env:S, signingSecret: env:X, mode: http, port: 3000 }\n',
+      }),
+    });
+    expect(cfg.file.channels.telegram?.webhook).toMatchObject({ port: 8443, path: '/telegram' });
+    expect(cfg.file.channels.slack).toMatchObject({ mode: 'http', port: 3000 });
+  });
+
   it('refuses a wrong type, naming the key and the expected form', () => {
     const dir = home({ config: 'http: { port: "x" }\n' });
     const err = configError({ CLAWPOD_HOME: dir });

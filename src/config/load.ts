@@ -107,13 +107,4 @@ export function loadConfig(processEnv: Record<string, string | undefined> = proc
   return { paths, file, timezone, env };
 }
 
-/** Resolves an `env:NAME` reference; undefined when the variable is unset or empty. */
-export function resolveSecret(
-  ref: string | undefined,
-  env: Readonly<Record<string, string>>,
-): string | undefined {
-  if (!ref?.startsWith('env:')) return undefined;
-  const name = ref.slice('env:'.length);
-  const value = env[name];
-  return value ? value : undefined;
-}
+export { resolveSecret } from './secret.js';

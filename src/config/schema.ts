@@ -1,11 +1,8 @@
 import { z } from 'zod';
+import { builtinChannels } from '../channels/index.js';
+import { secretRef } from './secret.js';
 
-/** A secret reference: `env:NAME` reads the variable at load time; plain strings are refused. */
-export const secretRef = z
-  .string()
-  .regex(/^env:[A-Za-z_][A-Za-z0-9_]*$/, 'a secret reference of the form env:NAME');
-
-const nullableUrl = z.url().nullable().default(null);
+export { secretRef } from './secret.js';
 
 /**
  * An egress allowlist entry: `host`, `host:port`, `host:*`, `*.domain`, `*`, `[v6]:port`.
@@ -34,7 +31,30 @@ export const SANDBOX_ID_DEFAULTS = { uidBase: 70_000, uidCount: 10_000 } as cons
 export const harnessNames = ['claude', 'codex', 'command'] as const;
 export const runtimeNames = ['auto', 'bubblewrap', 'podman', 'docker', 'apple', 'none'] as const;
 
-/** The config.yaml schema. Every default lives here and nowhere else. Unknown keys are errors. */
+/** The part of a channel factory the config needs: its key and its block's schema. */
+interface ChannelBlockSpec {
+  readonly name: string;
+  readonly settings: z.ZodType;
+}
+
+/** `{ [factory name]: its settings schema }` for a list of factories. */
+type ChannelBlocks<F extends readonly ChannelBlockSpec[]> = {
+  [K in F[number] as K['name']]: K['settings'];
+};
+
+/**
+ * `channels`: a strict object of the channels' own blocks (each optional: a channel without a
+ * block is not configured), `{}` when absent.
+ */
+function channelsBlock<const F extends readonly ChannelBlockSpec[]>(factories: F) {
+  const shape = Object.fromEntries(factories.map((f) => [f.name, f.settings]));
+  return z.strictObject(shape as ChannelBlocks<F>).default({} as never);
+}
+
+/**
+ * The config.yaml schema. Every default lives here or, for a channel's block, in that
+ * channel's index.ts, and nowhere else. Unknown keys are errors.
+ */
 export const configFileSchema = z.strictObject({
   assistant: z.strictObject({ name: z.string().regex(/^[A-Za-z][\w-]{0,31}$/) }).default({
     name: 'Andy',
@@ -203,137 +223,11 @@ export const configFileSchema = z.strictObject({
         .default(DEFAULT_OAUTH),
     })
     .default({ allow: [], groups: {}, upstreams: {}, oauth: DEFAULT_OAUTH }),
-  channels: z
-    .strictObject({
-      web: z.strictObject({ enabled: z.boolean().default(true) }).optional(),
-      telegram: z
-        .strictObject({
-          token: secretRef,
-          /** A local Bot API server (or a test fake) instead of https://api.telegram.org. */
-          apiRoot: nullableUrl,
-          /** `polling` (when absent): long polling, no inbound port. `webhook`: see `webhook`. */
-          mode: z.enum(['polling', 'webhook']).optional(),
-          /** Webhook mode: a server of its own (not the daemon's HTTP port) behind your HTTPS proxy. */
-          webhook: z
-            .strictObject({
-              /** The public HTTPS URL Telegram posts updates to (forwarded to host:port/path). */
-              url: z.url(),
-              host: z.string().default('127.0.0.1'),
-              port: z.number().int().min(0).max(65535).default(8443),
-              path: z.string().regex(/^\//, 'a path starting with /').default('/telegram'),
-              /** Checked against X-Telegram-Bot-Api-Secret-Token; random per start when absent. */
-              secretToken: secretRef.optional(),
-            })
-            .optional(),
-          /** Least ms between two sends to one chat; absent: 1000 (Telegram: ~1 message/s per chat). */
-          perChatIntervalMs: z.number().int().min(0).optional(),
-          /** Most sends per minute over all chats; absent: 1500 (Telegram allows ~30/s; 0 = no cap). */
-          globalPerMinute: z.number().int().min(0).optional(),
-        })
-        .refine((t) => t.mode !== 'webhook' || t.webhook !== undefined, {
-          message: 'mode webhook needs a webhook block with at least url',
-          path: ['webhook'],
-        })
-        .optional(),
-      slack: z
-        .strictObject({
-          botToken: secretRef,
-          appToken: secretRef.optional(),
-          signingSecret: secretRef.optional(),
-          apiUrl: nullableUrl,
-          /** socket: Socket Mode (app token); http: Events API POSTs, signing secret checked. */
-          mode: z.enum(['socket', 'http']).default('socket'),
-          /** http mode: the loopback port of `POST /slack/events` (put a TLS proxy in front). */
-          port: z.number().int().min(0).max(65535).default(3000),
-          /** Least time between two posts to one Slack channel (threads included). */
-          perChatIntervalMs: z.number().int().min(0).default(1000),
-          /** Most posts per minute across all channels (0: no cap). */
-          globalPerMinute: z.number().int().min(0).default(100),
-          /** First reconnect delay; doubles per failed attempt up to 60 s. */
-          reconnectDelayMs: z.number().int().min(10).default(1000),
-        })
-        .optional(),
-      /** Email (docs/channels/email.md): one mailbox is the channel, each sender address a chat. */
-      email: z
-        .strictObject({
-          /** Inbound: IMAP with IDLE. `password` or the `oauth2` block authenticates. */
-          imap: z.strictObject({
-            host: z.string().min(1),
-            port: z.number().int().min(1).max(65535).default(993),
-            /** TLS from the first byte (993); false for plain/STARTTLS ports (143, tests). */
-            secure: z.boolean().default(true),
-            user: z.string().min(1),
-            password: secretRef.optional(),
-          }),
-          /** Outbound: SMTP. `password` or the `oauth2` block authenticates; neither: no auth. */
-          smtp: z.strictObject({
-            host: z.string().min(1),
-            port: z.number().int().min(1).max(65535).default(465),
-            secure: z.boolean().default(true),
-            user: z.string().min(1).optional(),
-            password: secretRef.optional(),
-          }),
-          /** The bot's address, `bot@example.com` or `Name <bot@example.com>`; mail from it is skipped. */
-          from: z.string().min(3),
-          /** The mailbox watched for new mail. */
-          mailbox: z.string().min(1).default('INBOX'),
-          /** XOAUTH2 (e.g. Gmail) instead of passwords, for both IMAP and SMTP. */
-          oauth2: z
-            .strictObject({
-              user: z.string().min(1),
-              clientId: z.string().min(1),
-              clientSecret: secretRef,
-              refreshToken: secretRef,
-              tokenUrl: z.url().default('https://oauth2.googleapis.com/token'),
-            })
-            .optional(),
-          /** First delay before reconnecting IMAP after a drop; doubles up to 5 min. */
-          reconnectDelayMs: z.number().int().min(10).default(1000),
-          /** TLS for IMAP and SMTP: `ca` trusts a private CA (a PEM file) besides the system's. */
-          tls: z
-            .strictObject({
-              ca: z
-                .string({ error: 'a path to a PEM file with the CA certificate(s)' })
-                .min(1, 'a path to a PEM file with the CA certificate(s)')
-                .refine((p) => !/-----BEGIN/.test(p), {
-                  message: 'a path to a PEM file, not the certificate text itself',
-                }),
-            })
-            .optional(),
-        })
-        .optional(),
-      /** WhatsApp (docs/channels/whatsapp.md): no secret; the paired auth state is the credential. */
-      whatsapp: z
-        .strictObject({
-          enabled: z.boolean(),
-          /** Pair by code for this number (digits, country code first) instead of the QR. */
-          phoneNumber: z
-            .string()
-            .regex(/^\d{7,15}$/, 'digits only, country code first')
-            .optional(),
-          /** The bot uses the owner's own number: texts prefixed `<assistant>: `, told apart by it. */
-          selfChat: z.boolean().optional(),
-          /** Least ms between two sends to one chat; absent: 2000 (spacing avoids bans). */
-          perChatIntervalMs: z.number().int().min(0).optional(),
-          /** Most sends per minute over all chats; absent: 20 (0 = no cap; keep it low). */
-          globalPerMinute: z.number().int().min(0).optional(),
-        })
-        .optional(),
-      discord: z
-        .strictObject({
-          token: secretRef,
-          /** REST root without the version (the library appends `/v10`); null: Discord's own. */
-          apiBase: nullableUrl,
-          /** Least time between two messages to one Discord channel (Discord allows ~5 per 5 s). */
-          perChatIntervalMs: z.number().int().min(0).default(1000),
-          /** Most messages per minute across all channels (0: no cap; Discord's global is 50/s). */
-          globalPerMinute: z.number().int().min(0).default(1800),
-          /** First delay before logging in again with a fresh client; doubles up to 5 min. */
-          reconnectDelayMs: z.number().int().min(10).default(1000),
-        })
-        .optional(),
-    })
-    .default({}),
+  /**
+   * One block per channel, each with its own schema and defaults (the channel's index.ts), from
+   * the explicit channel list; an unknown channel name is an error like any unknown key.
+   */
+  channels: channelsBlock(builtinChannels),
   /**
    * Inbound webhooks: `POST /hooks/<name>` on the HTTP server (see docs/webhooks.md). Each call
    * is authenticated (hmac or bearer, with timestamp and nonce) and either stored as a message

@@ -8,7 +8,7 @@ import type { EventBus } from '../events/bus.js';
 import { GroupError } from '../groups/errors.js';
 import type { GroupService } from '../groups/group-service.js';
 import { chatIdSchema } from '../store/group-schema.js';
-import type { Inbound, IntakeResult } from '../channels/channel.js';
+import type { ChannelRoutes } from '../channels/channel.js';
 import type { Store } from '../store/store.js';
 import { storageError, storageProblemOf } from '../store/storage-errors.js';
 import type { DeadLetterService } from '../delivery/dead-letter-service.js';
@@ -35,9 +35,11 @@ export interface ApiDeps {
   tasks?: TaskService;
   metrics: Registry;
   status(): DaemonStatus;
-  /** Stores a message as the owner and routes it; rejects when the daemon is stopping. */
-  receive(msg: Inbound): Promise<IntakeResult>;
-  accepting(): boolean;
+  /**
+   * The channels' routes, by factory name: `api` under `/api` (behind the token, e.g. the web
+   * channel's `POST /api/messages`), `platform` under `/channels/<name>` (their own auth).
+   */
+  channelRoutes?: ReadonlyArray<{ name: string; routes: ChannelRoutes }>;
   /** Inbound webhooks (`POST /hooks/<name>`, own auth); absent: not mounted. */
   hooks?: HookDeps;
   /** Whether a `Host` header names this server (see host-check.ts); others get 421. */
@@ -76,13 +78,6 @@ const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'referrer-policy': 'no-referrer',
 };
 
-const postMessageSchema = z.strictObject({
-  chat: chatIdSchema,
-  text: z.string().min(1).max(100_000),
-  sender: z.string().min(1).max(200).optional(),
-  /** Client-chosen id: re-posting the same id stores the message once. */
-  id: z.string().min(1).max(200).optional(),
-});
 const bindSchema = z.strictObject({ chat: chatIdSchema });
 
 const groupErrorStatus = { not_found: 404, conflict: 409, invalid: 400, forbidden: 403 } as const;
@@ -175,29 +170,10 @@ export function createApp(deps: ApiDeps): Hono {
     }),
   );
 
-  app.post('/api/messages', async (c) => {
-    if (!deps.accepting())
-      return apiError(c, 503, 'stopping', 'the daemon is shutting down; try again after restart');
-    const json = await readJson(c);
-    if (!json.ok) return json.res;
-    const parsed = postMessageSchema.safeParse(json.body);
-    if (!parsed.success) return apiError(c, 400, 'invalid_body', zodMessage(parsed.error));
-    const { chat, text, sender, id } = parsed.data;
-    const res = await deps.receive({
-      chatJid: chat,
-      platformId: id ?? `api-${crypto.randomUUID()}`,
-      sender: sender ?? 'owner',
-      senderName: sender ?? 'Owner',
-      text,
-      ts: Date.now(),
-      chatKind: chat.startsWith('web:') ? 'direct' : undefined,
-    });
-    // `wakes` and, when false, `quiet` (why not) let a client say at once that nothing will answer.
-    return c.json(
-      { seq: res.seq, duplicate: res.duplicate, wakes: res.wakes, quiet: res.quiet ?? null },
-      202,
-    );
-  });
+  for (const { name, routes } of deps.channelRoutes ?? []) {
+    if (routes.api) app.route('/api', routes.api);
+    if (routes.platform) app.route(`/channels/${name}`, routes.platform);
+  }
 
   app.get('/api/chats', (c) => c.json(deps.store.chats.list()));
   app.get('/api/chats/:chat/messages', (c) => {

@@ -1,7 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Group } from '../store/group-schema.js';
-import { createRuntimes, selectRuntime, type RuntimeSelection } from '../sandbox/registry.js';
+import { builtinRuntimes } from '../sandbox/index.js';
+import {
+  createRuntimes,
+  selectRuntime,
+  type RuntimeFactory,
+  type RuntimeSelection,
+} from '../sandbox/registry.js';
 import type { Runtime } from '../sandbox/runtime.js';
 import type { AgentLauncher, AgentProcess, LaunchProblem, SessionSpec } from './agent-process.js';
 import { launchSandbox, type LaunchDeps } from './sandbox-launch.js';
@@ -13,6 +19,8 @@ export interface SandboxLauncherOptions extends LaunchDeps {
   harnesses: string[];
   /** Extra per-harness readiness checks (credentials…); undefined when ready. */
   harnessProblem?: (harness: string, group: Group) => LaunchProblem | undefined;
+  /** The runtimes to choose from; default `builtinRuntimes`. */
+  runtimes?: readonly RuntimeFactory[];
 }
 
 type Probe = { ok: true; selection: RuntimeSelection } | { ok: false; message: string };
@@ -31,11 +39,14 @@ export class SandboxLauncher {
   /** Creates the runtimes and probes the configured one (groups' overrides on first use). */
   async init(): Promise<void> {
     const { config, log } = this.opts;
-    this.runtimes = createRuntimes({
-      logger: log.child({ part: 'sandbox' }),
-      image: config.file.sandbox.image,
-      owner: createHash('sha256').update(config.paths.home).digest('hex').slice(0, 16),
-    });
+    this.runtimes = createRuntimes(
+      {
+        logger: log.child({ part: 'sandbox' }),
+        image: config.file.sandbox.image,
+        owner: createHash('sha256').update(config.paths.home).digest('hex').slice(0, 16),
+      },
+      this.opts.runtimes ?? builtinRuntimes,
+    );
     await this.probe(config.file.runtime);
   }
 

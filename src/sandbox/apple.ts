@@ -6,7 +6,7 @@
 import { CLAWPOD_LABEL, DEFAULT_IMAGE } from './container-args.js';
 import { ContainerRuntime, pickCliEnv, type ContainerEngine } from './container-runtime.js';
 import { runProbe } from './exec-util.js';
-import { registerRuntime } from './registry.js';
+import type { RuntimeFactory } from './registry.js';
 import type { RuntimeAvailability } from './runtime.js';
 
 interface AppleContainer {
@@ -68,7 +68,8 @@ export const appleEngine: ContainerEngine = {
   },
 };
 
-registerRuntime({
+/** The apple runtime, listed in `builtinRuntimes` (index.ts). */
+export const appleRuntime: RuntimeFactory = {
   name: 'apple',
   description: 'Apple container VMs (macOS 26+, Apple silicon)',
   create: (ctx) =>
@@ -79,4 +80,4 @@ registerRuntime({
       logger: ctx.logger,
       owner: ctx.owner,
     }),
-});
+};

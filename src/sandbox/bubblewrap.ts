@@ -21,7 +21,7 @@ import { RuntimeUnavailableError } from './errors.js';
 import { findExecutable, runProbe, runProbeSync } from './exec-util.js';
 import { assertMountsReachable } from './host-access.js';
 import { SANDBOX_UMASK, spawnWithUmask, wrapChild } from './process-handle.js';
-import { registerRuntime } from './registry.js';
+import type { RuntimeFactory } from './registry.js';
 import {
   validateSpec,
   type Protection,
@@ -233,7 +233,8 @@ export function nodeDirIfOutsideSystem(execPath: string): string | null {
   return inSystem ? null : dir;
 }
 
-registerRuntime({
+/** The bubblewrap runtime, listed in `builtinRuntimes` (index.ts). */
+export const bubblewrapRuntime: RuntimeFactory = {
   name: 'bubblewrap',
   description: 'bubblewrap namespaces + prlimit (Linux default; no daemon)',
   create: (ctx) => {
@@ -244,4 +245,4 @@ registerRuntime({
       logger: ctx.logger,
     });
   },
-});
+};

@@ -10,7 +10,7 @@ import {
   type ContainerEngine,
 } from './container-runtime.js';
 import { runProbe } from './exec-util.js';
-import { registerRuntime } from './registry.js';
+import type { RuntimeFactory } from './registry.js';
 import type { Protection, RuntimeAvailability } from './runtime.js';
 
 interface DockerInfo {
@@ -83,7 +83,8 @@ export const dockerEngine: ContainerEngine = {
   listOrphans: listLabelledContainers,
 };
 
-registerRuntime({
+/** The docker runtime, listed in `builtinRuntimes` (index.ts). */
+export const dockerRuntime: RuntimeFactory = {
   name: 'docker',
   description: 'Docker engine containers (cgroup limits; needs the agent image)',
   create: (ctx) =>
@@ -94,4 +95,4 @@ registerRuntime({
       logger: ctx.logger,
       owner: ctx.owner,
     }),
-});
+};

@@ -53,8 +53,8 @@ export class DuplicateRuntimeError extends SandboxError {
   constructor(name: string) {
     super(
       'SANDBOX_RUNTIME_DUPLICATE',
-      `Sandbox runtime "${name}" is registered twice`,
-      'Import each runtime file once (src/sandbox/index.ts does this)',
+      `Sandbox runtime "${name}" is listed twice`,
+      'List each runtime once (builtinRuntimes in src/sandbox/index.ts, or DaemonOptions.runtimes)',
     );
   }
 }

@@ -1,12 +1,22 @@
 /**
- * The sandbox layer: the Runtime contract, the registry, the mount policy and the host-side
- * safe file helpers. Importing this module registers every runtime (the lines below).
+ * The sandbox layer: the Runtime contract, the registry, the mount policy, the host-side safe
+ * file helpers, and the explicit list of the runtimes clawpod ships with.
  */
-import './bubblewrap.js';
-import './podman.js';
-import './docker.js';
-import './apple.js';
-import './none.js';
+import { appleRuntime } from './apple.js';
+import { bubblewrapRuntime } from './bubblewrap.js';
+import { dockerRuntime } from './docker.js';
+import { noneRuntime } from './none.js';
+import { podmanRuntime } from './podman.js';
+import type { RuntimeFactory } from './registry.js';
+
+/** The runtimes clawpod ships with (DaemonOptions.runtimes replaces the list). */
+export const builtinRuntimes: readonly RuntimeFactory[] = [
+  bubblewrapRuntime,
+  podmanRuntime,
+  dockerRuntime,
+  appleRuntime,
+  noneRuntime,
+];
 
 export * from './errors.js';
 export * from './runtime.js';

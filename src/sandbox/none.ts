@@ -8,7 +8,7 @@
 import { spawn } from 'node:child_process';
 import type { Logger } from 'pino';
 import { SANDBOX_UMASK, spawnWithUmask, wrapChild } from './process-handle.js';
-import { registerRuntime } from './registry.js';
+import type { RuntimeFactory } from './registry.js';
 import {
   validateSpec,
   type Mount,
@@ -75,8 +75,9 @@ export class NoneRuntime implements Runtime {
   }
 }
 
-registerRuntime({
+/** The none runtime, listed in `builtinRuntimes` (index.ts). */
+export const noneRuntime: RuntimeFactory = {
   name: 'none',
   description: 'no sandbox at all (development only; never chosen by auto)',
   create: (ctx) => new NoneRuntime({ logger: ctx.logger }),
-});
+};

@@ -10,7 +10,7 @@ import {
   type ContainerEngine,
 } from './container-runtime.js';
 import { runProbe } from './exec-util.js';
-import { registerRuntime } from './registry.js';
+import type { RuntimeFactory } from './registry.js';
 import type { Protection, RuntimeAvailability } from './runtime.js';
 
 const BASE: Protection[] = [
@@ -90,7 +90,8 @@ export const podmanEngine: ContainerEngine = {
   listOrphans: listLabelledContainers,
 };
 
-registerRuntime({
+/** The podman runtime, listed in `builtinRuntimes` (index.ts). */
+export const podmanRuntime: RuntimeFactory = {
   name: 'podman',
   description: 'podman containers (cgroup limits; needs a local image)',
   create: (ctx) =>
@@ -101,4 +102,4 @@ registerRuntime({
       logger: ctx.logger,
       owner: ctx.owner,
     }),
-});
+};

@@ -1,14 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import './index.js';
 import { DuplicateRuntimeError, RuntimeUnavailableError, UnknownRuntimeError } from './errors.js';
-import {
-  AUTO_ORDER,
-  createRuntimes,
-  getRuntime,
-  listRuntimes,
-  registerRuntime,
-  selectRuntime,
-} from './registry.js';
+import { builtinRuntimes } from './index.js';
+import { AUTO_ORDER, createRuntimes, selectRuntime } from './registry.js';
 import type { Runtime, RuntimeAvailability } from './runtime.js';
 import pino from 'pino';
 
@@ -25,20 +18,24 @@ function fake(name: string, ok: boolean, reason = ok ? 'fine' : 'missing'): Runt
 const set = (...rts: Runtime[]) => new Map(rts.map((r) => [r.name, r]));
 
 describe('registry', () => {
-  it('index.ts registers every runtime once', () => {
-    const names = listRuntimes().map((f) => f.name);
+  it('builtinRuntimes lists every runtime once', () => {
+    const names = builtinRuntimes.map((f) => f.name);
     expect(names.sort()).toEqual(['apple', 'bubblewrap', 'docker', 'none', 'podman']);
-    expect(getRuntime('bubblewrap')?.description).toMatch(/bubblewrap/);
-    expect(getRuntime('nope')).toBeUndefined();
+    const byName = (n: string) => builtinRuntimes.find((f) => f.name === n);
+    expect(byName('bubblewrap')?.description).toMatch(/bubblewrap/);
+    expect(byName('nope')).toBeUndefined();
   });
 
-  it('refuses a duplicate registration', () => {
+  it('refuses a runtime listed twice', () => {
     const f = { name: 'bubblewrap', description: 'x', create: () => fake('bubblewrap', true) };
-    expect(() => registerRuntime(f)).toThrow(DuplicateRuntimeError);
+    const log = pino({ level: 'silent' });
+    expect(() => createRuntimes({ logger: log }, [...builtinRuntimes, f])).toThrow(
+      DuplicateRuntimeError,
+    );
   });
 
   it('creates instances from the context', () => {
-    const rts = createRuntimes({ logger: pino({ level: 'silent' }) });
+    const rts = createRuntimes({ logger: pino({ level: 'silent' }) }, builtinRuntimes);
     expect([...rts.keys()].sort()).toEqual(['apple', 'bubblewrap', 'docker', 'none', 'podman']);
     expect(rts.get('none')?.name).toBe('none');
   });

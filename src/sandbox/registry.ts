@@ -1,7 +1,8 @@
 /**
- * Runtime registry. Each runtime file registers a factory once at import (see index.ts); the
- * daemon instantiates them with its context and picks one with selectRuntime(). The core never
- * names a specific runtime except for the documented `auto` preference order.
+ * Runtime registry. Each runtime file exports its factory, `builtinRuntimes` (index.ts) lists
+ * them explicitly; the daemon instantiates a list with its context and picks one with
+ * selectRuntime(). The core never names a specific runtime except for the documented `auto`
+ * preference order.
  */
 import type { Logger } from 'pino';
 import { DuplicateRuntimeError, RuntimeUnavailableError, UnknownRuntimeError } from './errors.js';
@@ -27,7 +28,7 @@ export interface RuntimeContext {
   systemPaths?: readonly string[];
 }
 
-/** A registered runtime: a name and a way to build it from the daemon's context. */
+/** A runtime kind: a name and a way to build it from the daemon's context. */
 export interface RuntimeFactory {
   readonly name: string;
   /** One line for `clawpod doctor` and the docs. */
@@ -38,30 +39,20 @@ export interface RuntimeFactory {
 /** The order `auto` tries runtimes in. `none` is never chosen automatically. */
 export const AUTO_ORDER: readonly string[] = ['bubblewrap', 'podman', 'docker', 'apple'];
 
-const factories = new Map<string, RuntimeFactory>();
-
-/** Register a runtime factory; a second registration of the same name throws. */
-export function registerRuntime(factory: RuntimeFactory): void {
-  if (factories.has(factory.name)) throw new DuplicateRuntimeError(factory.name);
-  factories.set(factory.name, factory);
-}
-
-/** The factory registered under `name`, or undefined. */
-export function getRuntime(name: string): RuntimeFactory | undefined {
-  return factories.get(name);
-}
-
-/** All registered factories, in registration order. */
-export function listRuntimes(): RuntimeFactory[] {
-  return [...factories.values()];
-}
-
-/** Instantiate runtimes (default: every registered one) into a name → Runtime map. */
+/**
+ * Instantiates runtimes into a name → Runtime map, in list order. Two factories with one name
+ * are a mistake in the list: DuplicateRuntimeError.
+ */
 export function createRuntimes(
   ctx: RuntimeContext,
-  from: readonly RuntimeFactory[] = listRuntimes(),
+  from: readonly RuntimeFactory[],
 ): Map<string, Runtime> {
-  return new Map(from.map((f) => [f.name, f.create(ctx)]));
+  const out = new Map<string, Runtime>();
+  for (const f of from) {
+    if (out.has(f.name)) throw new DuplicateRuntimeError(f.name);
+    out.set(f.name, f.create(ctx));
+  }
+  return out;
 }
 
 /** The choice made by selectRuntime, with a sentence for logs and `clawpod status`. */

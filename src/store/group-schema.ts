@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { harnessNames, runtimeNames } from '../config/schema.js';
+import { chatIdSchema } from './chat-id.js';
 import { modelProviderSchema, type ModelProvider } from '../protocol/runner-protocol.js';
 
 /** Variables clawpod sets itself; a group's `env` may not override them. */
@@ -20,10 +21,7 @@ export const folderNameSchema = z
   )
   .refine((n) => n !== 'global', '"global" is reserved for shared knowledge');
 
-/** A chat id: `<channel>:<id>`. */
-export const chatIdSchema = z
-  .string()
-  .regex(/^[a-z][a-z0-9]{0,15}:\S{1,512}$/, 'a chat id of the form <channel>:<id>, e.g. web:main');
+export { chatIdSchema };
 
 export const groupLimitsSchema = z
   .strictObject({

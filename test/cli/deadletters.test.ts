@@ -5,7 +5,7 @@ import type { DeadLetter } from '../../src/store/dead-letters.js';
 import { Store } from '../../src/store/store.js';
 import { nextMessage, startDaemon, tempHome } from '../support/daemon-harness.js';
 import { reply, scriptedLauncher } from '../support/scripted-launcher.js';
-import { useTestChannel, type TestChannel } from '../support/test-channel.js';
+import { testChannels, useTestChannel, type TestChannel } from '../support/test-channel.js';
 import { cliEnv, closedPort, runCli } from './cli-helpers.js';
 
 let channel: TestChannel;
@@ -114,7 +114,15 @@ describe('clawpod deadletters without a daemon (the database)', () => {
 describe('clawpod deadletters with a running daemon (through the API)', () => {
   it('retry wakes the outbox: the reply is delivered once', async () => {
     const home = tempHome();
-    const d = await startDaemon(home, [scriptedLauncher(() => reply('x'))]);
+    const d = await startDaemon(
+      home,
+      [scriptedLauncher(() => reply('x'))],
+      undefined,
+      {},
+      {
+        channels: testChannels(channel),
+      },
+    );
     try {
       d.groups.add({ name: 'tg', chats: ['test:cli2'] });
       channel.failForever = true;

@@ -174,6 +174,30 @@ describe('doctor: live channel checks', () => {
   });
 });
 
+describe('doctor: keys an older config still has', () => {
+  it('the per-channel webhook ports are ignored: a warning says where webhooks go now', async () => {
+    const { config } = configWith(
+      `channels:\n` +
+        `  telegram:\n    token: env:TG_TOKEN\n    apiRoot: "${telegram.apiRoot}"\n    mode: webhook\n` +
+        `    webhook: { url: "https://bot.example.com/telegram", port: 8443 }\n` +
+        `  slack: { botToken: env:SLACK_BOT, signingSecret: env:SLACK_SIGN, mode: http, port: 3000, apiUrl: "${slack.apiUrl}" }\n`,
+      `TG_TOKEN=${telegram.token}\nSLACK_BOT=${slack.botToken}\nSLACK_SIGN=shh\n`,
+    );
+    const results = await checkChannels(config, { timeoutMs: 10_000 });
+    expect(results.filter((r) => r.level === 'fail')).toEqual([]);
+    expect(byChannel(results, 'telegram')[1]).toMatchObject({
+      level: 'warn',
+      title: expect.stringContaining('channels.telegram.webhook.port ignored'),
+      fix: expect.stringMatching(/\/channels\/telegram\/webhook.*http\.allowedHosts/),
+    });
+    expect(byChannel(results, 'slack')[1]).toMatchObject({
+      level: 'warn',
+      title: expect.stringContaining('channels.slack.port is ignored'),
+      fix: expect.stringMatching(/\/channels\/slack\/events.*http\.allowedHosts/),
+    });
+  });
+});
+
 describe('clawpod doctor (the command)', () => {
   it('runs the channel checks: missing email secrets make it exit 1 with the fix', async () => {
     const home = tmp();

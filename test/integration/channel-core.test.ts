@@ -4,13 +4,16 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Daemon } from '../../src/daemon.js';
 import { Store } from '../../src/store/store.js';
 import { reply, scriptedLauncher } from '../support/scripted-launcher.js';
-import { nextMessage, startDaemon, tempHome } from '../support/daemon-harness.js';
-import { useTestChannel, type TestChannel } from '../support/test-channel.js';
+import { nextMessage, startDaemon as startWith, tempHome } from '../support/daemon-harness.js';
+import { testChannels, useTestChannel, type TestChannel } from '../support/test-channel.js';
 
 let channel: TestChannel;
 beforeAll(() => {
   channel = useTestChannel();
 });
+/** Every daemon here has the test channel besides the built-in ones. */
+const startDaemon: typeof startWith = (home, launchers, before, env, options) =>
+  startWith(home, launchers, before, env, { channels: testChannels(channel), ...options });
 const daemons: Daemon[] = [];
 afterEach(async () => {
   for (const d of daemons.splice(0)) await d.stop();
@@ -152,5 +155,30 @@ describe('what every channel adapter relies on', () => {
       status: 'sent',
       platformId: 'platform-77',
     });
+  });
+
+  it("POST /api/messages is the web channel's route: behind the API token, gone with the channel", async () => {
+    const post = (d: Daemon, home: string, auth: boolean) =>
+      fetch(`http://127.0.0.1:${d.port}/api/messages`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          ...(auth
+            ? { authorization: `Bearer ${readFileSync(join(home, 'api-token'), 'utf8').trim()}` }
+            : {}),
+        },
+        body: JSON.stringify({ chat: 'web:notes', text: 'remember the milk', id: 'n1' }),
+      });
+    const on = await boot();
+    expect((await post(on.d, on.home, false)).status).toBe(401);
+    const res = await post(on.d, on.home, true);
+    expect(res.status).toBe(202);
+    expect(await res.json()).toMatchObject({ duplicate: false });
+    expect(on.d.store.messages.listChat('web:notes', 0).map((m) => m.text)).toEqual([
+      'remember the milk',
+    ]);
+    const off = await boot(tempHome('channels:\n  web: { enabled: false }\n'));
+    expect((await post(off.d, off.home, true)).status).toBe(404);
+    expect(off.d.status().channels.map((c) => c.name)).not.toContain('web');
   });
 });

@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { DiscordAdapter } from '../../src/channels/discord/adapter.js';
+import { DiscordChannel } from '../../src/channels/discord/adapter.js';
 import { nonceFor } from '../../src/channels/discord/outbound.js';
 import type { Daemon } from '../../src/daemon.js';
 import { Store } from '../../src/store/store.js';
@@ -405,7 +405,7 @@ describe('Discord adapter: connection trouble', () => {
   async function adapterAgainst(fake: FakeDiscord, token: string) {
     const lines: string[] = [];
     const log = pino({ level: 'debug' }, { write: (l: string) => void lines.push(l) });
-    const adapter = new DiscordAdapter(
+    const adapter = new DiscordChannel(
       {
         token,
         apiBase: fake.apiBase,

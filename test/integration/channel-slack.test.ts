@@ -1,4 +1,6 @@
+import { createHmac } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { SlackChannel } from '../../src/channels/slack/adapter.js';
@@ -310,10 +312,11 @@ describe('Slack channel (Socket Mode against a fake Slack)', () => {
 describe('Slack channel (HTTP Events API)', () => {
   it('checks signatures (bad → 401) and stores signed events before answering', async () => {
     answer = 'over http';
-    const home = slackHome('', 'signingSecret: env:SLACK_SIGNING_SECRET, mode: http, port: 0');
-    const { d, runner, slack } = await boot(home);
+    const home = slackHome('', 'signingSecret: env:SLACK_SIGNING_SECRET, mode: http');
+    const { d, runner } = await boot(home);
     d.groups.add({ name: 'team', chats: ['slack:C1'] });
-    const url = `http://127.0.0.1:${slack.httpPort()}/slack/events`;
+    // The events route on the daemon's own HTTP server (no token: Slack's signature instead).
+    const url = `http://127.0.0.1:${d.port}/channels/slack/events`;
     const bad = await fake.postSignedEvent(url, event('C1', '@Andy sneaky'), 'shh', {
       badSignature: true,
     });
@@ -327,5 +330,82 @@ describe('Slack channel (HTTP Events API)', () => {
     expect(runner.inputs).toHaveLength(1);
     expect(fake.posts.at(-1)).toMatchObject({ channel: 'C1', text: 'over http' });
     expect(d.status().channels.find((c) => c.name === 'slack')?.connected).toBe(true);
+  });
+
+  /** A POST to the daemon with a chosen Host header, signed like Slack does (or not). */
+  function post(
+    port: number,
+    path: string,
+    body: string,
+    opts: { host: string; secret?: string },
+  ): Promise<{ status: number; text: string }> {
+    const ts = Math.floor(Date.now() / 1000).toString();
+    const sig = opts.secret
+      ? `v0=${createHmac('sha256', opts.secret).update(`v0:${ts}:${body}`).digest('hex')}`
+      : undefined;
+    return new Promise((resolve, reject) => {
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port,
+          path,
+          method: 'POST',
+          headers: {
+            host: opts.host,
+            'content-type': 'application/json',
+            'x-slack-request-timestamp': ts,
+            ...(sig ? { 'x-slack-signature': sig } : {}),
+          },
+        },
+        (res) => {
+          let text = '';
+          res.on('data', (c: Buffer) => (text += c.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
+  it('answers URL verification; needs no API token, but only answers the hosts the server does', async () => {
+    const home = slackHome('', 'signingSecret: env:SLACK_SIGNING_SECRET, mode: http');
+    const config = join(home, 'config.yaml');
+    writeFileSync(
+      config,
+      readFileSync(config, 'utf8').replace(
+        'http: { port: 0 }',
+        'http: { port: 0, allowedHosts: [bot.example.com] }',
+      ),
+    );
+    const { d } = await boot(home);
+    d.groups.add({ name: 'team', chats: ['slack:C1'] });
+    const path = '/channels/slack/events';
+    const challenge = JSON.stringify({ type: 'url_verification', challenge: 'abc123' });
+    const proxied = { host: 'bot.example.com', secret: 'shh' };
+    const verified = await post(d.port, path, challenge, proxied);
+    expect(verified).toEqual({ status: 200, text: JSON.stringify({ challenge: 'abc123' }) });
+    expect((await post(d.port, path, challenge, { host: 'bot.example.com' })).status).toBe(401);
+
+    const callback = (text: string) =>
+      JSON.stringify({
+        type: 'event_callback',
+        team_id: 'T1',
+        event_id: `Ev${fake.nextTs()}`,
+        event: event('C1', text),
+      });
+    // A name the server does not answer (DNS rebinding, a proxy not named): 421, nothing stored.
+    const foreign = await post(d.port, path, callback('via a stranger'), {
+      host: 'evil.example',
+      secret: 'shh',
+    });
+    expect(foreign.status).toBe(421);
+    const stored = () => d.store.messages.listChat('slack:C1', 0).map((m) => m.text);
+    expect(stored()).toEqual([]);
+    // The proxy's public name, listed in http.allowedHosts: taken, without the API token.
+    expect((await post(d.port, path, callback('via the proxy'), proxied)).status).toBe(200);
+    expect(stored()).toEqual(['via the proxy']);
+    // The API under the same name still wants its token.
+    expect((await post(d.port, '/api/messages', '{}', proxied)).status).toBe(401);
   });
 });

@@ -488,16 +488,17 @@ describe('Telegram adapter on its own', () => {
 });
 
 describe('Telegram webhook mode and configuration', () => {
-  it('takes updates on its own loopback port, checks the secret, answers after storing', async () => {
+  it("takes updates on the daemon's HTTP server, checks the secret, answers after storing", async () => {
     const fake = await startFakeTelegram();
     const port = await freePort();
-    const url = `http://127.0.0.1:${port}/tg-hook`;
-    const home = telegramHome(
-      fake,
-      `, mode: webhook, webhook: { url: "${url}", port: ${port}, path: /tg-hook }`,
-    );
+    // The public URL a proxy would forward; here it is the daemon's own route.
+    const url = `http://127.0.0.1:${port}/channels/telegram/webhook`;
+    const home = telegramHome(fake, `, mode: webhook, webhook: { url: "${url}" }`);
+    const config = join(home, 'config.yaml');
+    writeFileSync(config, readFileSync(config, 'utf8').replace('port: 0', `port: ${port}`));
     const d = await startDaemon(home, [scriptedLauncher(() => reply('via webhook'))]);
     try {
+      expect(d.port).toBe(port);
       d.groups.add({ name: 'alice', chats: ['tg:4242'] });
       expect(fake.webhook).toMatchObject({ url });
       expect(fake.webhook!.secretToken).toMatch(/^[0-9a-f]{64}$/);

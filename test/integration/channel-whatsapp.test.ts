@@ -1,8 +1,9 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { WhatsAppChannel } from '../../src/channels/whatsapp/adapter.js';
-import { whatsappTestSeam } from '../../src/channels/whatsapp/index.js';
+import { builtinChannels } from '../../src/channels/index.js';
+import { whatsappFactory } from '../../src/channels/whatsapp/index.js';
 import type { Daemon } from '../../src/daemon.js';
 import { BOT_JID, fakeConnect } from '../fakes/whatsapp-socket.js';
 import { nextMessage, runEnded, startDaemon, tempHome } from '../support/daemon-harness.js';
@@ -29,22 +30,25 @@ describe('WhatsApp channel in a running daemon (fake Baileys socket)', () => {
     });
 
   beforeAll(async () => {
-    whatsappTestSeam.connect = fake.connect;
-    whatsappTestSeam.reconnectBaseMs = 5;
+    // The daemon's channel list with WhatsApp built on the fake socket.
+    const whatsapp = whatsappFactory({
+      connect: fake.connect,
+      reconnectBaseMs: 5,
+      connectWaitMs: 1000,
+    });
+    const channels = builtinChannels.map((f) => (f.name === 'whatsapp' ? whatsapp : f));
     home = tempHome(
       'attachments: { maxBytes: 4096 }\nchannels:\n  whatsapp: { enabled: true, perChatIntervalMs: 0, globalPerMinute: 0 }\n',
     );
     runner = scriptedLauncher(async ({ prompt }) => reply(respond(prompt)));
-    d = await startDaemon(home, [runner]);
+    d = await startDaemon(home, [runner], undefined, {}, { channels });
     d.groups.add({ name: 'team', chats: [`wa:${GROUP}`] });
   });
   afterAll(async () => {
     await d.stop();
-    delete whatsappTestSeam.connect;
-    delete whatsappTestSeam.reconnectBaseMs;
   });
 
-  it('connects through the registered factory', () => {
+  it('connects through the factory it was given', () => {
     expect(d.channels.forChat(`wa:${GROUP}`)?.health().connected).toBe(true);
   });
 
@@ -155,6 +159,12 @@ describe('WhatsApp channel in a running daemon (fake Baileys socket)', () => {
   it('a logout clears the auth folder and leaves the channel disconnected', async () => {
     const count = fake.sockets.length;
     sock().close(401);
+    // The auth folder goes first (file system work: its time varies with the machine's load)…
+    await vi.waitFor(() => expect(existsSync(join(home, 'channels', 'whatsapp'))).toBe(false), {
+      timeout: 5000,
+      interval: 10,
+    });
+    // …then time for a wrong reconnect (5 ms base delay) to show.
     await new Promise((r) => setTimeout(r, 60));
     const ch = d.channels.forChat(`wa:${GROUP}`) as WhatsAppChannel;
     expect(ch.connection.name).toBe('logged-out');

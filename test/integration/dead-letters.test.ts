@@ -7,7 +7,7 @@ import type { DeadLetter } from '../../src/store/dead-letters.js';
 import type { DaemonStatus } from '../../src/status.js';
 import { nextMessage, startDaemon, tempHome, say } from '../support/daemon-harness.js';
 import { reply, scriptedLauncher } from '../support/scripted-launcher.js';
-import { useTestChannel, type TestChannel } from '../support/test-channel.js';
+import { testChannels, useTestChannel, type TestChannel } from '../support/test-channel.js';
 
 let channel: TestChannel;
 beforeAll(() => {
@@ -23,7 +23,7 @@ afterEach(async () => {
 
 async function boot(runner = scriptedLauncher(() => reply('x'))) {
   const home = tempHome();
-  const d = await startDaemon(home, [runner]);
+  const d = await startDaemon(home, [runner], undefined, {}, { channels: testChannels(channel) });
   daemons.push(d);
   const token = readFileSync(join(home, 'api-token'), 'utf8').trim();
   const api = async <T>(method: string, path: string): Promise<{ status: number; body: T }> => {

@@ -6,13 +6,22 @@ import { Daemon } from '../../src/daemon.js';
 import { Store } from '../../src/store/store.js';
 import { join } from 'node:path';
 import { reply, scriptedLauncher } from '../support/scripted-launcher.js';
-import { nextMessage, runEnded, say, startDaemon, tempHome } from '../support/daemon-harness.js';
-import { useTestChannel, type TestChannel } from '../support/test-channel.js';
+import {
+  nextMessage,
+  runEnded,
+  say,
+  startDaemon as startWith,
+  tempHome,
+} from '../support/daemon-harness.js';
+import { testChannels, useTestChannel, type TestChannel } from '../support/test-channel.js';
 
 let channel: TestChannel;
 beforeAll(() => {
   channel = useTestChannel();
 });
+/** Every daemon here has the test channel besides the built-in ones. */
+const startDaemon: typeof startWith = (home, launchers, before, env, options) =>
+  startWith(home, launchers, before, env, { channels: testChannels(channel), ...options });
 const daemons: Daemon[] = [];
 async function boot(home: string, runner: Parameters<typeof startDaemon>[1][number]) {
   const d = await startDaemon(home, [runner]);
@@ -256,7 +265,7 @@ describe('shutdown', () => {
     );
     const runner = scriptedLauncher(() => reply('in flight at stop'));
     const config = loadConfig({ CLAWPOD_HOME: home, PATH: process.env.PATH });
-    const d1 = new Daemon({ config, log, launchers: [runner] });
+    const d1 = new Daemon({ config, log, launchers: [runner], channels: testChannels(channel) });
     await d1.start();
     d1.groups.add({ name: 'slow', chats: ['test:slow'], requiresTrigger: false });
     const taken = channel.nextSend();

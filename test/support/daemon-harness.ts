@@ -34,7 +34,7 @@ export async function startDaemon(
   launchers: AgentLauncher[],
   beforeStart?: (d: Daemon) => void,
   env: Record<string, string> = {},
-  options: Pick<DaemonOptions, 'clock'> = {},
+  options: Pick<DaemonOptions, 'clock' | 'channels'> = {},
 ): Promise<Daemon> {
   const config = loadConfig({ ...env, CLAWPOD_HOME: home, PATH: process.env.PATH });
   const daemon = new Daemon({ config, log: silentLogger(), launchers, ...options });

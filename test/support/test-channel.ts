@@ -1,5 +1,11 @@
-import { DeliveryError, type Channel, type InboundSink } from '../../src/channels/channel.js';
-import { registerChannel } from '../../src/channels/registry.js';
+import { z } from 'zod';
+import {
+  DeliveryError,
+  type Channel,
+  type ChannelFactory,
+  type InboundSink,
+} from '../../src/channels/channel.js';
+import { builtinChannels } from '../../src/channels/index.js';
 
 /** A controllable channel `test:*` for integration tests (the edge of the machine). */
 export class TestChannel implements Channel {
@@ -56,11 +62,17 @@ export class TestChannel implements Channel {
   }
 }
 
-let current = new TestChannel();
-
-/** Registers the test channel once; each daemon started afterwards connects to `current`. */
+/** A fresh test channel; hand `testChannels(channel)` to the daemon to connect it. */
 export function useTestChannel(): TestChannel {
-  current = new TestChannel();
-  registerChannel({ name: 'test', create: () => current });
-  return current;
+  return new TestChannel();
+}
+
+/** The channel list for `DaemonOptions.channels`: the built-in channels plus `channel`. */
+export function testChannels(channel: TestChannel): readonly ChannelFactory[] {
+  const factory: ChannelFactory<'test', z.ZodOptional<z.ZodUndefined>> = {
+    name: 'test',
+    settings: z.undefined().optional(),
+    create: () => channel,
+  };
+  return [...builtinChannels, factory];
 }

@@ -7,12 +7,15 @@ import {
   type InboundSink,
   type SendOptions,
 } from '../channel.js';
+import { TypingKeeper } from '../kit/typing.js';
 import { RateLimiter } from '../rate-limiter.js';
 import { GatewayConnection } from './connection.js';
 import { ChannelCursors } from './cursors.js';
 import { channelIdOf, DISCORD_MAX_LENGTH, DiscordPoster } from './outbound.js';
 import { InboundPipeline } from './pipeline.js';
-import { TypingKeeper } from './typing.js';
+
+/** Discord shows "typing…" for about 10 s per call; re-sent every 8 s while a run lasts. */
+const TYPING_REFRESH_MS = 8000;
 
 /** What the adapter needs from config (the token already resolved from its `env:` ref). */
 export interface DiscordSettings {
@@ -37,7 +40,7 @@ export interface DiscordSettings {
  * are ignored: the stored message stays as first sent. Outbound goes over REST (a client of its
  * own, independent of the gateway's state), formatted, paced and with a nonce per piece.
  */
-export class DiscordAdapter implements Channel {
+export class DiscordChannel implements Channel {
   readonly name = 'discord';
   readonly limits = { maxMessageLength: DISCORD_MAX_LENGTH };
   private pipeline: InboundPipeline | undefined;
@@ -66,12 +69,14 @@ export class DiscordAdapter implements Channel {
         globalPerMinute: settings.globalPerMinute,
       }),
     });
-    this.typing = new TypingKeeper(
-      async (chat) => {
+    this.typing = new TypingKeeper({
+      send: async (chat) => {
         await this.rest.post(Routes.channelTyping(channelIdOf(chat)));
       },
-      (chat, err) => log.debug({ chat, err: (err as Error).message }, 'typing indicator failed'),
-    );
+      everyMs: TYPING_REFRESH_MS,
+      onError: (chat, err) =>
+        log.debug({ chat, err: (err as Error).message }, 'typing indicator failed'),
+    });
     this.gateway = new GatewayConnection({
       token: settings.token,
       apiBase: settings.apiBase,

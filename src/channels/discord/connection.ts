@@ -8,18 +8,15 @@ import {
   type Message,
 } from 'discord.js';
 import type { Logger } from 'pino';
+import { Reconnector, type LinkState } from '../kit/reconnect.js';
 import type { BotIdentity } from './inbound.js';
 
 /**
- * The gateway connection's lifecycle. `reconnecting` is either discord.js resuming a dropped
- * socket itself (`by: 'library'`) or this class waiting to log in again with a fresh client after
- * the library gave up or a login failed (`by: 'adapter'`, exponential backoff).
+ * The gateway connection's lifecycle: the link (a login with a fresh client, kept by a
+ * Reconnector with exponential backoff), plus `resuming` while discord.js resumes a dropped
+ * socket by itself.
  */
-export type ConnectionState =
-  | { name: 'connecting'; attempt: number }
-  | { name: 'connected' }
-  | { name: 'reconnecting'; by: 'library' | 'adapter'; attempt: number }
-  | { name: 'stopped'; reason: string | null };
+export type ConnectionState = LinkState | { name: 'resuming'; attempt: number };
 
 export interface GatewayOptions {
   token: string;
@@ -47,19 +44,42 @@ const FATAL_CLOSE: Record<number, string> = {
 /**
  * One bot login at a time. Handlers are bound to the client they were attached to and ignore
  * events unless that client is the current one, and a replaced client loses all its listeners:
- * however often the connection is rebuilt, each gateway event is handled once.
+ * however often the connection is rebuilt, each gateway event is handled once. A login attempt
+ * succeeds at the first READY; it fails when the login is refused or the gateway closes first.
  */
 export class GatewayConnection {
-  private state: ConnectionState = { name: 'stopped', reason: null };
   private client: Client | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private attempt = 0;
-  private waiters: Array<() => void> = [];
+  /** The login attempt in flight: settled by the gateway's events. */
+  private opening: { resolve(): void; reject(err: unknown): void } | undefined;
+  private resuming: { attempt: number } | null = null;
   private bot: BotIdentity | undefined;
+  private readonly link: Reconnector;
   lastError: string | null = null;
   lastEventAt: number | null = null;
 
-  constructor(private readonly opts: GatewayOptions) {}
+  constructor(private readonly opts: GatewayOptions) {
+    this.link = new Reconnector({
+      backoff: {
+        firstMs: opts.reconnectDelayMs,
+        maxMs: opts.maxReconnectDelayMs ?? 300_000,
+        jitter: 0.2,
+      },
+      open: () => this.open(),
+      onState: (s) => {
+        if (s.name === 'reconnecting')
+          opts.log.info(
+            { attempt: s.attempt, delayMs: s.retryAt - Date.now() },
+            'Discord: logging in again later',
+          );
+      },
+    });
+  }
+
+  get state(): ConnectionState {
+    return this.resuming && this.link.connected
+      ? { name: 'resuming', attempt: this.resuming.attempt }
+      : this.link.state;
+  }
 
   get connected(): boolean {
     return this.state.name === 'connected';
@@ -70,28 +90,19 @@ export class GatewayConnection {
    * go on in the background) or after the ready timeout: a daemon never waits long on Discord.
    */
   async start(): Promise<void> {
-    this.open();
-    if (this.state.name !== 'connecting') return;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, this.opts.readyTimeoutMs ?? 15_000);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, this.opts.readyTimeoutMs ?? 15_000);
       timer.unref();
-      this.waiters.push(() => {
-        clearTimeout(timer);
-        resolve();
-      });
     });
+    await Promise.race([this.link.start(), timeout]);
+    clearTimeout(timer);
   }
 
   async stop(): Promise<void> {
-    this.setState({ name: 'stopped', reason: null });
-    if (this.timer) clearTimeout(this.timer);
+    this.link.stop();
+    this.opening = undefined;
     await this.drop();
-  }
-
-  /** `start` returns at the first outcome: connected, stopped, or a first failure (retrying). */
-  private setState(state: ConnectionState): void {
-    this.state = state;
-    if (state.name !== 'connecting') for (const w of this.waiters.splice(0)) w();
   }
 
   /** Records an error for health and the log; the token never appears in either. */
@@ -104,43 +115,49 @@ export class GatewayConnection {
     this.opts.log.warn({ err: text }, what);
   }
 
-  private open(): void {
-    const client = new Client({
-      intents: [
-        GatewayIntentBits.Guilds,
-        GatewayIntentBits.GuildMessages,
-        GatewayIntentBits.DirectMessages,
-        GatewayIntentBits.MessageContent,
-      ],
-      // DM channels are not cached before their first message; partials let those through.
-      partials: [Partials.Channel],
-      rest: this.opts.apiBase ? { api: this.opts.apiBase } : {},
-      makeCache: Options.cacheWithLimits({
-        ...Options.DefaultMakeCacheSettings,
-        MessageManager: 50,
-      }),
-    });
-    this.client = client;
-    this.setState({ name: 'connecting', attempt: this.attempt });
-    this.attach(client);
-    client.login(this.opts.token).catch((err: unknown) => {
-      if (this.client !== client || this.state.name === 'stopped') return;
-      const code = (err as { code?: unknown }).code;
-      if (code === 'TokenInvalid' || (err instanceof DiscordAPIError && err.status === 401))
-        this.stopFor('Discord rejected the bot token (401); check DISCORD_BOT_TOKEN');
-      else this.retryLater('login failed', err);
+  /** One login with a fresh client; settles at its first READY, refusal or close. */
+  private open(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const client = new Client({
+        intents: [
+          GatewayIntentBits.Guilds,
+          GatewayIntentBits.GuildMessages,
+          GatewayIntentBits.DirectMessages,
+          GatewayIntentBits.MessageContent,
+        ],
+        // DM channels are not cached before their first message; partials let those through.
+        partials: [Partials.Channel],
+        rest: this.opts.apiBase ? { api: this.opts.apiBase } : {},
+        makeCache: Options.cacheWithLimits({
+          ...Options.DefaultMakeCacheSettings,
+          MessageManager: 50,
+        }),
+      });
+      this.client = client;
+      this.resuming = null;
+      this.opening = { resolve, reject };
+      this.attach(client);
+      client.login(this.opts.token).catch((err: unknown) => {
+        if (this.client !== client || this.link.stopped) return;
+        const code = (err as { code?: unknown }).code;
+        if (code === 'TokenInvalid' || (err instanceof DiscordAPIError && err.status === 401))
+          this.stopFor('Discord rejected the bot token (401); check DISCORD_BOT_TOKEN');
+        else this.failed('login failed', err);
+      });
     });
   }
 
   private attach(client: Client): void {
-    const mine = () => this.client === client && this.state.name !== 'stopped';
+    const mine = () => this.client === client && !this.link.stopped;
     const up = () => {
       if (!mine() || !client.user) return;
       this.bot = { id: client.user.id, name: client.user.username };
-      this.attempt = 0;
       this.lastEventAt = Date.now();
-      if (this.state.name !== 'connected') this.opts.log.info('Discord gateway connected');
-      this.setState({ name: 'connected' });
+      if (!this.connected) this.opts.log.info('Discord gateway connected');
+      this.resuming = null;
+      const opening = this.opening;
+      this.opening = undefined;
+      opening?.resolve();
     };
     client.on(Events.ClientReady, up);
     client.on(Events.ShardResume, up);
@@ -149,16 +166,16 @@ export class GatewayConnection {
       if (mine() && this.bot) this.opts.onSession?.(client, this.bot);
     });
     client.on(Events.ShardReconnecting, () => {
-      if (!mine()) return;
-      const attempt = this.state.name === 'reconnecting' ? this.state.attempt + 1 : 1;
+      if (!mine() || this.opening) return;
+      const attempt = (this.resuming?.attempt ?? 0) + 1;
       this.opts.log.info({ attempt }, 'Discord gateway dropped; discord.js reconnects');
-      this.setState({ name: 'reconnecting', by: 'library', attempt });
+      this.resuming = { attempt };
     });
     client.on(Events.ShardDisconnect, (ev: { code: number }) => {
       if (!mine()) return;
       const fatal = FATAL_CLOSE[ev.code];
       if (fatal) this.stopFor(fatal);
-      else this.retryLater('gateway closed', new Error(`close code ${ev.code}`));
+      else this.failed('gateway closed', new Error(`close code ${ev.code}`));
     });
     client.on(Events.ShardError, (err: Error) => mine() && this.noteError('gateway error', err));
     client.on(Events.Error, (err: Error) => mine() && this.noteError('client error', err));
@@ -169,31 +186,25 @@ export class GatewayConnection {
     });
   }
 
+  /** A failure nothing but the operator can fix: no more logins. */
   private stopFor(reason: string): void {
     this.lastError = reason;
     this.opts.log.error(reason);
-    this.setState({ name: 'stopped', reason });
+    this.link.stop(reason);
+    const opening = this.opening;
+    this.opening = undefined;
+    opening?.reject(new Error(reason));
     void this.drop();
   }
 
-  /** Drops the current client and logs in with a fresh one after the backoff delay. */
-  private retryLater(what: string, err: unknown): void {
+  /** Drops the current client; the link logs in with a fresh one after the backoff delay. */
+  private failed(what: string, err: unknown): void {
     this.noteError(what, err);
     void this.drop();
-    this.attempt++;
-    const max = this.opts.maxReconnectDelayMs ?? 300_000;
-    const base = Math.min(this.opts.reconnectDelayMs * 2 ** (this.attempt - 1), max);
-    const delay = Math.round(base * (0.8 + Math.random() * 0.4));
-    this.opts.log.info(
-      { attempt: this.attempt, delayMs: delay },
-      'Discord: logging in again later',
-    );
-    this.setState({ name: 'reconnecting', by: 'adapter', attempt: this.attempt });
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      if (this.state.name === 'reconnecting') this.open();
-    }, delay);
-    this.timer.unref();
+    const opening = this.opening;
+    this.opening = undefined;
+    if (opening) opening.reject(err);
+    else this.link.lost(err);
   }
 
   /** Forgets the current client: no listener of it runs again. */

@@ -1,4 +1,5 @@
 import { safeFileName, type InboundAttachment } from '../attachments.js';
+import { downloadCapped } from '../kit/download.js';
 import type { DiscordAttachmentRef } from './inbound.js';
 
 export interface DownloadResult {
@@ -13,25 +14,6 @@ export interface DownloadOptions {
   fetch?: typeof fetch;
 }
 
-/** Reads a response body, giving up as soon as it passes `maxBytes`. */
-async function readCapped(res: Response, maxBytes: number): Promise<Buffer | 'too-large'> {
-  if (!res.body) return Buffer.alloc(0);
-  const parts: Uint8Array[] = [];
-  let size = 0;
-  const reader = res.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.length;
-    if (size > maxBytes) {
-      await reader.cancel().catch(() => undefined);
-      return 'too-large';
-    }
-    parts.push(value);
-  }
-  return Buffer.concat(parts);
-}
-
 /**
  * Fetches a message's attachments (images, documents, voice notes: all are files on Discord's
  * CDN). A file Discord says is over `maxBytes` is not downloaded at all; one that turns out larger
@@ -42,7 +24,6 @@ export async function downloadAttachments(
   refs: DiscordAttachmentRef[],
   opts: DownloadOptions,
 ): Promise<DownloadResult> {
-  const doFetch = opts.fetch ?? fetch;
   const result: DownloadResult = { files: [], notes: [] };
   for (const ref of refs) {
     const kind = ref.contentType ?? 'file';
@@ -56,22 +37,16 @@ export async function downloadAttachments(
       skip('not an http(s) URL');
       continue;
     }
-    try {
-      const res = await doFetch(ref.url, { signal: AbortSignal.timeout(opts.timeoutMs ?? 30_000) });
-      if (!res.ok) {
-        await res.body?.cancel().catch(() => undefined);
-        skip(`download failed: HTTP ${res.status}`);
-        continue;
-      }
-      const data = await readCapped(res, opts.maxBytes);
-      if (data === 'too-large') {
-        skip(`over the ${opts.maxBytes}-byte limit`);
-        continue;
-      }
-      result.files.push({ name: ref.name, mime: ref.contentType ?? undefined, data });
-    } catch (err) {
-      skip(`download failed: ${err instanceof Error ? err.message : String(err)}`);
-    }
+    const got = await downloadCapped(ref.url, {
+      maxBytes: opts.maxBytes,
+      timeoutMs: opts.timeoutMs ?? 30_000,
+      fetch: opts.fetch,
+    });
+    if (got.kind === 'ok')
+      result.files.push({ name: ref.name, mime: ref.contentType ?? undefined, data: got.data });
+    else if (got.kind === 'too-big') skip(`over the ${opts.maxBytes}-byte limit`);
+    else if (got.kind === 'http-error') skip(`download failed: HTTP ${got.status}`);
+    else skip(`download failed: ${got.message}`);
   }
   return result;
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { configFileSchema } from '../../config/schema.js';
 import type { Config } from '../../config/load.js';
-import { discordSettings } from './index.js';
+import { discordAdapterSettings } from './index.js';
 
 const config = (channels: object, env: Record<string, string> = {}) =>
   ({
@@ -9,8 +9,9 @@ const config = (channels: object, env: Record<string, string> = {}) =>
     env,
     paths: { home: '/data' },
   }) as unknown as Config;
+const discordSettings = (c: Config) => discordAdapterSettings(c, c.file.channels.discord);
 
-describe('discordSettings', () => {
+describe('discordAdapterSettings', () => {
   it('skips without a config block or without the token, naming what is missing', () => {
     expect(discordSettings(config({}))).toEqual({
       skip: 'no channels.discord block in config.yaml',

@@ -1,22 +1,33 @@
 import { join } from 'node:path';
-import type { Logger } from 'pino';
-import { resolveSecret, type Config } from '../../config/load.js';
-import {
-  DeliveryError,
-  type Channel,
-  type ChannelHealth,
-  type InboundSink,
-  type SendOptions,
-} from '../channel.js';
-import { registerChannel } from '../registry.js';
-import type { DiscordAdapter, DiscordSettings } from './adapter.js';
+import { z } from 'zod';
+import type { Config } from '../../config/load.js';
+import { envName, resolveSecret, secretRef } from '../../config/secret.js';
+import type { ChannelFactory } from '../channel.js';
+import type { DiscordSettings } from './adapter.js';
 
-/** The adapter's settings from config, or why the channel is skipped (not configured). */
-export function discordSettings(config: Config): DiscordSettings | { skip: string } {
-  const block = config.file.channels.discord;
+/** `channels.discord` in config.yaml. */
+export const discordSettings = z
+  .strictObject({
+    token: secretRef,
+    /** REST root without the version (the library appends `/v10`); null: Discord's own. */
+    apiBase: z.url().nullable().default(null),
+    /** Least time between two messages to one Discord channel (Discord allows ~5 per 5 s). */
+    perChatIntervalMs: z.number().int().min(0).default(1000),
+    /** Most messages per minute across all channels (0: no cap; Discord's global is 50/s). */
+    globalPerMinute: z.number().int().min(0).default(1800),
+    /** First delay before logging in again with a fresh client; doubles up to 5 min. */
+    reconnectDelayMs: z.number().int().min(10).default(1000),
+  })
+  .optional();
+
+/** The adapter's settings from the config block, or why the channel is skipped. */
+export function discordAdapterSettings(
+  config: Config,
+  block: z.output<typeof discordSettings>,
+): DiscordSettings | { skip: string } {
   if (!block) return { skip: 'no channels.discord block in config.yaml' };
   const token = resolveSecret(block.token, config.env);
-  if (!token) return { skip: `${block.token.slice('env:'.length)} is not set` };
+  if (!token) return { skip: `${envName(block.token)} is not set` };
   return {
     token,
     apiBase: block.apiBase,
@@ -28,53 +39,18 @@ export function discordSettings(config: Config): DiscordSettings | { skip: strin
   };
 }
 
-/**
- * The registered Discord channel. discord.js (~0.5 s to load) is imported on `connect`, so a
- * daemon without Discord configured never loads it; every call is passed to the adapter.
- */
-class DiscordChannel implements Channel {
-  readonly name = 'discord';
-  /** Discord's limit (outbound.ts's DISCORD_MAX_LENGTH, not imported: it would load discord.js). */
-  readonly limits = { maxMessageLength: 2000 };
-  private adapter: DiscordAdapter | undefined;
-
-  constructor(
-    private readonly settings: DiscordSettings,
-    private readonly log: Logger,
-  ) {}
-
-  owns(chatJid: string): boolean {
-    return chatJid.startsWith('discord:');
-  }
-
-  async connect(sink: InboundSink): Promise<void> {
-    const { DiscordAdapter } = await import('./adapter.js');
-    this.adapter ??= new DiscordAdapter(this.settings, this.log);
-    await this.adapter.connect(sink);
-  }
-
-  async disconnect(): Promise<void> {
-    await this.adapter?.disconnect();
-  }
-
-  async send(chatJid: string, text: string, opts: SendOptions): Promise<{ platformId: string }> {
-    if (!this.adapter) throw new DeliveryError('the Discord channel is not connected yet');
-    return this.adapter.send(chatJid, text, opts);
-  }
-
-  async setTyping(chatJid: string, on: boolean): Promise<void> {
-    await this.adapter?.setTyping(chatJid, on);
-  }
-
-  health(): ChannelHealth {
-    return this.adapter?.health() ?? { connected: false, lastError: null, lastEventAt: null };
-  }
-}
-
-registerChannel({
+/** The Discord channel; discord.js (~0.5 s to load) loads only when it is configured. */
+export const discordChannel: ChannelFactory<'discord', typeof discordSettings> = {
   name: 'discord',
-  create: ({ config, log }) => {
-    const settings = discordSettings(config);
-    return 'skip' in settings ? settings : new DiscordChannel(settings, log);
+  settings: discordSettings,
+  create: async ({ config, settings, log }) => {
+    const adapterSettings = discordAdapterSettings(config, settings);
+    if ('skip' in adapterSettings) return adapterSettings;
+    const { DiscordChannel } = await import('./adapter.js');
+    return new DiscordChannel(adapterSettings, log);
   },
-});
+  check: async (ctx) => {
+    const { checkDiscord } = await import('./doctor.js');
+    return checkDiscord(ctx);
+  },
+};

@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import nodemailer, { type Transporter } from 'nodemailer';
 import { DeliveryError, type OutboundFile } from '../channel.js';
 import { smtpFailure, type MailFailure } from './errors.js';
+import { AUTO_REPLY_HEADERS, replyMessageId, replyReferences, replySubject } from './format.js';
 import type { ThreadInfo } from './state.js';
 
 /** SMTP settings with secrets already resolved. */
@@ -33,13 +33,6 @@ export interface OutgoingMail {
   files?: OutboundFile[];
 }
 
-/** RFC 3834 §5: marks clawpod's mail as automatic, so vacation responders stay quiet. */
-export const AUTO_REPLY_HEADERS = {
-  'Auto-Submitted': 'auto-replied',
-  // Exchange/Outlook's own switch for out-of-office and other automatic answers.
-  'X-Auto-Response-Suppress': 'All',
-} as const;
-
 /** The SMTP error as a DeliveryError: refusals are final, the rest is retried by the outbox. */
 export function toDeliveryError(f: MailFailure): DeliveryError {
   const message = `SMTP ${f.reason}`;
@@ -51,8 +44,8 @@ export function toDeliveryError(f: MailFailure): DeliveryError {
 }
 
 /**
- * Sends replies over SMTP with nodemailer. The Message-ID is derived from the idempotency key,
- * so a retried piece carries the same id and mail clients show it once.
+ * Sends replies over SMTP with nodemailer, formatted and threaded by format.ts (the Message-ID
+ * derived from the idempotency key, so a retried piece carries the same id).
  */
 export class Mailer {
   private readonly transport: Transporter;
@@ -99,11 +92,10 @@ export class Mailer {
    * server's words, masked) and the DeliveryError for the outbox.
    */
   async send(mail: OutgoingMail): Promise<string> {
-    const messageId = `<${createHash('sha256').update(mail.idemKey).digest('hex').slice(0, 32)}@${this.domain}>`;
+    const messageId = replyMessageId(mail.idemKey, this.domain);
     const parent = mail.answers;
-    const refs = parent?.references.length ? parent.references : parent ? [parent.messageId] : [];
-    const base = parent?.subject ?? '';
-    const subject = base ? (/^re:/i.test(base) ? base : `Re: ${base}`) : 'Reply';
+    const refs = replyReferences(parent);
+    const subject = replySubject(parent);
     try {
       await this.transport.sendMail({
         from: this.from,

@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { resolveSecret, type Config } from '../../config/load.js';
+import type { z } from 'zod';
+import type { Config } from '../../config/load.js';
+import { envName, resolveSecret } from '../../config/secret.js';
 import type { EmailSettings } from './adapter.js';
-
-const envName = (ref: string) => ref.slice('env:'.length);
+import type { emailSettings } from './index.js';
 
 /** Why the email channel cannot be built from config: the message and what to do. */
 export interface EmailSettingsProblem {
@@ -12,11 +13,14 @@ export interface EmailSettingsProblem {
 }
 
 /**
- * The email channel's settings from `channels.email` with secrets resolved and the CA file
- * read, or why not (a secret variable unset, an unreadable `tls.ca`). Null when not configured.
+ * The email channel's settings from its `channels.email` block with secrets resolved and the CA
+ * file read, or why not (a secret variable unset, an unreadable `tls.ca`). Null when not
+ * configured.
  */
-export function emailSettings(config: Config): EmailSettings | EmailSettingsProblem | null {
-  const block = config.file.channels.email;
+export function resolveEmailSettings(
+  config: Config,
+  block: z.output<typeof emailSettings>,
+): EmailSettings | EmailSettingsProblem | null {
   if (!block) return null;
   const env = config.env;
   const envFile = config.paths.envFile;

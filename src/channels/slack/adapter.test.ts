@@ -18,7 +18,6 @@ function channel(appToken = fake.appToken) {
       botToken: fake.botToken,
       appToken,
       apiUrl: fake.apiUrl,
-      port: 0,
       perChatIntervalMs: 0,
       globalPerMinute: 0,
       reconnectDelayMs: 20,

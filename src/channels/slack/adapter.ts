@@ -4,6 +4,7 @@ import {
   DeliveryError,
   type Channel,
   type ChannelHealth,
+  type ChannelRoutes,
   type InboundSink,
   type SendOptions,
 } from '../channel.js';
@@ -28,7 +29,6 @@ export interface SlackSettings {
   signingSecret?: string;
   /** Web API base, e.g. `https://slack.com/api/`. */
   apiUrl: string;
-  port: number;
   perChatIntervalMs: number;
   globalPerMinute: number;
   reconnectDelayMs: number;
@@ -81,7 +81,6 @@ export class SlackChannel implements Channel {
       appToken: settings.appToken,
       signingSecret: settings.signingSecret,
       apiUrl: settings.apiUrl,
-      port: settings.port,
       reconnectDelayMs: settings.reconnectDelayMs,
       api,
       log,
@@ -140,9 +139,10 @@ export class SlackChannel implements Channel {
     return this.connection.state.name;
   }
 
-  /** http mode: the port the events endpoint listens on. */
-  httpPort(): number | undefined {
-    return this.connection.httpPort();
+  /** http mode: the Events API route (`POST /channels/slack/events` on the daemon's server). */
+  routes(): ChannelRoutes {
+    const events = this.connection.routes();
+    return events ? { platform: events } : {};
   }
 
   private target(chatJid: string): SlackTarget {

@@ -1,22 +1,10 @@
-import type { Server } from 'node:http';
-import {
-  App,
-  HTTPReceiver,
-  SocketModeReceiver,
-  type ReceiverEvent,
-  type webApi,
-} from '@slack/bolt';
+import { App, SocketModeReceiver, type ReceiverEvent, type webApi } from '@slack/bolt';
+import type { Hono } from 'hono';
 import type { Logger } from 'pino';
+import { Reconnector, type LinkState } from '../kit/reconnect.js';
+import { DaemonReceiver } from './http-receiver.js';
 import type { SlackIdentity } from './inbound.js';
 import { describeError, slackLogger } from './log.js';
-
-/** The link to Slack: `reconnecting` waits on a timer before the next `connecting`. */
-export type ConnectionState =
-  | { name: 'idle' }
-  | { name: 'connecting'; failures: number }
-  | { name: 'connected'; since: number }
-  | { name: 'reconnecting'; failures: number; timer: NodeJS.Timeout }
-  | { name: 'stopped' };
 
 export interface SlackConnectionOptions {
   mode: 'socket' | 'http';
@@ -24,8 +12,7 @@ export interface SlackConnectionOptions {
   appToken?: string;
   signingSecret?: string;
   apiUrl: string;
-  /** http mode: the loopback port of `POST /slack/events` (0: any free port). */
-  port: number;
+  /** First reconnect delay; doubles per failed attempt up to 60 s. */
   reconnectDelayMs: number;
   /** The Web API client for our own calls (auth.test). */
   api: webApi.WebClient;
@@ -40,7 +27,6 @@ export interface SlackConnectionOptions {
 const MAX_DELAY_MS = 60_000;
 const CONNECT_TIMEOUT_MS = 20_000;
 const CLOSE_TIMEOUT_MS = 2_000;
-export const EVENTS_PATH = '/slack/events';
 
 /**
  * Bolt acknowledges an Events API envelope before its listeners run. Over Socket Mode this app
@@ -71,18 +57,18 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 
 /**
  * One Bolt app (handlers registered once, at construction) and its receiver: Socket Mode over
- * the app-level token, or the HTTP Events API on a loopback port with the signing secret checked
- * by Bolt (a bad signature gets 401). The library's own reconnect is off: this class reconnects
- * with exponential backoff, so a reconnect reuses the same app and never adds a handler.
+ * the app-level token, or the HTTP Events API as a route of the daemon's server with the signing
+ * secret checked (a bad signature gets 401). The library's own reconnect is off: the link is
+ * kept by a Reconnector (exponential backoff), so a reconnect reuses the same app and never adds
+ * a handler. In http mode the link is the bot token's `auth.test`: there is no socket to drop.
  */
 export class SlackConnection {
-  state: ConnectionState = { name: 'idle' };
   identity: SlackIdentity | undefined;
   lastError: string | null = null;
   private readonly app: App;
   private readonly socket?: SocketModeReceiver;
-  private readonly http?: HTTPReceiver;
-  private server?: Server;
+  private readonly http?: DaemonReceiver;
+  private readonly link: Reconnector;
 
   constructor(private readonly opts: SlackConnectionOptions) {
     const logger = slackLogger(opts.log);
@@ -100,15 +86,12 @@ export class SlackConnection {
       });
       this.socket.client.on('disconnected', () => this.dropped());
     } else {
-      this.http = new HTTPReceiver({
-        signingSecret: opts.signingSecret ?? '',
-        endpoints: EVENTS_PATH,
-        logger,
-        processBeforeResponse: true,
-      });
+      this.http = new DaemonReceiver(opts.signingSecret ?? '', (err) =>
+        this.fail(err, 'a Slack event could not be stored; answered 500 for Slack to send again'),
+      );
     }
     const receiver = this.socket ?? this.http!;
-    // HTTP mode must not defer: Bolt's early ack only stops its 3 s timer there.
+    // HTTP mode must not defer: the receiver answers only after processEvent anyway.
     const AppClass = this.socket ? StoreFirstApp : App;
     this.app = new AppClass({
       receiver,
@@ -127,34 +110,34 @@ export class SlackConnection {
     });
     this.app.event('message', async ({ event }) => opts.onEvent(event));
     this.app.event('app_mention', async ({ event }) => opts.onEvent(event));
+    this.link = new Reconnector({
+      backoff: { firstMs: opts.reconnectDelayMs, maxMs: MAX_DELAY_MS, jitter: 0.2 },
+      open: () => this.open(),
+    });
+  }
+
+  get state(): LinkState {
+    return this.link.state;
   }
 
   connected(): boolean {
-    return this.state.name === 'connected';
+    return this.link.connected;
   }
 
-  /** The HTTP receiver's port once listening (http mode). */
-  httpPort(): number | undefined {
-    const addr = this.server?.address();
-    return addr && typeof addr === 'object' ? addr.port : undefined;
+  /** http mode: the events route (mounted at `/channels/slack`). */
+  routes(): Hono | undefined {
+    return this.http?.routes();
   }
 
   /** Makes the first attempt and resolves after it; a failure schedules retries, never throws. */
   async start(): Promise<void> {
-    if (this.state.name !== 'idle') return;
-    await this.attempt(0);
+    if (this.link.state.name !== 'idle') return;
+    await this.link.start();
   }
 
   async stop(): Promise<void> {
-    const prev = this.state;
-    this.state = { name: 'stopped' };
-    if (prev.name === 'reconnecting') clearTimeout(prev.timer);
+    this.link.stop();
     await this.closeTransport();
-  }
-
-  /** Whether stop() was called (state can change while an attempt awaits). */
-  private isStopped(): boolean {
-    return this.state.name === 'stopped';
   }
 
   /** Records a failure without secrets in it. */
@@ -163,56 +146,33 @@ export class SlackConnection {
     this.opts.log.warn({ err: this.lastError }, message);
   }
 
-  private async attempt(failures: number): Promise<void> {
-    this.state = { name: 'connecting', failures };
+  /** One attempt: who am I (once), then the socket (Socket Mode). Rejects when it failed. */
+  private async open(): Promise<void> {
     try {
       this.identity ??= await this.authTest();
-      if (this.socket) {
+      if (this.socket)
         await withTimeout(this.socket.start(), CONNECT_TIMEOUT_MS, 'no hello from Slack in time');
-      } else if (!this.server) {
-        this.server = (await this.http!.start({
-          port: this.opts.port,
-          host: '127.0.0.1',
-        })) as Server;
-      }
     } catch (err) {
-      if (this.isStopped()) return;
+      if (this.link.stopped) throw err;
       this.fail(
         err ?? new Error('connection closed before Slack said hello'),
         'Slack connection failed',
       );
       if (this.socket) void this.closeTransport();
-      this.schedule(failures + 1);
-      return;
+      throw err;
     }
-    if (this.isStopped()) {
+    if (this.link.stopped) {
       await this.closeTransport();
       return;
     }
-    this.state = { name: 'connected', since: Date.now() };
-    this.opts.log.info(
-      { mode: this.opts.mode, port: this.httpPort(), bot: this.identity?.botUserId },
-      'Slack connected',
-    );
+    this.opts.log.info({ mode: this.opts.mode, bot: this.identity?.botUserId }, 'Slack connected');
   }
 
   /** The socket closed under us (Slack recycles connections; networks fail): reconnect. */
   private dropped(): void {
-    if (this.state.name !== 'connected') return;
+    if (!this.link.connected) return;
     this.opts.log.info('Slack socket closed; reconnecting');
-    this.schedule(0);
-  }
-
-  private schedule(failures: number): void {
-    if (this.state.name === 'stopped') return;
-    const base = Math.min(
-      this.opts.reconnectDelayMs * 2 ** Math.max(0, failures - 1),
-      MAX_DELAY_MS,
-    );
-    const delay = Math.round(base * (0.8 + Math.random() * 0.4));
-    const timer = setTimeout(() => void this.attempt(failures), delay);
-    timer.unref();
-    this.state = { name: 'reconnecting', failures, timer };
+    this.link.lost(new Error('Slack socket closed'));
   }
 
   private async authTest(): Promise<SlackIdentity> {
@@ -222,15 +182,9 @@ export class SlackConnection {
   }
 
   private async closeTransport(): Promise<void> {
-    if (this.socket) {
-      await withTimeout(this.socket.client.disconnect(), CLOSE_TIMEOUT_MS, 'close').catch(
-        () => undefined,
-      );
-    } else if (this.server) {
-      const server = this.server;
-      this.server = undefined;
-      server.closeIdleConnections();
-      await this.http!.stop().catch(() => undefined);
-    }
+    if (!this.socket) return;
+    await withTimeout(this.socket.client.disconnect(), CLOSE_TIMEOUT_MS, 'close').catch(
+      () => undefined,
+    );
   }
 }

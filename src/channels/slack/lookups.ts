@@ -1,5 +1,6 @@
 import type { webApi } from '@slack/bolt';
 import { z } from 'zod';
+import { downloadCapped } from '../kit/download.js';
 import type { InboundLookups, SlackFile } from './inbound.js';
 
 /** A bounded map whose entries expire; the oldest entry goes first when full. */
@@ -78,27 +79,6 @@ export function trustedFileUrl(url: string, apiUrl: string): boolean {
   );
 }
 
-/** Reads a response body, refusing more than `maxBytes`. */
-async function readCapped(res: Response, maxBytes: number): Promise<Buffer> {
-  const declared = Number(res.headers.get('content-length') ?? NaN);
-  if (declared > maxBytes) throw new Error(`over the ${maxBytes}-byte limit`);
-  if (!res.body) return Buffer.alloc(0);
-  const parts: Buffer[] = [];
-  let size = 0;
-  const reader = res.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel();
-      throw new Error(`over the ${maxBytes}-byte limit`);
-    }
-    parts.push(Buffer.from(value));
-  }
-  return Buffer.concat(parts);
-}
-
 /**
  * The inbound look-ups backed by the Web API, cached for an hour: user names (`users.info`),
  * conversation names and kinds (`conversations.info`), thread parents (`conversations.replies`)
@@ -167,11 +147,14 @@ export class SlackLookups implements InboundLookups {
     const url = file.url_private_download ?? file.url_private;
     if (!url) throw new Error('no download URL');
     if (!trustedFileUrl(url, this.apiUrl)) throw new Error('download URL not on a Slack host');
-    const res = await fetch(url, {
+    const got = await downloadCapped(url, {
+      maxBytes,
+      timeoutMs: this.timeoutMs,
       headers: { Authorization: `Bearer ${this.botToken}` },
-      signal: AbortSignal.timeout(this.timeoutMs),
     });
-    if (!res.ok) throw new Error(`download failed with HTTP ${res.status}`);
-    return readCapped(res, maxBytes);
+    if (got.kind === 'ok') return got.data;
+    if (got.kind === 'too-big') throw new Error(`over the ${maxBytes}-byte limit`);
+    if (got.kind === 'http-error') throw new Error(`download failed with HTTP ${got.status}`);
+    throw new Error(got.message);
   }
 }

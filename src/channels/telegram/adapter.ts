@@ -1,27 +1,43 @@
 import { Bot } from 'grammy';
+import type { Hono } from 'hono';
 import type { Message } from 'grammy/types';
 import type { Logger } from 'pino';
 import {
   DeliveryError,
   type Channel,
   type ChannelHealth,
+  type ChannelRoutes,
   type InboundSink,
   type SendOptions,
 } from '../channel.js';
+import type { LinkState } from '../kit/reconnect.js';
+import { SentKeys } from '../kit/sent-keys.js';
+import { TypingKeeper } from '../kit/typing.js';
 import { RateLimiter } from '../rate-limiter.js';
-import { describeError, toDeliveryError } from './errors.js';
-import { downloadFiles } from './files.js';
-import { mapMessage, parseChatJid, type BotIdentity } from './inbound.js';
-import { sendFile, sendText } from './outbound.js';
 import {
   ALLOWED_UPDATES,
   apiSignal,
   Poller,
-  type ConnectionState,
+  WebhookRegistration,
   type SourceHooks,
-} from './polling.js';
-import { TypingIndicators } from './typing.js';
-import { WebhookSource, type WebhookSettings } from './webhook.js';
+  type UpdateSource,
+} from './connection.js';
+import { describeError, toDeliveryError } from './errors.js';
+import { downloadFiles } from './files.js';
+import { mapMessage, parseChatJid, type BotIdentity } from './inbound.js';
+import { sendFile, sendText } from './outbound.js';
+import { webhookRoutes } from './webhook.js';
+
+/** Webhook mode: what Telegram is told at setWebhook. */
+export interface WebhookSettings {
+  /**
+   * The public HTTPS URL Telegram posts to; a reverse proxy forwards it to the daemon's
+   * `/channels/telegram/webhook`.
+   */
+  url: string;
+  /** Telegram echoes it in X-Telegram-Bot-Api-Secret-Token; other requests get 401. */
+  secretToken: string;
+}
 
 export interface TelegramSettings {
   /** The bot token from @BotFather. A secret: never logged, redacted from every error. */
@@ -49,12 +65,11 @@ interface SendProgress {
   fileIds: number[];
 }
 
-const REMEMBERED_SENDS = 1000;
-
 /**
  * The Telegram channel: chats `tg:<chat id>` (groups negative) and `tg:<chat id>/<topic id>` for
- * forum topics. Inbound: long polling (or a webhook), each update stored before it is
- * acknowledged; edits are ignored by rule (the stored original stands). Outbound: Markdown as
+ * forum topics. Inbound: long polling (or a webhook route on the daemon's server), each update
+ * stored before it is acknowledged; edits are ignored by rule (the stored original stands).
+ * The link is kept by the kit's Reconnector (connection.ts). Outbound: Markdown as
  * Telegram HTML with a plain-text retry, files as photo/document, per-chat and global spacing
  * with 429 honoured. Telegram cannot look a sent message up, so there is no `findSent`: a crash
  * between Telegram accepting a message and the outbox recording it re-sends it once on restart
@@ -64,16 +79,17 @@ export class TelegramChannel implements Channel {
   readonly name = 'tg';
   readonly limits = { maxMessageLength: 4096 };
   private readonly bot: Bot;
-  private readonly source: Poller | WebhookSource;
+  private readonly source: UpdateSource;
+  private readonly webhook?: Hono;
   private readonly limiter: RateLimiter;
-  private readonly typing: TypingIndicators;
+  private readonly typing: TypingKeeper;
   private sink?: InboundSink;
   private me?: BotIdentity;
-  private state: ConnectionState = { name: 'stopped' };
+  private state: LinkState = { name: 'idle' };
   private lastError: string | null = null;
   private lastEventAt: number | null = null;
-  private readonly progress = new Map<string, SendProgress>();
-  private readonly sentKeys = new Map<string, string>();
+  private readonly progress = new SentKeys<SendProgress>();
+  private readonly sentKeys = new SentKeys();
   private firstOutcome?: () => void;
 
   constructor(
@@ -94,7 +110,10 @@ export class TelegramChannel implements Channel {
       perChatIntervalMs: settings.perChatIntervalMs,
       globalPerMinute: settings.globalPerMinute,
     });
-    this.typing = new TypingIndicators((chat) => this.sendTyping(chat), settings.typingIntervalMs);
+    this.typing = new TypingKeeper({
+      send: (chat) => this.sendTyping(chat),
+      everyMs: settings.typingIntervalMs ?? 4000,
+    });
     const hooks: SourceHooks = {
       prepare: (signal) => this.prepare(signal),
       handle: (update) => this.bot.handleUpdate(update),
@@ -106,20 +125,21 @@ export class TelegramChannel implements Channel {
     };
     if (settings.mode === 'webhook') {
       if (!settings.webhook) throw new Error('Telegram webhook mode needs webhook settings');
-      this.source = new WebhookSource(this.bot, settings.webhook, hooks, log);
+      this.source = new WebhookRegistration(hooks, log);
+      this.webhook = webhookRoutes(this.bot, settings.webhook.secretToken, hooks, log);
     } else {
       this.source = new Poller(this.bot.api, hooks, log, settings.pollTimeoutSeconds);
     }
   }
 
   /** The connection state (health reports `connected` for `connected` only). */
-  get connection(): ConnectionState {
+  get connection(): LinkState {
     return this.state;
   }
 
-  /** The webhook server's bound port (webhook mode only). */
-  get webhookPort(): number | undefined {
-    return this.source instanceof WebhookSource ? this.source.port : undefined;
+  /** Webhook mode: the route Telegram posts to (mounted at `/channels/telegram`). */
+  routes(): ChannelRoutes {
+    return this.webhook ? { platform: this.webhook } : {};
   }
 
   owns(chatJid: string): boolean {
@@ -132,7 +152,7 @@ export class TelegramChannel implements Channel {
    * shows in `health()`, so the daemon starts anyway.
    */
   async connect(sink: InboundSink): Promise<void> {
-    if (this.state.name !== 'stopped') return;
+    if (this.state.name !== 'idle' && this.state.name !== 'stopped') return;
     this.sink = sink;
     let timer: NodeJS.Timeout | undefined;
     const first = new Promise<void>((resolve) => {
@@ -158,7 +178,7 @@ export class TelegramChannel implements Channel {
     if (!text.trim() && !files.length)
       throw new DeliveryError('nothing to send (empty text, no files)', { permanent: true });
     const progress = this.progress.get(opts.idemKey) ?? { fileIds: [] };
-    remember(this.progress, opts.idemKey, progress);
+    this.progress.remember(opts.idemKey, progress);
     try {
       if (text.trim() && progress.textId === undefined) {
         await this.limiter.acquire(chatJid);
@@ -173,13 +193,13 @@ export class TelegramChannel implements Channel {
     } catch (err) {
       const e = toDeliveryError(err, this.settings.token);
       if (e.opts.retryAfterMs !== undefined) this.limiter.pause(e.opts.retryAfterMs, chatJid);
-      if (e.opts.permanent) this.progress.delete(opts.idemKey);
+      if (e.opts.permanent) this.progress.forget(opts.idemKey);
       this.lastError = e.message;
       throw e;
     }
-    this.progress.delete(opts.idemKey);
+    this.progress.forget(opts.idemKey);
     const platformId = String(progress.textId ?? progress.fileIds[0]);
-    remember(this.sentKeys, opts.idemKey, platformId);
+    this.sentKeys.remember(opts.idemKey, platformId);
     this.lastEventAt = Date.now();
     return { platformId };
   }
@@ -201,9 +221,10 @@ export class TelegramChannel implements Channel {
     };
   }
 
-  private setState(state: ConnectionState): void {
+  private setState(state: LinkState): void {
     this.state = state;
-    if (state.name === 'reconnecting') this.lastError = state.error;
+    if (state.name === 'reconnecting')
+      this.lastError = describeError(state.error, this.settings.token);
     if (state.name === 'connected' || state.name === 'reconnecting') this.firstOutcome?.();
   }
 
@@ -283,10 +304,4 @@ export class TelegramChannel implements Channel {
       message_thread_id: target.threadId,
     });
   }
-}
-
-/** Map insert that forgets the oldest entries beyond a bound. */
-function remember<V>(map: Map<string, V>, key: string, value: V): void {
-  map.set(key, value);
-  while (map.size > REMEMBERED_SENDS) map.delete(map.keys().next().value!);
 }

@@ -1,5 +1,6 @@
 import type { Api } from 'grammy';
 import { safeFileName, type InboundAttachment } from '../attachments.js';
+import { downloadCapped } from '../kit/download.js';
 import { describeError } from './errors.js';
 import type { FileRef } from './inbound.js';
 
@@ -41,9 +42,17 @@ export async function downloadFiles(
         notes.push(`[attachment not downloaded: ${label}, no download path from the Bot API)]`);
         continue;
       }
-      const data = await fetchCapped(opts.fileUrl(info.file_path), opts.maxBytes, opts.timeoutMs);
-      if (data === 'too-big') notes.push(tooBig(info.file_size ?? opts.maxBytes + 1));
-      else attachments.push({ name: f.name, mime: f.mime, data });
+      const got = await downloadCapped(opts.fileUrl(info.file_path), {
+        maxBytes: opts.maxBytes,
+        timeoutMs: opts.timeoutMs ?? 120_000,
+      });
+      if (got.kind === 'too-big') notes.push(tooBig(info.file_size ?? opts.maxBytes + 1));
+      else if (got.kind === 'ok') attachments.push({ name: f.name, mime: f.mime, data: got.data });
+      // The file URL holds the token: the reason is the failure's kind only, never its text.
+      else {
+        const why = got.kind === 'http-error' ? `HTTP ${got.status}` : got.code;
+        throw new Error(`file download failed${why ? ` (${why})` : ''}`);
+      }
     } catch (err) {
       notes.push(
         `[attachment could not be downloaded: ${label}): ${describeError(err, opts.token).replace(/https?:\/\/\S+/g, '<url>')}]`,
@@ -51,38 +60,4 @@ export async function downloadFiles(
     }
   }
   return { attachments, notes };
-}
-
-async function fetchCapped(
-  url: string,
-  maxBytes: number,
-  timeoutMs = 120_000,
-): Promise<Buffer | 'too-big'> {
-  let res: Response;
-  try {
-    res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
-  } catch (err) {
-    // The fetch error may quote the URL (with the token): keep only its kind, never the cause.
-    const cause = (err as { cause?: { code?: string } }).cause?.code;
-    // eslint-disable-next-line preserve-caught-error -- the cause holds the token-bearing URL
-    throw new Error(`file download failed${cause ? ` (${cause})` : ''}`);
-  }
-  if (!res.ok || !res.body) {
-    await res.body?.cancel();
-    throw new Error(`file download failed (HTTP ${res.status})`);
-  }
-  const chunks: Buffer[] = [];
-  let total = 0;
-  const reader = res.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel();
-      return 'too-big';
-    }
-    chunks.push(Buffer.from(value));
-  }
-  return Buffer.concat(chunks);
 }

@@ -1,24 +1,77 @@
 import { randomBytes } from 'node:crypto';
-import { resolveSecret } from '../../config/load.js';
-import { registerChannel } from '../registry.js';
+import { z } from 'zod';
+import { envName, resolveSecret, secretRef } from '../../config/secret.js';
+import type { ChannelFactory } from '../channel.js';
 
 /**
- * Values for the optional keys of `channels.telegram` (optional without a schema default so the
- * block parses to what the user wrote; documented beside each key in config/schema.ts).
+ * `channels.telegram` in config.yaml. Optional keys without a schema default parse to what the
+ * user wrote; their defaults are in DEFAULTS below.
  */
+export const telegramSettings = z
+  .strictObject({
+    token: secretRef,
+    /** A local Bot API server (or a test fake) instead of https://api.telegram.org. */
+    apiRoot: z.url().nullable().default(null),
+    /** `polling` (when absent): long polling, no inbound port. `webhook`: see `webhook`. */
+    mode: z.enum(['polling', 'webhook']).optional(),
+    /** Webhook mode: Telegram posts to the daemon's HTTP server, behind your HTTPS proxy. */
+    webhook: z
+      .strictObject({
+        /** The public HTTPS URL Telegram posts updates to (forwarded to /channels/telegram/webhook). */
+        url: z.url(),
+        /** Deprecated (webhooks arrive on the daemon's HTTP server): ignored, warned at start. */
+        host: z.string().optional(),
+        /** Deprecated with `host`. */
+        port: z.number().int().min(0).max(65535).optional(),
+        /** Deprecated with `host`. */
+        path: z.string().regex(/^\//, 'a path starting with /').optional(),
+        /** Checked against X-Telegram-Bot-Api-Secret-Token; random per start when absent. */
+        secretToken: secretRef.optional(),
+      })
+      .optional(),
+    /** Least ms between two sends to one chat; absent: 1000 (Telegram: ~1 message/s per chat). */
+    perChatIntervalMs: z.number().int().min(0).optional(),
+    /** Most sends per minute over all chats; absent: 1500 (Telegram allows ~30/s; 0 = no cap). */
+    globalPerMinute: z.number().int().min(0).optional(),
+  })
+  .refine((t) => t.mode !== 'webhook' || t.webhook !== undefined, {
+    message: 'mode webhook needs a webhook block with at least url',
+    path: ['webhook'],
+  })
+  .optional();
+
+/** The route Telegram posts to in webhook mode (see webhook.ts). */
+export const WEBHOOK_ROUTE = '/channels/telegram/webhook';
+
+/**
+ * The keys of the old webhook server of its own (`host`, `port`, `path`) that a config still
+ * sets: accepted so an older config.yaml loads, ignored, named in a warning and by doctor.
+ */
+export function deprecatedWebhookKeys(w: {
+  host?: string;
+  port?: number;
+  path?: string;
+}): string[] {
+  return (['host', 'port', 'path'] as const)
+    .filter((k) => w[k] !== undefined)
+    .map((k) => `channels.telegram.webhook.${k}`);
+}
+
+/** Values for the optional keys of `channels.telegram`. */
 const DEFAULTS = { mode: 'polling', perChatIntervalMs: 1000, globalPerMinute: 1500 } as const;
 
 /**
- * Registers the Telegram channel: enabled by `channels.telegram` in config.yaml with a token
- * reference that resolves (`env:TELEGRAM_BOT_TOKEN`); otherwise skipped with the reason.
+ * The Telegram channel: enabled by `channels.telegram` in config.yaml with a token reference
+ * that resolves (`env:TELEGRAM_BOT_TOKEN`); otherwise skipped with the reason. grammY loads only
+ * then.
  */
-registerChannel({
+export const telegramChannel: ChannelFactory<'telegram', typeof telegramSettings> = {
   name: 'telegram',
-  create: async ({ config, log }) => {
-    const block = config.file.channels.telegram;
+  settings: telegramSettings,
+  create: async ({ config, settings: block, log }) => {
     if (!block) return { skip: 'not configured (no channels.telegram in config.yaml)' };
     const token = resolveSecret(block.token, config.env);
-    if (!token) return { skip: `${block.token.slice('env:'.length)} is not set` };
+    if (!token) return { skip: `${envName(block.token)} is not set` };
     let webhook;
     const mode = block.mode ?? DEFAULTS.mode;
     if (mode === 'webhook' && block.webhook) {
@@ -26,13 +79,15 @@ registerChannel({
       const secretToken = w.secretToken
         ? resolveSecret(w.secretToken, config.env)
         : randomBytes(32).toString('hex');
-      if (!secretToken)
-        return { skip: `${w.secretToken!.slice('env:'.length)} (webhook secret) is not set` };
-      if (!['127.0.0.1', '::1', 'localhost'].includes(w.host))
-        log.warn({ host: w.host }, 'Telegram webhook server listens beyond loopback');
-      webhook = { url: w.url, host: w.host, port: w.port, path: w.path, secretToken };
+      if (!secretToken) return { skip: `${envName(w.secretToken)} (webhook secret) is not set` };
+      const ignored = deprecatedWebhookKeys(w);
+      if (ignored.length)
+        log.warn(
+          { ignored, route: WEBHOOK_ROUTE },
+          'channels.telegram.webhook host/port/path are no longer used: Telegram posts to the daemon HTTP server; point your proxy at the route (docs/channels/telegram.md)',
+        );
+      webhook = { url: w.url, secretToken };
     }
-    // grammY loads only when Telegram is configured.
     const { TelegramChannel } = await import('./adapter.js');
     return new TelegramChannel(
       {
@@ -47,4 +102,8 @@ registerChannel({
       log,
     );
   },
-});
+  check: async (ctx) => {
+    const { checkTelegram } = await import('./doctor.js');
+    return checkTelegram(ctx);
+  },
+};

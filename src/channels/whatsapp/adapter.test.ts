@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { silentLogger } from '../../logging/logger.js';
 import { BOT_JID, fakeConnect } from '../../../test/fakes/whatsapp-socket.js';
 import type { Inbound, InboundSink } from '../channel.js';
@@ -168,6 +168,12 @@ describe('WhatsAppChannel against a fake Baileys socket', () => {
     writeFileSync(join(authDir, 'creds.json'), '{}');
     await ch.connect(sink());
     fake.latest().close(401);
+    // The auth folder goes first (file system work: its time varies with the machine's load)…
+    await vi.waitFor(() => expect(existsSync(authDir)).toBe(false), {
+      timeout: 5000,
+      interval: 10,
+    });
+    // …then time for a wrong reconnect (5 ms base delay) to show.
     await tick();
     await new Promise((r) => setTimeout(r, 50));
     expect(existsSync(authDir)).toBe(false);

@@ -1,4 +1,3 @@
-import { rm } from 'node:fs/promises';
 import type { BaileysEventMap, WAMessage } from '@whiskeysockets/baileys';
 import type { Logger } from 'pino';
 import {
@@ -8,16 +7,14 @@ import {
   type InboundSink,
   type SendOptions,
 } from '../channel.js';
+import { SentKeys } from '../kit/sent-keys.js';
 import { RateLimiter, type LimiterClock } from '../rate-limiter.js';
-import { bareJid, parseChatJid } from './inbound.js';
-import { outboundContents, remember } from './outbound.js';
+import { WaConnection } from './connection.js';
+import { selfPrefix } from './format.js';
+import { parseChatJid } from './inbound.js';
+import { outboundContents } from './outbound.js';
 import { toInbound } from './receive.js';
-import type { WaConnect, WaConnectionState, WaListener, WaSocket } from './types.js';
-
-/** Baileys' DisconnectReason.loggedOut and .restartRequired (numbers, so no value import). */
-const LOGGED_OUT = 401;
-const RESTART_REQUIRED = 515;
-const MAX_BACKOFF_MS = 60_000;
+import type { WaConnect, WaConnectionState } from './types.js';
 
 export interface WhatsAppSettings {
   /** Opens a socket: Baileys in production (socket.ts), a fake in tests. */
@@ -45,37 +42,26 @@ export interface WhatsAppSettings {
   clock?: LimiterClock;
 }
 
-type Handlers = { [E in 'messages.upsert' | 'connection.update']: WaListener<E> };
-
 /**
  * The WhatsApp channel (Baileys, multi-device): chats `wa:<jid>`, groups end in `@g.us`.
  * Inbound messages are stored in arrival order; the bot's own sends are recognised and never
  * re-enter a prompt (in self mode by the `<assistant>: ` prefix). Outbound: text and files,
- * spaced per chat and capped per minute to stay clear of WhatsApp's spam detection. A closed
- * connection is reopened with backoff; a logout clears the auth state and stops.
+ * spaced per chat and capped per minute to stay clear of WhatsApp's spam detection. The socket's
+ * lifecycle (pairing, reconnects with backoff, logout) is connection.ts's.
  */
 export class WhatsAppChannel implements Channel {
   readonly name = 'wa';
   readonly limits = { maxMessageLength: 4000 };
   private readonly limiter: RateLimiter;
-  private state: WaConnectionState = { name: 'stopped' };
-  private sock?: WaSocket;
-  private handlers?: Handlers;
+  private readonly link: WaConnection;
   private sink?: InboundSink;
-  private lastError: string | null = null;
-  /** The current pairing QR rendered as text, for health(). */
-  private qrText: string | null = null;
-  private lastEventAt: number | null = null;
-  private stopping = false;
-  private attempt = 0;
-  private timer?: NodeJS.Timeout;
-  private pairingRequested = false;
+  private lastSendAt: number | null = null;
   private inbound: Promise<void> = Promise.resolve();
-  private readonly sentIds = new Set<string>();
-  private readonly sentKeys = new Map<string, string>();
+  /** Platform ids of our own sends: their `fromMe` echoes are not stored again. */
+  private readonly sentIds = new SentKeys<true>();
+  private readonly sentKeys = new SentKeys();
   /** `<chat>\n<text>` of texts being sent now: their echo may arrive before the send returns. */
   private readonly inflight = new Set<string>();
-  private opened?: () => void;
 
   constructor(
     private readonly settings: WhatsAppSettings,
@@ -86,20 +72,30 @@ export class WhatsAppChannel implements Channel {
       globalPerMinute: settings.globalPerMinute,
       clock: settings.clock,
     });
+    this.link = new WaConnection({
+      connect: settings.connect,
+      authDir: settings.authDir,
+      phoneNumber: settings.phoneNumber,
+      reconnectBaseMs: settings.reconnectBaseMs,
+      onQr: settings.onQr,
+      renderQr: settings.renderQr,
+      onUpsert: (u) => this.onUpsert(u),
+      log,
+    });
   }
 
   /** The connection state; `pairing` carries the QR (for a web page) or the pairing code. */
   get connection(): WaConnectionState {
-    return this.state;
+    return this.link.state;
   }
 
   /** How many sockets currently have this adapter's handlers attached (0 or 1). */
   get attachedSockets(): number {
-    return this.handlers ? 1 : 0;
+    return this.link.attachedSockets;
   }
 
   private get prefix(): string | null {
-    return this.settings.selfChat ? `${this.settings.assistantName}: ` : null;
+    return selfPrefix(this.settings);
   }
 
   owns(chatJid: string): boolean {
@@ -107,157 +103,28 @@ export class WhatsAppChannel implements Channel {
   }
 
   async connect(sink: InboundSink): Promise<void> {
-    if (this.state.name !== 'stopped') return;
+    if (this.link.state.name !== 'stopped') return;
     this.sink = sink;
-    this.stopping = false;
     let timer: NodeJS.Timeout | undefined;
-    const first = new Promise<void>((resolve) => {
-      this.opened = resolve;
+    const waited = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, this.settings.connectWaitMs ?? 5000);
     });
-    void this.open();
-    await first;
+    await Promise.race([this.link.start(), waited]);
     clearTimeout(timer);
   }
 
   async disconnect(): Promise<void> {
-    this.stopping = true;
-    clearTimeout(this.timer);
-    const sock = this.sock;
-    this.detach();
-    sock?.end();
-    if (this.state.name !== 'logged-out') this.state = { name: 'stopped' };
+    this.link.stop();
     await this.inbound;
   }
 
-  private async open(): Promise<void> {
-    this.state = { name: 'connecting', attempt: this.attempt };
-    let sock: WaSocket;
-    try {
-      sock = await this.settings.connect();
-    } catch (err) {
-      this.scheduleReconnect(`could not open a socket: ${(err as Error).message}`);
-      return;
-    }
-    if (this.stopping) {
-      sock.end();
-      return;
-    }
-    this.attach(sock);
-  }
-
-  /** Handlers go on exactly one socket: the old one is detached before a new one opens. */
-  private attach(sock: WaSocket): void {
-    this.detach();
-    const handlers: Handlers = {
-      'messages.upsert': (u) => this.onUpsert(u),
-      'connection.update': (u) => this.onConnection(sock, u),
-    };
-    sock.ev.on('messages.upsert', handlers['messages.upsert']);
-    sock.ev.on('connection.update', handlers['connection.update']);
-    this.sock = sock;
-    this.handlers = handlers;
-  }
-
-  private detach(): void {
-    if (this.sock && this.handlers) {
-      this.sock.ev.off('messages.upsert', this.handlers['messages.upsert']);
-      this.sock.ev.off('connection.update', this.handlers['connection.update']);
-    }
-    this.sock = undefined;
-    this.handlers = undefined;
-  }
-
-  private onConnection(sock: WaSocket, u: BaileysEventMap['connection.update']): void {
-    this.lastEventAt = Date.now();
-    if (u.qr) this.onPairing(sock, u.qr);
-    if (u.connection === 'open') {
-      const jid = sock.user ? bareJid(sock.user.id) : 'unknown';
-      this.state = { name: 'connected', jid };
-      this.attempt = 0;
-      this.lastError = null;
-      this.log.info({ jid }, 'WhatsApp connected');
-      this.opened?.();
-    } else if (u.connection === 'close') {
-      this.detach();
-      const err = u.lastDisconnect?.error as { output?: { statusCode?: number }; message?: string };
-      const code = err?.output?.statusCode;
-      if (this.stopping) return;
-      if (code === LOGGED_OUT) {
-        void this.loggedOut();
-        return;
-      }
-      if (code === RESTART_REQUIRED) this.attempt = 0;
-      this.scheduleReconnect(`connection closed (${code ?? 'no code'}): ${err?.message ?? ''}`);
-    }
-  }
-
-  private onPairing(sock: WaSocket, qr: string): void {
-    const phone = this.settings.phoneNumber;
-    const prev = this.state.name === 'pairing' ? this.state.pairingCode : null;
-    this.state = { name: 'pairing', qr, pairingCode: prev };
-    if (phone) {
-      this.lastError = 'not paired: enter the pairing code on the phone (see the log)';
-      if (this.pairingRequested) return;
-      this.pairingRequested = true;
-      sock.requestPairingCode(phone).then(
-        (code) => {
-          if (this.state.name === 'pairing') this.state = { ...this.state, pairingCode: code };
-          this.log.warn(
-            { pairingCode: code },
-            'WhatsApp: enter this code on the phone (Linked devices → Link with phone number)',
-          );
-        },
-        (err: Error) => {
-          this.pairingRequested = false;
-          this.lastError = `pairing code request failed: ${err.message}`;
-        },
-      );
-      return;
-    }
-    this.lastError =
-      'not paired: scan the QR code (terminal, or connection.qr) with WhatsApp → Linked devices';
-    this.log.warn('WhatsApp not paired: scan the QR code printed in the terminal');
-    this.settings.onQr?.(qr);
-    this.qrText = null;
-    void this.settings.renderQr?.(qr).then(
-      (text) => {
-        if (this.state.name === 'pairing' && this.state.qr === qr) this.qrText = text;
-      },
-      () => undefined,
-    );
-  }
-
-  private scheduleReconnect(reason: string): void {
-    if (this.stopping) return;
-    this.lastError = reason;
-    const base = this.settings.reconnectBaseMs ?? 2000;
-    const delay = Math.min(base * 2 ** this.attempt, MAX_BACKOFF_MS);
-    this.attempt++;
-    this.state = { name: 'waiting', attempt: this.attempt, retryAt: Date.now() + delay, reason };
-    this.log.warn({ delayMs: delay, reason }, 'WhatsApp disconnected; reconnecting');
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.open(), delay);
-  }
-
-  private async loggedOut(): Promise<void> {
-    const reason =
-      'WhatsApp logged this device out: auth state cleared, not reconnecting; restart the daemon to pair again';
-    this.state = { name: 'logged-out', reason };
-    this.lastError = reason;
-    this.log.error(reason);
-    await rm(this.settings.authDir, { recursive: true, force: true });
-    this.opened?.();
-  }
-
   private onUpsert(u: BaileysEventMap['messages.upsert']): void {
-    this.lastEventAt = Date.now();
     if (u.type !== 'notify' && u.type !== 'append') return;
     for (const msg of u.messages) {
       this.inbound = this.inbound
         .then(() => this.receiveOne(msg))
         .catch((err: Error) => {
-          this.lastError = `inbound message not stored: ${err.message}`;
+          this.link.lastError = `inbound message not stored: ${err.message}`;
           this.log.error({ err: err.message }, 'WhatsApp inbound message not stored');
         });
     }
@@ -266,7 +133,7 @@ export class WhatsAppChannel implements Channel {
   private async receiveOne(msg: WAMessage): Promise<void> {
     // Our own sends come back as fromMe upserts; the outbox already recorded them.
     if (msg.key.id && msg.key.fromMe && this.sentIds.has(msg.key.id)) return;
-    const sock = this.sock;
+    const sock = this.link.receiving;
     if (!sock || !this.sink) return;
     const inbound = await toInbound(msg, sock, {
       selfPrefix: this.prefix,
@@ -288,9 +155,9 @@ export class WhatsAppChannel implements Channel {
     const contents = outboundContents(text, files, this.prefix);
     let first: string | undefined;
     for (const content of contents) {
-      const sock = this.sock;
-      if (!sock || this.state.name !== 'connected')
-        throw new DeliveryError(`WhatsApp is not connected (${this.state.name})`, {
+      const sock = this.link.socket;
+      if (!sock)
+        throw new DeliveryError(`WhatsApp is not connected (${this.link.state.name})`, {
           retryAfterMs: 5000,
         });
       await this.limiter.acquire(chatJid);
@@ -299,36 +166,38 @@ export class WhatsAppChannel implements Channel {
       try {
         const sent = await sock.sendMessage(jid, content);
         const id = sent?.key.id ?? undefined;
-        if (id) remember(this.sentIds, id);
+        if (id) this.sentIds.remember(id, true);
         first ??= id ?? `wa-${opts.idemKey}`;
       } catch (err) {
-        this.lastError = `send failed: ${(err as Error).message}`;
-        throw new DeliveryError(this.lastError, { retryAfterMs: 5000 });
+        this.link.lastError = `send failed: ${(err as Error).message}`;
+        throw new DeliveryError(this.link.lastError, { retryAfterMs: 5000 });
       } finally {
         // Echoes are handled in order after the send; drop the marker once they have passed.
         if (echo) void this.inbound.then(() => this.inflight.delete(echo));
       }
     }
     const platformId = first!;
-    this.sentKeys.set(opts.idemKey, platformId);
-    if (this.sentKeys.size > 1000) this.sentKeys.delete(this.sentKeys.keys().next().value!);
-    this.lastEventAt = Date.now();
+    this.sentKeys.remember(opts.idemKey, platformId);
+    this.lastSendAt = Date.now();
     return { platformId };
   }
 
   async setTyping(chatJid: string, on: boolean): Promise<void> {
     const jid = parseChatJid(chatJid);
-    if (!jid || !this.sock || this.state.name !== 'connected') return;
-    await this.sock.sendPresenceUpdate(on ? 'composing' : 'paused', jid).catch(() => undefined);
+    const sock = this.link.socket;
+    if (!jid || !sock) return;
+    await sock.sendPresenceUpdate(on ? 'composing' : 'paused', jid).catch(() => undefined);
   }
 
   health(): ChannelHealth {
+    const state = this.link.state;
+    const events = [this.link.lastEventAt, this.lastSendAt].filter((t) => t !== null);
     return {
-      connected: this.state.name === 'connected',
-      lastError: this.lastError,
-      lastEventAt: this.lastEventAt,
-      ...(this.state.name === 'pairing'
-        ? { pairing: { qrText: this.qrText, code: this.state.pairingCode } }
+      connected: state.name === 'connected',
+      lastError: this.link.lastError,
+      lastEventAt: events.length ? Math.max(...events) : null,
+      ...(state.name === 'pairing'
+        ? { pairing: { qrText: this.link.qrText, code: state.pairingCode } }
         : {}),
     };
   }

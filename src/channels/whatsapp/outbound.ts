@@ -1,6 +1,7 @@
 import { extname } from 'node:path';
 import type { AnyMessageContent } from '@whiskeysockets/baileys';
 import type { OutboundFile } from '../channel.js';
+import { formatText } from './format.js';
 
 const IMAGE = new Set(['.jpg', '.jpeg', '.png', '.webp', '.gif']);
 
@@ -11,7 +12,7 @@ export function outboundContents(
   prefix: string | null,
 ): AnyMessageContent[] {
   const contents: AnyMessageContent[] = [];
-  if (text.trim()) contents.push({ text: `${prefix ?? ''}${text}` });
+  if (text.trim()) contents.push({ text: formatText(text, prefix) });
   for (const f of files) {
     if (IMAGE.has(extname(f.name).toLowerCase())) contents.push({ image: { url: f.path } });
     else
@@ -22,10 +23,4 @@ export function outboundContents(
       });
   }
   return contents;
-}
-
-/** Adds to a bounded set (oldest dropped first). */
-export function remember(set: Set<string>, id: string, max = 1000): void {
-  set.add(id);
-  if (set.size > max) set.delete(set.values().next().value!);
 }
