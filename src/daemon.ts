@@ -25,7 +25,8 @@ import { codexCredentialProblem } from './runs/codex-credentials.js';
 import { decideLegacyWakes, MessageJob } from './runs/message-job.js';
 import { SandboxLauncher } from './runs/sandbox-launcher.js';
 import { SessionPool } from './runs/session-pool.js';
-import type { TurnDeps } from './runs/turn.js';
+import { STOPPED_BY_OWNER, type TurnDeps } from './runs/turn.js';
+import type { DoctorFinding } from './http/ui-routes.js';
 import { IpcHost } from './ipc/ipc-host.js';
 import { RequestHandler } from './ipc/request-handler.js';
 import { taskIpc } from './ipc/task-ops.js';
@@ -49,6 +50,8 @@ export interface DaemonOptions {
    * limits (tests drive it with a fake one); default the system clock.
    */
   clock?: Clock;
+  /** The doctor checks, for `GET /api/doctor` (the CLI passes its own); absent: 503. */
+  doctor?: () => Promise<DoctorFinding[]>;
 }
 
 type DaemonState =
@@ -296,6 +299,25 @@ export class Daemon {
       status: () => this.status(),
       receive: (msg) => this.router.receive(msg),
       accepting: () => this.state.name === 'running',
+      ui: {
+        groupsDir: config.paths.groups,
+        defaultHarness: config.file.defaults.harness,
+        stopRun: (runId) => this.pool.stopRun(runId, STOPPED_BY_OWNER),
+        doctor: this.opts.doctor,
+        egressRefusals: () => this.egress.proxy.recentRefusals(),
+        deadLetters: {
+          kickOutbox: () => this.outbox.kick(),
+          retryRun: (dl) =>
+            this.queue.enqueue(
+              new MessageJob({ ...this.turns, queue: this.queue }, dl.group!, dl.chatJid!, {
+                from: 'range',
+                seqStart: dl.seqStart!,
+                seqEnd: dl.seqEnd!,
+                ref: `deadletter-${dl.id}`,
+              }),
+            ),
+        },
+      },
       hooks: createHooks({
         config,
         db: this.store.db,

@@ -1,6 +1,5 @@
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { streamSSE } from 'hono/streaming';
 import { z } from 'zod';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -10,14 +9,16 @@ import type { GroupService } from '../groups/group-service.js';
 import { chatIdSchema } from '../groups/group-schema.js';
 import type { Inbound } from '../channels/channel.js';
 import type { Store } from '../store/store.js';
-import type { StoredMessage } from '../store/messages.js';
 import { usageByGroupDay } from '../store/usage.js';
 import type { TaskService } from '../scheduler/task-service.js';
 import type { DaemonStatus } from '../status.js';
 import { apiError } from './errors.js';
 import { tokenMatches } from './api-token.js';
 import { mountTaskRoutes } from './tasks-routes.js';
-import { webPage, webScript, webStyle } from './web-page.js';
+import { mountEventsRoute } from './events-route.js';
+import { mountUiAssets } from './ui-assets.js';
+import { mountUiRoutes, type UiRouteDeps } from './ui-routes.js';
+import { mountDeadLetterRoutes, type DeadLetterRouteDeps } from './ui-deadletters.js';
 import { mountHookRoutes } from '../webhooks/routes.js';
 import type { HookDeps } from '../webhooks/hooks.js';
 
@@ -42,6 +43,15 @@ export interface ApiDeps {
   hostAllowed(host: string | undefined): boolean;
   /** Where errors answered with 500 are logged, with their cause. */
   log: Logger;
+  /** The Control UI's routes (memory, files, run stop, doctor…); absent: not mounted. */
+  ui?: Omit<UiRouteDeps, 'store' | 'bus' | 'groups' | 'timezone'> & {
+    /** The harness of groups without their own (which memory file they read). */
+    defaultHarness: string;
+    /** Dead letters list/retry/discard; absent: not mounted. */
+    deadLetters?: Omit<DeadLetterRouteDeps, 'store'>;
+  };
+  /** Where the built Control UI is (default `dist/web/` of the package). */
+  uiDir?: string;
 }
 
 /**
@@ -56,9 +66,16 @@ const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'referrer-policy': 'no-referrer',
 };
 
+const attachmentSchema = z.strictObject({
+  name: z.string().min(1).max(255),
+  mime: z.string().max(100).optional(),
+  /** The file's bytes, base64 (the whole request stays under the 1 MiB body limit). */
+  data: z.base64().max(1_400_000),
+});
 const postMessageSchema = z.strictObject({
   chat: chatIdSchema,
-  text: z.string().min(1).max(100_000),
+  text: z.string().max(100_000),
+  attachments: z.array(attachmentSchema).max(10).optional(),
   sender: z.string().min(1).max(200).optional(),
   /** Client-chosen id: re-posting the same id stores the message once. */
   id: z.string().min(1).max(200).optional(),
@@ -115,13 +132,7 @@ export function createApp(deps: ApiDeps): Hono {
     await next();
   });
 
-  app.get('/', (c) => c.html(webPage()));
-  app.get('/app.js', (c) =>
-    c.body(webScript(), 200, { 'content-type': 'text/javascript; charset=utf-8' }),
-  );
-  app.get('/app.css', (c) =>
-    c.body(webStyle(), 200, { 'content-type': 'text/css; charset=utf-8' }),
-  );
+  mountUiAssets(app, deps.uiDir);
   app.get('/api/health', (c) => c.json({ status: 'ok', version: deps.version }));
 
   app.use('/api/*', async (c, next) => {
@@ -161,7 +172,9 @@ export function createApp(deps: ApiDeps): Hono {
     if (!json.ok) return json.res;
     const parsed = postMessageSchema.safeParse(json.body);
     if (!parsed.success) return apiError(c, 400, 'invalid_body', zodMessage(parsed.error));
-    const { chat, text, sender, id } = parsed.data;
+    const { chat, text, sender, id, attachments } = parsed.data;
+    if (!text.trim() && !attachments?.length)
+      return apiError(c, 400, 'invalid_body', 'text: a message needs text or an attachment');
     const res = await deps.receive({
       chatJid: chat,
       platformId: id ?? `api-${crypto.randomUUID()}`,
@@ -170,6 +183,11 @@ export function createApp(deps: ApiDeps): Hono {
       text,
       ts: Date.now(),
       chatKind: chat.startsWith('web:') ? 'direct' : undefined,
+      attachments: attachments?.map((a) => ({
+        name: a.name,
+        mime: a.mime,
+        data: Buffer.from(a.data, 'base64'),
+      })),
     });
     return c.json({ seq: res.seq, duplicate: res.duplicate }, 202);
   });
@@ -191,33 +209,7 @@ export function createApp(deps: ApiDeps): Hono {
     return c.json(messages);
   });
 
-  app.get('/api/events', (c) => {
-    const chat = c.req.query('chat');
-    return streamSSE(c, async (stream) => {
-      const onMessage = (msg: StoredMessage) => {
-        if (chat && msg.chatJid !== chat) return;
-        void stream.writeSSE({
-          event: 'message',
-          id: String(msg.seq),
-          data: JSON.stringify({
-            seq: msg.seq,
-            chat: msg.chatJid,
-            direction: msg.direction,
-            sender: msg.direction === 'out' ? 'assistant' : (msg.senderName ?? msg.sender),
-            text: msg.text,
-            ts: msg.ts,
-          }),
-        });
-      };
-      const onRun = (r: unknown) => void stream.writeSSE({ event: 'run', data: JSON.stringify(r) });
-      deps.bus.on('message', onMessage);
-      deps.bus.on('run', onRun);
-      await stream.writeSSE({ event: 'ready', data: '{}' });
-      await new Promise<void>((resolve) => stream.onAbort(resolve));
-      deps.bus.off('message', onMessage);
-      deps.bus.off('run', onRun);
-    });
-  });
+  mountEventsRoute(app, deps);
 
   app.get('/api/groups', (c) => c.json(deps.groups.list()));
   app.post('/api/groups', async (c) => {
@@ -245,6 +237,15 @@ export function createApp(deps: ApiDeps): Hono {
 
   if (deps.tasks) mountTaskRoutes(app, deps.tasks);
   if (deps.hooks) mountHookRoutes(app, deps.hooks);
+  if (deps.ui) {
+    const { defaultHarness, deadLetters, ...ui } = deps.ui;
+    mountUiRoutes(
+      app,
+      { ...ui, store: deps.store, bus: deps.bus, groups: deps.groups, timezone: deps.timezone },
+      defaultHarness,
+    );
+    if (deadLetters) mountDeadLetterRoutes(app, { ...deadLetters, store: deps.store });
+  }
 
   app.get('/api/usage', (c) => {
     const days = Number(c.req.query('days') ?? 30);
