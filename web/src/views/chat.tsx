@@ -181,7 +181,8 @@ function Composer({ chat }: { chat: string }) {
         />
         <textarea
           rows={1}
-          placeholder="Message (Enter sends, Shift+Enter: new line)"
+          placeholder="Message"
+          title="Enter sends; Shift+Enter starts a new line"
           value={text}
           data-testid="composer"
           onInput={(e) => setText(e.currentTarget.value)}

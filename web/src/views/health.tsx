@@ -126,9 +126,12 @@ export function HealthView() {
         <>
           <Section title="Daemon">
             <p>
-              v{s.daemon.version} · up since {when(s.daemon.startedAt)} · sandbox runtime <strong>{s.runtime.selected ?? 'none'}</strong>{' '}
-              <span class="muted">({s.runtime.why})</span>
+              v{s.daemon.version} · up since {when(s.daemon.startedAt)} · sandbox runtime <strong>{s.runtime.selected ?? 'none'}</strong>
             </p>
+            <details>
+              <summary class="muted small">why this runtime, and what it enforces</summary>
+              <p class="muted small">{s.runtime.why}</p>
+            </details>
             <p class="muted">
               harnesses {s.harnesses.join(', ')} · queue {s.queue.running} running, {s.queue.waiting} waiting, {s.queue.backoff} in backoff
             </p>

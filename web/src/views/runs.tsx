@@ -18,8 +18,10 @@ function RunRow({ r }: { r: RunRecord }) {
       </span>
       <span class="muted">{when(r.startedAt)}</span>
       <span class="num">{duration(end - r.startedAt)}</span>
-      <span class="num">{tokens((r.usage.inputTokens ?? 0) + (r.usage.outputTokens ?? 0) || null)} tok</span>
-      <span class="num">{usd(r.usage.costUsd)}</span>
+      {r.usage.inputTokens || r.usage.outputTokens ? (
+        <span class="num">{tokens((r.usage.inputTokens ?? 0) + (r.usage.outputTokens ?? 0))} tok</span>
+      ) : null}
+      {r.usage.costUsd !== undefined ? <span class="num">{usd(r.usage.costUsd)}</span> : null}
     </a>
   );
 }
