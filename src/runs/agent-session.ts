@@ -124,11 +124,7 @@ export class AgentSession {
    * Answers one input. Only when idle. Resolves when the agent answered or the turn failed
    * (the process then ends); `timeoutMs` stops a turn that takes too long.
    */
-  turn(
-    prompt: string,
-    context: TurnContext,
-    opts: TurnHooks,
-  ): Promise<TurnOutcome> {
+  turn(prompt: string, context: TurnContext, opts: TurnHooks): Promise<TurnOutcome> {
     if (this.state_.name !== 'idle')
       return Promise.resolve({
         ok: false,

@@ -150,14 +150,14 @@ describe.skipIf(!hasBrowser || !hasBwrap)('Control UI in Chromium', () => {
 
   it('streams a reply in pieces; Enter sends, Shift+Enter makes a new line; Markdown is safe', async () => {
     // Record every text the streaming bubble showed, as the DOM changed.
-    await page.evaluate(() => {
-      const seen: string[] = [];
-      (window as unknown as { seen: string[] }).seen = seen;
+    // (A string: this code runs in the page, not in Node.)
+    await page.evaluate(`
+      window.seen = [];
       new MutationObserver(() => {
         const el = document.querySelector('[data-testid=partial]');
-        if (el && seen.at(-1) !== el.textContent) seen.push(el.textContent ?? '');
+        if (el && window.seen.at(-1) !== el.textContent) window.seen.push(el.textContent ?? '');
       }).observe(document.body, { subtree: true, childList: true, characterData: true });
-    });
+    `);
     const box = page.getByTestId('composer');
     await box.click();
     await box.pressSequentially('hello');
@@ -172,7 +172,7 @@ describe.skipIf(!hasBrowser || !hasBwrap)('Control UI in Chromium', () => {
     await answered;
     const reply = page.locator('[data-testid=msg-out]').last();
     await reply.locator('table').waitFor();
-    const seen = await page.evaluate(() => (window as unknown as { seen: string[] }).seen);
+    const seen = (await page.evaluate('window.seen')) as string[];
     // The reply arrived in pieces: the first piece was shown before the second existed.
     expect(seen.some((t) => t.includes('First piece') && !t.includes('Second piece'))).toBe(true);
     expect(seen.some((t) => t.includes('Second piece'))).toBe(true);
@@ -294,7 +294,7 @@ describe.skipIf(!hasBrowser || !hasBwrap)('Control UI in Chromium', () => {
     for (const view of ['chat', 'groups', 'tasks', 'runs', 'health', 'usage']) {
       await page.goto(`${base}/#/${view}`);
       await page.locator(`main.view-${view} > *`).first().waitFor();
-      const width = await page.evaluate(() => document.documentElement.scrollWidth);
+      const width = (await page.evaluate('document.documentElement.scrollWidth')) as number;
       expect(width, `${view} overflows a 390 px screen`).toBeLessThanOrEqual(PHONE.width);
     }
     await page.emulateMedia({ colorScheme: 'dark' });

@@ -44,7 +44,8 @@ async function collect(it: AsyncIterable<RunnerEvent>): Promise<RunnerEvent[]> {
 
 const never = new AbortController().signal;
 /** The turn's outcome events, without the live progress (partial text, tool steps). */
-const settled = (evs: RunnerEvent[]) => evs.filter((e) => e.type !== 'partial' && e.type !== 'tool');
+const settled = (evs: RunnerEvent[]) =>
+  evs.filter((e) => e.type !== 'partial' && e.type !== 'tool');
 const resultOf = (evs: RunnerEvent[]) =>
   evs.find((e): e is Extract<RunnerEvent, { type: 'result' }> => e.type === 'result');
 

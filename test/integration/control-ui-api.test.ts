@@ -27,8 +27,7 @@ let base: string;
 let token: string;
 /** Turns whose prompt holds "hang" never answer (until stopped). */
 const launcher = scriptedLauncher(({ prompt }) => {
-  if (prompt.includes('hang'))
-    return new Promise<RunnerEvent[]>(() => undefined); // works until killed
+  if (prompt.includes('hang')) return new Promise<RunnerEvent[]>(() => undefined); // works until killed
   return [
     { type: 'tool', name: 'Bash', summary: 'ls /workspace/group' },
     { type: 'partial', text: 'po' },
@@ -166,7 +165,11 @@ describe('stop', () => {
       res = await post(`/api/runs/${runId}/stop`);
     }
     expect(res.status).toBe(202);
-    expect(await ended).toMatchObject({ id: runId, status: 'error', error: 'stopped by the owner' });
+    expect(await ended).toMatchObject({
+      id: runId,
+      status: 'error',
+      error: 'stopped by the owner',
+    });
     // Retries here are 1 ms apart; the next turn of the chat comes after any retry would have.
     const pong = nextMessage(d, (m) => m.chatJid === 'web:main' && m.text === 'pong');
     await post('/api/messages', { chat: 'web:main', text: 'ping after the stop' });
@@ -186,64 +189,69 @@ describe('stop', () => {
   });
 });
 
-describe.skipIf(!hasBwrap)("a group's memory file and folder, against an agent that plants links", () => {
-  it('refuses to follow links the agent planted in a real sandbox; a write replaces, never follows', async () => {
-    const tokenFile = join(home, 'api-token');
-    d.groups.add({
-      name: 'evil',
-      chats: ['web:evil'],
-      requiresTrigger: false,
-      harness: 'command',
-      command: `ln -sf ${tokenFile} CLAUDE.md && mkdir -p d && ln -s ${home} d/home && ln -s / rootlink && echo planted`,
-    });
-    const planted = nextMessage(d, (m) => m.chatJid === 'web:evil' && m.direction === 'out');
-    await post('/api/messages', { chat: 'web:evil', text: 'go' });
-    expect((await planted).text).toContain('planted');
+describe.skipIf(!hasBwrap)(
+  "a group's memory file and folder, against an agent that plants links",
+  () => {
+    it('refuses to follow links the agent planted in a real sandbox; a write replaces, never follows', async () => {
+      const tokenFile = join(home, 'api-token');
+      d.groups.add({
+        name: 'evil',
+        chats: ['web:evil'],
+        requiresTrigger: false,
+        harness: 'command',
+        command: `ln -sf ${tokenFile} CLAUDE.md && mkdir -p d && ln -s ${home} d/home && ln -s / rootlink && echo planted`,
+      });
+      const planted = nextMessage(d, (m) => m.chatJid === 'web:evil' && m.direction === 'out');
+      await post('/api/messages', { chat: 'web:evil', text: 'go' });
+      expect((await planted).text).toContain('planted');
 
-    const read = await api('/api/groups/evil/memory');
-    const readBody = await read.text();
-    expect(read.status).toBe(400);
-    expect(readBody).toContain('unsafe_path');
-    expect(readBody).not.toContain(token);
-    const listing = await json<{ entries: Array<{ name: string; type: string }> }>(
-      '/api/groups/evil/files',
-    );
-    expect(listing.entries).toEqual(
-      expect.arrayContaining([
-        { name: 'CLAUDE.md', type: 'symlink' },
-        { name: 'rootlink', type: 'symlink' },
-        { name: 'd', type: 'dir' },
-      ]),
-    );
-    for (const path of [
-      '/api/groups/evil/files?path=d/home',
-      '/api/groups/evil/files?path=rootlink',
-      '/api/groups/evil/files?path=../main',
-      '/api/groups/evil/files/content?path=d/home/api-token',
-      '/api/groups/evil/files/content?path=CLAUDE.md',
-      '/api/groups/evil/files/content?path=rootlink/etc/passwd',
-    ]) {
-      const res = await api(path);
-      const body = await res.text();
-      expect(res.status, path).toBe(400);
-      expect(body, path).not.toContain(token);
-      expect(body, path).not.toContain('root:x:0');
-    }
+      const read = await api('/api/groups/evil/memory');
+      const readBody = await read.text();
+      expect(read.status).toBe(400);
+      expect(readBody).toContain('unsafe_path');
+      expect(readBody).not.toContain(token);
+      const listing = await json<{ entries: Array<{ name: string; type: string }> }>(
+        '/api/groups/evil/files',
+      );
+      expect(listing.entries).toEqual(
+        expect.arrayContaining([
+          { name: 'CLAUDE.md', type: 'symlink' },
+          { name: 'rootlink', type: 'symlink' },
+          { name: 'd', type: 'dir' },
+        ]),
+      );
+      for (const path of [
+        '/api/groups/evil/files?path=d/home',
+        '/api/groups/evil/files?path=rootlink',
+        '/api/groups/evil/files?path=../main',
+        '/api/groups/evil/files/content?path=d/home/api-token',
+        '/api/groups/evil/files/content?path=CLAUDE.md',
+        '/api/groups/evil/files/content?path=rootlink/etc/passwd',
+      ]) {
+        const res = await api(path);
+        const body = await res.text();
+        expect(res.status, path).toBe(400);
+        expect(body, path).not.toContain(token);
+        expect(body, path).not.toContain('root:x:0');
+      }
 
-    const write = await api('/api/groups/evil/memory', {
-      method: 'PUT',
-      body: JSON.stringify({ text: '# evil\n\nBe nice.\n' }),
+      const write = await api('/api/groups/evil/memory', {
+        method: 'PUT',
+        body: JSON.stringify({ text: '# evil\n\nBe nice.\n' }),
+      });
+      expect(write.status).toBe(200);
+      expect(readFileSync(tokenFile, 'utf8').trim()).toBe(token);
+      expect(readFileSync(join(home, 'groups/evil/CLAUDE.md'), 'utf8')).toBe(
+        '# evil\n\nBe nice.\n',
+      );
+      expect(await json('/api/groups/evil/memory')).toMatchObject({
+        file: 'CLAUDE.md',
+        exists: true,
+        text: '# evil\n\nBe nice.\n',
+      });
     });
-    expect(write.status).toBe(200);
-    expect(readFileSync(tokenFile, 'utf8').trim()).toBe(token);
-    expect(readFileSync(join(home, 'groups/evil/CLAUDE.md'), 'utf8')).toBe('# evil\n\nBe nice.\n');
-    expect(await json('/api/groups/evil/memory')).toMatchObject({
-      file: 'CLAUDE.md',
-      exists: true,
-      text: '# evil\n\nBe nice.\n',
-    });
-  });
-});
+  },
+);
 
 describe('chats, groups, schedule preview, doctor, dead letters, attachments', () => {
   it('lists chats with their last message, pages a chat, and unbinds', async () => {
@@ -251,9 +259,10 @@ describe('chats, groups, schedule preview, doctor, dead letters, attachments', (
     const pong = nextMessage(d, (m) => m.chatJid === 'web:side' && m.direction === 'out');
     await post('/api/messages', { chat: 'web:side', text: 'ping side' });
     await pong;
-    const overview = await json<Array<{ jid: string; group: string; last: { text: string } }>>(
-      '/api/chats/overview',
-    );
+    const overview =
+      await json<Array<{ jid: string; group: string; last: { text: string } }>>(
+        '/api/chats/overview',
+      );
     expect(overview.find((c) => c.jid === 'web:side')).toMatchObject({
       group: 'side',
       last: { text: 'pong' },

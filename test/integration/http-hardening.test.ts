@@ -75,7 +75,9 @@ describe('HTTP hardening at the default settings', () => {
     // Every script element loads a file of this origin; there is no inline script, style or handler.
     const scripts = html.match(/<script\b[^>]*>/g) ?? [];
     expect(scripts).toHaveLength(1);
-    expect(scripts[0]).toMatch(/^<script type="module" crossorigin src="\/assets\/index-[\w-]+\.js">$/);
+    expect(scripts[0]).toMatch(
+      /^<script type="module" crossorigin src="\/assets\/index-[\w-]+\.js">$/,
+    );
     expect(html).toMatch(/<link rel="stylesheet" crossorigin href="\/assets\/index-[\w-]+\.css">/);
     expect(html).not.toMatch(/<style|\son[a-z]+=|<script>/i);
 

@@ -46,7 +46,10 @@ export async function api<T>(
 ): Promise<T> {
   const res = await fetch(path, {
     method,
-    headers: { ...authHeaders(), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      ...authHeaders(),
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
     signal,
   });
@@ -66,7 +69,8 @@ export async function api<T>(
   return data as T;
 }
 
-export const get = <T>(path: string, signal?: AbortSignal) => api<T>('GET', path, undefined, signal);
+export const get = <T>(path: string, signal?: AbortSignal) =>
+  api<T>('GET', path, undefined, signal);
 export const post = <T>(path: string, body?: unknown) => api<T>('POST', path, body ?? {});
 export const patch = <T>(path: string, body: unknown) => api<T>('PATCH', path, body);
 export const put = <T>(path: string, body: unknown) => api<T>('PUT', path, body);

@@ -62,7 +62,8 @@ class Live {
 
   /** Seeds the run table (the runs list loads them; events keep them fresh). */
   seed(runs: RunRecord[]): void {
-    for (const r of runs) if (!this.runs.has(r.id) || r.status !== 'running') this.runs.set(r.id, r);
+    for (const r of runs)
+      if (!this.runs.has(r.id) || r.status !== 'running') this.runs.set(r.id, r);
     this.changed();
   }
 

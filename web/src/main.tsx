@@ -56,7 +56,11 @@ function ThemeToggle() {
   }, [theme]);
   const next = theme === 'auto' ? 'dark' : theme === 'dark' ? 'light' : 'auto';
   return (
-    <button class="icon-btn" title={`theme: ${theme} (switch to ${next})`} onClick={() => setTheme(next)}>
+    <button
+      class="icon-btn"
+      title={`theme: ${theme} (switch to ${next})`}
+      onClick={() => setTheme(next)}
+    >
       <Icon name={theme === 'dark' ? 'moon' : theme === 'light' ? 'sun' : 'auto'} />
     </button>
   );

@@ -158,7 +158,11 @@ function blocks(src: string[]): VNode[] {
         if (m && m[1]!.length <= indent + 1) items.push([m[3]!]);
         else if (l.trim() && /^\s{2,}/.test(l) && items.length)
           items.at(-1)!.push(l.replace(new RegExp(`^\\s{${indent},${indent + 4}}`), ''));
-        else if (!l.trim() && i + 1 < src.length && (re.exec(src[i + 1]!) || /^\s{2,}\S/.test(src[i + 1]!))) {
+        else if (
+          !l.trim() &&
+          i + 1 < src.length &&
+          (re.exec(src[i + 1]!) || /^\s{2,}\S/.test(src[i + 1]!))
+        ) {
           /* a blank line inside the list */
         } else break;
         i++;

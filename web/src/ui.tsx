@@ -4,7 +4,8 @@ import { ApiError, isAbort } from './api.js';
 
 const PATHS = {
   chat: 'M4 5h16v10H9l-5 4z',
-  groups: 'M8 11a3 3 0 1 0 0-6 3 3 0 0 0 0 6zm8 0a3 3 0 1 0 0-6 3 3 0 0 0 0 6zM2 19c0-3 3-5 6-5s6 2 6 5m0-4.6c.6-.3 1.3-.4 2-.4 3 0 6 2 6 5',
+  groups:
+    'M8 11a3 3 0 1 0 0-6 3 3 0 0 0 0 6zm8 0a3 3 0 1 0 0-6 3 3 0 0 0 0 6zM2 19c0-3 3-5 6-5s6 2 6 5m0-4.6c.6-.3 1.3-.4 2-.4 3 0 6 2 6 5',
   tasks: 'M12 3a9 9 0 1 0 0 18 9 9 0 0 0 0-18zm0 4v5l3 3',
   runs: 'M5 4l14 8-14 8z',
   approvals: 'M5 12l4 4 10-10',
@@ -120,7 +121,11 @@ export function Badge({ value }: { value: string }) {
   return <span class={`badge b-${value.replace(/[^a-z]/g, '')}`}>{value}</span>;
 }
 
-export function Section(props: { title: string; children: ComponentChildren; actions?: ComponentChildren }) {
+export function Section(props: {
+  title: string;
+  children: ComponentChildren;
+  actions?: ComponentChildren;
+}) {
   return (
     <section class="card">
       <div class="card-head">

@@ -24,7 +24,10 @@ export function ApprovalsView() {
         a.data.map((x) => (
           <div class="approval">
             <p>
-              <strong>{x.summary ?? x.kind ?? x.id}</strong> <span class="muted">{x.group ?? ''} {x.createdAt ? when(x.createdAt) : ''}</span>
+              <strong>{x.summary ?? x.kind ?? x.id}</strong>{' '}
+              <span class="muted">
+                {x.group ?? ''} {x.createdAt ? when(x.createdAt) : ''}
+              </span>
             </p>
             <pre>{JSON.stringify(x.detail ?? x, null, 2)}</pre>
             <div class="row">

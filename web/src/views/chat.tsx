@@ -7,7 +7,8 @@ import { href, navigate } from '../route.js';
 import type { ChatOverview, MessageView, RunRecord } from '../types.js';
 import { ErrorNote, Icon, errorText, useLoad } from '../ui.js';
 
-const ATTACHMENT = /^\[attachment: \/workspace\/group\/(attachments\/[^\s]+) \(([^,]+), (\d+) bytes\)\]$/;
+const ATTACHMENT =
+  /^\[attachment: \/workspace\/group\/(attachments\/[^\s]+) \(([^,]+), (\d+) bytes\)\]$/;
 
 interface Pending {
   name: string;
@@ -105,7 +106,12 @@ function readFile(f: File): Promise<Pending> {
     r.onerror = () => reject(new Error(`could not read ${f.name}`));
     r.onload = () => {
       const url = String(r.result);
-      resolve({ name: f.name, mime: f.type || 'application/octet-stream', data: url.slice(url.indexOf(',') + 1), size: f.size });
+      resolve({
+        name: f.name,
+        mime: f.type || 'application/octet-stream',
+        data: url.slice(url.indexOf(',') + 1),
+        size: f.size,
+      });
     };
     r.readAsDataURL(f);
   });
@@ -125,7 +131,9 @@ function Composer({ chat }: { chat: string }) {
       await post('/api/messages', {
         chat,
         text,
-        ...(files.length ? { attachments: files.map(({ name, mime, data }) => ({ name, mime, data })) } : {}),
+        ...(files.length
+          ? { attachments: files.map(({ name, mime, data }) => ({ name, mime, data })) }
+          : {}),
       });
       setText('');
       setFiles([]);
@@ -148,7 +156,12 @@ function Composer({ chat }: { chat: string }) {
           {files.map((f, i) => (
             <span class="file-chip">
               <Icon name="file" /> {f.name}
-              <button type="button" class="icon-btn" title="remove" onClick={() => setFiles(files.filter((_, j) => j !== i))}>
+              <button
+                type="button"
+                class="icon-btn"
+                title="remove"
+                onClick={() => setFiles(files.filter((_, j) => j !== i))}
+              >
                 <Icon name="x" />
               </button>
             </span>
@@ -157,7 +170,12 @@ function Composer({ chat }: { chat: string }) {
       ) : null}
       {error ? <p class="error">{errorText(error)}</p> : null}
       <div class="composer-row">
-        <button type="button" class="icon-btn" title="attach files" onClick={() => input.current?.click()}>
+        <button
+          type="button"
+          class="icon-btn"
+          title="attach files"
+          onClick={() => input.current?.click()}
+        >
           <Icon name="clip" />
         </button>
         <input
@@ -172,7 +190,8 @@ function Composer({ chat }: { chat: string }) {
             try {
               const read = await Promise.all(list.map(readFile));
               const total = [...files, ...read].reduce((n, f) => n + f.size, 0);
-              if (total > 700 * 1024) throw new Error('attachments over 700 KB: send large files another way');
+              if (total > 700 * 1024)
+                throw new Error('attachments over 700 KB: send large files another way');
               setFiles([...files, ...read]);
             } catch (err) {
               setError(err);
@@ -211,7 +230,10 @@ export function ChatView({ chat: asked }: { chat?: string }) {
   const stick = useRef(true);
 
   useEffect(() => {
-    get<RunRecord[]>('/api/runs?limit=50').then((r) => live.seed(r), () => undefined);
+    get<RunRecord[]>('/api/runs?limit=50').then(
+      (r) => live.seed(r),
+      () => undefined,
+    );
   }, []);
   useEffect(() => {
     const ctl = new AbortController();
@@ -263,7 +285,11 @@ export function ChatView({ chat: asked }: { chat?: string }) {
           <a class={`chat-item ${c.jid === chat ? 'on' : ''}`} href={href('chat', c.jid)}>
             <div class="chat-name">
               {c.name ?? c.jid}
-              {c.group ? <span class="muted"> · {c.group}</span> : <span class="badge">unbound</span>}
+              {c.group ? (
+                <span class="muted"> · {c.group}</span>
+              ) : (
+                <span class="badge">unbound</span>
+              )}
             </div>
             {c.last ? (
               <div class="chat-last muted">
@@ -282,10 +308,11 @@ export function ChatView({ chat: asked }: { chat?: string }) {
             value={chat}
             onChange={(e) => navigate(`/chat/${encodeURIComponent(e.currentTarget.value)}`)}
           >
-            {(overview.some((c) => c.jid === chat) ? overview : [{ jid: chat, name: null, group: null } as ChatOverview, ...overview]).map((c) => (
-              <option value={c.jid}>
-                {c.name ? `${c.name} (${c.jid})` : c.jid}
-              </option>
+            {(overview.some((c) => c.jid === chat)
+              ? overview
+              : [{ jid: chat, name: null, group: null } as ChatOverview, ...overview]
+            ).map((c) => (
+              <option value={c.jid}>{c.name ? `${c.name} (${c.jid})` : c.jid}</option>
             ))}
           </select>
           <span class="muted chat-group">
@@ -302,7 +329,9 @@ export function ChatView({ chat: asked }: { chat?: string }) {
           }}
         >
           <ErrorNote error={error} />
-          {!messages.length && !error ? <p class="muted empty">No messages yet. Say hello.</p> : null}
+          {!messages.length && !error ? (
+            <p class="muted empty">No messages yet. Say hello.</p>
+          ) : null}
           {messages.map((m) => (
             <Message key={m.seq} m={m} group={group} />
           ))}

@@ -13,16 +13,31 @@ function GroupList({ groups, current }: { groups: Group[]; current?: string }) {
         <a class={`row-link ${g.folder === current ? 'on' : ''}`} href={href('groups', g.folder)}>
           <strong>{g.folder}</strong>
           {g.isMain ? <span class="badge">main</span> : null}
-          <span class="muted"> {g.chats.length} chat{g.chats.length === 1 ? '' : 's'} · {g.harness ?? 'default harness'}</span>
+          <span class="muted">
+            {' '}
+            {g.chats.length} chat{g.chats.length === 1 ? '' : 's'} ·{' '}
+            {g.harness ?? 'default harness'}
+          </span>
         </a>
       ))}
       <form class="inline-form" onSubmit={(e) => e.preventDefault()}>
-        <input placeholder="new group name" value={name} onInput={(e) => setName(e.currentTarget.value)} />
-        <input placeholder="chat (optional), e.g. tg:123" value={chat} onInput={(e) => setChat(e.currentTarget.value)} />
+        <input
+          placeholder="new group name"
+          value={name}
+          onInput={(e) => setName(e.currentTarget.value)}
+        />
+        <input
+          placeholder="chat (optional), e.g. tg:123"
+          value={chat}
+          onInput={(e) => setChat(e.currentTarget.value)}
+        />
         <Action
           kind="primary"
           run={async () => {
-            const g = await post<Group>('/api/groups', { name: name.trim(), chats: chat.trim() ? [chat.trim()] : [] });
+            const g = await post<Group>('/api/groups', {
+              name: name.trim(),
+              chats: chat.trim() ? [chat.trim()] : [],
+            });
             setName('');
             setChat('');
             navigate(`/groups/${g.folder}`);
@@ -44,7 +59,8 @@ function Settings({ g, onSaved }: { g: Group; onSaved: (g: Group) => void }) {
     command: g.command ?? '',
     trigger: g.trigger ?? '',
     requiresTrigger: g.requiresTrigger,
-    senders: g.senders === null ? '' : g.senders.allow === 'all' ? 'all' : g.senders.allow.join(', '),
+    senders:
+      g.senders === null ? '' : g.senders.allow === 'all' ? 'all' : g.senders.allow.join(', '),
     warm: g.warm,
     threadReplies: g.threadReplies,
     runTimeoutMin: g.limits.runTimeoutMs ? String(g.limits.runTimeoutMs / 60_000) : '',
@@ -72,7 +88,10 @@ function Settings({ g, onSaved }: { g: Group; onSaved: (g: Group) => void }) {
       requiresTrigger: f.requiresTrigger,
       senders: !senders
         ? null
-        : { allow: senders === 'all' ? 'all' : senders.split(/[\s,]+/).filter(Boolean), others: g.senders?.others ?? 'store' },
+        : {
+            allow: senders === 'all' ? 'all' : senders.split(/[\s,]+/).filter(Boolean),
+            others: g.senders?.others ?? 'store',
+          },
       warm: f.warm,
       threadReplies: f.threadReplies,
       limits,
@@ -120,20 +139,32 @@ function Settings({ g, onSaved }: { g: Group; onSaved: (g: Group) => void }) {
       </label>
       <label>
         Run time limit (minutes)
-        <input inputMode="decimal" value={f.runTimeoutMin} placeholder="default" onInput={set('runTimeoutMin')} />
+        <input
+          inputMode="decimal"
+          value={f.runTimeoutMin}
+          placeholder="default"
+          onInput={set('runTimeoutMin')}
+        />
       </label>
       <label>
         Memory (MB)
-        <input inputMode="numeric" value={f.memoryMb} placeholder="default" onInput={set('memoryMb')} />
+        <input
+          inputMode="numeric"
+          value={f.memoryMb}
+          placeholder="default"
+          onInput={set('memoryMb')}
+        />
       </label>
       <label class="check">
-        <input type="checkbox" checked={f.requiresTrigger} onChange={set('requiresTrigger')} /> needs the trigger word
+        <input type="checkbox" checked={f.requiresTrigger} onChange={set('requiresTrigger')} />{' '}
+        needs the trigger word
       </label>
       <label class="check">
         <input type="checkbox" checked={f.warm} onChange={set('warm')} /> keep a session warm
       </label>
       <label class="check">
-        <input type="checkbox" checked={f.threadReplies} onChange={set('threadReplies')} /> reply in thread / quote
+        <input type="checkbox" checked={f.threadReplies} onChange={set('threadReplies')} /> reply in
+        thread / quote
       </label>
       <div class="wide row">
         <Action kind="primary" run={save} testid="save-settings">
@@ -142,8 +173,8 @@ function Settings({ g, onSaved }: { g: Group; onSaved: (g: Group) => void }) {
         {saved ? <span class="ok">saved</span> : null}
       </div>
       <p class="wide muted small">
-        Egress hosts and budgets are set in <code>config.yaml</code> (<code>egress.groups.{g.folder}</code>);
-        see the Health view for refused hosts.
+        Egress hosts and budgets are set in <code>config.yaml</code> (
+        <code>egress.groups.{g.folder}</code>); see the Health view for refused hosts.
       </p>
     </form>
   );
@@ -160,7 +191,12 @@ function Chats({ g, onChanged }: { g: Group; onChanged: (g: Group) => void }) {
           {g.chats.map((c) => (
             <li class="row">
               <a href={href('chat', c)}>{c}</a>
-              <Action kind="danger" run={async () => onChanged(await del<Group>(`/api/groups/${enc(g.folder)}/chats/${enc(c)}`))}>
+              <Action
+                kind="danger"
+                run={async () =>
+                  onChanged(await del<Group>(`/api/groups/${enc(g.folder)}/chats/${enc(c)}`))
+                }
+              >
                 Unbind
               </Action>
             </li>
@@ -170,7 +206,12 @@ function Chats({ g, onChanged }: { g: Group; onChanged: (g: Group) => void }) {
         <Empty>No chats bound: the group answers nothing until one is.</Empty>
       )}
       <form class="inline-form" onSubmit={(e) => e.preventDefault()}>
-        <input list="unbound-chats" placeholder="chat id, e.g. tg:12345" value={chat} onInput={(e) => setChat(e.currentTarget.value)} />
+        <input
+          list="unbound-chats"
+          placeholder="chat id, e.g. tg:12345"
+          value={chat}
+          onInput={(e) => setChat(e.currentTarget.value)}
+        />
         <datalist id="unbound-chats">
           {unbound.map((c) => (
             <option value={c.jid}>{c.name ?? c.jid}</option>
@@ -178,14 +219,18 @@ function Chats({ g, onChanged }: { g: Group; onChanged: (g: Group) => void }) {
         </datalist>
         <Action
           run={async () => {
-            onChanged(await post<Group>(`/api/groups/${enc(g.folder)}/chats`, { chat: chat.trim() }));
+            onChanged(
+              await post<Group>(`/api/groups/${enc(g.folder)}/chats`, { chat: chat.trim() }),
+            );
             setChat('');
           }}
         >
           Bind
         </Action>
       </form>
-      {unbound.length ? <p class="muted small">Unbound chats seen: {unbound.map((c) => c.jid).join(', ')}</p> : null}
+      {unbound.length ? (
+        <p class="muted small">Unbound chats seen: {unbound.map((c) => c.jid).join(', ')}</p>
+      ) : null}
     </div>
   );
 }
@@ -200,7 +245,8 @@ function MemoryEditor({ g }: { g: Group }) {
   return (
     <div class="memory">
       <p class="muted small">
-        {mem.data.file} in the group's folder: what the agent remembers and follows. {mem.data.exists ? '' : '(not created yet)'}
+        {mem.data.file} in the group's folder: what the agent remembers and follows.{' '}
+        {mem.data.exists ? '' : '(not created yet)'}
       </p>
       <textarea
         class="code"
@@ -218,14 +264,23 @@ function MemoryEditor({ g }: { g: Group }) {
           testid="save-memory"
           disabled={text === null || text === mem.data.text}
           run={async () => {
-            mem.set(await put<MemoryFile>(`/api/groups/${enc(g.folder)}/memory`, { file: mem.data!.file, text: value }));
+            mem.set(
+              await put<MemoryFile>(`/api/groups/${enc(g.folder)}/memory`, {
+                file: mem.data!.file,
+                text: value,
+              }),
+            );
             setText(null);
             setSaved(true);
           }}
         >
           Save {mem.data.file}
         </Action>
-        {saved ? <span class="ok" data-testid="memory-saved">saved</span> : null}
+        {saved ? (
+          <span class="ok" data-testid="memory-saved">
+            saved
+          </span>
+        ) : null}
       </div>
     </div>
   );
@@ -234,16 +289,21 @@ function MemoryEditor({ g }: { g: Group }) {
 function Folder({ g }: { g: Group }) {
   const [path, setPath] = useState('');
   const [preview, setPreview] = useState<{ name: string; text: string } | null>(null);
-  const list = useLoad((s) => get<FolderListing>(`/api/groups/${enc(g.folder)}/files?path=${enc(path)}`, s), [g.folder, path]);
+  const list = useLoad(
+    (s) => get<FolderListing>(`/api/groups/${enc(g.folder)}/files?path=${enc(path)}`, s),
+    [g.folder, path],
+  );
   const open = async (name: string) => {
     const rel = path ? `${path}/${name}` : name;
     const res = await fetch(`/api/groups/${enc(g.folder)}/files/content?path=${enc(rel)}`, {
       headers: { authorization: `Bearer ${localStorage.getItem('clawpod-token') ?? ''}` },
     });
-    if (!res.ok) throw new Error(((await res.json()) as { error: { message: string } }).error.message);
+    if (!res.ok)
+      throw new Error(((await res.json()) as { error: { message: string } }).error.message);
     const buf = new Uint8Array(await res.arrayBuffer());
     const text = new TextDecoder('utf-8', { fatal: false }).decode(buf.slice(0, 200_000));
-    if (buf.includes(0)) return download(`/api/groups/${enc(g.folder)}/files/content?path=${enc(rel)}`, name);
+    if (buf.includes(0))
+      return download(`/api/groups/${enc(g.folder)}/files/content?path=${enc(rel)}`, name);
     setPreview({ name: rel, text });
   };
   return (
@@ -300,7 +360,8 @@ export function GroupsView({ name }: { name?: string }) {
   const groups = useLoad((s) => get<Group[]>('/api/groups', s), []);
   const list = groups.data ?? [];
   const g = list.find((x) => x.folder === (name ?? 'main')) ?? list[0];
-  const replace = (next: Group) => groups.set(list.map((x) => (x.folder === next.folder ? next : x)));
+  const replace = (next: Group) =>
+    groups.set(list.map((x) => (x.folder === next.folder ? next : x)));
   return (
     <div class="split">
       {groups.error ? <ErrorNote error={groups.error} /> : null}
@@ -327,7 +388,12 @@ export function GroupsView({ name }: { name?: string }) {
               <Action
                 kind="danger"
                 run={async () => {
-                  if (!confirm(`Remove group ${g.folder}? Its chats are unbound; its folder stays on disk.`)) return;
+                  if (
+                    !confirm(
+                      `Remove group ${g.folder}? Its chats are unbound; its folder stays on disk.`,
+                    )
+                  )
+                    return;
                   await del(`/api/groups/${enc(g.folder)}`);
                   groups.reload();
                   navigate('/groups');

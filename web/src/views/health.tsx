@@ -47,7 +47,8 @@ function DeadLetters({ onChange }: { onChange: () => void }) {
       {dl.data.map((d) => (
         <li class="dead" data-testid="dead-letter">
           <div class="row wrap">
-            <strong>#{d.id}</strong> <Badge value={d.kind} /> <span>{d.group ?? ''}</span> <span class="muted">{d.chatJid ?? ''}</span>
+            <strong>#{d.id}</strong> <Badge value={d.kind} /> <span>{d.group ?? ''}</span>{' '}
+            <span class="muted">{d.chatJid ?? ''}</span>
             <span class="muted">{when(d.createdAt)}</span>
           </div>
           <p class="error small">{d.error}</p>
@@ -67,11 +68,19 @@ function DeadLetters({ onChange }: { onChange: () => void }) {
 
 function Doctor() {
   const [run, setRun] = useState(0);
-  const d = useLoad((s) => (run ? get<DoctorFinding[]>('/api/doctor', s) : Promise.resolve(null)), [run]);
+  const d = useLoad(
+    (s) => (run ? get<DoctorFinding[]>('/api/doctor', s) : Promise.resolve(null)),
+    [run],
+  );
   return (
     <div>
       <div class="row">
-        <button class="btn" data-testid="doctor-run" onClick={() => setRun(run + 1)} disabled={d.loading && run > 0}>
+        <button
+          class="btn"
+          data-testid="doctor-run"
+          onClick={() => setRun(run + 1)}
+          disabled={d.loading && run > 0}
+        >
           {run ? (d.loading ? 'Checking…' : 'Check again') : 'Run the checks'}
         </button>
       </div>
@@ -80,7 +89,8 @@ function Doctor() {
         <ul class="plain doctor">
           {d.data.map((f) => (
             <li class={`finding ${f.level}`}>
-              <span class="mark">{f.level === 'ok' ? '✓' : f.level === 'warn' ? '!' : '✗'}</span> {f.title}
+              <span class="mark">{f.level === 'ok' ? '✓' : f.level === 'warn' ? '!' : '✗'}</span>{' '}
+              {f.title}
               {f.fix && f.level !== 'ok' ? <div class="muted small">fix: {f.fix}</div> : null}
             </li>
           ))}
@@ -100,11 +110,14 @@ function Refusals() {
       {list.map((x) => (
         <li>
           <div class="row wrap">
-            <strong>{x.host}</strong> <span class="muted">group {x.group} · {ago(x.at)}</span>
+            <strong>{x.host}</strong>{' '}
+            <span class="muted">
+              group {x.group} · {ago(x.at)}
+            </span>
           </div>
           <p class="muted small">
-            {x.reason} — to allow it, add <code>{x.host.replace(/:443$/, '')}</code> under <code>egress.groups.{x.group}</code> in{' '}
-            <code>config.yaml</code> and restart.
+            {x.reason} — to allow it, add <code>{x.host.replace(/:443$/, '')}</code> under{' '}
+            <code>egress.groups.{x.group}</code> in <code>config.yaml</code> and restart.
           </p>
         </li>
       ))}
@@ -126,17 +139,20 @@ export function HealthView() {
         <>
           <Section title="Daemon">
             <p>
-              v{s.daemon.version} · up since {when(s.daemon.startedAt)} · sandbox runtime <strong>{s.runtime.selected ?? 'none'}</strong>
+              v{s.daemon.version} · up since {when(s.daemon.startedAt)} · sandbox runtime{' '}
+              <strong>{s.runtime.selected ?? 'none'}</strong>
             </p>
             <details>
               <summary class="muted small">why this runtime, and what it enforces</summary>
               <p class="muted small">{s.runtime.why}</p>
             </details>
             <p class="muted">
-              harnesses {s.harnesses.join(', ')} · queue {s.queue.running} running, {s.queue.waiting} waiting, {s.queue.backoff} in backoff
+              harnesses {s.harnesses.join(', ')} · queue {s.queue.running} running,{' '}
+              {s.queue.waiting} waiting, {s.queue.backoff} in backoff
             </p>
             <p data-testid="outbox">
-              Outbox: {s.outbox.pending ?? 0} pending, {s.outbox.sending ?? 0} sending, {s.outbox.dead ?? 0} dead
+              Outbox: {s.outbox.pending ?? 0} pending, {s.outbox.sending ?? 0} sending,{' '}
+              {s.outbox.dead ?? 0} dead
             </p>
           </Section>
           <Section title="Channels">

@@ -14,12 +14,15 @@ function RunRow({ r }: { r: RunRecord }) {
     <a class="run-row" href={href('runs', r.id)} data-testid="run-row" data-status={label}>
       <Badge value={label} />
       <span class="grow">
-        <strong>{r.group}</strong> <span class="muted">{r.kind === 'task' ? `task ${r.taskId ?? ''}` : r.chatJid}</span>
+        <strong>{r.group}</strong>{' '}
+        <span class="muted">{r.kind === 'task' ? `task ${r.taskId ?? ''}` : r.chatJid}</span>
       </span>
       <span class="muted">{when(r.startedAt)}</span>
       <span class="num">{duration(end - r.startedAt)}</span>
       {r.usage.inputTokens || r.usage.outputTokens ? (
-        <span class="num">{tokens((r.usage.inputTokens ?? 0) + (r.usage.outputTokens ?? 0))} tok</span>
+        <span class="num">
+          {tokens((r.usage.inputTokens ?? 0) + (r.usage.outputTokens ?? 0))} tok
+        </span>
       ) : null}
       {r.usage.costUsd !== undefined ? <span class="num">{usd(r.usage.costUsd)}</span> : null}
     </a>
@@ -36,13 +39,19 @@ function Sessions() {
   const liveOnes = list.filter((x) => x.state !== 'closed');
   return (
     <Section title="Agent sessions (warm processes)">
-      <p class="muted small">A session waits, warm, for the next turn of its lane; it is not a run and costs nothing while idle.</p>
+      <p class="muted small">
+        A session waits, warm, for the next turn of its lane; it is not a run and costs nothing
+        while idle.
+      </p>
       <ErrorNote error={s.error} />
       {liveOnes.length ? (
         <ul class="plain">
           {liveOnes.map((x) => (
             <li class="row" data-testid="session-row">
-              <Badge value={x.state} /> <strong>{x.group}</strong> <span class="muted">{x.lane !== x.group ? x.lane : ''} {x.harness}</span>
+              <Badge value={x.state} /> <strong>{x.group}</strong>{' '}
+              <span class="muted">
+                {x.lane !== x.group ? x.lane : ''} {x.harness}
+              </span>
               <span class="muted">
                 {x.turns} turn{x.turns === 1 ? '' : 's'} · active {ago(x.lastActiveAt)}
               </span>
@@ -60,7 +69,8 @@ function Sessions() {
               .filter((x) => x.state === 'closed')
               .map((x) => (
                 <li>
-                  {x.group} · {x.harness} · {x.turns} turns · ended {x.endedAt ? ago(x.endedAt) : ''}: {x.endReason}
+                  {x.group} · {x.harness} · {x.turns} turns · ended{' '}
+                  {x.endedAt ? ago(x.endedAt) : ''}: {x.endReason}
                 </li>
               ))}
           </ul>
@@ -73,7 +83,10 @@ function Sessions() {
 function RunDetail({ id }: { id: string }) {
   const l = useLive();
   const liveRun = l.runs.get(id);
-  const t = useLoad((s) => get<RunTranscript>(`/api/runs/${enc(id)}/transcript`, s), [id, liveRun?.status]);
+  const t = useLoad(
+    (s) => get<RunTranscript>(`/api/runs/${enc(id)}/transcript`, s),
+    [id, liveRun?.status],
+  );
   if (!t.data) return t.error ? <ErrorNote error={t.error} /> : <Loading what="the run" />;
   const run = liveRun ?? t.data.run;
   const p = l.progress.get(id);
@@ -84,9 +97,15 @@ function RunDetail({ id }: { id: string }) {
         Run <code>{run.id}</code> <Badge value={label} />
       </h1>
       <p class="muted">
-        {run.group} · {run.kind === 'task' ? <a href={href('tasks', run.taskId ?? '')}>task {run.taskId}</a> : <a href={href('chat', run.chatJid ?? '')}>{run.chatJid}</a>} · attempt {run.attempt} ·{' '}
-        {when(run.startedAt)} · {duration((run.endedAt ?? Date.now()) - run.startedAt)} · in {tokens(run.usage.inputTokens)} / out{' '}
-        {tokens(run.usage.outputTokens)} tokens · {usd(run.usage.costUsd)}
+        {run.group} ·{' '}
+        {run.kind === 'task' ? (
+          <a href={href('tasks', run.taskId ?? '')}>task {run.taskId}</a>
+        ) : (
+          <a href={href('chat', run.chatJid ?? '')}>{run.chatJid}</a>
+        )}{' '}
+        · attempt {run.attempt} · {when(run.startedAt)} ·{' '}
+        {duration((run.endedAt ?? Date.now()) - run.startedAt)} · in {tokens(run.usage.inputTokens)}{' '}
+        / out {tokens(run.usage.outputTokens)} tokens · {usd(run.usage.costUsd)}
       </p>
       {run.status === 'running' ? (
         <div class="row">
@@ -107,7 +126,9 @@ function RunDetail({ id }: { id: string }) {
             </div>
           ))
         ) : (
-          <Empty>{run.kind === 'task' ? 'The task prompt (see the task).' : 'No input recorded.'}</Empty>
+          <Empty>
+            {run.kind === 'task' ? 'The task prompt (see the task).' : 'No input recorded.'}
+          </Empty>
         )}
       </Section>
       <Section title="Steps">
@@ -142,7 +163,8 @@ function RunDetail({ id }: { id: string }) {
           t.data.replies.map((r) => (
             <div class="msg out">
               <div class="meta">
-                <Badge value={r.status} /> {r.attempts > 1 ? `${r.attempts} attempts` : ''} {r.error ?? ''}
+                <Badge value={r.status} /> {r.attempts > 1 ? `${r.attempts} attempts` : ''}{' '}
+                {r.error ?? ''}
               </div>
               <Markdown text={r.text} />
             </div>
@@ -168,7 +190,13 @@ export function RunsView({ id }: { id?: string }) {
         <Sessions />
         <Section title="Runs">
           <ErrorNote error={runs.error} />
-          {all.length ? all.map((r) => <RunRow r={r} />) : runs.loading ? <Loading what="runs" /> : <Empty>No runs yet.</Empty>}
+          {all.length ? (
+            all.map((r) => <RunRow r={r} />)
+          ) : runs.loading ? (
+            <Loading what="runs" />
+          ) : (
+            <Empty>No runs yet.</Empty>
+          )}
         </Section>
       </div>
       {id ? <RunDetail id={id} /> : null}

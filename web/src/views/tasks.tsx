@@ -13,10 +13,21 @@ const PLACEHOLDER: Record<Kind, string> = {
   cron: '0 8 * * 1  (minute hour day month weekday)',
   at: '2026-12-24T09:00',
 };
-const TYPE: Record<Kind, 'interval' | 'cron' | 'once'> = { every: 'interval', cron: 'cron', at: 'once' };
-const kindOf = (t: TaskView): Kind => (t.type === 'interval' ? 'every' : t.type === 'cron' ? 'cron' : 'at');
+const TYPE: Record<Kind, 'interval' | 'cron' | 'once'> = {
+  every: 'interval',
+  cron: 'cron',
+  at: 'once',
+};
+const kindOf = (t: TaskView): Kind =>
+  t.type === 'interval' ? 'every' : t.type === 'cron' ? 'cron' : 'at';
 const intervalText = (ms: number) =>
-  ms % 86_400_000 === 0 ? `${ms / 86_400_000}d` : ms % 3_600_000 === 0 ? `${ms / 3_600_000}h` : ms % 60_000 === 0 ? `${ms / 60_000}m` : `${ms / 1000}s`;
+  ms % 86_400_000 === 0
+    ? `${ms / 86_400_000}d`
+    : ms % 3_600_000 === 0
+      ? `${ms / 3_600_000}h`
+      : ms % 60_000 === 0
+        ? `${ms / 60_000}m`
+        : `${ms / 1000}s`;
 const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
 
 type Preview = SchedulePreview & { expectedCostPerRunUsd: number | null };
@@ -50,9 +61,19 @@ function perDay(p: Preview): number | null {
   return span > 0 ? ((times.length - 1) * 86_400_000) / span : null;
 }
 
-function TaskForm({ task, groups, onDone }: { task?: TaskView; groups: Group[]; onDone: (t: TaskView) => void }) {
+function TaskForm({
+  task,
+  groups,
+  onDone,
+}: {
+  task?: TaskView;
+  groups: Group[];
+  onDone: (t: TaskView) => void;
+}) {
   const [kind, setKind] = useState<Kind>(task ? kindOf(task) : 'every');
-  const [value, setValue] = useState(task ? (task.type === 'interval' ? intervalText(Number(task.value)) : task.value) : '');
+  const [value, setValue] = useState(
+    task ? (task.type === 'interval' ? intervalText(Number(task.value)) : task.value) : '',
+  );
   const [tz, setTz] = useState(task?.timezone ?? zone);
   const [group, setGroup] = useState(task?.group ?? 'main');
   const [prompt, setPrompt] = useState(task?.prompt ?? '');
@@ -91,7 +112,11 @@ function TaskForm({ task, groups, onDone }: { task?: TaskView; groups: Group[]; 
       ) : null}
       <label>
         Repeat
-        <select value={kind} data-testid="task-kind" onChange={(e) => setKind(e.currentTarget.value as Kind)}>
+        <select
+          value={kind}
+          data-testid="task-kind"
+          onChange={(e) => setKind(e.currentTarget.value as Kind)}
+        >
           <option value="every">every (interval)</option>
           <option value="cron">cron</option>
           <option value="at">once, at a time</option>
@@ -99,7 +124,12 @@ function TaskForm({ task, groups, onDone }: { task?: TaskView; groups: Group[]; 
       </label>
       <label>
         {kind === 'every' ? 'Every' : kind === 'cron' ? 'Cron expression' : 'At'}
-        <input value={value} placeholder={PLACEHOLDER[kind]} data-testid="task-schedule" onInput={(e) => setValue(e.currentTarget.value)} />
+        <input
+          value={value}
+          placeholder={PLACEHOLDER[kind]}
+          data-testid="task-schedule"
+          onInput={(e) => setValue(e.currentTarget.value)}
+        />
       </label>
       <label>
         Time zone
@@ -107,7 +137,12 @@ function TaskForm({ task, groups, onDone }: { task?: TaskView; groups: Group[]; 
       </label>
       <label class="wide">
         Prompt
-        <textarea rows={3} value={prompt} data-testid="task-prompt" onInput={(e) => setPrompt(e.currentTarget.value)} />
+        <textarea
+          rows={3}
+          value={prompt}
+          data-testid="task-prompt"
+          onInput={(e) => setPrompt(e.currentTarget.value)}
+        />
       </label>
       <label>
         Context
@@ -151,7 +186,12 @@ function TaskForm({ task, groups, onDone }: { task?: TaskView; groups: Group[]; 
         ) : null}
       </div>
       <div class="wide row">
-        <Action kind="primary" run={submit} testid="task-save" disabled={!preview || !prompt.trim()}>
+        <Action
+          kind="primary"
+          run={submit}
+          testid="task-save"
+          disabled={!preview || !prompt.trim()}
+        >
           {task ? 'Save task' : 'Create task'}
         </Action>
       </div>
@@ -170,7 +210,10 @@ function useTaskRunsKey(taskId?: string): string {
 
 function History({ task }: { task: TaskView }) {
   const key = useTaskRunsKey(task.id);
-  const runs = useLoad((s) => get<TaskRunRecord[]>(`/api/tasks/${enc(task.id)}/runs?limit=50`, s), [task.id, key]);
+  const runs = useLoad(
+    (s) => get<TaskRunRecord[]>(`/api/tasks/${enc(task.id)}/runs?limit=50`, s),
+    [task.id, key],
+  );
   if (!runs.data) return runs.error ? <ErrorNote error={runs.error} /> : <Loading what="history" />;
   if (!runs.data.length) return <Empty>No runs yet.</Empty>;
   return (
@@ -181,7 +224,9 @@ function History({ task }: { task: TaskView }) {
             <Badge value={r.error === 'stopped by the owner' ? 'stopped' : r.status} />
             <span>{when(r.scheduledFor, task.timezone)}</span>
             <span class="muted">{r.trigger}</span>
-            <span class="muted">{duration(r.startedAt && r.endedAt ? r.endedAt - r.startedAt : null)}</span>
+            <span class="muted">
+              {duration(r.startedAt && r.endedAt ? r.endedAt - r.startedAt : null)}
+            </span>
             <span class="muted">{usd(r.costUsd)}</span>
             {r.runId ? <a href={href('runs', r.runId)}>run</a> : null}
           </div>
@@ -197,7 +242,15 @@ function History({ task }: { task: TaskView }) {
   );
 }
 
-function TaskDetail({ task, groups, onChange }: { task: TaskView; groups: Group[]; onChange: () => void }) {
+function TaskDetail({
+  task,
+  groups,
+  onChange,
+}: {
+  task: TaskView;
+  groups: Group[];
+  onChange: () => void;
+}) {
   const [editing, setEditing] = useState(false);
   const act = (what: string) => async () => {
     await post(`/api/tasks/${enc(task.id)}/${what}`);
@@ -212,7 +265,9 @@ function TaskDetail({ task, groups, onChange }: { task: TaskView; groups: Group[
         {task.description} · group <a href={href('groups', task.group)}>{task.group}</a>
         {task.chat ? ` → ${task.chat}` : ''}
       </p>
-      <p class="muted">Next: {task.nextRunAt ? `${when(task.nextRunAt, task.timezone)} (${task.timezone})` : '—'}</p>
+      <p class="muted">
+        Next: {task.nextRunAt ? `${when(task.nextRunAt, task.timezone)} (${task.timezone})` : '—'}
+      </p>
       <div class="row wrap">
         {task.status === 'active' ? <Action run={act('pause')}>Pause</Action> : null}
         {task.status === 'paused' ? <Action run={act('resume')}>Resume</Action> : null}
@@ -273,12 +328,20 @@ export function TasksView({ id }: { id?: string }) {
   return (
     <div class="split">
       <div class="list-pane">
-        <a class={`row-link ${id === 'new' ? 'on' : ''}`} href={href('tasks', 'new')} data-testid="task-new">
+        <a
+          class={`row-link ${id === 'new' ? 'on' : ''}`}
+          href={href('tasks', 'new')}
+          data-testid="task-new"
+        >
           <strong>+ New task</strong>
         </a>
         <ErrorNote error={tasks.error} />
         {list.map((t) => (
-          <a class={`row-link ${t.id === id ? 'on' : ''}`} href={href('tasks', t.id)} data-testid="task-row">
+          <a
+            class={`row-link ${t.id === id ? 'on' : ''}`}
+            href={href('tasks', t.id)}
+            data-testid="task-row"
+          >
             <div class="row">
               <strong>{t.id}</strong> <Badge value={t.running ? 'running' : t.status} />
             </div>
@@ -303,7 +366,9 @@ export function TasksView({ id }: { id?: string }) {
       ) : task ? (
         <TaskDetail task={task} groups={groups.data ?? []} onChange={tasks.reload} />
       ) : (
-        <div class="detail muted">{tasks.loading ? <Loading what="tasks" /> : <p>Pick a task, or create one.</p>}</div>
+        <div class="detail muted">
+          {tasks.loading ? <Loading what="tasks" /> : <p>Pick a task, or create one.</p>}
+        </div>
       )}
     </div>
   );

@@ -25,7 +25,13 @@ function Chart({ days, groups, rows }: { days: string[]; groups: string[]; rows:
     <svg class="chart" viewBox={`0 0 ${W} ${H}`} role="img" aria-label="spend per day">
       {[0, 0.5, 1].map((f) => (
         <g>
-          <line class="grid" x1={pad.l} x2={W} y1={H - pad.b - y(max * f)} y2={H - pad.b - y(max * f)} />
+          <line
+            class="grid"
+            x1={pad.l}
+            x2={W}
+            y1={H - pad.b - y(max * f)}
+            y2={H - pad.b - y(max * f)}
+          />
           <text class="axis" x={pad.l - 4} y={H - pad.b - y(max * f) + 4} text-anchor="end">
             {usd(max * f)}
           </text>
@@ -41,7 +47,13 @@ function Chart({ days, groups, rows }: { days: string[]; groups: string[]; rows:
               const h = y(v);
               acc += h;
               return (
-                <rect class={`c${gi % COLORS}`} x={pad.l + i * bw + 1} width={Math.max(bw - 2, 1)} y={H - pad.b - acc} height={h}>
+                <rect
+                  class={`c${gi % COLORS}`}
+                  x={pad.l + i * bw + 1}
+                  width={Math.max(bw - 2, 1)}
+                  y={H - pad.b - acc}
+                  height={h}
+                >
                   <title>
                     {d} {g}: {usd(v)}
                   </title>
@@ -66,7 +78,11 @@ export function UsageView() {
   const rows = u.data ?? [];
   const groups = [...new Set(rows.map((r) => r.group))].sort();
   const days: string[] = [];
-  const fmt = new Intl.DateTimeFormat('en-CA', { year: 'numeric', month: '2-digit', day: '2-digit' });
+  const fmt = new Intl.DateTimeFormat('en-CA', {
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+  });
   for (let i = span - 1; i >= 0; i--) days.push(fmt.format(new Date(Date.now() - i * 86_400_000)));
   const per = groups.map((g) => {
     const mine = rows.filter((r) => r.group === g);
@@ -91,7 +107,13 @@ export function UsageView() {
         }
       >
         <ErrorNote error={u.error} />
-        {u.loading && !u.data ? <Loading what="usage" /> : rows.length ? <Chart days={days} groups={groups} rows={rows} /> : <Empty>No runs in this span.</Empty>}
+        {u.loading && !u.data ? (
+          <Loading what="usage" />
+        ) : rows.length ? (
+          <Chart days={days} groups={groups} rows={rows} />
+        ) : (
+          <Empty>No runs in this span.</Empty>
+        )}
         <div class="legend">
           {groups.map((g, i) => (
             <span>
@@ -123,7 +145,10 @@ export function UsageView() {
             ))}
           </tbody>
         </table>
-        <p class="muted small">Costs are what the harness reported; runs of models without a known price add tokens only. Budgets arrive with approvals.</p>
+        <p class="muted small">
+          Costs are what the harness reported; runs of models without a known price add tokens only.
+          Budgets arrive with approvals.
+        </p>
       </Section>
     </div>
   );
