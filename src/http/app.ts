@@ -100,7 +100,7 @@ function zodMessage(err: z.ZodError): string {
 }
 
 /**
- * The HTTP API and web chat page. Loopback by default; every /api route but health needs the
+ * The HTTP API and the Control UI. Loopback by default; every /api route but health needs the
  * token; every answer carries the security headers; a foreign `Host` gets 421.
  */
 export function createApp(deps: ApiDeps): Hono {

@@ -84,7 +84,7 @@ export function useLoad<T>(fn: (signal: AbortSignal) => Promise<T>, deps: unknow
 export function Action(props: {
   run: () => Promise<unknown>;
   children: ComponentChildren;
-  kind?: 'primary' | 'danger' | 'plain';
+  kind?: 'primary' | 'danger' | 'plain' | 'link';
   title?: string;
   testid?: string;
   disabled?: boolean;

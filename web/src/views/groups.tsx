@@ -330,7 +330,7 @@ function Folder({ g }: { g: Group }) {
                 <Icon name="folder" /> {e.name}/
               </button>
             ) : e.type === 'file' ? (
-              <Action kind="plain" run={() => open(e.name)}>
+              <Action kind="link" run={() => open(e.name)}>
                 <Icon name="file" /> {e.name}
               </Action>
             ) : (
