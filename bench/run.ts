@@ -13,6 +13,7 @@ const suites: Record<string, () => Promise<Figure[]>> = {
   egress: async () => (await import('./egress.js')).egressBench(),
   claude: async () => (await import('./claude.js')).claudeBench(),
   codex: async () => (await import('./codex.js')).codexBench(),
+  ui: async () => (await import('./ui.js')).uiBench(),
 };
 
 const asked = process.argv.slice(2);
