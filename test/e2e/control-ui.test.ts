@@ -218,6 +218,11 @@ describe.skipIf(!hasBrowser || !hasBwrap)('Control UI in Chromium', () => {
     await page.keyboard.press('Enter');
     await answered;
     await page.locator('[data-testid=msg-out]', { hasText: 'Research notes' }).waitFor();
+    // Switching chats quickly aborts the loads in flight, and shows no error for it.
+    for (const chat of ['web%3Amain', 'web%3Aresearch', 'web%3Amain', 'web%3Aresearch'])
+      await page.goto(`${base}/#/chat/${chat}`);
+    await page.locator('[data-testid=msg-out]', { hasText: 'Research notes' }).waitFor();
+    expect(await page.locator('[role=alert]').count()).toBe(0);
     expect(await page.locator('[data-testid=msg-out] strong').last().textContent()).toBe(
       'fake model',
     );
