@@ -16,6 +16,7 @@ const suites: Record<string, () => Promise<Figure[]>> = {
   ipc: async () => (await import('./ipc.js')).ipcBench(),
   claude: async () => (await import('./claude.js')).claudeBench(),
   codex: async () => (await import('./codex.js')).codexBench(),
+  ui: async () => (await import('./ui.js')).uiBench(),
 };
 
 const asked = process.argv.slice(2);

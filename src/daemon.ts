@@ -29,7 +29,8 @@ import { decideLegacyWakes, MessageJob } from './runs/message-job.js';
 import { SandboxLauncher } from './runs/sandbox-launcher.js';
 import { sandboxUser } from './runs/sandbox-launch.js';
 import { SessionPool } from './runs/session-pool.js';
-import type { TurnDeps } from './runs/turn.js';
+import { STOPPED_BY_OWNER, type TurnDeps } from './runs/turn.js';
+import type { DoctorFinding } from './http/ui-routes.js';
 import { IpcHost } from './ipc/ipc-host.js';
 import { RequestHandler } from './ipc/request-handler.js';
 import { taskIpc } from './ipc/task-ops.js';
@@ -57,6 +58,8 @@ export interface DaemonOptions {
    * limits (tests drive it with a fake one); default the system clock.
    */
   clock?: Clock;
+  /** The doctor checks, for `GET /api/doctor` (the CLI passes its own); absent: 503. */
+  doctor?: () => Promise<DoctorFinding[]>;
 }
 
 type DaemonState =
@@ -313,6 +316,13 @@ export class Daemon {
         name: factory,
         routes: channel.routes?.() ?? {},
       })),
+      ui: {
+        groupsDir: config.paths.groups,
+        defaultHarness: config.file.defaults.harness,
+        stopRun: (runId) => this.pool.stopRun(runId, STOPPED_BY_OWNER),
+        doctor: this.opts.doctor,
+        egressRefusals: () => this.egress.proxy.recentRefusals(),
+      },
       hooks: createHooks({
         config,
         nonces: this.store.webhookNonces,

@@ -13,9 +13,16 @@ import type {
 /** `channels.web` in config.yaml: the web chat and `POST /api/messages` (on unless false). */
 export const webSettings = z.strictObject({ enabled: z.boolean().default(true) }).optional();
 
+const attachmentSchema = z.strictObject({
+  name: z.string().min(1).max(255),
+  mime: z.string().max(100).optional(),
+  /** The file's bytes, base64 (the whole request stays under the 1 MiB body limit). */
+  data: z.base64().max(1_400_000),
+});
 const postMessageSchema = z.strictObject({
   chat: chatIdSchema,
-  text: z.string().min(1).max(100_000),
+  text: z.string().max(100_000),
+  attachments: z.array(attachmentSchema).max(10).optional(),
   sender: z.string().min(1).max(200).optional(),
   /** Client-chosen id: re-posting the same id stores the message once. */
   id: z.string().min(1).max(200).optional(),
@@ -52,7 +59,9 @@ function messageRoutes(sink: () => InboundSink | undefined, accepting: () => boo
         `${i.path.map(String).join('.') || 'body'}: ${i.message}`,
       );
     }
-    const { chat, text, sender, id } = parsed.data;
+    const { chat, text, sender, id, attachments } = parsed.data;
+    if (!text.trim() && !attachments?.length)
+      return apiError(c, 400, 'invalid_body', 'text: a message needs text or an attachment');
     const res = await to.receive({
       chatJid: chat,
       platformId: id ?? `api-${crypto.randomUUID()}`,
@@ -61,6 +70,11 @@ function messageRoutes(sink: () => InboundSink | undefined, accepting: () => boo
       text,
       ts: Date.now(),
       chatKind: chat.startsWith('web:') ? 'direct' : undefined,
+      attachments: attachments?.map((a) => ({
+        name: a.name,
+        mime: a.mime,
+        data: Buffer.from(a.data, 'base64'),
+      })),
     });
     // `wakes` and, when false, `quiet` (why not) let a client say at once that nothing will answer.
     return c.json(

@@ -96,6 +96,13 @@ export class ApiClient {
     return `${this.baseUrl}/#token=${encodeURIComponent(this.apiToken())}`;
   }
 
+  /** {@link dashboardUrl} with another port (a daemon started with `--port`, or port 0). */
+  dashboardUrlAt(port: number): string {
+    const url = new URL(this.dashboardUrl());
+    url.port = String(port);
+    return url.toString();
+  }
+
   private async request<T>(
     method: string,
     path: string,

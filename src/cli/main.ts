@@ -6,6 +6,7 @@ import { registerDeadLetters } from './commands/deadletters.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerGroups } from './commands/groups.js';
 import { registerLogs } from './commands/logs.js';
+import { registerOpen } from './commands/open.js';
 import { registerRuns } from './commands/runs.js';
 import { registerSend } from './commands/send.js';
 import { registerService } from './commands/service.js';
@@ -23,6 +24,7 @@ export async function main(argv: string[]): Promise<number> {
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   registerStart(program);
   registerStatus(program);
+  registerOpen(program);
   registerDoctor(program);
   registerChat(program);
   registerSend(program);

@@ -56,6 +56,9 @@ export class CredentialProxy {
     labelNames: ['group'],
     registers: [],
   });
+  /** The latest refusals (newest last), for the owner's health view; bounded. */
+  private readonly refusals: Array<{ at: number; group: string; host: string; reason: string }> =
+    [];
   private readonly base: Allowlist;
   private readonly perGroup = new Map<string, Allowlist>();
   private readonly open_ = new Set<RunProxy>();
@@ -77,6 +80,11 @@ export class CredentialProxy {
   /** The metrics to register (`createMetrics({extra})`). */
   metrics(): Metric[] {
     return [this.refusedTotal];
+  }
+
+  /** The latest egress refusals (at most 100, newest last; since the daemon started). */
+  recentRefusals(): Array<{ at: number; group: string; host: string; reason: string }> {
+    return [...this.refusals];
   }
 
   /** True when the group may reach hosts beyond the model APIs (config allow or its own list). */
@@ -181,6 +189,8 @@ export class CredentialProxy {
   private refused(group: string, log: Logger, host: string, refusal: Refusal): void {
     if (refusal.kind === 'refused') {
       this.refusedTotal.inc({ group });
+      this.refusals.push({ at: Date.now(), group, host, reason: refusal.message });
+      if (this.refusals.length > 100) this.refusals.shift();
       log.warn({ host, reason: refusal.message }, 'egress refused');
     } else log.warn({ host, reason: refusal.message }, 'egress destination unresolvable');
   }

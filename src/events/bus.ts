@@ -2,10 +2,21 @@ import { EventEmitter } from 'node:events';
 import type { StoredMessage } from '../store/messages.js';
 import type { RunRecord } from '../store/runs.js';
 
+/**
+ * A run's live progress (ephemeral: announced, never stored): a piece of the reply being
+ * written, a tool step that started, or a log line of the agent.
+ */
+export type RunProgress = { runId: string; group: string; chat: string; at: number } & (
+  | { kind: 'partial'; text: string }
+  | { kind: 'tool'; name: string; summary: string }
+  | { kind: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; msg: string }
+);
+
 /** What the daemon announces as it happens (SSE stream, metrics, tests). */
 export interface BusEvents {
   message: [StoredMessage];
   run: [RunRecord];
+  progress: [RunProgress];
   'outbox-dead': [{ idemKey: string; chatJid: string; error: string }];
 }
 

@@ -1,6 +1,5 @@
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { streamSSE } from 'hono/streaming';
 import { z } from 'zod';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -12,14 +11,15 @@ import type { ChannelRoutes } from '../channels/channel.js';
 import type { Store } from '../store/store.js';
 import { storageError, storageProblemOf } from '../store/storage-errors.js';
 import type { DeadLetterService } from '../delivery/dead-letter-service.js';
-import type { StoredMessage } from '../store/messages.js';
 import type { TaskService } from '../tasks/task-service.js';
 import type { DaemonStatus } from '../status.js';
 import { apiError } from './errors.js';
 import { tokenMatches } from './api-token.js';
 import { mountTaskRoutes } from './tasks-routes.js';
 import { mountDeadLetterRoutes } from './deadletters-routes.js';
-import { webPage, webScript, webStyle } from './web-page.js';
+import { mountEventsRoute } from './events-route.js';
+import { mountUiAssets } from './ui-assets.js';
+import { mountUiRoutes, type UiRouteDeps } from './ui-routes.js';
 import { mountHookRoutes } from '../webhooks/routes.js';
 import type { HookDeps } from '../webhooks/hooks.js';
 
@@ -48,6 +48,13 @@ export interface ApiDeps {
   deadLetters?: DeadLetterService;
   /** Where unexpected errors (with their cause) and storage failures are logged. */
   log: Logger;
+  /** The Control UI's routes (memory, files, run stop, doctor…); absent: not mounted. */
+  ui?: Omit<UiRouteDeps, 'store' | 'bus' | 'groups' | 'timezone'> & {
+    /** The harness of groups without their own (which memory file they read). */
+    defaultHarness: string;
+  };
+  /** Where the built Control UI is (default `dist/web/` of the package). */
+  uiDir?: string;
 }
 
 const storageStatus = { busy: 503, disk_full: 507, io: 503 } as const;
@@ -98,7 +105,7 @@ function zodMessage(err: z.ZodError): string {
 }
 
 /**
- * The HTTP API and web chat page. Loopback by default; every /api route but health needs the
+ * The HTTP API and the Control UI. Loopback by default; every /api route but health needs the
  * token; every answer carries the security headers; a foreign `Host` gets 421.
  */
 export function createApp(deps: ApiDeps): Hono {
@@ -131,13 +138,7 @@ export function createApp(deps: ApiDeps): Hono {
     await next();
   });
 
-  app.get('/', (c) => c.html(webPage()));
-  app.get('/app.js', (c) =>
-    c.body(webScript(), 200, { 'content-type': 'text/javascript; charset=utf-8' }),
-  );
-  app.get('/app.css', (c) =>
-    c.body(webStyle(), 200, { 'content-type': 'text/css; charset=utf-8' }),
-  );
+  mountUiAssets(app, deps.uiDir);
   app.get('/api/health', (c) => c.json({ status: 'ok', version: deps.version }));
 
   app.use('/api/*', async (c, next) => {
@@ -192,33 +193,7 @@ export function createApp(deps: ApiDeps): Hono {
     return c.json(messages);
   });
 
-  app.get('/api/events', (c) => {
-    const chat = c.req.query('chat');
-    return streamSSE(c, async (stream) => {
-      const onMessage = (msg: StoredMessage) => {
-        if (chat && msg.chatJid !== chat) return;
-        void stream.writeSSE({
-          event: 'message',
-          id: String(msg.seq),
-          data: JSON.stringify({
-            seq: msg.seq,
-            chat: msg.chatJid,
-            direction: msg.direction,
-            sender: msg.direction === 'out' ? 'assistant' : (msg.senderName ?? msg.sender),
-            text: msg.text,
-            ts: msg.ts,
-          }),
-        });
-      };
-      const onRun = (r: unknown) => void stream.writeSSE({ event: 'run', data: JSON.stringify(r) });
-      deps.bus.on('message', onMessage);
-      deps.bus.on('run', onRun);
-      await stream.writeSSE({ event: 'ready', data: '{}' });
-      await new Promise<void>((resolve) => stream.onAbort(resolve));
-      deps.bus.off('message', onMessage);
-      deps.bus.off('run', onRun);
-    });
-  });
+  mountEventsRoute(app, deps);
 
   app.get('/api/groups', (c) => c.json(deps.groups.list()));
   app.post('/api/groups', async (c) => {
@@ -247,6 +222,14 @@ export function createApp(deps: ApiDeps): Hono {
   if (deps.tasks) mountTaskRoutes(app, deps.tasks);
   if (deps.hooks) mountHookRoutes(app, deps.hooks);
   if (deps.deadLetters) mountDeadLetterRoutes(app, deps.deadLetters);
+  if (deps.ui) {
+    const { defaultHarness, ...ui } = deps.ui;
+    mountUiRoutes(
+      app,
+      { ...ui, store: deps.store, bus: deps.bus, groups: deps.groups, timezone: deps.timezone },
+      defaultHarness,
+    );
+  }
 
   app.get('/api/usage', (c) => {
     const days = Number(c.req.query('days') ?? 30);

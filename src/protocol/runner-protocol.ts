@@ -115,13 +115,24 @@ export type Usage = z.infer<typeof usageSchema>;
 /**
  * The one event vocabulary from the agent to the outbox: a harness yields these for a turn, the
  * in-sandbox runner writes them as JSON lines, the host reads them. After `ready`, a turn is
- * zero or more `message`/`log` events, then exactly one `result` (answered) or `error` (failed).
+ * zero or more `message`/`partial`/`tool`/`log` events, then exactly one `result` (answered) or `error` (failed).
  */
 export const runnerEventSchema = z.discriminatedUnion('type', [
   /** The runner read its start request and loaded its harness: it takes inputs (once, first). */
   z.strictObject({ type: z.literal('ready') }),
   /** One logical reply for the chat of the input being answered. */
   z.strictObject({ type: z.literal('message'), text: z.string() }),
+  /**
+   * A piece of the reply being written (a text delta, appended to the ones before it). Only for
+   * showing progress: the `message` that follows is what counts, and a host may ignore these.
+   */
+  z.strictObject({ type: z.literal('partial'), text: z.string() }),
+  /** A tool step started: the tool's name and a short, human summary of what it does. */
+  z.strictObject({
+    type: z.literal('tool'),
+    name: z.string().max(200),
+    summary: z.string().max(500),
+  }),
   /** The turn is answered; everything it said so far is final. */
   z.strictObject({
     type: z.literal('result'),

@@ -13,7 +13,26 @@ export interface TurnContext {
 
 export type TurnOutcome =
   | { ok: true; messages: string[]; resumeId: string | null; usage?: Usage }
-  | { ok: false; message: string; retryable: boolean };
+  | { ok: false; message: string; retryable: boolean }
+  /** The owner stopped the turn (see {@link AgentSession.stop}): not a failure, not retried. */
+  | { ok: false; stopped: true; message: string; retryable: false };
+
+/**
+ * What the agent is doing while a turn runs, for live views only (never stored): a piece of
+ * the reply being written, a tool step that started, a log line.
+ */
+export type TurnProgress =
+  | { kind: 'partial'; text: string }
+  | { kind: 'tool'; name: string; summary: string }
+  | { kind: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; msg: string };
+
+/** Hooks of one turn. */
+export interface TurnHooks {
+  timeoutMs: number;
+  onMessage?: (text: string) => void;
+  /** Progress events of this turn (partials, tool steps, log lines); must not throw. */
+  onProgress?: (p: TurnProgress) => void;
+}
 
 /** What identifies a session beyond its process. */
 export interface SessionMeta {
@@ -34,8 +53,11 @@ interface ActiveTurn {
   context: TurnContext;
   messages: string[];
   onMessage?: (text: string) => void;
+  onProgress?: (p: TurnProgress) => void;
   timer: unknown;
   timedOut: string | null;
+  /** Set when the owner stopped the turn: its outcome is `stopped`, whatever the process says. */
+  stoppedBy: string | null;
   resolve: (outcome: TurnOutcome) => void;
 }
 
@@ -102,11 +124,7 @@ export class AgentSession {
    * Answers one input. Only when idle. Resolves when the agent answered or the turn failed
    * (the process then ends); `timeoutMs` stops a turn that takes too long.
    */
-  turn(
-    prompt: string,
-    context: TurnContext,
-    opts: { timeoutMs: number; onMessage?: (text: string) => void },
-  ): Promise<TurnOutcome> {
+  turn(prompt: string, context: TurnContext, opts: TurnHooks): Promise<TurnOutcome> {
     if (this.state_.name !== 'idle')
       return Promise.resolve({
         ok: false,
@@ -118,7 +136,9 @@ export class AgentSession {
         context,
         messages: [],
         onMessage: opts.onMessage,
+        onProgress: opts.onProgress,
         timedOut: null,
+        stoppedBy: null,
         resolve,
         timer: this.deps.clock.setTimeout(() => {
           turn.timedOut = `the run hit its time limit (${minutes(opts.timeoutMs)}, limits.runTimeoutMs) and was stopped`;
@@ -148,6 +168,18 @@ export class AgentSession {
     this.proc.close();
   }
 
+  /**
+   * The owner stops the turn in flight: the process ends at once (a half-done turn cannot be
+   * resumed safely) and the turn's outcome is `stopped`. False when no turn is in flight.
+   */
+  stop(reason: string): boolean {
+    const s = this.state_;
+    if (s.name !== 'busy') return false;
+    s.turn.stoppedBy = reason;
+    this.proc.kill(reason);
+    return true;
+  }
+
   /** Ends the process at once; a turn in flight fails with `reason`. */
   kill(reason: string): void {
     if (this.state_.name === 'closed') return;
@@ -164,6 +196,8 @@ export class AgentSession {
     const s = this.state_;
     if (s.name !== 'busy') return;
     this.deps.clock.clearTimeout(s.turn.timer);
+    if (s.turn.stoppedBy !== null)
+      outcome = { ok: false, stopped: true, message: s.turn.stoppedBy, retryable: false };
     if (!outcome.ok) {
       // The runner ends itself after a failed turn; make sure of it (a retry starts afresh).
       this.transition({ name: 'closing', reason: `turn failed: ${outcome.message}` });
@@ -189,6 +223,10 @@ export class AgentSession {
           }
           turn.messages.push(ev.text);
           turn.onMessage?.(ev.text);
+        } else if (ev.type === 'partial' || ev.type === 'tool' || ev.type === 'log') {
+          if (!turn) continue;
+          const { type, ...rest } = ev;
+          turn.onProgress?.({ kind: type, ...rest } as TurnProgress);
         } else if (ev.type === 'result') {
           if (turn)
             this.endTurn({

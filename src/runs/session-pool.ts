@@ -140,6 +140,16 @@ export class SessionPool {
     return undefined;
   }
 
+  /**
+   * Stops the turn answering `runId` (the owner asked): its session's process ends and the
+   * turn's outcome is `stopped`. False when no live session is answering that run.
+   */
+  stopRun(runId: string, reason: string): boolean {
+    for (const s of this.live.values())
+      if (s.state.name === 'busy' && s.state.turn.context.runId === runId) return s.stop(reason);
+    return false;
+  }
+
   /** Live sessions (status, API). */
   list(): AgentSession[] {
     return [...this.live.values()];

@@ -41,13 +41,23 @@ export interface TurnRequest {
   typing: boolean;
   /** Runs inside the commit transaction, given the replies (cleaned): cursors, task rows. */
   onCommit(replies: string[]): void;
+  /**
+   * Runs inside the transaction that records a stop by the owner: consume the input without an
+   * answer. Absent: `onCommit([])`.
+   */
+  onStop?(): void;
 }
 
 export type TurnResult =
   | { status: 'ok' }
   /** The chat was told why (no harness, missing credential…); retrying cannot help. */
   | { status: 'refused'; message: string }
-  | { status: 'failed'; message: string };
+  | { status: 'failed'; message: string }
+  /** The owner stopped it: the input counts as consumed, nothing is retried or sent. */
+  | { status: 'stopped' };
+
+/** The run's error text when the owner stopped it (`POST /api/runs/:id/stop`). */
+export const STOPPED_BY_OWNER = 'stopped by the owner';
 
 /**
  * Runs one turn to its end: checks the group's harness can run (else tells the chat why),
@@ -85,9 +95,34 @@ export async function runTurn(deps: TurnDeps, req: TurnRequest): Promise<TurnRes
   const outcome = await session.turn(
     req.prompt,
     { runId: req.runId, chat: req.chat, replyTo: req.replyTo },
-    { timeoutMs: g.limits.runTimeoutMs ?? config.file.limits.runTimeoutMs },
+    {
+      timeoutMs: g.limits.runTimeoutMs ?? config.file.limits.runTimeoutMs,
+      // Live views only (SSE): partial text, tool steps, log lines; never stored.
+      onProgress: (p) =>
+        deps.bus.emit('progress', {
+          ...p,
+          runId: req.runId,
+          group: g.folder,
+          chat: req.chat,
+          at: clock.now(),
+        }),
+    },
   );
   void channel?.setTyping?.(req.chat, false).catch(() => undefined);
+
+  if (!outcome.ok && 'stopped' in outcome) {
+    // Stopped by the owner: the input is consumed (onCommit) and the run ends as an error that
+    // says so; the job does not retry it and nothing more is sent to the chat. A distinct run
+    // status would need a rebuild of the runs table (its CHECK constraint): left for later.
+    store.tx(() => {
+      if (req.onStop) req.onStop();
+      else req.onCommit([]);
+      store.runs.finish(req.runId, 'error', STOPPED_BY_OWNER, clock.now());
+    });
+    emitRun(deps, req.runId);
+    log.info('turn stopped by the owner');
+    return { status: 'stopped' };
+  }
 
   if (!outcome.ok) {
     if (!outcome.retryable) {

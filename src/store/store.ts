@@ -14,6 +14,7 @@ import { RunStore } from './runs.js';
 import { TaskRunStore } from './task-runs.js';
 import { TaskStore } from './tasks.js';
 import { UsageStore } from './usage.js';
+import { ViewStore } from './views.js';
 import { WebhookNonceStore } from './webhook-nonces.js';
 import type { StorageLocation, StorageProblem } from './storage-errors.js';
 import { StorageHealth } from './storage-health.js';
@@ -48,6 +49,8 @@ export class Store {
   readonly taskRuns: TaskRunStore;
   readonly usage: UsageStore;
   readonly webhookNonces: WebhookNonceStore;
+  /** Read-only joins for the Control UI and its event stream. */
+  readonly views: ViewStore;
   /** Whether writes succeed; see docs/operations.md, "Storage". */
   readonly health: StorageHealth;
   /** Where the database lives, for error messages. */
@@ -71,6 +74,7 @@ export class Store {
     this.taskRuns = new TaskRunStore(db);
     this.usage = new UsageStore(db);
     this.webhookNonces = new WebhookNonceStore(db);
+    this.views = new ViewStore(db);
     const file = opts.file ?? ':memory:';
     this.where = { file, dir: file === ':memory:' ? '(memory)' : dirname(file) };
     const minFree = opts.minFreeBytes ?? 1024 * 1024;

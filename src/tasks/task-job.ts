@@ -1,7 +1,7 @@
 import type { Group } from '../store/group-schema.js';
 import type { Job } from '../queue/job.js';
 import { newRunId } from '../runs/message-job.js';
-import { emitRun, runTurn, type TurnDeps } from '../runs/turn.js';
+import { emitRun, runTurn, STOPPED_BY_OWNER, type TurnDeps } from '../runs/turn.js';
 import type { TaskOccurrence } from '../scheduler/scheduler.js';
 import type { TaskRunRecord, TaskRunStore } from '../store/task-runs.js';
 import type { TaskRecord, TaskStore } from '../store/tasks.js';
@@ -159,8 +159,16 @@ export class TaskJob implements Job {
         if (task.consecutiveFailures > 0)
           this.tasks.update(task.id, { consecutiveFailures: 0 }, clock.now());
       },
+      // Stopped by the owner: the occurrence ends as an error saying so, not counted as a failure.
+      onStop: () =>
+        this.taskRuns.finish(run.id, {
+          status: 'error',
+          now: clock.now(),
+          error: STOPPED_BY_OWNER,
+          usage: store.runs.get(runId)?.usage,
+        }),
     });
-    if (result.status === 'ok') {
+    if (result.status === 'ok' || result.status === 'stopped') {
       log.info({ run: runId }, 'task run answered');
       return leases.finished(task.id);
     }

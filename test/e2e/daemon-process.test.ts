@@ -1,4 +1,4 @@
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { spawn, execFile, execFileSync, type ChildProcess } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -11,9 +11,19 @@ const bin = join(root, 'bin/clawpod');
 const run = promisify(execFile);
 
 let child: ChildProcess;
+const hasScript = (() => {
+  try {
+    execFileSync('script', ['--version']);
+    return true;
+  } catch {
+    return false;
+  }
+})();
 let home: string;
 let base: string;
 let env: NodeJS.ProcessEnv;
+/** Everything the daemon wrote on stdout (JSON log lines: stdout is not a terminal here). */
+const stdoutLines: string[] = [];
 
 /** Starts `bin/clawpod start` and resolves with its URL once the "running" log line appears. */
 function startProcess(): Promise<string> {
@@ -26,6 +36,7 @@ function startProcess(): Promise<string> {
   return new Promise((resolveUrl, reject) => {
     const lines = createInterface({ input: child.stdout! });
     lines.on('line', (line) => {
+      stdoutLines.push(line);
       const entry = JSON.parse(line) as { msg: string; url?: string };
       if (entry.msg === 'clawpod is running' && entry.url) resolveUrl(entry.url.replace(/\/$/, ''));
     });
@@ -91,6 +102,39 @@ describe('bin/clawpod start as a child process', () => {
     }
     expect(mode('logs')).toBe(0o700);
     expect(mode('.')).toBe(0o700); // no sandbox has run, so nothing is opened for traversal
+  });
+
+  it('keeps the API token out of its log and output, and names `clawpod open` instead', () => {
+    const token = readFileSync(join(home, 'api-token'), 'utf8').trim();
+    expect(stdoutLines.join('\n')).not.toContain(token);
+    expect(readFileSync(join(home, 'logs/clawpod.log'), 'utf8')).not.toContain(token);
+    expect(stdoutLines.some((l) => l.includes('clawpod open'))).toBe(true);
+  });
+
+  it.skipIf(!hasScript)('prints the Control UI link with its token on a terminal', async () => {
+    const tty = tempHome();
+    // `script` gives the daemon a pseudo-terminal, as a person starting it has.
+    const p = spawn('script', ['-qfec', `${process.execPath} ${bin} start --port 0`, '/dev/null'], {
+      env: { ...env, HOME: tty, CLAWPOD_HOME: tty },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let out = '';
+    const link = await new Promise<string>((resolveLink, reject) => {
+      p.stdout!.on('data', (b: Buffer) => {
+        out += b.toString();
+        const m = /Control UI: (http:\/\/127\.0\.0\.1:\d+\/#token=\S+)/.exec(out);
+        if (m) resolveLink(m[1]!);
+      });
+      p.once('exit', (code) => reject(new Error(`exited with ${code}: ${out}`)));
+    });
+    const token = readFileSync(join(tty, 'api-token'), 'utf8').trim();
+    expect(link.endsWith(`#token=${token}`)).toBe(true);
+    const page = await fetch(link.replace(/#.*/, ''));
+    expect(page.status).toBe(200);
+    const exited = new Promise((r) => p.once('exit', r));
+    p.stdin!.write('\x03'); // Ctrl-C on the terminal: SIGINT, a clean stop
+    await exited;
+    expect(readFileSync(join(tty, 'logs/clawpod.log'), 'utf8')).not.toContain(token);
   });
 
   it('stops cleanly on SIGTERM with exit code 0', async () => {

@@ -43,6 +43,9 @@ async function collect(it: AsyncIterable<RunnerEvent>): Promise<RunnerEvent[]> {
 }
 
 const never = new AbortController().signal;
+/** The turn's outcome events, without the live progress (partial text, tool steps). */
+const settled = (evs: RunnerEvent[]) =>
+  evs.filter((e) => e.type !== 'partial' && e.type !== 'tool');
 const resultOf = (evs: RunnerEvent[]) =>
   evs.find((e): e is Extract<RunnerEvent, { type: 'result' }> => e.type === 'result');
 
@@ -73,6 +76,13 @@ describe('claude harness (real Claude Code, fake model)', () => {
     expect(evs.filter((e) => e.type === 'message')).toEqual([
       { type: 'message', text: 'Hello from the fake model' },
     ]);
+    // The text streamed as it was written (partials), before its message; joined, the same text.
+    const firstMessage = evs.findIndex((e) => e.type === 'message');
+    const partials = evs.slice(0, firstMessage).filter((e) => e.type === 'partial');
+    expect(partials.length).toBeGreaterThan(0);
+    expect(partials.map((e) => (e as { text: string }).text).join('')).toBe(
+      'Hello from the fake model',
+    );
     const result = resultOf(evs);
     expect(result?.resumeId).toMatch(/^[0-9a-f-]{36}$/);
     expect(result?.usage).toMatchObject({
@@ -127,7 +137,12 @@ describe('claude harness (real Claude Code, fake model)', () => {
     });
     const evs = await collect(harness(world).turn('write the file', null, never));
     host.stop();
-    expect(evs.map((e) => e.type)).toEqual(['message', 'result']);
+    expect(settled(evs).map((e) => e.type)).toEqual(['message', 'result']);
+    // Live progress: a tool event per tool call, with what it does, before the reply's text.
+    expect(evs.filter((e) => e.type === 'tool')).toEqual([
+      { type: 'tool', name: 'Write', summary: join(world.group, 'notes/out.txt') },
+      { type: 'tool', name: 'mcp__clawpod__send_message', summary: 'progress: file written' },
+    ]);
     expect(readFileSync(join(world.group, 'notes/out.txt'), 'utf8')).toBe('written by the agent\n');
     expect(host.requests).toEqual([
       expect.objectContaining({ op: 'send_message', args: { text: 'progress: file written' } }),
@@ -145,7 +160,7 @@ describe('claude harness (real Claude Code, fake model)', () => {
         : reply.tool('Bash', { command: 'true', description: 'nothing' }),
     );
     const evs = await collect(harness(world).turn('do it quietly', null, never));
-    expect(evs.map((e) => e.type)).toEqual(['result']);
+    expect(settled(evs).map((e) => e.type)).toEqual(['result']);
     // 100 for the tool call, 50 for each empty answer (Claude Code may nudge the model once more).
     const calls = fake.messages().length;
     expect(resultOf(evs)?.usage?.inputTokens).toBe(100 + 50 * (calls - 1));
@@ -184,7 +199,7 @@ describe('claude harness (real Claude Code, fake model)', () => {
     const evs = await collect(harness(world).turn('hello again', gone, never));
     expect(evs[0]).toMatchObject({ type: 'log', level: 'warn' });
     expect((evs[0] as { msg: string }).msg).toContain(gone);
-    expect(evs.slice(1).map((e) => e.type)).toEqual(['message', 'result']);
+    expect(settled(evs.slice(1)).map((e) => e.type)).toEqual(['message', 'result']);
     expect(resultOf(evs)?.resumeId).not.toBe(gone);
     expect(fake.messages()).toHaveLength(1);
   });

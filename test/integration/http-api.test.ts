@@ -33,12 +33,13 @@ describe('HTTP API', () => {
     expect(statSync(join(home, 'api-token')).mode & 0o777).toBe(0o600);
   });
 
-  it('serves the data-free chat page, which shows pending channel pairings', async () => {
+  it('serves the data-free Control UI, which shows pending channel pairings', async () => {
     const page = await (await fetch(base + '/')).text();
     expect(page).toContain('<title>clawpod</title>');
     expect(page).not.toContain(token);
-    const script = await (await fetch(base + '/app.js')).text();
-    expect(script).toContain('c.pairing.qrText');
+    const src = /src="(\/assets\/[^"]+)"/.exec(page)![1]!;
+    const script = await (await fetch(base + src)).text();
+    expect(script).toContain('pairing.qrText');
   });
 
   it('answers health without auth', async () => {

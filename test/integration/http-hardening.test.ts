@@ -7,7 +7,6 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { Script } from 'node:vm';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
@@ -67,31 +66,38 @@ describe('HTTP hardening at the default settings', () => {
   });
   afterAll(() => d.stop());
 
-  it('serves the page without inline code, its script and style as files, all with CSP', async () => {
+  it('serves the Control UI without inline code, its hashed script and style as files, all with CSP', async () => {
     const page = await fetch(`${base}/`);
     expect(page.status).toBe(200);
     expectSecurityHeaders(page, '/');
+    expect(page.headers.get('cache-control')).toBe('no-cache');
     const html = await page.text();
-    expect(html).toContain('<script src="/app.js"></script>');
-    expect(html).toContain('<link rel="stylesheet" href="/app.css">');
-    // Every script element loads a file; there is no inline script, style or handler.
-    expect(html.match(/<script\b[^>]*>/g)).toEqual(['<script src="/app.js">']);
-    expect(html).not.toMatch(/<style|\son[a-z]+=/i);
+    // Every script element loads a file of this origin; there is no inline script, style or handler.
+    const scripts = html.match(/<script\b[^>]*>/g) ?? [];
+    expect(scripts).toHaveLength(1);
+    expect(scripts[0]).toMatch(
+      /^<script type="module" crossorigin src="\/assets\/index-[\w-]+\.js">$/,
+    );
+    expect(html).toMatch(/<link rel="stylesheet" crossorigin href="\/assets\/index-[\w-]+\.css">/);
+    expect(html).not.toMatch(/<style|\son[a-z]+=|<script>/i);
 
-    const js = await fetch(`${base}/app.js`);
+    const jsPath = /src="(\/assets\/[^"]+\.js)"/.exec(html)![1]!;
+    const js = await fetch(`${base}${jsPath}`);
     expect(js.status).toBe(200);
     expect(js.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
-    expectSecurityHeaders(js, '/app.js');
+    expect(js.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+    expectSecurityHeaders(js, jsPath);
     const code = await js.text();
-    expect(() => new Script(code)).not.toThrow();
     expect(code).toContain('/api/events');
-    expect(code).toContain('c.pairing.qrText');
+    expect(code).toContain('pairing.qrText');
     expect(code).not.toContain(token);
 
-    const css = await fetch(`${base}/app.css`);
+    const cssPath = /href="(\/assets\/[^"]+\.css)"/.exec(html)![1]!;
+    const css = await fetch(`${base}${cssPath}`);
     expect(css.status).toBe(200);
     expect(css.headers.get('content-type')).toBe('text/css; charset=utf-8');
-    expectSecurityHeaders(css, '/app.css');
+    expectSecurityHeaders(css, cssPath);
+    expect((await fetch(`${base}/assets/nope.js`)).status).toBe(404);
   });
 
   it('sends the headers with API answers and errors too', async () => {
@@ -116,7 +122,7 @@ describe('HTTP hardening at the default settings', () => {
       `localhost:${port + 1}`,
       `192.168.1.5:${port}`,
     ]) {
-      for (const path of ['/', '/app.js', '/api/health', '/api/status']) {
+      for (const path of ['/', '/assets/x.js', '/api/health', '/api/status']) {
         const res = await getAs(port, host, path, { authorization: `Bearer ${token}` });
         expect(res.status, `${host} ${path}`).toBe(421);
         const body = JSON.parse(res.body) as { error: { code: string; message: string } };

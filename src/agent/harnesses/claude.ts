@@ -32,12 +32,27 @@ function textOf(m: SDKAssistantMessage): string {
     .join('\n');
 }
 
+/** Input keys that say best what a tool step does, most telling first. */
+const SUMMARY_KEYS = ['command', 'file_path', 'path', 'url', 'query', 'pattern', 'description'];
+
+/** A short line for a live view: what the tool was asked to do. */
+function toolSummary(input: unknown): string {
+  if (!input || typeof input !== 'object') return '';
+  const rec = input as Record<string, unknown>;
+  const key = SUMMARY_KEYS.find((k) => typeof rec[k] === 'string');
+  const value = key ? rec[key] : Object.values(rec).find((v) => typeof v === 'string');
+  if (typeof value !== 'string') return '';
+  const line = value.replace(/\s+/g, ' ').trim();
+  return line.length > 160 ? `${line.slice(0, 159)}…` : line;
+}
+
 /**
  * The `claude` harness: Claude Code through the Agent SDK's `query()`, kept alive between the
  * turns of one run (streaming input), resumed by session id across runs.
  *
- * Contract per turn: zero or more `text` events (one per main-thread assistant message with
- * text), then exactly one `result` (session id + this turn's tokens and cost) or one `error`.
+ * Contract per turn: zero or more `message` events (one per main-thread assistant message with
+ * text), with `partial` text deltas while each is written and a `tool` event per tool call it
+ * starts, then exactly one `result` (session id + this turn's tokens and cost) or one `error`.
  * A resume of a session that no longer exists yields nothing for that attempt, a `log` event,
  * and one fresh attempt. A refused credential is a non-retryable error naming the variables.
  */
@@ -166,6 +181,8 @@ export class ClaudeHarness implements Harness {
   private async *pump(live: LiveQuery, signal: AbortSignal): AsyncGenerator<RunnerEvent, Outcome> {
     let apiError: SDKAssistantMessageError | undefined;
     let spoke = false;
+    // Whether text was streamed in this turn; null: yes, and a new message has started since.
+    let streamed: boolean | null = false;
     for (;;) {
       yield* this.notes.splice(0);
       let step;
@@ -198,12 +215,28 @@ export class ClaudeHarness implements Harness {
           yield authError(`HTTP ${m.error_status ?? 401}`);
           return 'done';
         }
+      } else if (m.type === 'stream_event') {
+        if (m.parent_tool_use_id !== null) continue; // a subagent's inner work
+        const ev = m.event;
+        if (ev.type === 'content_block_delta' && ev.delta.type === 'text_delta' && ev.delta.text) {
+          // A new assistant message after earlier text starts a new paragraph in live views.
+          if (streamed === null) yield { type: 'partial', text: '\n\n' };
+          streamed = true;
+          yield { type: 'partial', text: ev.delta.text };
+        } else if (ev.type === 'message_start' && streamed) streamed = null;
       } else if (m.type === 'assistant') {
         if (m.parent_tool_use_id !== null) continue; // a subagent's inner work
         if (m.error) {
           apiError = m.error; // a synthetic message describing an API error, not a reply
           continue;
         }
+        for (const b of m.message.content)
+          if (b.type === 'tool_use')
+            yield {
+              type: 'tool',
+              name: b.name.slice(0, 200),
+              summary: redact(toolSummary(b.input), this.env).slice(0, 500),
+            };
         const text = textOf(m);
         if (text.trim()) {
           spoke = true;

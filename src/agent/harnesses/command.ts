@@ -6,7 +6,8 @@ const MAX_OUTPUT = 1024 * 1024;
 
 /**
  * The `command` harness: runs the group's shell command with the prompt on stdin and takes its
- * stdout as the reply. A non-zero exit is an error carrying the end of stderr.
+ * stdout as the reply. Each stdout chunk is also reported as it comes (`partial`), so a live
+ * view shows the reply being written. A non-zero exit is an error carrying the end of stderr.
  */
 registerHarness('command', (start, env) => ({
   name: 'command',
@@ -33,18 +34,43 @@ registerHarness('command', (start, env) => ({
     });
     let out = '';
     let err = '';
+    // Chunks not yet reported, and a wake-up for the loop below (data or close).
+    let fresh = '';
+    let wake: (() => void) | undefined;
+    const decoder = new TextDecoder('utf-8');
     child.stdout.on('data', (b: Buffer) => {
-      if (out.length < MAX_OUTPUT) out += b.toString('utf8');
+      if (out.length >= MAX_OUTPUT) return;
+      // stream: true keeps a multi-byte character split across chunks whole.
+      const text = decoder.decode(b, { stream: true });
+      out += text;
+      fresh += text;
+      wake?.();
     });
     child.stderr.on('data', (b: Buffer) => {
       err = (err + b.toString('utf8')).slice(-2000);
     });
     child.stdin.on('error', () => undefined);
     child.stdin.end(prompt);
-    const code = await new Promise<number | null>((resolve) => {
-      child.once('error', () => resolve(null));
-      child.once('close', (c) => resolve(c));
+    let code: number | null | undefined;
+    child.once('error', () => {
+      code = null;
+      wake?.();
     });
+    child.once('close', (c) => {
+      code ??= c;
+      wake?.();
+    });
+    for (;;) {
+      if (fresh) {
+        const text = fresh;
+        fresh = '';
+        yield { type: 'partial', text };
+        continue;
+      }
+      if (code !== undefined) break;
+      await new Promise<void>((r) => (wake = r));
+      wake = undefined;
+    }
     if (code !== 0) {
       yield {
         type: 'error',

@@ -44,7 +44,7 @@ function harnessesInUse(config: Config, groups: Group[]): Set<string> {
  */
 export async function runDoctor(
   env: Record<string, string | undefined> = process.env,
-  opts: { channelTimeoutMs?: number } = {},
+  opts: { channelTimeoutMs?: number; liveChannels?: boolean } = {},
 ): Promise<CheckResult[]> {
   const results: CheckResult[] = [checkNode()];
   const home = resolveHome(env);
@@ -97,7 +97,8 @@ export async function runDoctor(
       groups.find((g) => g.isMain),
     ),
   );
-  results.push(...(await checkChannels(config, { timeoutMs: opts.channelTimeoutMs })));
+  if (opts.liveChannels !== false)
+    results.push(...(await checkChannels(config, { timeoutMs: opts.channelTimeoutMs })));
   results.push(await checkPort(config, env));
   return results;
 }

@@ -5,6 +5,8 @@ import { Daemon } from '../../daemon.js';
 import { createLogger } from '../../logging/logger.js';
 import { loadLauncherModule } from '../../runs/launcher-module.js';
 import { join } from 'node:path';
+import { ApiClient } from '../api-client.js';
+import { runDoctor } from './doctor.js';
 
 /** `clawpod start`: the daemon in the foreground; SIGTERM/SIGINT drain and stop. */
 export function registerStart(program: Command): void {
@@ -29,7 +31,13 @@ export function registerStart(program: Command): void {
           { module: config.env.CLAWPOD_LAUNCHER_MODULE },
           'extra launchers loaded from CLAWPOD_LAUNCHER_MODULE',
         );
-      const daemon = new Daemon({ config, log, launchers });
+      const daemon = new Daemon({
+        config,
+        log,
+        launchers,
+        // The live channels are the daemon's own: the API's doctor leaves them to `status`.
+        doctor: () => runDoctor(process.env, { liveChannels: false }),
+      });
       let stopping: Promise<void> | undefined;
       const stop = (signal: string) => {
         if (stopping) return;
@@ -48,5 +56,10 @@ export function registerStart(program: Command): void {
         log.error({ err }, 'unhandled rejection (daemon keeps running)'),
       );
       await daemon.start();
+      // The link carries the API token: shown on the terminal that started the daemon, never
+      // written to a log (a service's output is a log; there `clawpod open` prints it).
+      const link = ApiClient.fromConfig(config).dashboardUrlAt(daemon.port);
+      if (process.stdout.isTTY) console.log(`\n  Control UI: ${link}\n`);
+      else log.info('Control UI: run `clawpod open` for the link with its token');
     });
 }

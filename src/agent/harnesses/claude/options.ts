@@ -158,5 +158,7 @@ export function buildOptions(i: OptionInputs): Options {
     ...(start.agentTeams ? { settings: { teammateMode: 'in-process' as const } } : {}),
     hooks: i.hooks,
     stderr: i.stderr,
+    // Text deltas as they are written (the harness reports them as `partial` events).
+    includePartialMessages: true,
   };
 }

@@ -1,0 +1,54 @@
+/**
+ * The API's shapes, taken from the daemon's own types (type-only imports: nothing of the
+ * server is bundled). A change on the server that breaks the UI fails `npm run typecheck`.
+ */
+export type { RunRecord } from '../../src/store/runs.js';
+export type { RunProgress } from '../../src/events/bus.js';
+export type { Group, NewGroup, GroupSettings } from '../../src/store/group-schema.js';
+export type { TaskView } from '../../src/tasks/task-view.js';
+export type { TaskInput, TaskPatchInput } from '../../src/tasks/task-rules.js';
+export type { TaskRunRecord } from '../../src/store/task-runs.js';
+export type { CreatedTask, SchedulePreview } from '../../src/tasks/task-service.js';
+export type { DaemonStatus } from '../../src/status.js';
+export type { AgentSessionRecord } from '../../src/store/agent-sessions.js';
+export type { UsageDay } from '../../src/store/usage.js';
+export type { DeadLetter } from '../../src/store/dead-letters.js';
+export type { ChatOverview, MessageView } from '../../src/store/views.js';
+export type { DoctorFinding, EgressRefusal } from '../../src/http/ui-routes.js';
+export type { JournalEntry } from '../../src/http/run-journal.js';
+
+import type { RunRecord } from '../../src/store/runs.js';
+import type { JournalEntry } from '../../src/http/run-journal.js';
+import type { MessageView } from '../../src/store/views.js';
+
+/** `GET /api/runs/:id/transcript`. */
+export interface RunTranscript {
+  run: RunRecord;
+  input: MessageView[];
+  steps: JournalEntry[];
+  replies: Array<{ text: string; status: string; attempts: number; error: string | null }>;
+}
+
+/** `GET /api/groups/:name/memory`. */
+export interface MemoryFile {
+  group: string;
+  file: 'CLAUDE.md' | 'AGENTS.md';
+  exists: boolean;
+  text: string;
+}
+
+/** `GET /api/groups/:name/files`. */
+export interface FolderListing {
+  path: string;
+  entries: Array<{ name: string; type: 'file' | 'dir' | 'symlink' | 'other' }>;
+}
+
+/** An approval waiting for the owner (`GET /api/approvals`, when the daemon has them). */
+export interface Approval {
+  id: string;
+  group?: string;
+  kind?: string;
+  summary?: string;
+  detail?: unknown;
+  createdAt?: number;
+}
