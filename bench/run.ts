@@ -13,6 +13,7 @@ const suites: Record<string, () => Promise<Figure[]>> = {
   egress: async () => (await import('./egress.js')).egressBench(),
   claude: async () => (await import('./claude.js')).claudeBench(),
   codex: async () => (await import('./codex.js')).codexBench(),
+  memory: async () => (await import('./memory.js')).memoryBench(),
 };
 
 const asked = process.argv.slice(2);

@@ -29,6 +29,10 @@ import type { TurnDeps } from './runs/turn.js';
 import { IpcHost } from './ipc/ipc-host.js';
 import { RequestHandler } from './ipc/request-handler.js';
 import { taskIpc } from './ipc/task-ops.js';
+import { MemoryOps } from './ipc/memory-ops.js';
+import { HistorySearch } from './memory/history-search.js';
+import { MemoryFiles } from './memory/memory-file.js';
+import { SearchIndexer } from './memory/search-indexer.js';
 import './sandbox/index.js';
 import { systemClock, type Clock } from './clock.js';
 import { assertIdRangeFree, deprecatedIdKeys } from './sandbox/sandbox-ids.js';
@@ -78,6 +82,9 @@ export class Daemon {
   readonly outbox: OutboxWorker;
   /** Scheduled tasks: the timer loop, and the TaskService behind API, CLI and IPC. */
   readonly scheduling: Scheduling;
+  /** History search (IPC, API, CLI) and the indexer that keeps it close behind the store. */
+  readonly history: HistorySearch;
+  private readonly searchIndexer: SearchIndexer;
   private readonly channelList: Channel[] = [];
   readonly channels = new ChannelSet(this.channelList);
   private state: DaemonState = { name: 'created' };
@@ -158,6 +165,13 @@ export class Daemon {
       preCheck: (task, group) => this.sandbox.runPreCheck(task.preCheck!, group),
     });
     const taskOps = taskIpc(this.scheduling.tasks, config.timezone);
+    this.history = new HistorySearch({ store: this.store, timezone: config.timezone });
+    this.searchIndexer = new SearchIndexer({
+      store: this.store,
+      bus: this.bus,
+      log: this.log.child({ part: 'search' }),
+      clock,
+    });
     this.ipc = new IpcHost({
       ipcRoot: config.paths.ipc,
       store: this.store,
@@ -174,6 +188,18 @@ export class Daemon {
         groups: this.groups,
         outbox: this.outbox,
         tasks: taskOps,
+        memory: new MemoryOps({
+          history: this.history,
+          files: new MemoryFiles({
+            groupsDir: config.paths.groups,
+            timezone: config.timezone,
+            now: () => clock.now(),
+          }),
+          harnessOf: (g) => this.store.groups.get(g)?.harness ?? config.file.defaults.harness,
+          timezone: config.timezone,
+          now: () => clock.now(),
+          log: this.log.child({ part: 'memory' }),
+        }),
         log: this.log.child({ part: 'ipc' }),
       }),
     });
@@ -255,6 +281,7 @@ export class Daemon {
     this.outbox.start();
     this.egress.start();
     this.ipc.start();
+    this.searchIndexer.start();
     this.recoverPending();
     for (const g of this.store.groups.list()) this.pool.prewarm(g);
 
@@ -285,6 +312,7 @@ export class Daemon {
       bus: this.bus,
       groups: this.groups,
       tasks: this.scheduling.tasks,
+      history: this.history,
       metrics: createMetrics({
         bus: this.bus,
         store: this.store,
@@ -370,6 +398,7 @@ export class Daemon {
     await this.egress.stop();
     this.outbox.stop();
     this.ipc.stop();
+    this.searchIndexer.stop();
     for (const c of this.channelList)
       await c
         .disconnect()

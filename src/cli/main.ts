@@ -4,6 +4,7 @@ import { version } from '../version.js';
 import { registerChat } from './commands/chat.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerGroups } from './commands/groups.js';
+import { registerHistory } from './commands/history.js';
 import { registerLogs } from './commands/logs.js';
 import { registerRuns } from './commands/runs.js';
 import { registerSend } from './commands/send.js';
@@ -28,6 +29,7 @@ export async function main(argv: string[]): Promise<number> {
   registerGroups(program);
   registerRuns(program);
   registerTasks(program);
+  registerHistory(program);
   registerLogs(program);
   registerService(program);
   try {

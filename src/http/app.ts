@@ -17,6 +17,8 @@ import type { DaemonStatus } from '../status.js';
 import { apiError } from './errors.js';
 import { tokenMatches } from './api-token.js';
 import { mountTaskRoutes } from './tasks-routes.js';
+import { mountSearchRoutes } from './search-routes.js';
+import type { HistorySearch } from '../memory/history-search.js';
 import { webPage, webScript, webStyle } from './web-page.js';
 import { mountHookRoutes } from '../webhooks/routes.js';
 import type { HookDeps } from '../webhooks/hooks.js';
@@ -31,6 +33,8 @@ export interface ApiDeps {
   groups: GroupService;
   /** Scheduled tasks (`/api/tasks…`); absent: those routes are not mounted. */
   tasks?: TaskService;
+  /** History search (`/api/search`); absent: not mounted. */
+  history?: HistorySearch;
   metrics: Registry;
   status(): DaemonStatus;
   /** Stores a message as the owner and routes it; rejects when the daemon is stopping. */
@@ -244,6 +248,7 @@ export function createApp(deps: ApiDeps): Hono {
   });
 
   if (deps.tasks) mountTaskRoutes(app, deps.tasks);
+  if (deps.history) mountSearchRoutes(app, { history: deps.history, timezone: deps.timezone });
   if (deps.hooks) mountHookRoutes(app, deps.hooks);
 
   app.get('/api/usage', (c) => {

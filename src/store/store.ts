@@ -8,6 +8,8 @@ import { AgentSessionStore } from './agent-sessions.js';
 import { ChatCursorStore } from './chat-cursors.js';
 import { ResumeIdStore } from './resume-ids.js';
 import { RunStore } from './runs.js';
+import { SearchStore } from './search.js';
+import { TranscriptStore } from './transcripts.js';
 
 /** The durable state of one installation: every table family behind one handle. */
 export class Store {
@@ -20,6 +22,8 @@ export class Store {
   readonly resumeIds: ResumeIdStore;
   readonly agentSessions: AgentSessionStore;
   readonly deadLetters: DeadLetterStore;
+  readonly transcripts: TranscriptStore;
+  readonly search: SearchStore;
 
   constructor(readonly db: Db) {
     this.chats = new ChatStore(db);
@@ -31,6 +35,8 @@ export class Store {
     this.resumeIds = new ResumeIdStore(db);
     this.agentSessions = new AgentSessionStore(db);
     this.deadLetters = new DeadLetterStore(db);
+    this.transcripts = new TranscriptStore(db);
+    this.search = new SearchStore(db);
   }
 
   static open(file: string): Store {
