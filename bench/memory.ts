@@ -13,7 +13,7 @@
  *   machine wall time is mostly other processes' noise; wall figures are printed beside).
  * Run alone: `node --import tsx bench/memory.ts` (table + BENCH_JSON line).
  */
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -107,7 +107,13 @@ const GROUPS = 40;
 const CHATS_PER_GROUP = 5;
 
 /** A store with `n` messages, written in large transactions (the build is not measured). */
-function build(n: number): { world: World; buildSecs: number; indexSecs: number } {
+function build(n: number): {
+  world: World;
+  buildSecs: number;
+  indexSecs: number;
+  indexBytes: number;
+  storeBytes: number;
+} {
   const dir = mkdtempSync(join(tmpdir(), 'clawpod-bench-memory-'));
   const store = Store.open(join(dir, 'clawpod.db'));
   const random = rng(16);
@@ -156,15 +162,29 @@ function build(n: number): { world: World; buildSecs: number; indexSecs: number 
   store.db.pragma('cache_size = -262144');
   for (let i = 0; i < n; i += 10_000) batch(i, Math.min(n, i + 10_000));
   const buildSecs = (performance.now() - t0) / 1000;
+  const bytes = () =>
+    (store.db.pragma('page_count', { simple: true }) as number) *
+    (store.db.pragma('page_size', { simple: true }) as number);
+  const before = bytes();
   const t1 = performance.now();
   store.search.catchUp({ batch: 50_000 });
   const indexSecs = (performance.now() - t1) / 1000;
+  const indexBytes = bytes() - before;
   store.db.pragma(`cache_size = ${cacheSize}`);
-  return { world: { dir, store, vocab, chats, groups, random, text }, buildSecs, indexSecs };
+  return {
+    world: { dir, store, vocab, chats, groups, random, text },
+    buildSecs,
+    indexSecs,
+    indexBytes,
+    storeBytes: before,
+  };
 }
 
 /** Search latency over a mix of queries and viewers. */
-function searchLatency(w: World, count: number): { p50: number; p99: number; hits: number } {
+function searchLatency(
+  w: World,
+  count: number,
+): { p50: number; p99: number; prefixP50: number; prefixP99: number; hits: number } {
   const search = new HistorySearch({ store: w.store, timezone: 'UTC' });
   const pick = <T>(list: T[]) => list[Math.floor(w.random() * list.length)]!;
   const band = (from: number, to: number) => w.vocab[from + Math.floor(w.random() * (to - from))]!;
@@ -184,6 +204,7 @@ function searchLatency(w: World, count: number): { p50: number; p99: number; hit
     return { kind: 'owner' };
   };
   const samples: number[] = [];
+  const prefixes: number[] = [];
   let hits = 0;
   for (let i = 0; i < count + 50; i++) {
     const q = pick(queries)();
@@ -193,11 +214,19 @@ function searchLatency(w: World, count: number): { p50: number; p99: number; hit
     const dt = performance.now() - t0;
     if (i >= 50) {
       samples.push(dt); // the first 50 warm up the JIT and the page cache
+      if (q.endsWith('*')) prefixes.push(dt);
       hits += res.hits.length;
     }
   }
   samples.sort((a, b) => a - b);
-  return { p50: percentile(samples, 50), p99: percentile(samples, 99), hits: hits / count };
+  prefixes.sort((a, b) => a - b);
+  return {
+    p50: percentile(samples, 50),
+    p99: percentile(samples, 99),
+    prefixP50: percentile(prefixes, 50),
+    prefixP99: percentile(prefixes, 99),
+    hits: hits / count,
+  };
 }
 
 /** Wall and CPU (user + system) seconds of `fn`. */
@@ -276,10 +305,8 @@ async function ingest(
 
 export async function memoryBench(): Promise<Figure[]> {
   const n = Number(process.env.BENCH_MEMORY_MESSAGES ?? DEFAULT_MESSAGES);
-  const { world, buildSecs, indexSecs } = build(n);
+  const { world, buildSecs, indexSecs, indexBytes, storeBytes } = build(n);
   try {
-    world.store.db.pragma('wal_checkpoint(TRUNCATE)');
-    const dbMb = statSync(join(world.dir, 'clawpod.db')).size / 1024 / 1024;
     const s = searchLatency(world, 600);
     const i = await ingest(world, 20, 500);
     const drop = (1 - i.on.cpu / i.off.cpu) * 100;
@@ -293,7 +320,8 @@ export async function memoryBench(): Promise<Figure[]> {
       },
       { name: 'store written (untimed path, for scale)', value: round(buildSecs), unit: 's' },
       { name: `index built over ${n} messages`, value: round(indexSecs), unit: 's' },
-      { name: 'database size with the index', value: round(dbMb), unit: 'MB' },
+      { name: 'store without the index', value: round(storeBytes / 2 ** 20), unit: 'MB' },
+      { name: 'index size', value: round(indexBytes / 2 ** 20), unit: 'MB' },
       {
         name: `search p50 over ${n} messages (group, main, owner; 7 query shapes)`,
         value: round(s.p50, 2),
@@ -302,6 +330,12 @@ export async function memoryBench(): Promise<Figure[]> {
         met: s.p50 < 20,
       },
       { name: 'search p99', value: round(s.p99, 2), unit: 'ms' },
+      {
+        name: 'search p50, prefix queries (word*) alone',
+        value: round(s.prefixP50, 2),
+        unit: 'ms',
+      },
+      { name: 'search p99, prefix queries alone', value: round(s.prefixP99, 2), unit: 'ms' },
       { name: 'hits per search (mean, limit 20)', value: round(s.hits), unit: '' },
       { name: 'ingest, index off (per CPU second)', value: Math.round(i.off.cpu), unit: 'msg/s' },
       {

@@ -5,9 +5,6 @@ import type { MemoryFiles } from '../memory/memory-file.js';
 import { consolidateMemoryArgs, rememberArgs, searchHistoryArgs } from '../protocol/ipc.js';
 import type { IpcActor, IpcResult } from './request-handler.js';
 
-/** The IPC ops of the memory module. */
-export const MEMORY_OPS = ['search_history', 'remember', 'consolidate_memory'] as const;
-
 export interface MemoryOpsDeps {
   history: HistorySearch;
   files: MemoryFiles;

@@ -17,6 +17,8 @@ describe('parseQuery', () => {
     );
     expect(parseQuery('alice OR bob lunch').expression).toBe('("alice" OR "bob") AND "lunch"');
     expect(parseQuery('-"old plan" new').expression).toBe('("new") NOT ("old plan")');
+    // A prefix of fewer than 3 characters is a whole word (it would match half the vocabulary).
+    expect(parseQuery('de* dep*').expression).toBe('"de" AND "dep" *');
   });
 
   it('neutralises FTS5 syntax: every user term is a quoted string', () => {

@@ -5,6 +5,9 @@ export const MAX_QUERY_CHARS = 500;
 /** Most terms (words and phrases) in one query. */
 export const MAX_QUERY_TERMS = 32;
 
+/** Characters a `prefix*` needs; shorter ones are searched as whole words. */
+export const MIN_PREFIX_CHARS = 3;
+
 /** A query as understood: the FTS5 expression over `text`, and the terms it looks for. */
 export interface ParsedQuery {
   /** A complete FTS5 expression; every user term is a quoted string inside it. */
@@ -27,7 +30,7 @@ const quote = (s: string) => `"${s.replace(/"/g, '""')}"`;
 /**
  * Turns what a person (or an agent) types into a safe FTS5 expression. The language is small
  * and forgiving: words (all must match, in any order, accents and case ignored), "exact
- * phrases", `word*` for a prefix, `OR` between two terms for either, `-word` or `-"phrase"` to
+ * phrases", `word*` for a prefix (3 characters or more), `OR` between two terms for either, `-word` or `-"phrase"` to
  * leave out. Every term becomes a quoted FTS5 string, so no input can reach FTS5's own syntax
  * (column filters, NEAR, parentheses, bare operators) or widen a search beyond the scope the
  * caller adds around it. Throws HistorySearchError('invalid_query') when nothing is left to
@@ -81,8 +84,9 @@ function toTerm(phrase: string | undefined, word: string | undefined): Term | un
     const text = phrase.trim();
     return WORDY.test(text) ? { fts: quote(text), shown: `"${text}"` } : undefined;
   }
-  const prefix = /\*+$/.test(word!);
   const text = word!.replace(/\*+$/, '');
   if (!WORDY.test(text)) return undefined;
+  // A short prefix matches a large part of the vocabulary, and costs as much: whole word then.
+  const prefix = text.length < word!.length && [...text].length >= MIN_PREFIX_CHARS;
   return { fts: prefix ? `${quote(text)} *` : quote(text), shown: word! };
 }

@@ -104,6 +104,15 @@ export class SearchStore {
 
   private indexBatch(source: Source, batch: number): number {
     const { fts, view, key } = SOURCES[source];
+    // Nothing new (the usual case for a search): no write transaction, no lock taken.
+    const table = source === 'messages' ? 'messages' : 'run_transcripts';
+    const behind = stmt(
+      this.db,
+      `SELECT (SELECT MAX(${key}) FROM ${table}) > indexed_through FROM search_index_state WHERE source = ?`,
+    )
+      .pluck()
+      .get(source) as number | null;
+    if (!behind) return 0;
     const run = this.db.transaction(() => {
       const from = stmt(this.db, 'SELECT indexed_through FROM search_index_state WHERE source = ?')
         .pluck()

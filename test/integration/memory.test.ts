@@ -1,10 +1,12 @@
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Daemon } from '../../src/daemon.js';
 import type { HistoryResult } from '../../src/memory/history-search.js';
 import type { ResponseFile } from '../../src/protocol/ipc.js';
 import type { SessionSpec } from '../../src/runs/agent-process.js';
+import { MEMORY_HYGIENE_PROMPT, TASK_TEMPLATES } from '../../src/memory/task-templates.js';
+import { OWNER } from '../../src/scheduler/task-service.js';
 import { agentRequest } from '../support/agent-ipc.js';
 import { nextMessage, say, startDaemon, tempHome } from '../support/daemon-harness.js';
 import { reply, scriptedLauncher } from '../support/scripted-launcher.js';
@@ -20,7 +22,22 @@ let tool: ((spec: SessionSpec) => Promise<ResponseFile>) | undefined;
 
 beforeAll(async () => {
   home = tempHome();
-  const launcher = scriptedLauncher(async ({ spec }) => {
+  const launcher = scriptedLauncher(async ({ spec, prompt }) => {
+    if (prompt.includes('Weekly memory hygiene')) {
+      // Does what the template asks: saves a consolidated file, replies with the diff.
+      const res = await agentRequest(
+        d,
+        home,
+        spec.group.folder,
+        spec.sessionToken,
+        'consolidate_memory',
+        {
+          content: '# Memory\n\n- the wifi password is on the fridge\n',
+        },
+      );
+      if (!res.ok) return reply(`failed: ${res.error.message}`);
+      return reply(`Merged two notes.\n\`\`\`diff\n${(res.result as { diff: string }).diff}\`\`\``);
+    }
     const use = tool;
     tool = undefined;
     if (!use) return reply('noted');
@@ -159,7 +176,6 @@ describe('remember and consolidate_memory', () => {
   });
 
   it('a planted symlink in place of the memory file is refused', async () => {
-    const { symlinkSync, rmSync } = await import('node:fs');
     const host = join(home, 'host-secret.txt');
     writeFileSync(host, 'do not touch\n');
     rmSync(join(home, 'groups', 'other', 'CLAUDE.md'));
@@ -167,6 +183,43 @@ describe('remember and consolidate_memory', () => {
     const res = await turnWithTool('web:other', 'other', 'remember', { fact: 'pwned' });
     expect(res).toMatchObject({ ok: false, error: { code: 'unsafe_path' } });
     expect(readFileSync(host, 'utf8')).toBe('do not touch\n');
+  });
+});
+
+describe('the memory-hygiene task template', () => {
+  it('its run shows the diff in the chat and keeps the previous version in memory/history/', async () => {
+    const t = TASK_TEMPLATES['memory-hygiene']!;
+    const dir = join(home, 'groups', 'other');
+    rmSync(join(dir, 'CLAUDE.md')); // the symlink planted above
+    writeFileSync(
+      join(dir, 'CLAUDE.md'),
+      '# Memory\n\n- wifi on fridge\n- the wifi password is on the fridge\n',
+    );
+    const created = d.scheduling.tasks.create(OWNER, {
+      id: t.id('other'),
+      group: 'other',
+      prompt: t.prompt,
+      schedule: t.cron,
+      contextMode: t.contextMode,
+      missedPolicy: t.missedPolicy,
+    });
+    expect(created.task.prompt).toBe(MEMORY_HYGIENE_PROMPT);
+    const out = nextMessage(d, (m) => outIn('web:other')(m) && m.text.startsWith('Merged'));
+    d.scheduling.tasks.runNow(OWNER, created.id);
+    const text = (await out).text;
+    expect(text).toContain('```diff\n--- a/CLAUDE.md\n+++ b/CLAUDE.md\n');
+    expect(text).toContain('\n-- wifi on fridge\n');
+    const kept = readdirSync(join(dir, 'memory', 'history'));
+    expect(kept).toHaveLength(1);
+    expect(readFileSync(join(dir, 'memory', 'history', kept[0]!), 'utf8')).toContain(
+      '- wifi on fridge',
+    );
+    // The run's transcript holds the task's prompt: a later search finds the hygiene run.
+    const found = d.history.search(
+      { kind: 'agent', group: 'other', isMain: false },
+      { query: '"memory hygiene"' },
+    );
+    expect(found.hits[0]).toMatchObject({ source: 'run', role: 'prompt' });
   });
 });
 
