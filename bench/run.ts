@@ -17,6 +17,7 @@ const suites: Record<string, () => Promise<Figure[]>> = {
   claude: async () => (await import('./claude.js')).claudeBench(),
   codex: async () => (await import('./codex.js')).codexBench(),
   ui: async () => (await import('./ui.js')).uiBench(),
+  memory: async () => (await import('./memory.js')).memoryBench(),
 };
 
 const asked = process.argv.slice(2);

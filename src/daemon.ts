@@ -34,6 +34,10 @@ import type { DoctorFinding } from './http/ui-routes.js';
 import { IpcHost } from './ipc/ipc-host.js';
 import { RequestHandler } from './ipc/request-handler.js';
 import { taskIpc } from './ipc/task-ops.js';
+import { MemoryOps } from './ipc/memory-ops.js';
+import { HistorySearch } from './memory/history-search.js';
+import { MemoryFiles } from './memory/memory-file.js';
+import { SearchIndexer } from './memory/search-indexer.js';
 import { systemClock, type Clock } from './clock.js';
 import type { RuntimeFactory } from './sandbox/registry.js';
 import { assertIdRangeFree, deprecatedIdKeys } from './sandbox/sandbox-ids.js';
@@ -91,6 +95,9 @@ export class Daemon {
   readonly deadLetters: DeadLetterService;
   /** Scheduled tasks: the timer loop, and the TaskService behind API, CLI and IPC. */
   readonly scheduling: Scheduling;
+  /** History search (IPC, API, CLI) and the indexer that keeps it close behind the store. */
+  readonly history: HistorySearch;
+  private readonly searchIndexer: SearchIndexer;
   private readonly channelList: Channel[] = [];
   readonly channels = new ChannelSet(this.channelList);
   private state: DaemonState = { name: 'created' };
@@ -187,6 +194,13 @@ export class Daemon {
       preCheck: (task, group) => this.sandbox.runPreCheck(task.preCheck!, group),
     });
     const taskOps = taskIpc(this.scheduling.tasks, config.timezone);
+    this.history = new HistorySearch({ store: this.store, timezone: config.timezone });
+    this.searchIndexer = new SearchIndexer({
+      store: this.store,
+      bus: this.bus,
+      log: this.log.child({ part: 'search' }),
+      clock,
+    });
     this.ipc = new IpcHost({
       ipcRoot: config.paths.ipc,
       store: this.store,
@@ -209,6 +223,18 @@ export class Daemon {
         groups: this.groups,
         outbox: this.outbox,
         tasks: taskOps,
+        memory: new MemoryOps({
+          history: this.history,
+          files: new MemoryFiles({
+            groupsDir: config.paths.groups,
+            timezone: config.timezone,
+            now: () => clock.now(),
+          }),
+          harnessOf: (g) => this.store.groups.get(g)?.harness ?? config.file.defaults.harness,
+          timezone: config.timezone,
+          now: () => clock.now(),
+          log: this.log.child({ part: 'memory' }),
+        }),
         log: this.log.child({ part: 'ipc' }),
       }),
     });
@@ -302,6 +328,7 @@ export class Daemon {
       bus: this.bus,
       groups: this.groups,
       tasks: this.scheduling.tasks,
+      history: this.history,
       metrics: createMetrics({
         bus: this.bus,
         store: this.store,
@@ -357,6 +384,7 @@ export class Daemon {
     this.outbox.start();
     this.egress.start();
     this.ipc.start();
+    this.searchIndexer.start();
     this.recoverPending();
     for (const g of this.store.groups.list()) this.pool.prewarm(g);
     this.scheduling.scheduler.start();
@@ -480,6 +508,7 @@ export class Daemon {
     // Before channels and the store close: a send in flight is recorded, not sent again.
     await this.outbox.stop(timeoutMs);
     await this.ipc.stop();
+    this.searchIndexer.stop();
     for (const c of this.channelList)
       await c
         .disconnect()

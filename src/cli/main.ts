@@ -5,6 +5,7 @@ import { registerChat } from './commands/chat.js';
 import { registerDeadLetters } from './commands/deadletters.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerGroups } from './commands/groups.js';
+import { registerHistory } from './commands/history.js';
 import { registerLogs } from './commands/logs.js';
 import { registerOpen } from './commands/open.js';
 import { registerRuns } from './commands/runs.js';
@@ -32,6 +33,7 @@ export async function main(argv: string[]): Promise<number> {
   registerRuns(program);
   registerTasks(program);
   registerDeadLetters(program);
+  registerHistory(program);
   registerLogs(program);
   registerService(program);
   try {

@@ -20,6 +20,8 @@ import { mountDeadLetterRoutes } from './deadletters-routes.js';
 import { mountEventsRoute } from './events-route.js';
 import { mountUiAssets } from './ui-assets.js';
 import { mountUiRoutes, type UiRouteDeps } from './ui-routes.js';
+import { mountSearchRoutes } from './search-routes.js';
+import type { HistorySearch } from '../memory/history-search.js';
 import { mountHookRoutes } from '../webhooks/routes.js';
 import type { HookDeps } from '../webhooks/hooks.js';
 
@@ -33,6 +35,8 @@ export interface ApiDeps {
   groups: GroupService;
   /** Scheduled tasks (`/api/tasks…`); absent: those routes are not mounted. */
   tasks?: TaskService;
+  /** History search (`/api/search`); absent: not mounted. */
+  history?: HistorySearch;
   metrics: Registry;
   status(): DaemonStatus;
   /**
@@ -220,6 +224,7 @@ export function createApp(deps: ApiDeps): Hono {
   });
 
   if (deps.tasks) mountTaskRoutes(app, deps.tasks);
+  if (deps.history) mountSearchRoutes(app, { history: deps.history, timezone: deps.timezone });
   if (deps.hooks) mountHookRoutes(app, deps.hooks);
   if (deps.deadLetters) mountDeadLetterRoutes(app, deps.deadLetters);
   if (deps.ui) {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { safeFileName } from '../channels/attachments.js';
 import type { OutboundFile } from '../store/outbox.js';
 import { safeReadFile } from '../sandbox/safe-fs.js';
+import type { MemoryOps } from './memory-ops.js';
 
 /** Largest file an agent may send (platforms cap lower; the adapter reports theirs). */
 const MAX_UPLOAD_BYTES = 50 * 1024 * 1024;
@@ -50,6 +51,8 @@ export interface RequestHandlerDeps {
   outbox: OutboxWorker;
   log: Logger;
   tasks?: TaskOps;
+  /** search_history, remember, consolidate_memory; absent → "not available". */
+  memory?: MemoryOps;
 }
 
 /**
@@ -75,6 +78,12 @@ export class RequestHandler {
           };
         case 'register_group':
           return this.registerGroup(actor, req.args);
+        case 'search_history':
+        case 'remember':
+        case 'consolidate_memory':
+          if (!this.deps.memory)
+            return fail('unavailable', 'history search and memory are not available in this build');
+          return await this.deps.memory.handle(req.op, req.args, actor);
         default:
           if (!this.deps.tasks)
             return fail('unavailable', 'the scheduler is not available in this build');

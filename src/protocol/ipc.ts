@@ -20,6 +20,9 @@ export const requestOps = [
   'update_task',
   'list_groups',
   'register_group',
+  'search_history',
+  'remember',
+  'consolidate_memory',
 ] as const;
 
 /** agent → host: file `requests/<id>.json`. */
@@ -59,4 +62,23 @@ export const registerGroupArgs = z.strictObject({
   chat: z.string(),
   trigger: z.string().optional(),
   requiresTrigger: z.boolean().optional(),
+});
+
+/** Search what was said and done: the group's own chats and runs (main: all). */
+export const searchHistoryArgs = z.strictObject({
+  query: z.string().min(1, 'query: give at least one word').max(500),
+  /** Only this chat (and its threads). */
+  chat: z.string().min(1).max(600).optional(),
+  /** ISO date or time (the configured zone), or an age: 12h, 7d, 2w. */
+  since: z.string().min(1).max(64).optional(),
+  until: z.string().min(1).max(64).optional(),
+  limit: z.number().int().min(1).max(100).optional(),
+});
+/** Append a dated fact to the group's memory file (not twice). */
+export const rememberArgs = z.strictObject({
+  fact: z.string().min(1, 'fact: say what to remember').max(1000),
+});
+/** Replace the memory file with a consolidated version (the previous one is kept). */
+export const consolidateMemoryArgs = z.strictObject({
+  content: z.string().min(1, 'content: the complete new memory file').max(200_000),
 });

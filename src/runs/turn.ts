@@ -150,6 +150,12 @@ export async function runTurn(deps: TurnDeps, req: TurnRequest): Promise<TurnRes
     if (outcome.resumeId && req.conversation)
       store.resumeIds.set(g.folder, harness, outcome.resumeId, clock.now());
     req.onCommit(texts);
+    // Searchable history; tool steps join here once the runner reports them (`tools`).
+    store.transcripts.recordTurn(req.runId, {
+      prompt: req.prompt,
+      replies: texts,
+      at: clock.now(),
+    });
     store.runs.finish(req.runId, 'ok', null, clock.now());
   });
   outbox.kick();

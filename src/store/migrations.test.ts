@@ -32,6 +32,7 @@ const tablesByVersion: Record<number, string[]> = {
   6: ['agent_sessions', 'chat_cursors', 'resume_ids'],
   7: [],
   8: [],
+  9: ['messages_fts', 'run_transcripts', 'run_transcripts_fts', 'search_index_state'],
 };
 
 /**
@@ -216,6 +217,34 @@ const fixtures: Record<number, { seed(db: Db): void; check(db: Db): void }> = {
       expect(() =>
         db.prepare("UPDATE dead_letters SET status = 'lost' WHERE ref = 'run:run_1:0:0'").run(),
       ).toThrow(/CHECK constraint/);
+    },
+  },
+  8: {
+    seed(db) {
+      db.prepare(
+        "INSERT INTO messages (chat_jid, platform_id, direction, sender, text, ts, is_bot, wakes) VALUES ('tg:1', 'o1', 'out', 'assistant', 'Your dentist appointment is on Friday', 11, 1, 0)",
+      ).run();
+    },
+    check(db) {
+      // Version 9 back-fills the search index with every stored message, and marks it so.
+      const found = (q: string) =>
+        db
+          .prepare(
+            'SELECT m.platform_id FROM messages_fts JOIN messages m ON m.seq = messages_fts.rowid WHERE messages_fts MATCH ? ORDER BY m.seq',
+          )
+          .pluck()
+          .all(q);
+      expect(found('text : (dentist)')).toEqual(['o1']);
+      expect(found('text : (hello OR unbound OR pending)')).toEqual(['m1', 'm9', 'x1']);
+      expect(
+        db
+          .prepare("SELECT indexed_through FROM search_index_state WHERE source = 'messages'")
+          .pluck()
+          .get(),
+      ).toBe(db.prepare('SELECT MAX(seq) FROM messages').pluck().get());
+      db.prepare(
+        "INSERT INTO messages_fts(messages_fts, rank) VALUES ('integrity-check', 1)",
+      ).run();
     },
   },
 };

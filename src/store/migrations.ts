@@ -1,5 +1,14 @@
 import type Database from 'better-sqlite3';
 
+/** The search scope tokens of a chat (version 10): 'c' + hex of the chat, and of its parent. */
+const chatScope = (chat: string) =>
+  `'c' || hex(${chat}) || CASE WHEN instr(${chat}, '/') > 0
+     THEN ' c' || hex(substr(${chat}, 1, instr(${chat}, '/') - 1)) ELSE '' END`;
+/** The search scope tokens of a transcript row (version 10): its group, then its chat's. */
+const transcriptScope = (row: string) =>
+  `'g' || hex(${row}group_folder) || CASE WHEN ${row}chat_jid IS NULL THEN ''
+     ELSE ' ' || ${chatScope(`${row}chat_jid`)} END`;
+
 /**
  * Numbered migrations. Each runs once, in order, in its own transaction, and is recorded in
  * `schema_migrations`. Never edit a released migration: add the next number.
@@ -305,6 +314,70 @@ export const migrations: ReadonlyArray<{ version: number; name: string; sql: str
         CHECK (status IN ('pending', 'retried', 'discarded'));
       ALTER TABLE dead_letters ADD COLUMN decided_at INTEGER;
       CREATE INDEX dead_letters_status ON dead_letters(status, id);
+    `,
+  },
+  {
+    version: 9,
+    name: 'history search: run transcripts and full-text indexes of messages and transcripts',
+    sql: `
+      -- What a run did beyond the chat's messages: a task's prompt, the replies, tool steps.
+      CREATE TABLE run_transcripts (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        run_id TEXT NOT NULL,
+        group_folder TEXT NOT NULL,
+        chat_jid TEXT,
+        role TEXT NOT NULL CHECK (role IN ('prompt', 'reply', 'tool')),
+        text TEXT NOT NULL,
+        ts INTEGER NOT NULL
+      );
+      CREATE INDEX run_transcripts_run ON run_transcripts(run_id, id);
+
+      -- FTS5 over both, external content. \`scope\` holds one token per chat ('c' + hex of the
+      -- chat id, and of its parent for a thread <chat>/<thread>) and, for transcripts, one
+      -- for the group ('g' + hex of the folder): a group's search is an FTS condition, never
+      -- a filter applied after ranking.
+      CREATE VIEW messages_search_source AS
+        SELECT seq, text, ${chatScope('chat_jid')} AS scope FROM messages;
+      CREATE VIRTUAL TABLE messages_fts USING fts5(text, scope, content='messages_search_source',
+        content_rowid='seq', columnsize=0, tokenize='unicode61 remove_diacritics 2');
+      CREATE VIEW run_transcripts_search_source AS
+        SELECT id, text, ${transcriptScope('')} AS scope FROM run_transcripts;
+      CREATE VIRTUAL TABLE run_transcripts_fts USING fts5(text, scope,
+        content='run_transcripts_search_source', content_rowid='id', columnsize=0,
+        tokenize='unicode61 remove_diacritics 2');
+
+      -- Rows are indexed in batches up to these marks (see store/search.ts); every search
+      -- first indexes what is past them, so a search never misses a stored row.
+      CREATE TABLE search_index_state (
+        source TEXT PRIMARY KEY CHECK (source IN ('messages', 'run_transcripts')),
+        indexed_through INTEGER NOT NULL
+      );
+      INSERT INTO messages_fts(messages_fts) VALUES ('rebuild');
+      INSERT INTO search_index_state (source, indexed_through) VALUES
+        ('messages', COALESCE((SELECT MAX(seq) FROM messages), 0)),
+        ('run_transcripts', 0);
+
+      -- Nothing deletes or rewrites these rows today; if something does, the index follows.
+      CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages
+        WHEN old.seq <= (SELECT indexed_through FROM search_index_state WHERE source = 'messages')
+        BEGIN
+          INSERT INTO messages_fts(messages_fts, rowid, text, scope)
+            VALUES ('delete', old.seq, old.text, ${chatScope('old.chat_jid')});
+        END;
+      CREATE TRIGGER messages_fts_update AFTER UPDATE OF text, chat_jid ON messages
+        WHEN old.seq <= (SELECT indexed_through FROM search_index_state WHERE source = 'messages')
+        BEGIN
+          INSERT INTO messages_fts(messages_fts, rowid, text, scope)
+            VALUES ('delete', old.seq, old.text, ${chatScope('old.chat_jid')});
+          INSERT INTO messages_fts(rowid, text, scope)
+            VALUES (new.seq, new.text, ${chatScope('new.chat_jid')});
+        END;
+      CREATE TRIGGER run_transcripts_fts_delete AFTER DELETE ON run_transcripts
+        WHEN old.id <= (SELECT indexed_through FROM search_index_state WHERE source = 'run_transcripts')
+        BEGIN
+          INSERT INTO run_transcripts_fts(run_transcripts_fts, rowid, text, scope)
+            VALUES ('delete', old.id, old.text, ${transcriptScope('old.')});
+        END;
     `,
   },
 ];

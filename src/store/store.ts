@@ -18,6 +18,8 @@ import { ViewStore } from './views.js';
 import { WebhookNonceStore } from './webhook-nonces.js';
 import type { StorageLocation, StorageProblem } from './storage-errors.js';
 import { StorageHealth } from './storage-health.js';
+import { SearchStore } from './search.js';
+import { TranscriptStore } from './transcripts.js';
 
 export interface StoreOptions {
   /** The database file (for messages and the free-space probe); default `:memory:`. */
@@ -56,6 +58,8 @@ export class Store {
   /** Where the database lives, for error messages. */
   readonly where: StorageLocation;
   private readonly intake: GroupCommit;
+  readonly transcripts: TranscriptStore;
+  readonly search: SearchStore;
 
   constructor(
     readonly db: Db,
@@ -86,6 +90,8 @@ export class Store {
       batch: opts.groupCommit ?? true,
       lockWaitMs: opts.lockWaitMs ?? 5000,
     });
+    this.transcripts = new TranscriptStore(db);
+    this.search = new SearchStore(db);
   }
 
   static open(file: string, opts: StoreOptions & DbOptions = {}): Store {

@@ -73,8 +73,21 @@ describe('clawpod MCP server over IPC', () => {
         'update_task',
         'list_groups',
         'register_group',
+        'search_history',
+        'remember',
+        'consolidate_memory',
       ]),
     );
+  });
+
+  it("search_history answers the group's own history as JSON", async () => {
+    const res = await client.callTool({ name: 'search_history', arguments: { query: 'tools' } });
+    expect(res.isError).toBeFalsy();
+    const body = JSON.parse(text(res)) as { hits: Array<{ chat: string; snippet: string }> };
+    expect(body.hits[0]).toMatchObject({ chat: 'web:team2', snippet: '@Andy use your **tools**' });
+    const bad = await client.callTool({ name: 'search_history', arguments: { query: '---' } });
+    expect(bad.isError).toBe(true);
+    expect(text(bad)).toMatch(/^invalid_query: nothing to search for/);
   });
 
   it('send_message goes to the chat of the conversation being answered, not the first chat', async () => {

@@ -81,4 +81,35 @@ export const TOOLS: ToolDef[] = [
       requiresTrigger: z.boolean().optional(),
     },
   },
+  {
+    name: 'search_history',
+    description:
+      'Search what was said in this group\'s chats and what its runs did, across every past session (main group: all chats, each hit marked with its group). Newest first; each hit has its date, chat, a snippet with the matches in **bold**, and the message seq or run id. Query: words (all must match, case and accents ignored), "exact phrase", prefix*, a OR b, -leave_out.',
+    shape: {
+      query: z.string().describe('e.g. dentist appointment, "flight number", deploy*'),
+      chat: z.string().optional().describe('Only this chat (and its threads)'),
+      since: z
+        .string()
+        .optional()
+        .describe('From: an ISO date/time (2026-05-01, 2026-05-01T09:00) or an age (12h, 7d, 2w)'),
+      until: z.string().optional().describe('Up to: an ISO date/time (a date counts whole)'),
+      limit: z.number().int().min(1).max(100).optional().describe('How many hits, default 20'),
+    },
+  },
+  {
+    name: 'remember',
+    description:
+      'Add one fact worth keeping across sessions to your memory file (CLAUDE.md / AGENTS.md), dated, under "## Remembered". The same fact is not added twice. One short fact per call.',
+    shape: {
+      fact: z.string().describe('e.g. "Alice prefers meetings after 10:00"'),
+    },
+  },
+  {
+    name: 'consolidate_memory',
+    description:
+      'Replace your memory file with a consolidated version you wrote (the whole file). The previous version is kept in memory/history/; returns the unified diff. Use it for memory hygiene, not for single facts (use remember).',
+    shape: {
+      content: z.string().describe('The complete new memory file'),
+    },
+  },
 ];

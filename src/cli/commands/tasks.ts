@@ -10,6 +10,7 @@ import { ApiClient, ApiError } from '../api-client.js';
 import { formatCost, formatDuration, formatTime, json, oneLine, table } from '../format.js';
 import { intOption, withLocalStore } from '../local.js';
 import { UsageError } from '../usage-error.js';
+import { TASK_TEMPLATES } from '../../memory/task-templates.js';
 
 const CLI_ACTOR: Actor = { ...OWNER, via: 'cli' };
 
@@ -132,11 +133,31 @@ interface AddOptions {
   missed?: 'skip' | 'latest' | 'all';
   missedCap?: number;
   id?: string;
+  template?: string;
   json?: boolean;
 }
 
-/** The TaskInput for `tasks add`; exactly one of --cron, --every, --at. */
+/**
+ * The TaskInput for `tasks add`; exactly one of --cron, --every, --at. A `--template` fills in
+ * its schedule, prompt, context, missed policy and id where the options do not say otherwise.
+ */
 export function addInput(group: string, prompt: string[], o: AddOptions): Record<string, unknown> {
+  if (o.template !== undefined) {
+    const t = TASK_TEMPLATES[o.template];
+    if (!t)
+      throw new UsageError(
+        `no task template "${o.template}" (templates: ${Object.keys(TASK_TEMPLATES).join(', ')})`,
+      );
+    const scheduled = o.cron !== undefined || o.every !== undefined || o.at !== undefined;
+    return addInput(group, prompt.length ? prompt : [t.prompt], {
+      ...o,
+      template: undefined,
+      cron: scheduled ? o.cron : t.cron,
+      context: o.context ?? t.contextMode,
+      missed: o.missed ?? t.missedPolicy,
+      id: o.id ?? t.id(group),
+    });
+  }
   const forms = [
     o.cron !== undefined && { type: 'cron', schedule: o.cron },
     o.every !== undefined && { type: 'interval', schedule: o.every },
@@ -202,8 +223,14 @@ export function registerTasks(program: Command): void {
     });
 
   tasks
-    .command('add <group> <prompt...>')
+    .command('add <group> [prompt...]')
     .description("schedule a task for a group (its output goes to the group's chat)")
+    .option(
+      '--template <name>',
+      `a built-in task: ${Object.values(TASK_TEMPLATES)
+        .map((t) => `${t.name} (${t.description})`)
+        .join('; ')}`,
+    )
     .option('--cron <expr>', 'cron expression, 5 or 6 fields, e.g. "0 8 * * 1"')
     .option('--every <interval>', 'interval, e.g. 15m, 2h, 1d, PT30M')
     .option('--at <time>', 'once, ISO 8601, e.g. 2026-12-01T09:00 (read in --tz)')
