@@ -19,9 +19,8 @@ import { hostChecker } from './http/host-check.js';
 import { createMetrics } from './http/metrics.js';
 import { GroupQueue } from './queue/group-queue.js';
 import { Router } from './router/router.js';
+import { builtinHarnesses } from './agent/harnesses/index.js';
 import { LauncherRegistry, type AgentLauncher } from './runs/agent-process.js';
-import { claudeCredentialProblem } from './runs/harness-credentials.js';
-import { codexCredentialProblem } from './runs/codex-credentials.js';
 import { decideLegacyWakes, MessageJob } from './runs/message-job.js';
 import { SandboxLauncher } from './runs/sandbox-launcher.js';
 import { SessionPool } from './runs/session-pool.js';
@@ -108,13 +107,7 @@ export class Daemon {
       egress: this.egress,
       config,
       log: this.log.child({ part: 'sandbox' }),
-      harnesses: ['command', 'claude', 'codex'],
-      harnessProblem: (harness, group) =>
-        harness === 'claude'
-          ? claudeCredentialProblem(config.env)
-          : harness === 'codex' && group.provider?.envKey !== null
-            ? codexCredentialProblem(config.env)
-            : undefined,
+      harnesses: builtinHarnesses.map((h) => h.spec),
       beforeRun: (folder) => this.ipc.ensureGroup(folder),
     });
     for (const l of [...this.sandbox.launchers(), ...(opts.launchers ?? [])])

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { harnessNames } from '../agent/harnesses/index.js';
 
 /** A secret reference: `env:NAME` reads the variable at load time; plain strings are refused. */
 export const secretRef = z
@@ -31,7 +32,8 @@ const DEFAULT_OAUTH = {
 /** The default sandbox id range: 70000-79999 (see docs/sandbox.md for why). */
 export const SANDBOX_ID_DEFAULTS = { uidBase: 70_000, uidCount: 10_000 } as const;
 
-export const harnessNames = ['claude', 'codex', 'command'] as const;
+/** The built-in harnesses' names, from their one registry (agent/harnesses/index.ts). */
+export { harnessNames };
 export const runtimeNames = ['auto', 'bubblewrap', 'podman', 'docker', 'apple', 'none'] as const;
 
 /** The config.yaml schema. Every default lives here and nowhere else. Unknown keys are errors. */

@@ -31,6 +31,7 @@ const tablesByVersion: Record<number, string[]> = {
   5: ['webhook_nonces'],
   6: ['agent_sessions', 'chat_cursors', 'resume_ids'],
   7: [],
+  8: [],
 };
 
 /**
@@ -145,9 +146,14 @@ const fixtures: Record<number, { seed(db: Db): void; check(db: Db): void }> = {
       ).run();
     },
     check(db) {
+      // Version 8 moves `effort` into the options of both harnesses that read it.
       expect(
-        db.prepare("SELECT senders, effort, warm FROM groups WHERE folder = 'ops'").get(),
-      ).toEqual({ senders: '{"allow":["tg:u"],"others":"keep"}', effort: 'high', warm: 1 });
+        db.prepare("SELECT senders, harness_options, warm FROM groups WHERE folder = 'ops'").get(),
+      ).toEqual({
+        senders: '{"allow":["tg:u"],"others":"keep"}',
+        harness_options: '{"claude":{"effort":"high"},"codex":{"effort":"high"}}',
+        warm: 1,
+      });
       // Version 5 adds the webhook nonce table beside the old rows; a nonce is kept once.
       const insert = db.prepare(
         "INSERT OR IGNORE INTO webhook_nonces (hook, nonce, seen_at) VALUES ('deploy', 'n-1', 7)",
@@ -198,6 +204,38 @@ const fixtures: Record<number, { seed(db: Db): void; check(db: Db): void }> = {
       expect(() =>
         db.prepare("UPDATE groups SET sandbox_slot = 1 WHERE folder = 'ops'").run(),
       ).toThrow(/UNIQUE/);
+    },
+  },
+  7: {
+    seed(db) {
+      db.prepare(
+        `UPDATE groups SET agent_teams = 1,
+           provider = '{"name":"ollama","baseUrl":"/upstream/ollama/v1","envKey":null,"wireApi":"responses"}'
+         WHERE folder = 'team'`,
+      ).run();
+    },
+    check(db) {
+      // Version 8: the old columns are gone, their values are each harness's options.
+      expect(
+        JSON.parse(
+          db
+            .prepare("SELECT harness_options FROM groups WHERE folder = 'team'")
+            .pluck()
+            .get() as string,
+        ),
+      ).toEqual({
+        claude: { agentTeams: true },
+        codex: {
+          provider: {
+            name: 'ollama',
+            baseUrl: '/upstream/ollama/v1',
+            envKey: null,
+            wireApi: 'responses',
+          },
+        },
+      });
+      const columns = db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('groups');
+      for (const gone of ['effort', 'agent_teams', 'provider']) expect(columns).not.toContain(gone);
     },
   },
 };
@@ -275,6 +313,33 @@ describe('migrations', () => {
       }
     });
   }
+
+  it('v8 gives each harness the old settings it read, and a group without any none', () => {
+    const db = new Database(':memory:');
+    migrate(db, 7);
+    db.prepare(
+      `INSERT INTO groups (folder, created_at, sandbox_slot, effort, agent_teams, provider)
+       VALUES ('lab', 1, 1, 'max', 1, '{"name":"x","baseUrl":"http://h/v1","envKey":"K","wireApi":"responses"}'),
+              ('plain', 1, 2, NULL, 0, NULL)`,
+    ).run();
+    migrate(db);
+    const options = (folder: string): unknown =>
+      JSON.parse(
+        db
+          .prepare('SELECT harness_options FROM groups WHERE folder = ?')
+          .pluck()
+          .get(folder) as string,
+      );
+    expect(options('lab')).toEqual({
+      claude: { effort: 'max', agentTeams: true },
+      codex: {
+        effort: 'max',
+        provider: { name: 'x', baseUrl: 'http://h/v1', envKey: 'K', wireApi: 'responses' },
+      },
+    });
+    expect(options('plain')).toEqual({});
+    db.close();
+  });
 
   it('upgrades step by step with migrate(db, target)', () => {
     const db = new Database(':memory:');

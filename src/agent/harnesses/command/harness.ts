@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
-import type { RunnerEvent } from '../../protocol/runner-protocol.js';
-import { registerHarness } from './harness.js';
+import type { RunnerEvent } from '../../../protocol/runner-protocol.js';
+import type { HarnessFactory } from '../harness.js';
 
 const MAX_OUTPUT = 1024 * 1024;
 
@@ -8,7 +8,7 @@ const MAX_OUTPUT = 1024 * 1024;
  * The `command` harness: runs the group's shell command with the prompt on stdin and takes its
  * stdout as the reply. A non-zero exit is an error carrying the end of stderr.
  */
-registerHarness('command', (start, env) => ({
+export const createHarness: HarnessFactory = (start, env) => ({
   name: 'command',
   async *turn(prompt, _sessionId, signal): AsyncGenerator<RunnerEvent> {
     if (!start.command) {
@@ -55,4 +55,4 @@ registerHarness('command', (start, env) => ({
     if (out.trim()) yield { type: 'message', text: out.slice(0, MAX_OUTPUT) };
     yield { type: 'result' };
   },
-}));
+});
