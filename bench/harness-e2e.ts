@@ -22,7 +22,7 @@ export function sandboxSkip(harness: 'claude' | 'codex'): string | undefined {
   } catch {
     return 'bubblewrap is not installed';
   }
-  if (!existsSync(join(ROOT, 'dist/agent-bundle/runner.mjs'))) return 'dist/ is not built';
+  if (!existsSync(join(ROOT, 'dist/agent-bundle/runner.cjs'))) return 'dist/ is not built';
   const sdk = findHarness(harness)!.spec.packages(process.platform, process.arch)[0]!;
   if (!existsSync(join(ROOT, 'node_modules', sdk))) return `${sdk} is not installed`;
   return undefined;

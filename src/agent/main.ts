@@ -8,7 +8,7 @@ import { builtinHarnesses, findHarness } from './harnesses/index.js';
 import { AgentRunner } from './runner.js';
 
 /**
- * Entry point inside the sandbox: `node /opt/clawpod/agent/runner.mjs` (this file, bundled).
+ * Entry point inside the sandbox: `node /opt/clawpod/agent/runner.cjs` (this file, bundled).
  * Reads the start request (one JSON line) from stdin, then turn inputs and `close` (see
  * runner-protocol.ts), writes JSONL events to stdout, exits 0 when done.
  */

@@ -18,7 +18,7 @@ import { openRunEgress } from './run-egress.js';
 const PACKAGE_ROOT = resolve(import.meta.dirname, '../..');
 const AGENT_ROOT = '/opt/clawpod';
 /** The runner bundle as the sandbox sees it (`npm run build` writes it). */
-export const RUNNER_IN_SANDBOX = `${AGENT_ROOT}/agent/runner.mjs`;
+export const RUNNER_IN_SANDBOX = `${AGENT_ROOT}/agent/runner.cjs`;
 
 /** The host folder of the runner and MCP server bundles. */
 export function agentBundleDir(root = PACKAGE_ROOT): string {

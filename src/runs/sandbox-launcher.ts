@@ -28,7 +28,7 @@ type Probe = { ok: true; selection: RuntimeSelection } | { ok: false; message: s
 
 /**
  * Starts agent processes inside sandboxes: probes the runtimes once, builds the mounts by the
- * mount policy, spawns the in-sandbox runner (the bundle `/opt/clawpod/agent/runner.mjs`) with
+ * mount policy, spawns the in-sandbox runner (the bundle `/opt/clawpod/agent/runner.cjs`) with
  * the group's runtime and the harness's packages, and runs task pre-check scripts.
  */
 export class SandboxLauncher {
@@ -99,7 +99,7 @@ export class SandboxLauncher {
         message: `Sandbox runtime "${this.runtimeName(group)}" was not probed; restart the daemon.`,
       };
     if (!probe.ok) return { message: `${probe.message}. Run \`clawpod doctor\` for the fix.` };
-    const bundle = join(this.opts.bundleDir ?? agentBundleDir(), 'runner.mjs');
+    const bundle = join(this.opts.bundleDir ?? agentBundleDir(), 'runner.cjs');
     if (!existsSync(bundle))
       return {
         message: `The agent runner is not built (${bundle} is missing): run \`npm run build\` in the clawpod folder, then restart clawpod.`,

@@ -27,11 +27,11 @@ import {
 } from '../support/harness-e2e.js';
 
 const root = resolve(import.meta.dirname, '../..');
-const hasBuild = existsSync(join(root, 'dist/agent-bundle/runner.mjs'));
+const hasBuild = existsSync(join(root, 'dist/agent-bundle/runner.cjs'));
 const skipWhy = !hasBwrap
   ? 'bubblewrap (bwrap) is not installed'
   : !hasBuild
-    ? 'dist/ is not built (npm run build): the sandbox runs dist/agent-bundle/runner.mjs'
+    ? 'dist/ is not built (npm run build): the sandbox runs dist/agent-bundle/runner.cjs'
     : '';
 
 /** The key the host holds; it must reach the fake API and never the sandbox. */
@@ -114,7 +114,7 @@ describe.skipIf(Boolean(skipWhy))(
       // of dist/ or node_modules/ (no other harness's packages, no host libraries).
       const view = parseView(probe);
       expect(view['/opt/clawpod']).toEqual(['agent', 'node_modules']);
-      expect(view['/opt/clawpod/agent']).toEqual(['mcp.mjs', 'runner.mjs']);
+      expect(view['/opt/clawpod/agent']).toEqual(['mcp.cjs', 'runner.cjs']);
       expect(view['/opt/clawpod/node_modules']).toEqual(['@anthropic-ai']);
       expect(view['/opt/clawpod/node_modules/@anthropic-ai']).toEqual([
         'claude-agent-sdk',

@@ -25,12 +25,12 @@ import {
 } from '../support/harness-e2e.js';
 
 const root = resolve(import.meta.dirname, '../..');
-const hasBuild = existsSync(join(root, 'dist/agent-bundle/runner.mjs'));
+const hasBuild = existsSync(join(root, 'dist/agent-bundle/runner.cjs'));
 const hasCodex = existsSync(join(root, 'node_modules/@openai/codex/package.json'));
 const skipWhy = !hasBwrap
   ? 'bubblewrap (bwrap) is not installed'
   : !hasBuild
-    ? 'dist/ is not built (npm run build): the sandbox runs dist/agent-bundle/runner.mjs'
+    ? 'dist/ is not built (npm run build): the sandbox runs dist/agent-bundle/runner.cjs'
     : !hasCodex
       ? '@openai/codex is not installed'
       : '';
@@ -113,7 +113,7 @@ describe.skipIf(Boolean(skipWhy))(
       // of dist/ or node_modules/ (no other harness's packages, no host libraries).
       const view = parseView(probe);
       expect(view['/opt/clawpod']).toEqual(['agent', 'node_modules']);
-      expect(view['/opt/clawpod/agent']).toEqual(['mcp.mjs', 'runner.mjs']);
+      expect(view['/opt/clawpod/agent']).toEqual(['mcp.cjs', 'runner.cjs']);
       expect(view['/opt/clawpod/node_modules']).toEqual(['@openai']);
       expect(view['/opt/clawpod/node_modules/@openai']).toEqual([
         'codex',

@@ -42,7 +42,7 @@ beforeAll(async () => {
   await client.connect(
     new StdioClientTransport({
       command: process.execPath,
-      args: [join(root, 'dist/agent-bundle/mcp.mjs')], // the bundle a sandbox runs
+      args: [join(root, 'dist/agent-bundle/mcp.cjs')], // the bundle a sandbox runs
       env: {
         CLAWPOD_IPC_DIR: join(home, 'ipc', 'team'),
         CLAWPOD_SESSION_TOKEN: spec.sessionToken,

@@ -21,7 +21,7 @@ const tmp = useTempDirs('clawpod-bundle-');
 function alone(): string {
   const dir = join(tmp(), 'agent');
   mkdirSync(dir);
-  for (const f of ['runner.mjs', 'mcp.mjs']) copyFileSync(join(bundle, f), join(dir, f));
+  for (const f of ['runner.cjs', 'mcp.cjs']) copyFileSync(join(bundle, f), join(dir, f));
   return dir;
 }
 
@@ -46,7 +46,7 @@ async function run(
   lines: unknown[],
   env: Record<string, string> = {},
 ): Promise<{ events: RunnerEvent[]; code: number | null }> {
-  const child = spawn(process.execPath, [join(dir, 'runner.mjs')], {
+  const child = spawn(process.execPath, [join(dir, 'runner.cjs')], {
     cwd: dir,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, ...env },
     stdio: ['pipe', 'pipe', 'inherit'],
@@ -70,7 +70,7 @@ async function run(
   return { events, code };
 }
 
-describe.skipIf(!existsSync(join(bundle, 'runner.mjs')))('the runner bundle, alone', () => {
+describe.skipIf(!existsSync(join(bundle, 'runner.cjs')))('the runner bundle, alone', () => {
   it('runs the command harness with nothing but its own file', async () => {
     const dir = alone();
     const { events, code } = await run(dir, [
@@ -136,7 +136,7 @@ describe.skipIf(!existsSync(join(bundle, 'runner.mjs')))('the runner bundle, alo
     await client.connect(
       new StdioClientTransport({
         command: process.execPath,
-        args: [join(dir, 'mcp.mjs')],
+        args: [join(dir, 'mcp.cjs')],
         env: { CLAWPOD_IPC_DIR: join(dir, 'ipc'), PATH: process.env.PATH ?? '' },
       }),
     );

@@ -120,7 +120,7 @@ describe.skipIf(!hasBwrap)('message → command harness in bubblewrap → reply'
     ]) {
       expect(text).not.toContain(leak);
     }
-    expect(text).toContain('opt=agent agent=mcp.mjs runner.mjs');
+    expect(text).toContain('opt=agent agent=mcp.cjs runner.cjs');
     expect(text.split('\n').slice(-5).join(' ')).toMatch(/global.*group.*ipc.*session/s);
   });
 

@@ -2,11 +2,11 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /** File name of the MCP server bundle, written beside the runner bundle by `npm run build`. */
-export const MCP_BUNDLE = 'mcp.mjs';
+export const MCP_BUNDLE = 'mcp.cjs';
 
 /**
  * Where the clawpod MCP server is, for a harness to start it as `node <path>`: beside the running
- * runner bundle (in the sandbox `/opt/clawpod/agent/mcp.mjs`); when this code runs unbundled
+ * runner bundle (in the sandbox `/opt/clawpod/agent/mcp.cjs`); when this code runs unbundled
  * (tests, benchmarks: from src/ or dist/), the built bundle in the package's `dist/agent-bundle/`.
  */
 export function mcpServerPath(from: string = import.meta.url): string {

@@ -83,7 +83,7 @@ describe('codex config', () => {
       },
       mcp: {
         command: '/usr/bin/node',
-        args: ['/opt/clawpod/agent/mcp.mjs'],
+        args: ['/opt/clawpod/agent/mcp.cjs'],
         ipcDir: '/workspace/ipc',
         sessionToken: 'token-token-token-token',
       },
@@ -96,7 +96,7 @@ describe('codex config', () => {
       '[model_providers.clawpod]\nname = "OpenAI"\nbase_url = "http://x/v1"\nwire_api = "responses"\nenv_key = "OPENAI_API_KEY"',
     );
     expect(text).toContain('[features]\nplugins = false');
-    expect(text).toContain('args = ["/opt/clawpod/agent/mcp.mjs"]');
+    expect(text).toContain('args = ["/opt/clawpod/agent/mcp.cjs"]');
     expect(text).toContain(
       'env = { CLAWPOD_IPC_DIR = "/workspace/ipc", CLAWPOD_SESSION_TOKEN = "token-token-token-token" }',
     );
