@@ -18,8 +18,6 @@ export type HostEnv = Readonly<Record<string, string | undefined>>;
  */
 export interface HarnessSpec<Options extends object = Record<string, unknown>> {
   readonly name: string;
-  /** One line for help and docs. */
-  readonly description: string;
   /** zod/mini, like the protocol: the runner checks the options on every start. */
   readonly optionsSchema: ZodMiniType<Options>;
   credentialProblem(env: HostEnv, options: Options): string | undefined;

@@ -21,7 +21,7 @@ const AGENT_ROOT = '/opt/clawpod';
 export const RUNNER_IN_SANDBOX = `${AGENT_ROOT}/agent/runner.cjs`;
 
 /** The host folder of the runner and MCP server bundles. */
-export function agentBundleDir(root = PACKAGE_ROOT): string {
+export function agentBundleDir(root: string = PACKAGE_ROOT): string {
   return join(root, 'dist', 'agent-bundle');
 }
 
@@ -32,7 +32,7 @@ export function agentBundleDir(root = PACKAGE_ROOT): string {
  * them. Nothing else of dist/ or node_modules/. A package that is not installed (another
  * platform's binary) is left out; the harness reports what is missing from inside.
  */
-export function agentMounts(packages: readonly string[], root = PACKAGE_ROOT): Mount[] {
+export function agentMounts(packages: readonly string[], root: string = PACKAGE_ROOT): Mount[] {
   const mounts: Mount[] = [
     { hostPath: agentBundleDir(root), sandboxPath: `${AGENT_ROOT}/agent`, readOnly: true },
   ];
@@ -55,6 +55,8 @@ export interface LaunchDeps {
   beforeRun?: (folder: string) => void;
   /** The credential/egress proxy; without it every sandbox has no network at all. */
   egress?: Egress;
+  /** Where the bundles (dist/agent-bundle/) and harness packages (node_modules/) are; default this package. */
+  packageRoot?: string;
 }
 
 /** A started sandbox whose runner waits for its start request on stdin. */
@@ -115,7 +117,7 @@ export async function launchSandbox(
     { folder: g.folder, isMain: g.isMain, sessionDir },
   );
   for (const w of warnings) log.warn(w);
-  const all = [...mounts, ...agentMounts(job.packages)];
+  const all = [...mounts, ...agentMounts(job.packages, deps.packageRoot)];
   // The `none` runtime has no /workspace view: point the runner at the host paths instead.
   const at = (p: string) => (runtime.name === 'none' ? mapToHost(p, all) : p);
   const limits = { ...config.file.limits, ...g.limits };

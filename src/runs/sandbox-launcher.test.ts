@@ -34,14 +34,14 @@ const group = (over: Partial<Group> = {}): Group => ({
 });
 
 /** The launchers of every built-in harness, on the `none` runtime, with `env` as config.env. */
-async function launchers(env: Record<string, string>, bundleDir?: string) {
+async function launchers(env: Record<string, string>, packageRoot?: string) {
   const home = tmp();
   writeFileSync(join(home, 'config.yaml'), 'runtime: none\n');
   const launcher = new SandboxLauncher({
     config: loadConfig({ CLAWPOD_HOME: home, ...env }),
     log: silentLogger(),
     harnesses: builtinHarnesses.map((h) => h.spec),
-    ...(bundleDir ? { bundleDir } : {}),
+    ...(packageRoot ? { packageRoot } : {}),
   });
   await launcher.init();
   const byName = new Map(launcher.launchers().map((l) => [l.harness, l]));

@@ -20,8 +20,6 @@ export interface SandboxLauncherOptions extends LaunchDeps {
   // Each spec has its own options type; they are used side by side here.
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   harnesses: readonly HarnessSpec<any>[];
-  /** The runner bundle's folder (default: dist/agent-bundle of this package). */
-  bundleDir?: string;
 }
 
 type Probe = { ok: true; selection: RuntimeSelection } | { ok: false; message: string };
@@ -99,7 +97,7 @@ export class SandboxLauncher {
         message: `Sandbox runtime "${this.runtimeName(group)}" was not probed; restart the daemon.`,
       };
     if (!probe.ok) return { message: `${probe.message}. Run \`clawpod doctor\` for the fix.` };
-    const bundle = join(this.opts.bundleDir ?? agentBundleDir(), 'runner.cjs');
+    const bundle = join(agentBundleDir(this.opts.packageRoot), 'runner.cjs');
     if (!existsSync(bundle))
       return {
         message: `The agent runner is not built (${bundle} is missing): run \`npm run build\` in the clawpod folder, then restart clawpod.`,

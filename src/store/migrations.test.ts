@@ -314,9 +314,10 @@ describe('migrations', () => {
     });
   }
 
-  it('v8 gives each harness the old settings it read, and a group without any none', () => {
+  it('harness options: each harness gets the old settings it read, a group without any none', () => {
+    const version = migrations.find((m) => m.name.startsWith('harness options'))!.version;
     const db = new Database(':memory:');
-    migrate(db, 7);
+    migrate(db, version - 1);
     db.prepare(
       `INSERT INTO groups (folder, created_at, sandbox_slot, effort, agent_teams, provider)
        VALUES ('lab', 1, 1, 'max', 1, '{"name":"x","baseUrl":"http://h/v1","envKey":"K","wireApi":"responses"}'),

@@ -24,7 +24,6 @@ export type ClaudeOptions = z.infer<typeof claudeOptionsSchema>;
  */
 export const claudeSpec: HarnessSpec<ClaudeOptions> = {
   name: 'claude',
-  description: 'Claude Code through the Claude Agent SDK (the default)',
   optionsSchema: claudeOptionsSchema,
   credentialProblem: (env) =>
     CREDENTIAL_VARS.some((v) => env[v]?.trim())

@@ -37,7 +37,6 @@ export const codexPlatformPackage = (platform: string, arch: string): string =>
  */
 export const codexSpec: HarnessSpec<CodexOptions> = {
   name: 'codex',
-  description: 'the OpenAI Codex CLI',
   optionsSchema: codexOptionsSchema,
   // The proxy injects OPENAI_API_KEY; only a keyless custom provider (envKey null) needs none.
   credentialProblem: (env, options) =>

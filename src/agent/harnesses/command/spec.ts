@@ -7,7 +7,6 @@ export const commandOptionsSchema = z.strictObject({});
 /** Any shell command: the prompt on stdin, the reply on stdout. Needs no package and no key. */
 export const commandSpec: HarnessSpec<z.infer<typeof commandOptionsSchema>> = {
   name: 'command',
-  description: "the group's shell command (prompt on stdin, reply on stdout)",
   optionsSchema: commandOptionsSchema,
   credentialProblem: () => undefined,
   packages: () => [],
