@@ -14,6 +14,75 @@ export default tseslint.config(
       ],
     },
   },
+  // ---------------------------------------------------------------------------------------
+  // Walls of the store and of the schedule maths (house #12). Kept in blocks of their own:
+  // flat config does not merge one rule's options across blocks, so a later block that sets
+  // `no-restricted-imports` (or `no-restricted-syntax`) for these same files replaces these
+  // rules there. Add a wall for other folders with file globs that do not overlap these.
+  //
+  // store/ is a floor: it may import itself, config/ and protocol/ (and packages), nothing above.
+  {
+    files: ['src/store/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^\\.\\./(?!config/|protocol/|\\.\\./test/support/)',
+              message:
+                'store/ imports nothing above it (only ./, ../config, ../protocol): move the type down into store/ (or protocol/ when the agent shares it) and import it from there.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  // schedule/ is pure maths on the ground floor: itself, zod and croner; no I/O, no other layer.
+  {
+    files: ['src/schedule/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(?!\\./|zod$|croner$|vitest$)',
+              message:
+                'schedule/ is pure maths: it imports only its own modules, zod and croner (no I/O, no other layer).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  // Outside store/, the SQLite handle is off limits: go through the Store facade
+  // (store.tasks, store.taskRuns, store.usage, store.tx, store.txImmediate…). Tests may still
+  // reach store.db to inject a state.
+  {
+    files: ['src/**/*.ts'],
+    ignores: ['src/store/**', 'src/**/*.test.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: 'ImportDeclaration[source.value=/(^|\\/)store\\/db\\.js$/]',
+          message: 'The db handle belongs to store/: use the Store facade.',
+        },
+        {
+          selector: "MemberExpression[property.name='db'][object.name='store']",
+          message:
+            'The db handle belongs to store/: use the Store facade (store.tasks, store.tx…).',
+        },
+        {
+          selector: "MemberExpression[property.name='db'][object.property.name='store']",
+          message:
+            'The db handle belongs to store/: use the Store facade (store.tasks, store.tx…).',
+        },
+      ],
+    },
+  },
+  // ---------------------------------------------------------------------------------------
   {
     files: ['src/cli/**', 'bench/**', 'test/**', 'bin/**'],
     rules: { 'no-console': 'off' },

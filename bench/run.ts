@@ -10,7 +10,10 @@ const suites: Record<string, () => Promise<Figure[]>> = {
   host: async () => (await import('./host.js')).hostBench(),
   scheduler: async () => (await import('./scheduler.js')).schedulerBench(),
   sandbox: async () => (await import('./sandbox.js')).sandboxBench(),
+  load: async () => (await import('./load.js')).loadBench(),
+  crash: async () => (await import('./crash.js')).crashBench(),
   egress: async () => (await import('./egress.js')).egressBench(),
+  ipc: async () => (await import('./ipc.js')).ipcBench(),
   claude: async () => (await import('./claude.js')).claudeBench(),
   codex: async () => (await import('./codex.js')).codexBench(),
 };

@@ -20,9 +20,8 @@ import { Daemon } from '../src/daemon.js';
 import { silentLogger } from '../src/logging/logger.js';
 import type { AgentLauncher } from '../src/runs/agent-process.js';
 import { systemClock, type Clock } from '../src/clock.js';
-import type { TaskJob } from '../src/scheduler/task-job.js';
-import { OWNER } from '../src/scheduler/task-service.js';
-import { TaskRunStore } from '../src/store/task-runs.js';
+import type { TaskJob } from '../src/tasks/task-job.js';
+import { OWNER } from '../src/tasks/task-service.js';
 import { instantLauncher } from './instant-launcher.js';
 import { machineMeta, percentile, printReport, type Figure } from './report.js';
 
@@ -67,7 +66,7 @@ export async function lateness(
 ): Promise<Figure[]> {
   const started = new Map<string, number>();
   const daemon = await boot(maxConcurrentRuns, instantRunner(started));
-  const runs = new TaskRunStore(daemon.store.db);
+  const runs = daemon.store.taskRuns;
   // When each occurrence was claimed and handed to the queue (the scheduler's own part).
   const queued: number[] = [];
   const enqueue = daemon.queue.enqueue.bind(daemon.queue);

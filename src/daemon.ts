@@ -10,6 +10,9 @@ import './channels/index.js';
 import type { Channel } from './channels/channel.js';
 import { ChannelSet, channelFactories } from './channels/registry.js';
 import { OutboxWorker } from './delivery/outbox-worker.js';
+import { DeadLetterError, DeadLetterService } from './delivery/dead-letter-service.js';
+import { watchStorage } from './delivery/storage-notices.js';
+import type { DeadLetter } from './store/dead-letters.js';
 import { createEgress, type Egress } from './egress/egress.js';
 import { EventBus } from './events/bus.js';
 import { GroupService } from './groups/group-service.js';
@@ -23,6 +26,7 @@ import { builtinHarnesses } from './agent/harnesses/index.js';
 import { LauncherRegistry, type AgentLauncher } from './runs/agent-process.js';
 import { decideLegacyWakes, MessageJob } from './runs/message-job.js';
 import { SandboxLauncher } from './runs/sandbox-launcher.js';
+import { sandboxUser } from './runs/sandbox-launch.js';
 import { SessionPool } from './runs/session-pool.js';
 import type { TurnDeps } from './runs/turn.js';
 import { IpcHost } from './ipc/ipc-host.js';
@@ -31,12 +35,12 @@ import { taskIpc } from './ipc/task-ops.js';
 import './sandbox/index.js';
 import { systemClock, type Clock } from './clock.js';
 import { assertIdRangeFree, deprecatedIdKeys } from './sandbox/sandbox-ids.js';
-import { createScheduling, type Scheduling } from './scheduler/scheduling.js';
+import { createScheduling, type Scheduling } from './tasks/scheduling.js';
 import { buildStatus, type DaemonStatus } from './status.js';
 import { Store } from './store/store.js';
 import { version } from './version.js';
 import { createHooks } from './webhooks/hooks.js';
-import { OWNER } from './scheduler/task-service.js';
+import { OWNER } from './tasks/task-service.js';
 
 export interface DaemonOptions {
   config: Config;
@@ -75,12 +79,15 @@ export class Daemon {
   readonly turns: TurnDeps;
   readonly router: Router;
   readonly outbox: OutboxWorker;
+  /** The owner's retry/discard of dead letters (API and CLI). */
+  readonly deadLetters: DeadLetterService;
   /** Scheduled tasks: the timer loop, and the TaskService behind API, CLI and IPC. */
   readonly scheduling: Scheduling;
   private readonly channelList: Channel[] = [];
   readonly channels = new ChannelSet(this.channelList);
   private state: DaemonState = { name: 'created' };
   private readonly log: Logger;
+  private unwatchStorage?: () => void;
 
   constructor(private readonly opts: DaemonOptions) {
     const { config } = opts;
@@ -94,7 +101,13 @@ export class Daemon {
     ]) {
       mkdirSync(dir, { recursive: true, mode: 0o700 });
     }
-    this.store = Store.open(config.paths.db);
+    const { storage } = config.file;
+    this.store = Store.open(config.paths.db, {
+      synchronous: storage.synchronous,
+      busyTimeoutMs: storage.busyTimeoutMs,
+      groupCommit: storage.groupCommit,
+      lockWaitMs: storage.lockWaitMs,
+    });
     for (const problem of secureDataDir(config.paths)) this.log.warn(problem);
     this.groups = new GroupService(this.store, config.paths);
     this.egress = createEgress({
@@ -118,6 +131,12 @@ export class Daemon {
       bus: this.bus,
       log: this.log.child({ part: 'outbox' }),
       retry: config.file.retry,
+    });
+    this.deadLetters = new DeadLetterService({
+      store: this.store,
+      retryRun: (dl) => this.retryRun(dl),
+      kickOutbox: () => this.outbox.kick(),
+      log: this.log.child({ part: 'deadletters' }),
     });
     this.pool = new SessionPool({
       config,
@@ -156,6 +175,12 @@ export class Daemon {
       store: this.store,
       log: this.log.child({ part: 'ipc' }),
       tasks: taskOps,
+      notifyOwner: (key, text) => this.outbox.notifyOwner(key, text),
+      // A root daemon gives the queue dirs it recreates to the group's sandbox uid.
+      ownerOf: (folder) => {
+        const g = process.getuid?.() === 0 ? this.store.groups.get(folder) : undefined;
+        return g && sandboxUser(config, g);
+      },
       conversationOf: (group, token) => {
         const ctx = this.pool.byToken(group, token)?.context;
         return ctx && { chat: ctx.chat, runId: ctx.runId };
@@ -204,6 +229,7 @@ export class Daemon {
           : undefined,
       queue: this.queue,
       channels: this.channelList,
+      ipc: this.ipc.stats(),
     });
   }
 
@@ -214,6 +240,11 @@ export class Daemon {
     const { sandbox } = config.file;
     assertIdRangeFree({ base: sandbox.uidBase, count: sandbox.uidCount });
     for (const warning of deprecatedIdKeys(sandbox)) this.log.warn(warning);
+    this.unwatchStorage = watchStorage({
+      health: this.store.health,
+      outbox: this.outbox,
+      log: this.log.child({ part: 'storage' }),
+    });
     const token = ensureApiToken(config.paths.apiToken);
     this.groups.ensureMain();
     await this.sandbox.init();
@@ -287,11 +318,12 @@ export class Daemon {
         extra: this.egress.proxy.metrics(),
       }),
       status: () => this.status(),
+      deadLetters: this.deadLetters,
       receive: (msg) => this.router.receive(msg),
       accepting: () => this.state.name === 'running',
       hooks: createHooks({
         config,
-        db: this.store.db,
+        nonces: this.store.webhookNonces,
         log: this.log.child({ part: 'webhooks' }),
         accepting: () => this.state.name === 'running',
         receive: (msg) => this.router.receive(msg),
@@ -319,6 +351,38 @@ export class Daemon {
       { url: `http://${shownHost}:${boundPort}/`, version, harnesses: this.launchers.names() },
       'clawpod is running',
     );
+  }
+
+  /**
+   * The owner retries a run's dead letter: a chat's batch is replayed as a turn of its own (the
+   * chat's cursor is already past it); a task occurrence runs again now.
+   */
+  private retryRun(dl: DeadLetter): void {
+    if (dl.chatJid !== null && dl.seqStart !== null && dl.seqEnd !== null) {
+      const g = this.store.groups.groupForChat(dl.chatJid);
+      if (!g)
+        throw new DeadLetterError(
+          'not_supported',
+          `dead letter #${dl.id}: ${dl.chatJid} is bound to no group any more; bind it first (clawpod groups bind <group> ${dl.chatJid})`,
+        );
+      const batch = {
+        from: 'range' as const,
+        seqStart: dl.seqStart,
+        seqEnd: dl.seqEnd,
+        ref: `dl${dl.id}`,
+      };
+      this.queue.enqueue(
+        new MessageJob({ ...this.turns, queue: this.queue }, g.folder, dl.chatJid, batch),
+      );
+      return;
+    }
+    const taskId = this.store.runs.get(dl.ref)?.taskId ?? /^task:([^:]+):/.exec(dl.ref)?.[1];
+    if (!taskId)
+      throw new DeadLetterError(
+        'not_supported',
+        `dead letter #${dl.id} names no chat batch and no task to run again`,
+      );
+    this.scheduling.tasks.runNow(OWNER, taskId);
   }
 
   /** The next turn of a chat's conversation. */
@@ -361,14 +425,16 @@ export class Daemon {
     this.store.runs.interruptStale(Date.now());
     this.scheduling.scheduler.close();
     await this.egress.stop();
-    this.outbox.stop();
-    this.ipc.stop();
+    // Before channels and the store close: a send in flight is recorded, not sent again.
+    await this.outbox.stop(timeoutMs);
+    await this.ipc.stop();
     for (const c of this.channelList)
       await c
         .disconnect()
         .catch((err: unknown) => this.log.warn({ err, channel: c.name }, 'disconnect failed'));
     (server as Server).closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
+    this.unwatchStorage?.();
     this.store.close();
     this.state = { name: 'stopped' };
     this.log.info('clawpod stopped');

@@ -6,7 +6,9 @@ import type { Store } from './store/store.js';
 import type { RunRecord } from './store/runs.js';
 import type { DeadLetter } from './store/dead-letters.js';
 import type { OutboxStatus } from './store/outbox.js';
-import { dueTasks, type DueTasks } from './scheduler/status.js';
+import { dueTasks, type DueTasks } from './tasks/task-view.js';
+import type { IpcStatus } from './ipc/ipc-host.js';
+import type { StorageReport } from './store/storage-health.js';
 
 /** Everything `clawpod status` and `GET /api/status` report. */
 export interface DaemonStatus {
@@ -31,10 +33,18 @@ export interface DaemonStatus {
   sessions: SessionView[];
   queue: { running: number; waiting: number; pending: number; backoff: number };
   outbox: Record<OutboxStatus, number>;
-  deadLetters: { count: number; recent: DeadLetter[] };
+  /** `count`: all ever recorded; `pending`: those waiting for a decision (retry or discard). */
+  deadLetters: { count: number; pending?: number; recent: DeadLetter[] };
+  /** Whether the store takes writes (optional: absent in reports from older daemons). */
+  storage?: StorageReport;
   runs: { byStatus: Record<string, number>; recent: RunRecord[] };
   /** Tasks by status and the next 5 due (optional: absent in reports from older daemons). */
   tasks?: DueTasks;
+  /**
+   * The groups' IPC folders: entries in errors/ (capped), queue dirs repaired and planted files
+   * set aside, old errors/ entries rotated out. Only while the daemon runs.
+   */
+  ipc?: IpcStatus;
 }
 
 export interface StatusSources {
@@ -47,6 +57,7 @@ export interface StatusSources {
   queue?: GroupQueue;
   sessions?: AgentSession[];
   channels?: Array<{ name: string; health(): ChannelHealth }>;
+  ipc?: IpcStatus;
 }
 
 /** Builds the status report from the store (and the live daemon parts when running). */
@@ -72,8 +83,14 @@ export function buildStatus(src: StatusSources): DaemonStatus {
     sessions: (src.sessions ?? []).map(sessionView),
     queue: src.queue?.stats() ?? { running: 0, waiting: 0, pending: 0, backoff: 0 },
     outbox: store.outbox.countByStatus(),
-    deadLetters: { count: store.deadLetters.count(), recent: store.deadLetters.list(10) },
+    deadLetters: {
+      count: store.deadLetters.count(),
+      pending: store.deadLetters.count('pending'),
+      recent: store.deadLetters.list({ limit: 10 }),
+    },
+    storage: store.health.report(),
     runs: { byStatus: store.runs.countByStatus(), recent: store.runs.list({ limit: 10 }) },
     tasks: dueTasks(store, 5),
+    ...(src.ipc ? { ipc: src.ipc } : {}),
   };
 }

@@ -1,7 +1,11 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/load.js';
 import type { InboundMessage } from '../store/messages.js';
+import type { OutboundFile } from '../store/outbox.js';
 import type { InboundAttachment } from './attachments.js';
+
+/** Part of the channel contract (SendOptions.files); defined where the outbox stores it. */
+export type { OutboundFile };
 
 /** Size rules of a platform; the outbox splits replies to fit. */
 export interface ChannelLimits {
@@ -34,13 +38,20 @@ export interface Inbound extends InboundMessage {
  * adapter may acknowledge to its platform after the promise settles.
  */
 export interface InboundSink {
-  receive(msg: Inbound): Promise<{ seq: number; duplicate: boolean; dropped?: boolean }>;
+  receive(msg: Inbound): Promise<IntakeResult>;
 }
 
-/** A file the agent sends along with a reply (a host path inside the group's folder). */
-export interface OutboundFile {
-  path: string;
-  name: string;
+/**
+ * What intake did with a message: its seq (0 when dropped), whether it was a redelivery, and
+ * whether it wakes its group — with, when it does not, why not in words a user can act on.
+ */
+export interface IntakeResult {
+  seq: number;
+  duplicate: boolean;
+  dropped?: boolean;
+  wakes: boolean;
+  /** Why it does not wake the agent (unbound chat, sender not allowed, no trigger…). */
+  quiet?: string;
 }
 
 /**

@@ -1,9 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import type { Config } from '../config/load.js';
-import type { Group } from '../groups/group-schema.js';
+import type { Group } from '../store/group-schema.js';
 import type { DaemonStatus } from '../status.js';
+import type { OutboxStatus } from '../store/outbox.js';
 import type { RunRecord } from '../store/runs.js';
+import type { DeadLetter } from '../store/dead-letters.js';
+import type { DeadLetterDetail } from '../delivery/dead-letter-service.js';
 import { ApiError, DaemonUnreachableError, errorFromBody } from './api-errors.js';
 import { openEventStream, type EventSubscription } from './event-stream.js';
 import type { SseEvent } from './sse.js';
@@ -163,8 +166,13 @@ export class ApiClient {
     chat: string,
     text: string,
     opts: { sender?: string; id?: string } = {},
-  ): Promise<{ seq: number; duplicate: boolean }> {
+  ): Promise<{ seq: number; duplicate: boolean; wakes?: boolean; quiet?: string | null }> {
     return this.request('POST', '/api/messages', { chat, text, ...opts });
+  }
+
+  /** `GET /api/runs/:id`: one run, with its replies by delivery status. */
+  run(id: string): Promise<RunRecord & { replies: Record<OutboxStatus, number> }> {
+    return this.request('GET', `/api/runs/${encodeURIComponent(id)}`);
   }
 
   /** Up to 500 messages of a chat with seq > `after`, oldest first. */
@@ -216,9 +224,23 @@ export class ApiClient {
     return this.request('GET', `/api/runs${qs ? `?${qs}` : ''}`);
   }
 
-  /** `GET /api/runs/:id`. */
-  run(id: string): Promise<RunRecord> {
-    return this.request('GET', `/api/runs/${encodeURIComponent(id)}`);
+  /** `GET /api/deadletters`: newest first; `status` pending (default), retried, discarded or all. */
+  deadLetters(opts: { status?: string; limit?: number } = {}): Promise<DeadLetter[]> {
+    const q = new URLSearchParams();
+    if (opts.status) q.set('status', opts.status);
+    if (opts.limit) q.set('limit', String(opts.limit));
+    const qs = q.toString();
+    return this.request('GET', `/api/deadletters${qs ? `?${qs}` : ''}`);
+  }
+
+  /** `GET /api/deadletters/:id`: one letter with its reply or messages. */
+  deadLetter(id: number): Promise<DeadLetterDetail> {
+    return this.request('GET', `/api/deadletters/${id}`);
+  }
+
+  /** `POST /api/deadletters/:id/retry` or `/discard`: the letter as it is afterwards. */
+  decideDeadLetter(id: number, decision: 'retry' | 'discard'): Promise<DeadLetter> {
+    return this.request('POST', `/api/deadletters/${id}/${decision}`);
   }
 
   /** Prometheus text from `/metrics`. */

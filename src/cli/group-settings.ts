@@ -1,5 +1,5 @@
 import { harnessNames } from '../config/schema.js';
-import type { GroupSettings } from '../groups/group-schema.js';
+import type { GroupSettings } from '../store/group-schema.js';
 import { UsageError } from './usage-error.js';
 
 type StringKey = 'trigger' | 'harness' | 'command' | 'runtime' | 'model' | 'effort';

@@ -11,7 +11,11 @@ import { Store } from '../store/store.js';
 export function openLocalStore(config: Config, opts: { create: boolean }): Store {
   if (!opts.create && !existsSync(config.paths.db)) return Store.open(':memory:');
   mkdirSync(config.paths.home, { recursive: true, mode: 0o700 });
-  return Store.open(config.paths.db);
+  // A command may wait for the daemon's write lock longer than the daemon waits for anyone.
+  return Store.open(config.paths.db, {
+    synchronous: config.file.storage.synchronous,
+    busyTimeoutMs: 5000,
+  });
 }
 
 /** Runs `fn` with a store from {@link openLocalStore} and closes it afterwards. */

@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/errors.js';
 import { version } from '../version.js';
 import { registerChat } from './commands/chat.js';
+import { registerDeadLetters } from './commands/deadletters.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerGroups } from './commands/groups.js';
 import { registerLogs } from './commands/logs.js';
@@ -28,6 +29,7 @@ export async function main(argv: string[]): Promise<number> {
   registerGroups(program);
   registerRuns(program);
   registerTasks(program);
+  registerDeadLetters(program);
   registerLogs(program);
   registerService(program);
   try {

@@ -4,80 +4,90 @@ import type { ChatMessage } from './api-client.js';
 export interface ReplyWaitOptions {
   /** The seq `POST /api/messages` returned for the message we sent. */
   postedSeq: number;
-  /** The group bound to the chat, when known: run events of other groups are ignored. */
-  group?: string;
-  /** After the first reply, finish when nothing new arrived for this long (default 2000 ms). */
-  quietMs?: number;
-  /** After the run that took our message ended, finish when quiet for this long (default 300 ms). */
-  settleMs?: number;
+  /** The chat we posted to: only its runs and replies count. */
+  chat: string;
 }
 
+/** What a run event tells the waiter, as the waiter needs it. */
+export type RunView = Pick<
+  RunRecord,
+  'id' | 'kind' | 'chatJid' | 'status' | 'seqStart' | 'seqEnd' | 'error'
+>;
+
 /**
- * Decides when `clawpod send` has its answer. Pure: feed it messages and run events with the
- * current time, ask {@link ReplyWaiter.isDone} / {@link ReplyWaiter.nextCheckAt}.
+ * Where the wait stands. `waiting`: for the run that consumes our message (an `error` attempt
+ * is retried by the queue: still waiting). `delivering`: that run answered; its replies are on
+ * their way (the caller checks the run's delivery state). `done`: answered and every reply
+ * delivered. `failed`: the run ended without an answer for good (`dead`).
+ */
+export type WaitState =
+  | { name: 'waiting' }
+  | { name: 'delivering'; runId: string }
+  | { name: 'done'; runId: string }
+  | { name: 'failed'; runId: string; error: string };
+
+/**
+ * Decides when `clawpod send` has its answer — by events, never by a quiet timer. Pure: feed it
+ * messages, run events and the answered run's delivery state.
  *
- * The rule: outbound messages with seq > posted seq are the reply (each printed once). After
- * the first one, the wait ends when the run that consumed our message ended (plus a short
- * settle for trailing deliveries), or after a quiet period with nothing new (a live run may
- * stay open for follow-ups long after it answered). A run that ended `ok` without any reply
- * ends the wait after the quiet period too (the agent chose to stay silent).
+ * Outbound messages in our chat with seq > the posted seq are the reply (each printed once). The
+ * wait is over when the run whose batch holds our message ended `ok` and none of its replies is
+ * still waiting for delivery, or when it ended `dead` (every attempt failed, or nothing can run
+ * it: the chat was told why).
  */
 export class ReplyWaiter {
   private readonly seen = new Set<number>();
-  private readonly quietMs: number;
-  private readonly settleMs: number;
-  private firstReplyAt: number | null = null;
-  private lastActivityAt: number | null = null;
-  private runEndedAt: number | null = null;
-  private runEndedStatus: string | null = null;
+  private state_: WaitState = { name: 'waiting' };
 
-  constructor(private readonly opts: ReplyWaitOptions) {
-    this.quietMs = opts.quietMs ?? 2000;
-    this.settleMs = opts.settleMs ?? 300;
+  constructor(private readonly opts: ReplyWaitOptions) {}
+
+  get state(): WaitState {
+    return this.state_;
   }
 
   /** Whether any reply arrived yet. */
   get replied(): boolean {
-    return this.firstReplyAt !== null;
+    return this.seen.size > 0;
   }
 
   /** Offers a message (SSE or catch-up); returns it when it is a new part of the reply. */
-  onMessage(msg: ChatMessage, now: number): ChatMessage | undefined {
+  onMessage(msg: ChatMessage): ChatMessage | undefined {
     if (msg.direction !== 'out' || msg.seq <= this.opts.postedSeq || this.seen.has(msg.seq))
       return undefined;
     this.seen.add(msg.seq);
-    this.firstReplyAt ??= now;
-    this.lastActivityAt = now;
     return msg;
   }
 
-  /** Offers a run event; notes the end of the run that consumed our message. */
-  onRun(run: Pick<RunRecord, 'group' | 'kind' | 'status' | 'seqEnd'>, now: number): void {
-    if (run.kind !== 'message' || run.status === 'running') return;
-    if (this.opts.group !== undefined && run.group !== this.opts.group) return;
-    if (run.seqEnd === null || run.seqEnd < this.opts.postedSeq) return;
-    // A failed attempt is retried by the queue (or ends with a notice message): keep waiting.
-    if (run.status !== 'ok' && !this.replied) return;
-    this.runEndedAt = now;
-    this.runEndedStatus = run.status;
-    this.lastActivityAt = Math.max(this.lastActivityAt ?? now, now);
+  /** Whether a run event is about the run that consumes our message. */
+  ours(run: RunView): boolean {
+    return (
+      run.kind === 'message' &&
+      run.chatJid === this.opts.chat &&
+      run.seqStart !== null &&
+      run.seqEnd !== null &&
+      run.seqStart <= this.opts.postedSeq &&
+      this.opts.postedSeq <= run.seqEnd
+    );
   }
 
-  /** The time at which {@link isDone} may become true, or null while only new events can end it. */
-  nextCheckAt(): number | null {
-    const candidates: number[] = [];
-    if (this.replied && this.lastActivityAt !== null) {
-      candidates.push(this.lastActivityAt + this.quietMs);
-      if (this.runEndedAt !== null) candidates.push(this.lastActivityAt + this.settleMs);
-    } else if (this.runEndedAt !== null && this.runEndedStatus === 'ok') {
-      candidates.push(this.runEndedAt + this.quietMs);
-    }
-    return candidates.length ? Math.min(...candidates) : null;
+  /** Offers a run event. Returns the new state (`delivering`: check the run's replies). */
+  onRun(run: RunView): WaitState {
+    if (this.state_.name !== 'waiting' || !this.ours(run)) return this.state_;
+    if (run.status === 'ok') this.state_ = { name: 'delivering', runId: run.id };
+    else if (run.status === 'dead')
+      this.state_ = { name: 'failed', runId: run.id, error: run.error ?? 'no reason given' };
+    return this.state_;
   }
 
-  /** Whether the wait is over at `now`. */
-  isDone(now: number): boolean {
-    const at = this.nextCheckAt();
-    return at !== null && now >= at;
+  /** The answered run's replies not yet delivered (pending or being sent). */
+  onDelivery(runId: string, undelivered: number): WaitState {
+    if (this.state_.name === 'delivering' && this.state_.runId === runId && undelivered === 0)
+      this.state_ = { name: 'done', runId };
+    return this.state_;
+  }
+
+  /** Whether the wait is over (done or failed). */
+  get finished(): boolean {
+    return this.state_.name === 'done' || this.state_.name === 'failed';
   }
 }

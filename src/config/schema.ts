@@ -155,6 +155,22 @@ export const configFileSchema = z.strictObject({
     })
     .default({ baseDelayMs: 5000, maxAttempts: 5 }),
   shutdownTimeoutMs: z.number().int().positive().default(30_000),
+  /** The SQLite store (docs/operations.md, "Storage"). */
+  storage: z
+    .strictObject({
+      /**
+       * `full`: a commit is fsynced before it returns, so an accepted message survives power
+       * loss. `normal`: faster, may lose the last commits on power loss (not on a crash).
+       */
+      synchronous: z.enum(['full', 'normal']).default('full'),
+      /** Concurrent intake writes share one commit (one fsync); off only to measure it. */
+      groupCommit: z.boolean().default(true),
+      /** How long one write waits for another process's lock (it blocks the daemon meanwhile). */
+      busyTimeoutMs: z.number().int().min(0).max(1000).default(100),
+      /** How long an intake write keeps retrying a locked database before answering 503. */
+      lockWaitMs: z.number().int().min(0).default(5000),
+    })
+    .default({ synchronous: 'full', groupCommit: true, busyTimeoutMs: 100, lockWaitMs: 5000 }),
   egress: z
     .strictObject({
       /** Hosts every group may reach through the proxy (the model API hosts are implicit). */

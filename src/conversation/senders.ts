@@ -1,4 +1,4 @@
-import type { Group, SenderPolicy } from '../groups/group-schema.js';
+import type { Group, SenderPolicy } from '../store/group-schema.js';
 
 /** What a sender is to a group, as the prompt shows it (from stable ids, never display names). */
 export type SenderRole = 'owner' | 'member' | 'external';

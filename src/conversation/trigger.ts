@@ -1,4 +1,4 @@
-import type { Group } from '../groups/group-schema.js';
+import type { Group } from '../store/group-schema.js';
 
 const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
 

@@ -1,10 +1,11 @@
 import type { Logger } from 'pino';
 import type { ChannelSet } from '../channels/registry.js';
-import { DeliveryError, type OutboundFile } from '../channels/channel.js';
+import { DeliveryError } from '../channels/channel.js';
 import type { EventBus } from '../events/bus.js';
 import { backoffDelay } from '../queue/backoff.js';
 import type { Store } from '../store/store.js';
-import type { OutboxItem } from '../store/outbox.js';
+import type { OutboundFile, OutboxItem } from '../store/outbox.js';
+import { isSqliteStorageError, storageError, storageProblemOf } from '../store/storage-errors.js';
 import { chunkText } from './chunk.js';
 
 export interface OutboxWorkerOptions {
@@ -13,11 +14,16 @@ export interface OutboxWorkerOptions {
   bus: EventBus;
   log: Logger;
   retry: { baseDelayMs: number; maxAttempts: number };
+  /** How long the worker waits after the store refused a write (default 5 s). */
+  storageRetryMs?: number;
   now?: () => number;
 }
 
+/** `draining` holds the pass in progress: `stop` waits for it (its sends in flight). */
 type WorkerState =
-  { name: 'stopped' } | { name: 'idle'; timer?: NodeJS.Timeout } | { name: 'draining' };
+  | { name: 'stopped' }
+  | { name: 'idle'; timer?: NodeJS.Timeout }
+  | { name: 'draining'; done: Promise<void> };
 
 /**
  * Delivers outbox rows. Event-driven: `kick()` after a commit, plus one timer armed for the
@@ -27,6 +33,8 @@ type WorkerState =
 export class OutboxWorker {
   private state: WorkerState = { name: 'stopped' };
   private again = false;
+  /** Sends started and not yet recorded (for the stop log). */
+  private inFlight = 0;
   private readonly now: () => number;
 
   constructor(private readonly opts: OutboxWorkerOptions) {
@@ -76,9 +84,22 @@ export class OutboxWorker {
     this.kick();
   }
 
-  stop(): void {
-    if (this.state.name === 'idle' && this.state.timer) clearTimeout(this.state.timer);
+  /**
+   * Picks up no more rows; resolves once the sends already in flight have ended and their
+   * outcome is recorded (or after `timeoutMs`). A reply the platform took while the daemon
+   * was stopping is so recorded as sent, not sent again at the next start; rows not yet
+   * picked stay pending for it.
+   */
+  async stop(timeoutMs = 0): Promise<void> {
+    const s = this.state;
+    if (s.name === 'idle' && s.timer) clearTimeout(s.timer);
     this.state = { name: 'stopped' };
+    if (s.name !== 'draining') return;
+    this.opts.log.info({ inFlight: this.inFlight }, 'stopping: waiting for deliveries in flight');
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((r) => (timer = setTimeout(r, timeoutMs)));
+    await Promise.race([s.done, timeout]);
+    clearTimeout(timer);
   }
 
   /** Looks for due rows now (coalesced: a kick while draining runs one more pass). */
@@ -89,8 +110,9 @@ export class OutboxWorker {
       return;
     }
     if (this.state.timer) clearTimeout(this.state.timer);
-    this.state = { name: 'draining' };
-    void this.drain();
+    let passed!: () => void;
+    this.state = { name: 'draining', done: new Promise<void>((r) => (passed = r)) };
+    void this.drain().finally(passed);
   }
 
   /**
@@ -98,6 +120,28 @@ export class OutboxWorker {
    * strictly in order: a piece waiting for its retry holds back the pieces after it.
    */
   private async drain(): Promise<void> {
+    let nextAt: number | undefined;
+    try {
+      nextAt = await this.passes();
+    } catch (err) {
+      // The store refused a write (locked, disk full): nothing is lost (a row cut mid-send stays
+      // `sending` and is checked with the platform first); look again later.
+      const problem = storageProblemOf(err);
+      if (problem) {
+        const e = storageError(err, this.opts.store.where);
+        this.opts.store.health.failed(e);
+        this.opts.log.warn({ err: e.message }, 'outbox paused: the store refused a write');
+      } else {
+        this.opts.log.error({ err }, 'outbox pass failed; will look again');
+      }
+      nextAt = this.now() + (this.opts.storageRetryMs ?? 5000);
+    }
+    if (this.state.name === 'stopped') return;
+    this.state = { name: 'idle', timer: this.armTimer(nextAt) };
+  }
+
+  /** Delivery passes until nothing new came in meanwhile; returns the earliest retry due. */
+  private async passes(): Promise<number | undefined> {
     let nextAt: number | undefined;
     do {
       this.again = false;
@@ -109,7 +153,8 @@ export class OutboxWorker {
       }
       const now = this.now();
       nextAt = undefined;
-      const heads = await Promise.all(
+      // allSettled: every chat's send in flight ends before a failed pass gives up.
+      const settled = await Promise.allSettled(
         [...byChat.values()].map(async (items) => {
           for (const item of items) {
             if (this.state.name === 'stopped') return undefined;
@@ -120,11 +165,13 @@ export class OutboxWorker {
           return undefined;
         }),
       );
+      const failed = settled.find((r) => r.status === 'rejected');
+      if (failed) throw failed.reason;
+      const heads = settled.map((r) => (r.status === 'fulfilled' ? r.value : undefined));
       for (const h of heads) if (h !== undefined) nextAt = Math.min(nextAt ?? h, h);
       if (heads.length === 1000) this.again = true;
     } while (this.again && this.state.name !== 'stopped');
-    if (this.state.name === 'stopped') return;
-    this.state = { name: 'idle', timer: this.armTimer(nextAt) };
+    return nextAt;
   }
 
   /** One timer for the earliest retry among the chats' first waiting pieces. */
@@ -139,6 +186,7 @@ export class OutboxWorker {
     const channel = channels.forChat(item.chatJid);
     store.outbox.markSending(item.id);
     const attempts = item.attempts + 1;
+    this.inFlight++;
     try {
       if (!channel) throw new DeliveryError(`no connected channel handles ${item.chatJid}`);
       // A send cut by a crash may have reached the platform: ask before posting again.
@@ -175,15 +223,18 @@ export class OutboxWorker {
       const msg = store.messages.get(stored.seq);
       if (msg && stored.inserted) bus.emit('message', msg);
     } catch (err) {
+      // The store's fault, not the channel's: the row keeps its state and the pass stops (see
+      // drain). A file error while sending (e.g. reading an upload) is a delivery failure.
+      if (isSqliteStorageError(err)) throw err;
       const e =
         err instanceof DeliveryError
           ? err
           : new DeliveryError(err instanceof Error ? err.message : String(err));
       const itemLog = log.child({ chat: item.chatJid, outbox: item.id, attempts });
       if (e.opts.permanent || attempts >= retry.maxAttempts) {
-        store.tx(() => {
+        const deadId = store.tx(() => {
           store.outbox.markDead(item.id, e.message);
-          store.deadLetters.add({
+          return store.deadLetters.add({
             kind: 'outbox',
             group: store.groups.groupForChat(item.chatJid)?.folder ?? null,
             chatJid: item.chatJid,
@@ -198,8 +249,8 @@ export class OutboxWorker {
         bus.emit('outbox-dead', { idemKey: item.idemKey, chatJid: item.chatJid, error: e.message });
         if (!item.idemKey.startsWith('notice:')) {
           this.notifyOwner(
-            `outbox-dead:${item.idemKey}`,
-            `⚠️ A reply to ${item.chatJid} could not be delivered after ${attempts} attempts: ${e.message}. It is kept as a dead letter (clawpod status).`,
+            `outbox-dead:${deadId}`,
+            `⚠️ A reply to ${item.chatJid} could not be delivered after ${attempts} attempts: ${e.message}. It is kept as dead letter #${deadId}: \`clawpod deadletters retry ${deadId}\` sends it again, \`clawpod deadletters discard ${deadId}\` drops it.`,
           );
         }
         return 'dead';
@@ -208,6 +259,8 @@ export class OutboxWorker {
       itemLog.warn({ err: e.message, retryInMs: delay }, 'delivery failed; will retry');
       store.outbox.markRetry(item.id, e.message, this.now() + delay);
       return 'retry';
+    } finally {
+      this.inFlight--;
     }
     return 'sent';
   }

@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { useTempDirs } from '../../test/support/tmp.js';
 import { dataPaths, type DataPaths } from '../config/load.js';
-import { openDb } from '../store/db.js';
 import { Store } from '../store/store.js';
 import { GroupError } from './errors.js';
 import { GroupService } from './group-service.js';
@@ -15,7 +14,7 @@ let paths: DataPaths;
 let svc: GroupService;
 
 beforeEach(() => {
-  store = new Store(openDb(':memory:'));
+  store = Store.open(':memory:');
   paths = dataPaths(tempDir());
   svc = new GroupService(store, paths, () => 1_000);
 });

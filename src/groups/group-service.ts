@@ -11,7 +11,7 @@ import {
   type Group,
   type GroupSettings,
   type StoredGroupSettings,
-} from './group-schema.js';
+} from '../store/group-schema.js';
 import { applyOptionsPatch, optionsPatch } from './harness-options.js';
 
 const MAIN_MEMORY = `# Main\n\nThis is the owner's admin chat. You can manage other groups and tasks from here.\n`;

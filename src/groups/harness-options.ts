@@ -1,6 +1,6 @@
 import { builtinHarnesses, findHarness } from '../agent/harnesses/index.js';
 import { GroupError } from './errors.js';
-import type { GroupSettings, HarnessOptions } from './group-schema.js';
+import type { GroupSettings, HarnessOptions } from '../store/group-schema.js';
 
 /**
  * Group settings that were top-level keys before options moved into `harnessOptions`, and the

@@ -7,16 +7,18 @@ import type { Registry } from 'prom-client';
 import type { EventBus } from '../events/bus.js';
 import { GroupError } from '../groups/errors.js';
 import type { GroupService } from '../groups/group-service.js';
-import { chatIdSchema } from '../groups/group-schema.js';
-import type { Inbound } from '../channels/channel.js';
+import { chatIdSchema } from '../store/group-schema.js';
+import type { Inbound, IntakeResult } from '../channels/channel.js';
 import type { Store } from '../store/store.js';
+import { storageError, storageProblemOf } from '../store/storage-errors.js';
+import type { DeadLetterService } from '../delivery/dead-letter-service.js';
 import type { StoredMessage } from '../store/messages.js';
-import { usageByGroupDay } from '../store/usage.js';
-import type { TaskService } from '../scheduler/task-service.js';
+import type { TaskService } from '../tasks/task-service.js';
 import type { DaemonStatus } from '../status.js';
 import { apiError } from './errors.js';
 import { tokenMatches } from './api-token.js';
 import { mountTaskRoutes } from './tasks-routes.js';
+import { mountDeadLetterRoutes } from './deadletters-routes.js';
 import { webPage, webScript, webStyle } from './web-page.js';
 import { mountHookRoutes } from '../webhooks/routes.js';
 import type { HookDeps } from '../webhooks/hooks.js';
@@ -34,14 +36,32 @@ export interface ApiDeps {
   metrics: Registry;
   status(): DaemonStatus;
   /** Stores a message as the owner and routes it; rejects when the daemon is stopping. */
-  receive(msg: Inbound): Promise<{ seq: number; duplicate: boolean }>;
+  receive(msg: Inbound): Promise<IntakeResult>;
   accepting(): boolean;
   /** Inbound webhooks (`POST /hooks/<name>`, own auth); absent: not mounted. */
   hooks?: HookDeps;
   /** Whether a `Host` header names this server (see host-check.ts); others get 421. */
   hostAllowed(host: string | undefined): boolean;
-  /** Where errors answered with 500 are logged, with their cause. */
+  /** Dead letters (`/api/deadletters…`); absent: those routes are not mounted. */
+  deadLetters?: DeadLetterService;
+  /** Where unexpected errors (with their cause) and storage failures are logged. */
   log: Logger;
+}
+
+const storageStatus = { busy: 503, disk_full: 507, io: 503 } as const;
+const storageCode = { busy: 'storage_busy', disk_full: 'disk_full', io: 'storage_error' } as const;
+
+/**
+ * A write the store could not take: 503 (locked, I/O) or 507 (disk full) with `Retry-After`
+ * and a message saying what to do; the health flag and the log learn of it too.
+ */
+function storageFailure(c: Context, err: unknown, deps: ApiDeps): Response {
+  const e = storageError(err, deps.store.where);
+  deps.store.health.failed(e);
+  const level = e.problem === 'busy' ? 'warn' : 'error';
+  deps.log[level]({ path: c.req.path, problem: e.problem, err: e.message }, 'write refused');
+  c.header('Retry-After', String(e.retryAfterSec));
+  return apiError(c, storageStatus[e.problem], storageCode[e.problem], e.message);
 }
 
 /**
@@ -92,6 +112,7 @@ export function createApp(deps: ApiDeps): Hono {
   app.onError((err, c) => {
     if (err instanceof GroupError)
       return apiError(c, groupErrorStatus[err.code], err.code, err.message);
+    if (storageProblemOf(err)) return storageFailure(c, err, deps);
     // Method and path only: headers (the token) and bodies (webhook payloads) stay out.
     deps.log.error({ err, method: c.req.method, path: c.req.path }, 'HTTP request failed');
     return apiError(c, 500, 'internal', 'internal error; see the daemon log');
@@ -171,7 +192,11 @@ export function createApp(deps: ApiDeps): Hono {
       ts: Date.now(),
       chatKind: chat.startsWith('web:') ? 'direct' : undefined,
     });
-    return c.json({ seq: res.seq, duplicate: res.duplicate }, 202);
+    // `wakes` and, when false, `quiet` (why not) let a client say at once that nothing will answer.
+    return c.json(
+      { seq: res.seq, duplicate: res.duplicate, wakes: res.wakes, quiet: res.quiet ?? null },
+      202,
+    );
   });
 
   app.get('/api/chats', (c) => c.json(deps.store.chats.list()));
@@ -245,13 +270,14 @@ export function createApp(deps: ApiDeps): Hono {
 
   if (deps.tasks) mountTaskRoutes(app, deps.tasks);
   if (deps.hooks) mountHookRoutes(app, deps.hooks);
+  if (deps.deadLetters) mountDeadLetterRoutes(app, deps.deadLetters);
 
   app.get('/api/usage', (c) => {
     const days = Number(c.req.query('days') ?? 30);
     if (!Number.isInteger(days) || days < 1 || days > 366) {
       return apiError(c, 400, 'invalid_days', 'days must be a whole number from 1 to 366');
     }
-    return c.json(usageByGroupDay(deps.store.db, Date.now() - days * 86_400_000, deps.timezone));
+    return c.json(deps.store.usage.byGroupDay(Date.now() - days * 86_400_000, deps.timezone));
   });
   app.get('/api/runs', (c) => {
     const limit = Math.min(Number(c.req.query('limit') ?? 50) || 50, 1000);
@@ -259,7 +285,9 @@ export function createApp(deps: ApiDeps): Hono {
   });
   app.get('/api/runs/:id', (c) => {
     const run = deps.store.runs.get(c.req.param('id'));
-    return run ? c.json(run) : apiError(c, 404, 'not_found', `no run ${c.req.param('id')}`);
+    if (!run) return apiError(c, 404, 'not_found', `no run ${c.req.param('id')}`);
+    // How far the run's answer got: its replies by delivery status.
+    return c.json({ ...run, replies: deps.store.outbox.countForRun(run.id) });
   });
   app.get('/api/sessions', (c) => {
     const limit = Math.min(Number(c.req.query('limit') ?? 50) || 50, 1000);

@@ -93,6 +93,22 @@ export function createMetrics(deps: {
     },
   });
   new Gauge({
+    name: 'clawpod_dead_letters_pending',
+    help: 'Dead letters waiting for a decision (retry or discard)',
+    registers: [registry],
+    collect() {
+      this.set(deps.store.deadLetters.count('pending'));
+    },
+  });
+  new Gauge({
+    name: 'clawpod_storage_ok',
+    help: 'Whether the store takes writes (1) or refuses them: locked, disk full, I/O error (0)',
+    registers: [registry],
+    collect() {
+      this.set(deps.store.health.ok ? 1 : 0);
+    },
+  });
+  new Gauge({
     name: 'clawpod_channel_connected',
     help: 'Whether each channel is connected (1) or not (0)',
     labelNames: ['channel'],

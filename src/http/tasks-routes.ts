@@ -1,7 +1,7 @@
 import type { Context, Hono } from 'hono';
 import { z } from 'zod';
-import { TASK_ERROR_STATUS, TaskError } from '../scheduler/task-errors.js';
-import { OWNER, type Actor, type TaskService } from '../scheduler/task-service.js';
+import { TASK_ERROR_STATUS, TaskError } from '../schedule/errors.js';
+import { OWNER, type Actor, type TaskService } from '../tasks/task-service.js';
 import { apiError } from './errors.js';
 
 /** The API acts as the owner: it manages every group's tasks. */

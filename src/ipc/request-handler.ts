@@ -7,7 +7,7 @@ import type { Store } from '../store/store.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { safeFileName } from '../channels/attachments.js';
-import type { OutboundFile } from '../channels/channel.js';
+import type { OutboundFile } from '../store/outbox.js';
 import { safeReadFile } from '../sandbox/safe-fs.js';
 
 /** Largest file an agent may send (platforms cap lower; the adapter reports theirs). */

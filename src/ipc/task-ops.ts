@@ -1,8 +1,8 @@
-import { parseTaskFile } from '../scheduler/task-file.js';
-import { TaskError } from '../scheduler/task-errors.js';
-import type { TaskService } from '../scheduler/task-service.js';
+import { TaskError } from '../schedule/errors.js';
+import { parseTaskFile } from '../tasks/task-file.js';
+import type { TaskService } from '../tasks/task-service.js';
 import type { IpcActor, IpcResult, TaskOps } from './request-handler.js';
-import type { TaskFileSink } from './ipc-host.js';
+import type { TaskFileSink } from './queue-file.js';
 
 /** MCP/IPC argument names (snake_case, as the agent writes them) → the service's fields. */
 const FIELD: Record<string, string> = {

@@ -1,10 +1,11 @@
 import type { Logger } from 'pino';
 import { saveAttachments } from '../channels/attachments.js';
-import type { Inbound, InboundSink } from '../channels/channel.js';
+import type { Inbound, InboundSink, IntakeResult } from '../channels/channel.js';
 import type { EventBus } from '../events/bus.js';
+import { storageError, storageProblemOf } from '../store/storage-errors.js';
 import type { Store } from '../store/store.js';
 import { effectiveSenders, senderAllowed } from '../conversation/senders.js';
-import { isTriggered } from '../conversation/trigger.js';
+import { effectiveTrigger, isTriggered } from '../conversation/trigger.js';
 
 export interface RouterOptions {
   store: Store;
@@ -28,7 +29,8 @@ export interface RouterOptions {
  * the group says), and whether the message wakes the group (`wakes`: trigger word, native
  * mention, or a trigger-free chat; never an automatic message such as an auto-reply or a
  * mailing list, which stays context) is decided here and never again. Stored (deduplicated on
- * chat + platform id) before the caller is answered.
+ * chat + platform id) on disk before `receive` resolves; a storage failure rejects with a
+ * StorageUnavailableError.
  */
 export class Router implements InboundSink {
   private accepting = true;
@@ -40,7 +42,7 @@ export class Router implements InboundSink {
     this.accepting = false;
   }
 
-  async receive(msg: Inbound): Promise<{ seq: number; duplicate: boolean; dropped?: boolean }> {
+  async receive(msg: Inbound): Promise<IntakeResult> {
     const { store, bus, log } = this.opts;
     const now = this.opts.now?.() ?? Date.now();
     const group = msg.isBot ? undefined : store.groups.groupForChat(msg.chatJid);
@@ -50,7 +52,13 @@ export class Router implements InboundSink {
         { group: group.folder, chat: msg.chatJid },
         'message from a sender outside the allowlist dropped',
       );
-      return { seq: 0, duplicate: false, dropped: true };
+      return {
+        seq: 0,
+        duplicate: false,
+        dropped: true,
+        wakes: false,
+        quiet: `sender ${msg.sender} is not on group "${group.folder}"'s senders list (dropped)`,
+      };
     }
     let text = msg.text;
     if (group && allowed && msg.attachments?.length) {
@@ -62,6 +70,13 @@ export class Router implements InboundSink {
         attachments: msg.attachments,
         maxBytes: this.opts.attachmentMaxBytes,
       }).catch((err: unknown) => {
+        // A full disk refuses the whole message rather than keeping it without its files (a
+        // channel that acknowledges only after storage gets it again later).
+        if (storageProblemOf(err) === 'disk_full') {
+          const failure = storageError(err, { file: store.where.file, dir: this.opts.groupsDir });
+          store.health.failed(failure);
+          throw failure;
+        }
         log.warn({ err, group: group.folder }, 'attachments could not be saved');
         return [`[attachments could not be saved: ${(err as Error).message}]`];
       });
@@ -73,31 +88,53 @@ export class Router implements InboundSink {
       group !== undefined &&
       allowed &&
       (Boolean(msg.mentioned) || isTriggered(text, group, this.opts.assistantName));
-    const res = store.tx(() => {
+    // On disk (fsynced) before the caller acknowledges: a 202, a channel's ack.
+    const res = await store.commit(() => {
       store.chats.touch(msg.chatJid, { name: msg.chatName, kind: msg.chatKind }, now);
       const inserted = store.messages.insert({ ...msg, text, excluded: !allowed, wakes });
       if (inserted.inserted) store.cursors.ensure(msg.chatJid, inserted.seq);
       return inserted;
     });
-    if (!res.inserted) return { seq: res.seq, duplicate: true };
+    if (!res.inserted)
+      return { seq: res.seq, duplicate: true, wakes: false, quiet: 'a redelivery' };
     const stored = store.messages.get(res.seq);
     if (stored) bus.emit('message', stored);
-    if (msg.isBot) return { seq: res.seq, duplicate: false };
+    const done = (quiet?: string): IntakeResult => ({
+      seq: res.seq,
+      duplicate: false,
+      wakes: quiet === undefined,
+      ...(quiet === undefined ? {} : { quiet }),
+    });
+    if (msg.isBot) return done('a message of the bot itself');
     if (!group) {
       log.info({ chat: msg.chatJid }, 'message from an unbound chat stored for discovery');
-    } else if (!allowed) {
+      return done(
+        `no group is bound to ${msg.chatJid}; it is kept for discovery (clawpod groups bind <group> ${msg.chatJid})`,
+      );
+    }
+    if (!allowed) {
       log.info(
         { group: group.folder, chat: msg.chatJid },
         'message from a sender outside the allowlist kept for the record',
       );
-    } else if (msg.automatic) {
+      return done(
+        group.isMain && !group.senders
+          ? `sender ${msg.sender} is not the owner: only owner.ids wake main (kept for the record)`
+          : `sender ${msg.sender} is not on group "${group.folder}"'s senders list (kept for the record)`,
+      );
+    }
+    if (msg.automatic) {
       log.info(
         { group: group.folder, chat: msg.chatJid, why: msg.automatic },
         'automatic message kept as context; it starts no run',
       );
-    } else if (wakes && this.accepting) {
-      this.opts.onWake(group.folder, msg.chatJid);
+      return done(`an automatic message (${msg.automatic}) is kept as context`);
     }
-    return { seq: res.seq, duplicate: false };
+    if (!wakes)
+      return done(
+        `it does not start with the trigger ${effectiveTrigger(group, this.opts.assistantName)} (kept as context for the next one)`,
+      );
+    if (this.accepting) this.opts.onWake(group.folder, msg.chatJid);
+    return done();
   }
 }

@@ -1,4 +1,4 @@
-import type { Group } from '../groups/group-schema.js';
+import type { Group } from '../store/group-schema.js';
 import type { RunnerEvent, TurnInput } from '../protocol/runner-protocol.js';
 
 /** What the host asks a launcher for: one agent process serving one agent session. */

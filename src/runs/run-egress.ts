@@ -4,7 +4,7 @@
  * otherwise the sandbox has no network at all.
  */
 import type { Egress } from '../egress/egress.js';
-import type { Group } from '../groups/group-schema.js';
+import type { Group } from '../store/group-schema.js';
 import type { ProxyInfo } from '../protocol/runner-protocol.js';
 import type { SandboxNetwork } from '../sandbox/runtime.js';
 

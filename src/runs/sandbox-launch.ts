@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../config/load.js';
 import type { Egress } from '../egress/egress.js';
-import type { Group } from '../groups/group-schema.js';
+import type { Group } from '../store/group-schema.js';
 import type { ProxyInfo } from '../protocol/runner-protocol.js';
 import { defaultAllowlistPath } from '../sandbox/allowlist.js';
 import { prepareGroupDirs } from '../sandbox/group-dirs.js';

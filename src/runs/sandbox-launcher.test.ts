@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { useTempDirs } from '../../test/support/tmp.js';
 import { builtinHarnesses } from '../agent/harnesses/index.js';
 import { loadConfig } from '../config/load.js';
-import type { Group } from '../groups/group-schema.js';
+import type { Group } from '../store/group-schema.js';
 import { silentLogger } from '../logging/logger.js';
 import '../sandbox/index.js';
 import { agentMounts } from './sandbox-launch.js';

@@ -5,7 +5,7 @@ import type { Config } from '../config/load.js';
 import { cleanReply } from '../conversation/reply.js';
 import type { OutboxWorker } from '../delivery/outbox-worker.js';
 import type { EventBus } from '../events/bus.js';
-import type { Group } from '../groups/group-schema.js';
+import type { Group } from '../store/group-schema.js';
 import type { Store } from '../store/store.js';
 import type { LauncherRegistry } from './agent-process.js';
 import type { SessionPool } from './session-pool.js';
@@ -123,7 +123,10 @@ export async function runTurn(deps: TurnDeps, req: TurnRequest): Promise<TurnRes
   return { status: 'ok' };
 }
 
-/** Tells the chat why nothing can run, consumes the input, and ends the run as an error. */
+/**
+ * Tells the chat why nothing can run, consumes the input, and ends the run `dead`: it is over
+ * for good (no retry can help; the user must act), as after its last failed attempt.
+ */
 function refuse(deps: TurnDeps, req: TurnRequest, message: string): TurnResult {
   const { store, outbox, clock } = deps;
   store.tx(() => {
@@ -135,7 +138,7 @@ function refuse(deps: TurnDeps, req: TurnRequest, message: string): TurnResult {
       runId: req.runId,
     });
     req.onCommit([]);
-    store.runs.finish(req.runId, 'error', message, clock.now());
+    store.runs.finish(req.runId, 'dead', message, clock.now());
   });
   outbox.kick();
   emitRun(deps, req.runId);

@@ -6,6 +6,7 @@ import {
   mkdirSync,
   mkdtempSync,
   readFileSync,
+  utimesSync,
   readdirSync,
   rmSync,
   symlinkSync,
@@ -17,9 +18,14 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UnsafePathError } from './errors.js';
 import {
   forceLstatWalkForTests,
+  safeCreateFile,
+  safeLstat,
   safeMkdirp,
   safeReadDir,
+  safeReadDirStat,
   safeReadFile,
+  safeReadLink,
+  safeRemoveTree,
   safeRename,
   safeUnlink,
   safeWriteFile,
@@ -188,6 +194,85 @@ describe.each([
       symlinkSync(outside, join(root, 'evil'));
       await unsafe(safeMkdirp(root, 'evil/sub'), /evil is a symlink/);
       expect(readdirSync(outside)).toEqual(['shadow']);
+    });
+  });
+  describe('safeCreateFile', () => {
+    it('creates a file whole and leaves no temp file', async () => {
+      expect(await safeCreateFile(root, 'requests/r.json', '{"id":1}')).toBe('created');
+      expect(readFileSync(join(root, 'requests', 'r.json'), 'utf8')).toBe('{"id":1}');
+      expect(lstatSync(join(root, 'requests', 'r.json')).nlink).toBe(1);
+      expect(readdirSync(join(root, 'requests'))).toEqual(['r.json']);
+    });
+
+    it('never replaces what has the name: a file, a symlink (dangling or not), a directory', async () => {
+      const req = (n: string) => join(root, 'requests', n);
+      writeFileSync(req('file.json'), 'first answer');
+      symlinkSync(join(outside, 'shadow'), req('link.json'));
+      symlinkSync(join(outside, 'nothing-here'), req('dangling.json'));
+      mkdirSync(req('dir.json'));
+      for (const n of ['file.json', 'link.json', 'dangling.json', 'dir.json'])
+        expect(await safeCreateFile(root, `requests/${n}`, 'second'), n).toBe('exists');
+      expect(readFileSync(req('file.json'), 'utf8')).toBe('first answer');
+      expect(readFileSync(join(outside, 'shadow'), 'utf8')).toBe('root:$6$secret');
+      expect(existsSync(join(outside, 'nothing-here'))).toBe(false);
+      expect(readdirSync(req('dir.json'))).toEqual([]);
+      expect(readdirSync(join(root, 'requests')).sort()).toEqual(
+        ['dangling.json', 'dir.json', 'file.json', 'link.json'].sort(),
+      );
+    });
+
+    it('refuses to create below a symlinked directory', async () => {
+      symlinkSync(outside, join(root, 'responses'));
+      await unsafe(safeCreateFile(root, 'responses/x.json', 'pwned'), /responses is a symlink/);
+      expect(readdirSync(outside)).toEqual(['shadow']);
+    });
+  });
+
+  describe('safeLstat, safeReadLink, safeReadDirStat', () => {
+    it('describes a symlink itself, with its target text, never following it', async () => {
+      symlinkSync(join(outside, 'shadow'), join(root, 'requests', 'l'));
+      expect(await safeLstat(root, 'requests/l')).toMatchObject({ name: 'l', type: 'symlink' });
+      expect(await safeReadLink(root, 'requests/l')).toBe(join(outside, 'shadow'));
+      symlinkSync(outside, join(root, 'linked'));
+      await unsafe(safeLstat(root, 'linked/shadow'), /linked is a symlink/);
+    });
+
+    it('lists entries with type, size and mtime', async () => {
+      writeFileSync(join(root, 'requests', 'a.json'), '12345');
+      utimesSync(join(root, 'requests', 'a.json'), 1000, 1000);
+      mkdirSync(join(root, 'requests', 'd'));
+      const entries = await safeReadDirStat(root, 'requests');
+      expect(entries.sort((a, b) => a.name.localeCompare(b.name))).toEqual([
+        { name: 'a.json', type: 'file', size: 5, mtimeMs: 1_000_000 },
+        expect.objectContaining({ name: 'd', type: 'dir' }),
+      ]);
+    });
+  });
+
+  describe('safeRemoveTree', () => {
+    it('removes a tree, unlinking the symlinks in it without following them', async () => {
+      const t = join(root, 'errors', 'junk');
+      mkdirSync(join(t, 'a', 'b'), { recursive: true });
+      writeFileSync(join(t, 'a', 'b', 'f'), 'x');
+      symlinkSync(outside, join(t, 'a', 'to-outside'));
+      symlinkSync(join(outside, 'shadow'), join(t, 'to-shadow'));
+      await safeRemoveTree(root, 'errors/junk');
+      expect(readdirSync(join(root, 'errors'))).toEqual([]);
+      expect(readdirSync(outside)).toEqual(['shadow']);
+      expect(readFileSync(join(outside, 'shadow'), 'utf8')).toBe('root:$6$secret');
+      writeFileSync(join(root, 'errors', 'plain'), 'x');
+      await safeRemoveTree(root, 'errors/plain');
+      expect(readdirSync(join(root, 'errors'))).toEqual([]);
+    });
+
+    it('refuses a symlinked parent and a tree deeper than its limit', async () => {
+      symlinkSync(outside, join(root, 'linked'));
+      await unsafe(safeRemoveTree(root, 'linked/shadow'), /linked is a symlink/);
+      expect(readdirSync(outside)).toEqual(['shadow']);
+      mkdirSync(join(root, 'deep', 'a', 'b', 'c'), { recursive: true });
+      await unsafe(safeRemoveTree(root, 'deep', 3), /nested too deeply/); // 4 levels
+      await safeRemoveTree(root, 'deep', 4);
+      expect(existsSync(join(root, 'deep'))).toBe(false);
     });
   });
 });

@@ -12,15 +12,19 @@
  * `rel` is always relative: no absolute path, no empty, `.` or `..` component, no NUL.
  */
 import { randomBytes } from 'node:crypto';
-import { constants, existsSync } from 'node:fs';
+import { constants, existsSync, type Stats } from 'node:fs';
 import {
   chmod,
   chown,
+  lchown,
+  link,
   lstat,
   mkdir,
   open,
   readdir,
+  readlink,
   rename,
+  rmdir,
   stat,
   unlink,
   type FileHandle,
@@ -37,6 +41,16 @@ export interface SafeDirEntry {
   name: string;
   type: 'file' | 'dir' | 'symlink' | 'other';
 }
+
+/** An entry as lstat sees it (the entry itself, never what a symlink points to). */
+export interface SafeEntryStat extends SafeDirEntry {
+  size: number;
+  /** Modification time (the writer can set it: use it for housekeeping, never for authority). */
+  mtimeMs: number;
+}
+
+const typeOf = (st: Stats): SafeDirEntry['type'] =>
+  st.isFile() ? 'file' : st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : 'other';
 
 let procFdAvailable: boolean | undefined;
 function useProcFd(): boolean {
@@ -65,9 +79,17 @@ export function splitRelative(rel: string): string[] {
 }
 
 /** An open directory below root, addressable as `${dir.path}/${name}`. */
-interface DirRef {
+export interface DirRef {
   path: string;
+  /** Changes the owner of the directory itself (through its open descriptor on Linux). */
+  chown(uid: number, gid: number): Promise<void>;
   close(): Promise<void>;
+}
+
+/** A uid/gid to give created files and directories (the sandbox user, for a root daemon). */
+export interface FileOwner {
+  uid: number;
+  gid: number;
 }
 
 function translate(err: unknown, where: string): never {
@@ -77,8 +99,8 @@ function translate(err: unknown, where: string): never {
   throw err;
 }
 
-/** Open root, then each of `comps` as a directory without following symlinks. */
-async function openDir(root: string, comps: readonly string[]): Promise<DirRef> {
+/** Open root, then each of `comps` as a directory without following symlinks (safe-dir.ts too). */
+export async function openDir(root: string, comps: readonly string[]): Promise<DirRef> {
   if (!useProcFd()) {
     let path = root;
     for (const c of comps) {
@@ -88,7 +110,7 @@ async function openDir(root: string, comps: readonly string[]): Promise<DirRef> 
         throw new UnsafePathError(`${path} is a symlink; refusing to follow it`);
       if (!st.isDirectory()) throw new UnsafePathError(`${path} is not a directory`);
     }
-    return { path, close: async () => {} };
+    return { path, chown: (uid, gid) => lchown(path, uid, gid), close: async () => {} };
   }
   let fh: FileHandle = await open(root, O_RDONLY | O_DIRECTORY);
   let shown = root;
@@ -114,7 +136,11 @@ async function openDir(root: string, comps: readonly string[]): Promise<DirRef> 
     throw e;
   }
   const held = fh;
-  return { path: `/proc/self/fd/${held.fd}`, close: () => held.close() };
+  return {
+    path: `/proc/self/fd/${held.fd}`,
+    chown: (uid, gid) => held.chown(uid, gid),
+    close: () => held.close(),
+  };
 }
 
 async function withParent<T>(
@@ -138,22 +164,30 @@ export async function safeReadFile(
   rel: string,
   opts: { maxBytes?: number } = {},
 ): Promise<Buffer> {
-  const max = opts.maxBytes ?? DEFAULT_MAX_READ_BYTES;
-  return withParent(root, rel, async (dir, name) => {
-    const fh = await open(`${dir.path}/${name}`, O_RDONLY | O_NOFOLLOW | O_NONBLOCK).catch(
-      (e: unknown) => translate(e, `${root}/${rel}`),
-    );
-    try {
-      const st = await fh.stat();
-      if (!st.isFile()) throw new UnsafePathError(`${root}/${rel} is not a regular file`);
-      if (st.nlink !== 1)
-        throw new UnsafePathError(`${root}/${rel} has ${st.nlink} hard links; refusing`);
-      if (st.size > max) throw new UnsafePathError(`${root}/${rel} is larger than ${max} bytes`);
-      return await fh.readFile();
-    } finally {
-      await fh.close();
-    }
-  });
+  return withParent(root, rel, (dir, name) =>
+    readEntry(dir, name, `${root}/${rel}`, opts.maxBytes ?? DEFAULT_MAX_READ_BYTES),
+  );
+}
+
+/** safeReadFile's work on an entry of an open directory (safe-dir.ts too). */
+export async function readEntry(
+  dir: DirRef,
+  name: string,
+  shown: string,
+  max: number,
+): Promise<Buffer> {
+  const fh = await open(`${dir.path}/${name}`, O_RDONLY | O_NOFOLLOW | O_NONBLOCK).catch(
+    (e: unknown) => translate(e, shown),
+  );
+  try {
+    const st = await fh.stat();
+    if (!st.isFile()) throw new UnsafePathError(`${shown} is not a regular file`);
+    if (st.nlink !== 1) throw new UnsafePathError(`${shown} has ${st.nlink} hard links; refusing`);
+    if (st.size > max) throw new UnsafePathError(`${shown} is larger than ${max} bytes`);
+    return await fh.readFile();
+  } finally {
+    await fh.close();
+  }
 }
 
 /** Options of the creating helpers. */
@@ -165,6 +199,8 @@ export interface CreateOptions {
    * folder hands the file to that group's sandbox uid, which may then change or delete it.
    */
   inheritOwner?: boolean;
+  /** Give what is created to this owner (set on the open file, never by path). */
+  owner?: FileOwner;
 }
 
 /** The owner of `root` itself (it is the host's choice, unlike anything below it). */
@@ -184,7 +220,7 @@ export async function safeWriteFile(
   data: string | Uint8Array,
   opts: CreateOptions = {},
 ): Promise<void> {
-  const owner = opts.inheritOwner ? await rootOwner(root) : null;
+  const owner = opts.owner ?? (opts.inheritOwner ? await rootOwner(root) : null);
   await withParent(root, rel, async (dir, name) => {
     const tmp = `.${name}.${randomBytes(6).toString('hex')}.tmp`;
     const mode = opts.mode ?? 0o644;
@@ -206,6 +242,66 @@ export async function safeWriteFile(
       throw e;
     }
   });
+}
+
+/**
+ * Create a file below root only if nothing has its name yet: the data goes to a fresh temp file
+ * (O_EXCL|O_NOFOLLOW), which is then hard-linked to the target name. link() never replaces an
+ * existing entry (file, directory, symlink, dangling or not) and never follows one, so a reader
+ * sees either nothing or the whole file. Returns `exists` (writing nothing) when the name is taken.
+ */
+export async function safeCreateFile(
+  root: string,
+  rel: string,
+  data: string | Uint8Array,
+  opts: CreateOptions = {},
+): Promise<'created' | 'exists'> {
+  const owner = opts.owner ?? (opts.inheritOwner ? await rootOwner(root) : undefined);
+  return withParent(root, rel, (dir, name) => createEntry(dir, name, data, { ...opts, owner }));
+}
+
+/** safeCreateFile's work on an entry of an open directory (safe-dir.ts too). */
+export async function createEntry(
+  dir: DirRef,
+  name: string,
+  data: string | Uint8Array,
+  opts: { mode?: number; owner?: FileOwner },
+): Promise<'created' | 'exists'> {
+  const tmp = `${dir.path}/.${name}.${randomBytes(6).toString('hex')}.tmp`;
+  const mode = opts.mode ?? 0o644;
+  const fh = await open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode);
+  try {
+    await fh.chmod(mode); // as given: the daemon's umask 077 must not narrow what a sandbox reads
+    if (opts.owner) await fh.chown(opts.owner.uid, opts.owner.gid);
+    await fh.writeFile(data);
+  } finally {
+    await fh.close();
+  }
+  try {
+    await link(tmp, `${dir.path}/${name}`);
+    return 'created';
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return 'exists';
+    throw e;
+  } finally {
+    await unlink(tmp).catch(() => {});
+  }
+}
+
+/** lstat of an entry of an open directory (safe-dir.ts too). */
+export async function statEntry(dir: DirRef, name: string): Promise<SafeEntryStat> {
+  const st = await lstat(`${dir.path}/${name}`);
+  return { name, type: typeOf(st), size: st.size, mtimeMs: st.mtimeMs };
+}
+
+/** lstat an entry below root (a symlink is described, not followed); parents are never followed. */
+export async function safeLstat(root: string, rel: string): Promise<SafeEntryStat> {
+  return withParent(root, rel, statEntry);
+}
+
+/** The target text of a symlink below root (read, never followed). */
+export async function safeReadLink(root: string, rel: string): Promise<string> {
+  return withParent(root, rel, (dir, name) => readlink(`${dir.path}/${name}`));
 }
 
 /** Rename a file or directory (not a symlink) within root; neither side's parents are followed. */
@@ -243,6 +339,66 @@ export async function safeReadDir(root: string, rel = ''): Promise<SafeDirEntry[
   } finally {
     await dir.close();
   }
+}
+
+/** The entries of an open directory with their types (safe-dir.ts too). */
+export async function listEntries(dir: DirRef): Promise<SafeDirEntry[]> {
+  const entries = await readdir(dir.path, { withFileTypes: true });
+  return entries.map((e) => ({
+    name: e.name,
+    type: e.isFile() ? 'file' : e.isDirectory() ? 'dir' : e.isSymbolicLink() ? 'symlink' : 'other',
+  }));
+}
+
+/**
+ * List a directory below root with each entry's lstat (type, size, mtime). An entry that
+ * vanishes between the listing and its lstat is left out.
+ */
+export async function safeReadDirStat(root: string, rel = ''): Promise<SafeEntryStat[]> {
+  const dir = await openDir(root, rel === '' ? [] : splitRelative(rel));
+  try {
+    const names = await readdir(dir.path);
+    const out: SafeEntryStat[] = [];
+    // In slices, so a directory of 100,000 entries does not open 100,000 requests at once.
+    for (let i = 0; i < names.length; i += 64) {
+      const slice = await Promise.all(
+        names.slice(i, i + 64).map((name) =>
+          lstat(`${dir.path}/${name}`).then(
+            (st): SafeEntryStat => ({ name, type: typeOf(st), size: st.size, mtimeMs: st.mtimeMs }),
+            () => undefined,
+          ),
+        ),
+      );
+      for (const e of slice) if (e) out.push(e);
+    }
+    return out;
+  } finally {
+    await dir.close();
+  }
+}
+
+/**
+ * Remove an entry below root; a directory with everything in it. Symlinks are removed, never
+ * followed; every directory is opened without following (as in the walk above), so swapping one
+ * for a symlink mid-way makes the removal fail, not escape. Trees deeper than `maxDepth` are
+ * refused (a planted 10,000-level tree must not exhaust descriptors).
+ */
+export async function safeRemoveTree(root: string, rel: string, maxDepth = 32): Promise<void> {
+  await withParent(root, rel, (dir, name) => removeEntry(dir, name, maxDepth, `${root}/${rel}`));
+}
+
+async function removeEntry(dir: DirRef, name: string, depth: number, shown: string): Promise<void> {
+  const st = await lstat(`${dir.path}/${name}`);
+  if (!st.isDirectory()) return unlink(`${dir.path}/${name}`);
+  if (depth <= 0) throw new UnsafePathError(`${shown} is nested too deeply to remove`);
+  const sub = await openDir(dir.path, [name]);
+  try {
+    for (const child of await readdir(sub.path))
+      await removeEntry(sub, child, depth - 1, `${shown}/${child}`);
+  } finally {
+    await sub.close();
+  }
+  await rmdir(`${dir.path}/${name}`);
 }
 
 /**

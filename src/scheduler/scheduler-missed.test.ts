@@ -3,10 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../test/support/fake-clock.js';
 import { useSchedulerNodes } from '../../test/support/scheduler-node.js';
 import { useTempDirs } from '../../test/support/tmp.js';
-import { TaskRunStore } from '../store/task-runs.js';
-import { TaskStore } from '../store/tasks.js';
-import { OWNER, type Actor } from './task-service.js';
-import { TaskError } from './task-errors.js';
+import { OWNER, type Actor } from '../tasks/task-service.js';
+import { TaskError } from '../schedule/errors.js';
 
 const tempDir = useTempDirs('clawpod-scheduler-missed-');
 const { node, open } = useSchedulerNodes();
@@ -40,20 +38,20 @@ describe('missed runs after a 3-day outage', () => {
       const after = node(file, clock, 'after');
       const expected = Array.from({ length: c.runs }, (_, i) => first + (72 - c.runs + i) * HOUR);
       expect(after.items.map(at)).toEqual(expected);
-      const history = new TaskRunStore(after.store.db).list(id, 1000);
+      const history = after.store.taskRuns.list(id, 1000);
       expect(history.filter((r) => r.status === 'missed')).toHaveLength(c.missed);
       expect(history.filter((r) => r.status === 'pending')).toHaveLength(c.runs);
       expect(history.filter((r) => r.trigger === 'catch-up')).toHaveLength(c.runs);
       expect(after.notices).toHaveLength(1);
       expect(after.notices[0]!.text).toContain(`${c.missed + 0} missed`);
-      expect(new TaskStore(after.store.db).get(id)!.nextRunAt).toBe(first + 72 * HOUR);
+      expect(after.store.tasks.get(id)!.nextRunAt).toBe(first + 72 * HOUR);
       // Nothing missed twice, nothing run twice: a second start finds nothing.
       after.scheduler.close();
       const again = node(file, clock, 'again');
       // Catch-ups handed back unfinished are interrupted runs: re-run (same rows), not missed.
       expect(again.items.map(at)).toEqual(expected);
       expect(again.notices).toHaveLength(0);
-      const all = new TaskRunStore(again.store.db).list(id, 1000);
+      const all = again.store.taskRuns.list(id, 1000);
       expect(all).toHaveLength(72);
     });
   }
@@ -71,7 +69,7 @@ describe('missed runs after a 3-day outage', () => {
     expect(n.items).toHaveLength(0);
     await clock.advance(MIN);
     expect(n.items).toHaveLength(1);
-    const runs = new TaskRunStore(n.store.db).list(id, 100);
+    const runs = n.store.taskRuns.list(id, 100);
     expect(runs.filter((r) => r.status === 'missed')).toHaveLength(7);
     expect(n.notices).toHaveLength(1);
     expect(n.notices[0]!.text).toMatch(/asleep or its clock jumped: 7 scheduled runs were missed/);
@@ -98,18 +96,15 @@ describe('run now', () => {
     const run = a.service.runNow(OWNER, id);
     expect(run.scheduledFor).toBe(T0);
     expect(a.items.map((i) => i.key)).toEqual([`task:${id}:${T0}`]);
-    expect(new TaskStore(a.store.db).get(id)!.nextRunAt).toBe(task.nextRunAt);
+    expect(a.store.tasks.get(id)!.nextRunAt).toBe(task.nextRunAt);
     expect(() => b.service.runNow(OWNER, id)).toThrow(/running in another clawpod process/);
     // The same instance may queue another (it runs after the first, same lane).
     await clock.advance(1);
     a.service.runNow(OWNER, id);
     expect(a.items).toHaveLength(2);
     for (const i of a.items.splice(0)) a.complete(i);
-    expect(new TaskStore(a.store.db).get(id)!.leaseOwner).toBeNull();
-    expect(new TaskRunStore(a.store.db).list(id).map((r) => r.trigger)).toEqual([
-      'manual',
-      'manual',
-    ]);
+    expect(a.store.tasks.get(id)!.leaseOwner).toBeNull();
+    expect(a.store.taskRuns.list(id).map((r) => r.trigger)).toEqual(['manual', 'manual']);
   });
 });
 
@@ -137,13 +132,14 @@ describe('authorisation', () => {
     expect(
       refuse(() => n.service.create(other, { group: 'team', schedule: '1h', prompt: 'x' })),
     ).toBe('forbidden');
-    expect(refuse(() => n.service.get(other, own.id))).toBe('forbidden');
-    expect(refuse(() => n.service.pause(other, own.id))).toBe('forbidden');
-    expect(refuse(() => n.service.update(other, own.id, { prompt: 'y' }))).toBe('forbidden');
-    expect(refuse(() => n.service.cancel(other, own.id))).toBe('forbidden');
-    expect(refuse(() => n.service.runNow(other, own.id))).toBe('forbidden');
-    expect(refuse(() => n.service.history(other, own.id))).toBe('forbidden');
-    expect(refuse(() => n.service.remove(other, own.id))).toBe('forbidden');
+    // Another group's task is answered as one that does not exist (its id and owner stay unknown).
+    expect(refuse(() => n.service.get(other, own.id))).toBe('not_found');
+    expect(refuse(() => n.service.pause(other, own.id))).toBe('not_found');
+    expect(refuse(() => n.service.update(other, own.id, { prompt: 'y' }))).toBe('not_found');
+    expect(refuse(() => n.service.cancel(other, own.id))).toBe('not_found');
+    expect(refuse(() => n.service.runNow(other, own.id))).toBe('not_found');
+    expect(refuse(() => n.service.history(other, own.id))).toBe('not_found');
+    expect(refuse(() => n.service.remove(other, own.id))).toBe('not_found');
     expect(refuse(() => n.service.list(other, { group: 'team' }))).toBe('forbidden');
     expect(n.service.list(other)).toEqual([]);
     expect(
@@ -163,7 +159,7 @@ describe('10,000 active tasks', () => {
     const clock = new FakeClock(T0);
     const file = join(tempDir(), 'db');
     const n = node(file, clock, 'a', { start: false });
-    const store = new TaskStore(n.store.db);
+    const store = n.store.tasks;
     let earliest = Infinity;
     n.store.tx(() => {
       for (let i = 0; i < 10_000; i++) {
@@ -206,6 +202,6 @@ describe('10,000 active tasks', () => {
     n.scheduler.start();
     expect(n.scheduler.nextWakeAt).toBe(Math.min(active, T0 + 60_000));
     const other = open(file);
-    expect(new TaskStore(other.db).countByStatus()).toEqual({ active: 9000, paused: 1000 });
+    expect(other.tasks.countByStatus()).toEqual({ active: 9000, paused: 1000 });
   });
 });

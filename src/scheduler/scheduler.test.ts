@@ -5,11 +5,8 @@ import { FakeClock } from '../../test/support/fake-clock.js';
 import { useSchedulerNodes, type SchedulerNode } from '../../test/support/scheduler-node.js';
 import { useTempDirs } from '../../test/support/tmp.js';
 import { silentLogger } from '../logging/logger.js';
-import { TaskRunStore } from '../store/task-runs.js';
-import { TaskStore } from '../store/tasks.js';
-import { Scheduler } from './scheduler.js';
-import type { TaskOccurrence } from './task-job.js';
-import { OWNER } from './task-service.js';
+import { Scheduler, type TaskOccurrence } from './scheduler.js';
+import { OWNER } from '../tasks/task-service.js';
 
 const tempDir = useTempDirs('clawpod-scheduler-');
 const T0 = Date.UTC(2026, 0, 5, 6, 0, 0); // Monday 2026-01-05 07:00 Berlin
@@ -46,11 +43,11 @@ describe('Scheduler: each schedule type fires on time', () => {
       key: `task:${id}:${due}`,
       taskId: id,
     });
-    const task = new TaskStore(n.store.db).get(id)!;
+    const task = n.store.tasks.get(id)!;
     expect(task.nextRunAt).toBe(due + 7 * DAY);
     expect(task.leaseOwner).toBe('a');
     n.complete(n.items[0]!);
-    expect(new TaskStore(n.store.db).get(id)!.leaseOwner).toBeNull();
+    expect(n.store.tasks.get(id)!.leaseOwner).toBeNull();
     await clock.advanceTo(due + 7 * DAY);
     expect(n.items.map(scheduledFor)).toEqual([due, due + 7 * DAY]);
   });
@@ -69,7 +66,7 @@ describe('Scheduler: each schedule type fires on time', () => {
       n.complete(last);
     }
     expect(n.items).toHaveLength(8);
-    expect(new TaskStore(n.store.db).get(id)!.nextRunAt).toBe(anchor + 8 * 15 * MIN);
+    expect(n.store.tasks.get(id)!.nextRunAt).toBe(anchor + 8 * 15 * MIN);
   });
 
   it('once: fires once and is completed', async () => {
@@ -83,7 +80,7 @@ describe('Scheduler: each schedule type fires on time', () => {
     expect(task.nextRunAt).toBe(Date.UTC(2026, 0, 5, 8, 30)); // read in Europe/Berlin
     await clock.advance(DAY);
     expect(n.items).toHaveLength(1);
-    const stored = new TaskStore(n.store.db).get(id)!;
+    const stored = n.store.tasks.get(id)!;
     expect(stored.status).toBe('completed');
     expect(stored.nextRunAt).toBeNull();
   });
@@ -173,9 +170,9 @@ describe('Scheduler: never twice', () => {
     const clock = new FakeClock(T0);
     const a = node(file, clock, 'a', { start: false });
     const { id } = a.service.create(OWNER, { group: 'team', schedule: '1m', prompt: 'x' });
-    const s1 = new TaskStore(a.store.db);
+    const s1 = a.store.tasks;
     const other = open(file);
-    const s2 = new TaskStore(other.db);
+    const s2 = other.tasks;
     const read1 = s1.get(id)!;
     const read2 = s2.get(id)!;
     const write = (owner: string) => ({
@@ -213,7 +210,7 @@ describe('Scheduler: never twice', () => {
     await clock.advance(2 * MIN); // lease expired: b and c both look
     const reruns = [...b.items, ...c.items];
     expect(reruns.map((i) => i.key)).toEqual([`task:${id}:${due}`]);
-    const runs = new TaskRunStore(b.store.db).list(id);
+    const runs = b.store.taskRuns.list(id);
     expect(runs).toHaveLength(1);
     expect(runs[0]).toMatchObject({ scheduledFor: due, status: 'pending' });
     const winner = b.items.length ? b : c;
@@ -238,10 +235,10 @@ describe('Scheduler: never twice', () => {
     const b = node(file, clock, 'b');
     await clock.advance(5 * MIN);
     expect(b.items).toHaveLength(0);
-    const [run] = new TaskRunStore(b.store.db).list(id);
+    const [run] = b.store.taskRuns.list(id);
     expect(run).toMatchObject({ status: 'missed' });
     expect(run!.error).toMatch(/interrupted/);
-    expect(new TaskStore(b.store.db).get(id)!.leaseOwner).toBeNull();
+    expect(b.store.tasks.get(id)!.leaseOwner).toBeNull();
   });
 
   it('close() hands unfinished leases back: the next start resolves them at once', async () => {
@@ -273,7 +270,7 @@ describe('Scheduler: never twice', () => {
       isProcessAlive: (pid) => pid !== 999999,
     });
     b.start();
-    expect(new TaskStore(store.db).get(id)!.leaseOwner).toBe('b');
+    expect(store.tasks.get(id)!.leaseOwner).toBe('b');
     b.stop();
   });
 });

@@ -1,22 +1,44 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
+import { MAX_TIMER_MS, systemClock, type Clock } from '../clock.js';
+import { TaskError } from '../schedule/errors.js';
+import { DEFAULT_GRACE_MS } from '../schedule/missed-policy.js';
 import type { Store } from '../store/store.js';
-import { TaskRunStore } from '../store/task-runs.js';
-import { TaskStore, type TaskRecord } from '../store/tasks.js';
+import type { TaskRunStore } from '../store/task-runs.js';
+import type { TaskRecord, TaskStore } from '../store/tasks.js';
 import {
   applyClaim,
   applyManualClaim,
   expireDeadLocalLeases,
+  missedSummary,
   processAlive,
   type ClaimContext,
+  type MissedSummaryLine,
 } from './claim.js';
-import { MAX_TIMER_MS, systemClock, type Clock } from '../clock.js';
-import { DEFAULT_GRACE_MS } from './missed-policy.js';
-import { TaskError } from './task-errors.js';
-import { taskOccurrence, type TaskOccurrence } from './task-job.js';
-import type { TaskEngine } from './task-service.js';
-import { missedSummary, type MissedSummaryLine } from './task-text.js';
+
+/** A claimed occurrence of a task, as the scheduler hands it to the queue. */
+export interface TaskOccurrence {
+  readonly kind: 'task';
+  readonly group: string;
+  /** `group` context shares the group's conversation lane; `isolated` has a lane of its own. */
+  readonly lane: string;
+  readonly key: string;
+  readonly taskId: string;
+  readonly scheduledFor: number;
+}
+
+/** The lane and key of a task occurrence. */
+export function taskOccurrence(task: TaskRecord, scheduledFor: number): TaskOccurrence {
+  return {
+    kind: 'task',
+    group: task.group,
+    lane: task.contextMode === 'isolated' ? `${task.group}#task:${task.id}` : task.group,
+    key: `task:${task.id}:${scheduledFor}`,
+    taskId: task.id,
+    scheduledFor,
+  };
+}
 
 export interface SchedulerOptions {
   store: Store;
@@ -30,7 +52,7 @@ export interface SchedulerOptions {
   instanceId?: string;
   /** How long a lease holds without renewal (renewed every third of it while held). */
   leaseTtlMs?: number;
-  /** A due time at most this late is run on time, not "missed" (see missed-policy.ts). */
+  /** A due time at most this late is run on time, not "missed" (see schedule/missed-policy.ts). */
   graceMs?: number;
   /**
    * The timer never sleeps longer than this, so a wall-clock jump or a suspended machine is
@@ -56,8 +78,10 @@ const BATCH = 500;
  * Missed occurrences (down, asleep, late) are resolved by the task's missed policy
  * (planClaim), recorded as task_runs `missed`, and summarised to the owner once per start
  * (or wake-up).
+ * It is the TaskService's engine (changed, runNow) and the TaskJob's lease holder (renew,
+ * finished); tasks/scheduling.ts wires it to both.
  */
-export class Scheduler implements TaskEngine {
+export class Scheduler {
   readonly instanceId: string;
   private readonly tasks: TaskStore;
   private readonly runs: TaskRunStore;
@@ -76,8 +100,8 @@ export class Scheduler implements TaskEngine {
   constructor(private readonly opts: SchedulerOptions) {
     this.instanceId =
       opts.instanceId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
-    this.tasks = new TaskStore(opts.store.db);
-    this.runs = new TaskRunStore(opts.store.db);
+    this.tasks = opts.store.tasks;
+    this.runs = opts.store.taskRuns;
     this.clock = opts.clock ?? systemClock;
     this.leaseTtlMs = opts.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
     this.graceMs = opts.graceMs ?? DEFAULT_GRACE_MS;
@@ -154,9 +178,9 @@ export class Scheduler implements TaskEngine {
       throw new TaskError('unavailable', 'the scheduler is not running (the daemon is stopping)');
     }
     const now = this.clock.now();
-    const claimed = this.opts.store.db
-      .transaction(() => applyManualClaim(this.claimContext, taskId, now))
-      .immediate();
+    const claimed = this.opts.store.txImmediate(() =>
+      applyManualClaim(this.claimContext, taskId, now),
+    );
     this.hold(claimed.task.id, now);
     this.enqueue(claimed.task, claimed.run.scheduledFor);
     this.arm();
@@ -223,19 +247,17 @@ export class Scheduler implements TaskEngine {
         : this.tasks.earliestDue();
       if (first === undefined || first > now) continue;
       for (;;) {
-        const batch = this.opts.store.db
-          .transaction(() => {
-            const rows = leaseExpired
-              ? this.tasks.expiredLeases(this.instanceId, now, BATCH)
-              : this.tasks.due(now, BATCH);
-            const fresh = rows.filter((t) => !seen.has(t.id));
-            for (const t of fresh) {
-              seen.add(t.id);
-              this.claimSafely(t, now, leaseExpired, claimed, missed);
-            }
-            return fresh.length;
-          })
-          .immediate();
+        const batch = this.opts.store.txImmediate(() => {
+          const rows = leaseExpired
+            ? this.tasks.expiredLeases(this.instanceId, now, BATCH)
+            : this.tasks.due(now, BATCH);
+          const fresh = rows.filter((t) => !seen.has(t.id));
+          for (const t of fresh) {
+            seen.add(t.id);
+            this.claimSafely(t, now, leaseExpired, claimed, missed);
+          }
+          return fresh.length;
+        });
         if (batch === 0) break;
       }
     }
@@ -258,9 +280,9 @@ export class Scheduler implements TaskEngine {
     missed: MissedSummaryLine[],
   ): void {
     try {
-      const outcome = this.opts.store.db.transaction(() =>
+      const outcome = this.opts.store.tx(() =>
         applyClaim(this.claimContext, task, now, leaseExpired),
-      )();
+      );
       if (!outcome) return;
       for (const at of outcome.run) claimed.push({ task: outcome.task, scheduledFor: at });
       if (outcome.holds) this.hold(task.id, now);

@@ -5,14 +5,34 @@ import { migrate } from './migrations.js';
 
 export type Db = Database.Database;
 
-/** Opens (and migrates) the SQLite store: WAL, foreign keys, busy timeout for a second process. */
-export function openDb(file: string, opts: { migrateTo?: number } = {}): Db {
+/** How a connection is opened. */
+export interface DbOptions {
+  /** Migrate only up to this version (tests). */
+  migrateTo?: number;
+  /**
+   * `full` (default): each commit is fsynced (WAL synced) before it returns, so whatever was
+   * acknowledged survives power loss. `normal`: the WAL is synced only at checkpoints; a power
+   * loss may lose the last commits (a process crash does not).
+   */
+  synchronous?: 'full' | 'normal';
+  /**
+   * How long a statement waits for another connection's write lock. better-sqlite3 is
+   * synchronous, so the whole process sleeps meanwhile: the daemon keeps this short and retries
+   * off the event loop (group-commit.ts); a CLI command may wait longer. Default 100 ms.
+   */
+  busyTimeoutMs?: number;
+}
+
+/** Opens (and migrates) the SQLite store: WAL, foreign keys, fsync per commit by default. */
+export function openDb(file: string, opts: DbOptions = {}): Db {
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('foreign_keys = ON');
-  db.pragma('busy_timeout = 5000');
-  db.pragma('synchronous = NORMAL');
+  db.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs ?? 100))}`);
+  db.pragma(`synchronous = ${opts.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
+  // macOS fsync does not flush the drive's cache; F_FULLFSYNC does.
+  if (process.platform === 'darwin') db.pragma('fullfsync = ON');
   try {
     migrate(db, opts.migrateTo);
   } catch (err) {

@@ -1,5 +1,5 @@
 import { stmt, type Db } from './db.js';
-import type { Group, StoredGroupSettings } from '../groups/group-schema.js';
+import type { Group, StoredGroupSettings } from './group-schema.js';
 
 interface GroupRow {
   folder: string;

@@ -32,6 +32,7 @@ const tablesByVersion: Record<number, string[]> = {
   6: ['agent_sessions', 'chat_cursors', 'resume_ids'],
   7: [],
   8: [],
+  9: [],
 };
 
 /**
@@ -146,7 +147,7 @@ const fixtures: Record<number, { seed(db: Db): void; check(db: Db): void }> = {
       ).run();
     },
     check(db) {
-      // Version 8 moves `effort` into the options of both harnesses that read it.
+      // Version 9 moves `effort` into the options of both harnesses that read it.
       expect(
         db.prepare("SELECT senders, harness_options, warm FROM groups WHERE folder = 'ops'").get(),
       ).toEqual({
@@ -209,13 +210,30 @@ const fixtures: Record<number, { seed(db: Db): void; check(db: Db): void }> = {
   7: {
     seed(db) {
       db.prepare(
+        `INSERT INTO dead_letters (kind, group_folder, chat_jid, ref, error, created_at)
+         VALUES ('outbox', 'team', 'tg:1', 'run:run_1:0:0', 'chat not found', 23)`,
+      ).run();
+    },
+    check(db) {
+      // Version 8: dead letters recorded before it are pending, undecided.
+      expect(
+        db.prepare("SELECT status, decided_at FROM dead_letters WHERE ref = 'run:run_1:0:0'").get(),
+      ).toEqual({ status: 'pending', decided_at: null });
+      expect(() =>
+        db.prepare("UPDATE dead_letters SET status = 'lost' WHERE ref = 'run:run_1:0:0'").run(),
+      ).toThrow(/CHECK constraint/);
+    },
+  },
+  8: {
+    seed(db) {
+      db.prepare(
         `UPDATE groups SET agent_teams = 1,
            provider = '{"name":"ollama","baseUrl":"/upstream/ollama/v1","envKey":null,"wireApi":"responses"}'
          WHERE folder = 'team'`,
       ).run();
     },
     check(db) {
-      // Version 8: the old columns are gone, their values are each harness's options.
+      // Version 9: the old columns are gone, their values are each harness's options.
       expect(
         JSON.parse(
           db

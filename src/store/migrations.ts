@@ -299,6 +299,16 @@ export const migrations: ReadonlyArray<{ version: number; name: string; sql: str
   },
   {
     version: 8,
+    name: 'dead letters: a decision per letter (pending, retried, discarded)',
+    sql: `
+      ALTER TABLE dead_letters ADD COLUMN status TEXT NOT NULL DEFAULT 'pending'
+        CHECK (status IN ('pending', 'retried', 'discarded'));
+      ALTER TABLE dead_letters ADD COLUMN decided_at INTEGER;
+      CREATE INDEX dead_letters_status ON dead_letters(status, id);
+    `,
+  },
+  {
+    version: 9,
     name: 'harness options: effort, agent_teams and provider become harness_options per harness',
     sql: `
       -- {"claude": {"effort", "agentTeams"}, "codex": {"effort", "provider"}}: effort was read by

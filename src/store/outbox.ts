@@ -1,6 +1,10 @@
 import { stmt, type Db } from './db.js';
 
-import type { OutboundFile } from '../channels/channel.js';
+/** A file the agent sends along with a reply (a host path inside the group's folder). */
+export interface OutboundFile {
+  path: string;
+  name: string;
+}
 
 export type OutboxStatus = 'pending' | 'sending' | 'sent' | 'dead';
 
@@ -133,6 +137,20 @@ export class OutboxStore {
     stmt(this.db, "UPDATE outbox SET status = 'dead', error = ? WHERE id = ?").run(error, id);
   }
 
+  /**
+   * Puts a dead row back in line with fresh attempts (same idempotency key, so it is still
+   * delivered at most once). Returns false when the row is not dead.
+   */
+  revive(idemKey: string, now: number): boolean {
+    return (
+      stmt(
+        this.db,
+        `UPDATE outbox SET status = 'pending', attempts = 0, error = NULL, next_attempt_at = ?
+           WHERE idem_key = ? AND status = 'dead'`,
+      ).run(now, idemKey).changes > 0
+    );
+  }
+
   get(id: number): OutboxItem | undefined {
     const row = stmt(this.db, 'SELECT * FROM outbox WHERE id = ?').get(id) as Row | undefined;
     return row && toItem(row);
@@ -142,6 +160,17 @@ export class OutboxStore {
     const row = stmt(this.db, 'SELECT * FROM outbox WHERE idem_key = ?').get(idemKey) as
       Row | undefined;
     return row && toItem(row);
+  }
+
+  /** A run's replies by delivery status (how far its answer got). */
+  countForRun(runId: string): Record<OutboxStatus, number> {
+    const rows = stmt(
+      this.db,
+      'SELECT status, COUNT(*) AS n FROM outbox WHERE run_id = ? GROUP BY status',
+    ).all(runId) as Array<{ status: OutboxStatus; n: number }>;
+    const out: Record<OutboxStatus, number> = { pending: 0, sending: 0, sent: 0, dead: 0 };
+    for (const r of rows) out[r.status] = r.n;
+    return out;
   }
 
   countByStatus(): Record<OutboxStatus, number> {

@@ -15,7 +15,7 @@ export interface TaskRecord {
   chatJid: string | null;
   prompt: string;
   type: TaskType;
-  /** Canonical schedule value (see scheduler/schedule.ts `Schedule.value`). */
+  /** Canonical schedule value (see schedule/schedule.ts `Schedule.value`). */
   value: string;
   timezone: string;
   contextMode: ContextMode;

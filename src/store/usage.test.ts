@@ -1,11 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { openDb } from './db.js';
 import { Store } from './store.js';
-import { usageByGroupDay } from './usage.js';
 
-describe('usageByGroupDay', () => {
+describe('UsageStore.byGroupDay', () => {
   it('sums runs, tokens and cost per group and local day, failed runs included', () => {
-    const store = new Store(openDb(':memory:'));
+    const store = Store.open(':memory:');
     const at = (iso: string) => Date.parse(iso);
     const run = (
       id: string,
@@ -36,7 +34,7 @@ describe('usageByGroupDay', () => {
     run('b', 'main', at('2026-11-01T23:30:00Z'), { inputTokens: 1, outputTokens: 1, costUsd: 0.5 });
     run('c', 'team', at('2026-11-01T11:00:00Z'), { inputTokens: 7, outputTokens: 3 }, 'error');
     run('d', 'main', at('2026-10-01T11:00:00Z'), { inputTokens: 99 });
-    const days = usageByGroupDay(store.db, at('2026-10-15T00:00:00Z'), 'Europe/Berlin');
+    const days = store.usage.byGroupDay(at('2026-10-15T00:00:00Z'), 'Europe/Berlin');
     expect(days).toEqual([
       expect.objectContaining({ group: 'main', day: '2026-11-02', runs: 1, costUsd: 0.5 }),
       expect.objectContaining({

@@ -24,48 +24,53 @@ interface Row {
   cost_usd: number | null;
 }
 
-/**
- * The usage ledger: every run since `sinceMs` (silent and tool-only runs included, failed ones
- * too: their tokens were spent) summed per group and local day, newest day first.
- */
-export function usageByGroupDay(db: Db, sinceMs: number, timezone: string): UsageDay[] {
-  const dayOf = new Intl.DateTimeFormat('en-CA', {
-    timeZone: timezone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-  });
-  const rows = stmt(
-    db,
-    `SELECT group_folder, started_at, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_usd
-     FROM runs WHERE started_at >= ? ORDER BY started_at`,
-  ).all(sinceMs) as Row[];
-  const out = new Map<string, UsageDay>();
-  for (const r of rows) {
-    const day = dayOf.format(new Date(r.started_at));
-    const key = `${r.group_folder}\u0000${day}`;
-    let u = out.get(key);
-    if (!u) {
-      u = {
-        group: r.group_folder,
-        day,
-        runs: 0,
-        inputTokens: 0,
-        outputTokens: 0,
-        cacheReadTokens: 0,
-        cacheWriteTokens: 0,
-        costUsd: 0,
-      };
-      out.set(key, u);
+/** The usage ledger, read from the `runs` table. */
+export class UsageStore {
+  constructor(private readonly db: Db) {}
+
+  /**
+   * Every run since `sinceMs` (silent and tool-only runs included, failed ones too: their
+   * tokens were spent) summed per group and local day in `timezone`, newest day first.
+   */
+  byGroupDay(sinceMs: number, timezone: string): UsageDay[] {
+    const dayOf = new Intl.DateTimeFormat('en-CA', {
+      timeZone: timezone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+    });
+    const rows = stmt(
+      this.db,
+      `SELECT group_folder, started_at, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_usd
+       FROM runs WHERE started_at >= ? ORDER BY started_at`,
+    ).all(sinceMs) as Row[];
+    const out = new Map<string, UsageDay>();
+    for (const r of rows) {
+      const day = dayOf.format(new Date(r.started_at));
+      const key = `${r.group_folder}\u0000${day}`;
+      let u = out.get(key);
+      if (!u) {
+        u = {
+          group: r.group_folder,
+          day,
+          runs: 0,
+          inputTokens: 0,
+          outputTokens: 0,
+          cacheReadTokens: 0,
+          cacheWriteTokens: 0,
+          costUsd: 0,
+        };
+        out.set(key, u);
+      }
+      u.runs++;
+      u.inputTokens += r.input_tokens ?? 0;
+      u.outputTokens += r.output_tokens ?? 0;
+      u.cacheReadTokens += r.cache_read_tokens ?? 0;
+      u.cacheWriteTokens += r.cache_write_tokens ?? 0;
+      u.costUsd += r.cost_usd ?? 0;
     }
-    u.runs++;
-    u.inputTokens += r.input_tokens ?? 0;
-    u.outputTokens += r.output_tokens ?? 0;
-    u.cacheReadTokens += r.cache_read_tokens ?? 0;
-    u.cacheWriteTokens += r.cache_write_tokens ?? 0;
-    u.costUsd += r.cost_usd ?? 0;
+    return [...out.values()].sort(
+      (a, b) => b.day.localeCompare(a.day) || a.group.localeCompare(b.group),
+    );
   }
-  return [...out.values()].sort(
-    (a, b) => b.day.localeCompare(a.day) || a.group.localeCompare(b.group),
-  );
 }

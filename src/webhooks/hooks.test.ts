@@ -5,7 +5,7 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { useTempDirs } from '../../test/support/tmp.js';
 import { loadConfig } from '../config/load.js';
-import { openDb } from '../store/db.js';
+import { Store } from '../store/store.js';
 import { createHooks, DEFAULT_HOOK_GROUP } from './hooks.js';
 
 const tempDir = useTempDirs('clawpod-hooks-');
@@ -24,11 +24,11 @@ function setUp(webhooksYaml: string, bound: Record<string, string> = {}) {
       done();
     },
   });
-  const db = openDb(':memory:');
+  const store = Store.open(':memory:');
   createHooks({
     config,
     log: pino(sink),
-    db,
+    nonces: store.webhookNonces,
     accepting: () => true,
     receive: () => Promise.resolve({ seq: 1, duplicate: false }),
     runTask: () => ({ taskRunId: 1, scheduledFor: 0 }),
@@ -40,7 +40,7 @@ function setUp(webhooksYaml: string, bound: Record<string, string> = {}) {
       return { folder, isMain: folder === 'main' };
     },
   });
-  db.close();
+  store.close();
   return { groups, bindings, logs };
 }
 

@@ -2,8 +2,7 @@ import type { Logger } from 'pino';
 import type { Inbound } from '../channels/channel.js';
 import { resolveSecret, type Config } from '../config/load.js';
 import { DEFAULT_PROMPT } from './prompt.js';
-import { NonceStore } from './nonce-store.js';
-import type { Db } from '../store/db.js';
+import type { HookCall, Seen, WebhookNonceStore } from '../store/webhook-nonces.js';
 import { WINDOW_MS, type HookAuth } from './verify.js';
 
 /** One configured hook, its secret resolved. Never log `secret`. */
@@ -28,7 +27,8 @@ export const DEFAULT_HOOK_GROUP = 'hooks';
 /** What the `/hooks/*` routes need from the daemon. */
 export interface HookDeps {
   hooks: ReadonlyMap<string, Hook>;
-  nonces: NonceStore;
+  /** Replay protection over the freshness window (WINDOW_MS). */
+  nonces: { remember(call: HookCall, now: number): Seen; forget(call: HookCall): void };
   log: Logger;
   now(): number;
   /** False while the daemon is stopping: calls get 503. */
@@ -43,8 +43,8 @@ export interface HookDeps {
 export interface HookSetup {
   config: Config;
   log: Logger;
-  /** The store's database (the nonce table). */
-  db: Db;
+  /** The store's replay table. */
+  nonces: WebhookNonceStore;
   now?: () => number;
   accepting(): boolean;
   receive: HookDeps['receive'];
@@ -106,7 +106,10 @@ export function createHooks(setup: HookSetup): HookDeps | undefined {
   }
   return {
     hooks,
-    nonces: new NonceStore(setup.db, WINDOW_MS),
+    nonces: {
+      remember: (call, now) => setup.nonces.remember(call, now, WINDOW_MS),
+      forget: (call) => setup.nonces.forget(call),
+    },
     log,
     now: setup.now ?? Date.now,
     accepting: setup.accepting,

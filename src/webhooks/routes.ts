@@ -1,8 +1,8 @@
 import type { Context, Hono } from 'hono';
 import { apiError } from '../http/errors.js';
-import { TaskError } from '../scheduler/task-errors.js';
+import { TaskError } from '../schedule/errors.js';
 import type { HookDeps } from './hooks.js';
-import type { HookCall } from './nonce-store.js';
+import type { HookCall } from '../store/webhook-nonces.js';
 import { renderPrompt } from './prompt.js';
 import { readLimited } from './read-body.js';
 import { checkAuth, checkFreshness, type AuthHeaders } from './verify.js';

@@ -1,9 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { openDb } from '../store/db.js';
-import { NonceStore } from './nonce-store.js';
 import { renderPrompt } from './prompt.js';
-import { checkAuth, checkFreshness, sign, WINDOW_MS } from './verify.js';
+import { checkAuth, checkFreshness, sign } from './verify.js';
 
 const NOW = 1_800_000_000_000;
 const TS = String(NOW / 1000);
@@ -72,39 +70,5 @@ describe('webhook prompt', () => {
     expect(text).toMatch(/^Check this\n\n<untrusted_payload/);
     expect(text).toContain('"$$ $` $\' $1"');
     expect(renderPrompt('{{payload}}', 'ci', "$'")).toContain('\n"$\'"\n');
-  });
-});
-
-describe('nonce store', () => {
-  it('refuses a nonce seen inside the window, per hook, and prunes old ones', () => {
-    const db = openDb(':memory:');
-    const nonces = new NonceStore(db, WINDOW_MS);
-    const at = (hook: string, nonce: string) => ({ hook, nonce });
-    expect(nonces.remember(at('a', 'n1'), NOW)).toBe('ok');
-    expect(nonces.remember(at('a', 'n1'), NOW + 1000)).toBe('nonce_seen');
-    expect(nonces.remember(at('b', 'n1'), NOW)).toBe('ok');
-    nonces.forget(at('b', 'n1'));
-    expect(nonces.remember(at('b', 'n1'), NOW)).toBe('ok');
-    expect(nonces.remember(at('a', 'n2'), NOW + 2 * WINDOW_MS + 1)).toBe('ok');
-    expect(db.prepare('SELECT COUNT(*) FROM webhook_nonces').pluck().get()).toBe(1);
-    db.close();
-  });
-
-  it('refuses a signature seen before under any hook or nonce, and forgets it with the call', () => {
-    const db = openDb(':memory:');
-    const nonces = new NonceStore(db, WINDOW_MS);
-    const sig = `sha256=${'ab'.repeat(32)}`;
-    expect(nonces.remember({ hook: 'a', nonce: 'n1', signature: sig }, NOW)).toBe('ok');
-    expect(nonces.remember({ hook: 'b', nonce: 'n1', signature: sig }, NOW)).toBe('signature_seen');
-    expect(nonces.remember({ hook: 'a', nonce: 'n2', signature: sig }, NOW)).toBe('signature_seen');
-    // A refused call leaves nothing behind: its nonce is still free.
-    expect(nonces.remember({ hook: 'b', nonce: 'n1' }, NOW)).toBe('ok');
-    nonces.forget({ hook: 'a', nonce: 'n1', signature: sig });
-    expect(nonces.remember({ hook: 'a', nonce: 'n1', signature: sig }, NOW)).toBe('ok');
-    // Pruned with the nonces after twice the window.
-    expect(
-      nonces.remember({ hook: 'c', nonce: 'n3', signature: sig }, NOW + 2 * WINDOW_MS + 1),
-    ).toBe('ok');
-    db.close();
   });
 });

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { Group } from '../../src/groups/group-schema.js';
+import type { Group } from '../../src/store/group-schema.js';
 import { useTempDirs } from '../support/tmp.js';
 import { cliEnv, runCli } from './cli-helpers.js';
 

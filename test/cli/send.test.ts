@@ -4,6 +4,7 @@ import type { Daemon } from '../../src/daemon.js';
 import type { RunnerEvent } from '../../src/protocol/runner-protocol.js';
 import type { AgentLauncher } from '../../src/runs/agent-process.js';
 import { startDaemon, tempHome } from '../support/daemon-harness.js';
+import { agentRequest } from '../support/agent-ipc.js';
 import { reply, scriptedLauncher } from '../support/scripted-launcher.js';
 import { cliEnv, runCli } from './cli-helpers.js';
 
@@ -35,8 +36,16 @@ let env: NodeJS.ProcessEnv;
 
 beforeAll(async () => {
   home = tempHome('shutdownTimeoutMs: 500\n');
-  const claude = scriptedLauncher(({ prompt }) => {
+  const claude = scriptedLauncher(async ({ prompt, spec }) => {
     const text = /<message [^>]*>([\s\S]*?)<\/message>/.exec(prompt)?.[1] ?? '';
+    if (text === 'slow please') {
+      // A progress note now, the answer well after the old 2 s quiet period ended the wait.
+      await agentRequest(daemon, home, 'main', spec.sessionToken, 'send_message', {
+        text: 'working on it…',
+      });
+      await new Promise((r) => setTimeout(r, 2500));
+      return reply('the slow answer');
+    }
     return [{ type: 'message', text: `first: ${text}` }, ...reply('second part')];
   });
   daemon = await startDaemon(home, [claude, silentLauncher('codex')]);
@@ -63,10 +72,34 @@ describe('CLI against a running daemon', () => {
     expect(r.stderr).toMatch(/^sent \(seq \d+\)/);
   });
 
-  it('send to an unbound chat says nothing will answer', async () => {
+  it('send to an unbound chat says nothing will answer, and exits 1', async () => {
     const r = await runCli(['send', 'web:nobody', 'hello?'], env);
-    expect(r.code).toBe(0);
+    expect(r.code).toBe(1);
     expect(r.stderr).toContain('no group is bound to web:nobody');
+  });
+
+  it('send without the trigger word says so at once, and exits 1', async () => {
+    await runCli(['groups', 'add', 'team', '--chat', 'web:team'], env);
+    const r = await runCli(['send', 'web:team', 'hello, anyone?'], env);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('it does not start with the trigger @Andy');
+    expect(r.stdout).toBe('');
+  });
+
+  it('send waits for the answer that comes after an early progress note', async () => {
+    const r = await runCli(['send', 'web:main', 'slow please'], env);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('working on it…\nthe slow answer\n');
+  });
+
+  it('send exits 1 with the reason when nothing can answer', async () => {
+    await runCli(['groups', 'add', 'broken', '--chat', 'web:broken', '--no-trigger'], env);
+    await runCli(['groups', 'set', 'broken', 'harness=command'], env);
+    const r = await runCli(['send', 'web:broken', 'hi'], env);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('⚠️'); // the chat was told why
+    expect(r.stderr).toContain('the message was not answered');
+    expect(r.stderr).toContain('has no command');
   });
 
   it('send times out with exit 1 when no reply comes', async () => {

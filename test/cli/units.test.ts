@@ -185,6 +185,8 @@ describe('formatting', () => {
             seqEnd: null,
             error: 'chat not found',
             createdAt: now,
+            status: 'pending',
+            decidedAt: null,
           },
         ],
       },
@@ -225,5 +227,57 @@ describe('formatting', () => {
     expect(text).toContain('outbox:     pending 1, sent 5, dead 1');
     expect(text).toContain('chat not found');
     expect(text).toMatch(/main +ok +2\.0s +1\.5k\/20 +\$0\.0100/);
+    expect(text).not.toContain('ipc:'); // a report without IPC counts (an older daemon)
+    const ipc: DaemonStatus['ipc'] = {
+      errorsCap: 1000,
+      errorsFiles: 1000,
+      quarantined: 2,
+      rotated: 101,
+      groups: [{ group: 'wreck', errorsFiles: 1000, quarantined: 2, rotated: 101 }],
+    };
+    const withIpc = renderStatus({ status: { ...status, ipc }, url: 'u', dashboard: null }, now);
+    expect(withIpc).toContain(
+      'ipc:        errors/ files 1000 (cap 1000 per group), quarantined 2, rotated out 101',
+    );
+    expect(withIpc).toContain('  wreck: errors/ 1000, quarantined 2, rotated out 101');
+    // A report from a daemon without these fields still renders.
+    expect(text).toContain('dead letters: 1');
+    expect(text).not.toContain('storage:');
+  });
+
+  it('renderStatus shows pending dead letters and a failing store with its message', () => {
+    const now = Date.UTC(2026, 0, 1, 12);
+    const status = {
+      daemon: { running: false, pid: null, version: '0.1.0', startedAt: null, home: '/h' },
+      runtime: { configured: 'auto', selected: null, why: 'daemon not running' },
+      harnesses: [],
+      channels: [],
+      groups: [],
+      sessions: [],
+      queue: { running: 0, waiting: 0, pending: 0, backoff: 0 },
+      outbox: { pending: 0, sending: 0, sent: 0, dead: 0 },
+      deadLetters: { count: 3, pending: 1, recent: [] },
+      runs: { byStatus: {}, recent: [] },
+      storage: {
+        ok: false,
+        problem: 'disk_full',
+        lastError: 'disk full at /h: free space there, then try again',
+        since: now - 90_000,
+      },
+    } satisfies DaemonStatus;
+    const text = renderStatus({ status, url: 'http://127.0.0.1:7420', dashboard: null }, now);
+    expect(text).toContain('dead letters: 1 pending (3 in all) — clawpod deadletters list');
+    expect(text).toMatch(
+      /storage: +✗ disk full since .* \(1m 30s ago\): disk full at \/h: free space there/,
+    );
+    const ok = renderStatus(
+      {
+        status: { ...status, storage: { ok: true, problem: null, lastError: null, since: null } },
+        url: 'http://127.0.0.1:7420',
+        dashboard: null,
+      },
+      now,
+    );
+    expect(ok).toContain('storage:    ✓ ok');
   });
 });

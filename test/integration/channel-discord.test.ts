@@ -418,7 +418,7 @@ describe('Discord adapter: connection trouble', () => {
       log,
     );
     cleanups.push(() => adapter.disconnect());
-    await adapter.connect({ receive: async () => ({ seq: 0, duplicate: false }) });
+    await adapter.connect({ receive: async () => ({ seq: 0, duplicate: false, wakes: true }) });
     return { adapter, lines };
   }
   const start = async () => {

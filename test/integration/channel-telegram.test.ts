@@ -424,7 +424,7 @@ describe('Telegram adapter on its own', () => {
       async receive(msg) {
         if (failures-- > 0) throw new Error('disk full');
         got.push(msg);
-        return { seq: got.length, duplicate: false };
+        return { seq: got.length, duplicate: false, wakes: true };
       },
     });
     try {
@@ -455,7 +455,7 @@ describe('Telegram adapter on its own', () => {
     const wrong = '111111:BBwrongTokenButRealisticShape_xyz1';
     const a = capture();
     const refused = new TelegramChannel(settings(fake.apiRoot, wrong), a.log);
-    await refused.connect({ receive: async () => ({ seq: 1, duplicate: false }) });
+    await refused.connect({ receive: async () => ({ seq: 1, duplicate: false, wakes: true }) });
     expect(refused.health()).toMatchObject({
       connected: false,
       lastError: 'getMe: 401 Unauthorized',
@@ -468,7 +468,7 @@ describe('Telegram adapter on its own', () => {
       settings(`http://127.0.0.1:${port}`, fake.token),
       b.log,
     );
-    await unreachable.connect({ receive: async () => ({ seq: 1, duplicate: false }) });
+    await unreachable.connect({ receive: async () => ({ seq: 1, duplicate: false, wakes: true }) });
     expect(unreachable.health().connected).toBe(false);
     expect(unreachable.health().lastError).toMatch(/getMe.*ECONNREFUSED/);
     await expect(unreachable.send(`tg:${GROUP}`, 'x', { idemKey: 'k' })).rejects.toThrow(

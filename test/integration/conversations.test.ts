@@ -4,9 +4,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Daemon } from '../../src/daemon.js';
 import { GroupService } from '../../src/groups/group-service.js';
 import { dataPaths } from '../../src/config/load.js';
-import { OWNER } from '../../src/scheduler/task-service.js';
+import { OWNER } from '../../src/tasks/task-service.js';
 import { Store } from '../../src/store/store.js';
-import { TaskStore } from '../../src/store/tasks.js';
 import { startFakeTelegram, type FakeTelegram } from '../fakes/telegram-server.js';
 import { agentRequest } from '../support/agent-ipc.js';
 import { nextMessage, say, startDaemon, tempHome } from '../support/daemon-harness.js';
@@ -202,7 +201,7 @@ describe('agent tools act in the conversation they were called from', () => {
     await answered;
     expect(replies(d, 'web:main')).toEqual([]); // nothing went to main's first chat
     expect(replies(d, dm)).toEqual(['on it…', 'Scheduled for Mondays at 8.']);
-    expect(new TaskStore(d.store.db).get(taskId)!.chatJid).toBe(dm);
+    expect(d.store.tasks.get(taskId)!.chatJid).toBe(dm);
 
     // The task's own output goes to the DM too.
     const reminder = nextMessage(d, (m) => outIn(dm)(m) && m.text.startsWith('Good morning'));

@@ -1,5 +1,8 @@
+import { Writable } from 'node:stream';
+import pino from 'pino';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Daemon } from '../../src/daemon.js';
+import { loadConfig } from '../../src/config/load.js';
+import { Daemon } from '../../src/daemon.js';
 import { Store } from '../../src/store/store.js';
 import { join } from 'node:path';
 import { reply, scriptedLauncher } from '../support/scripted-launcher.js';
@@ -20,6 +23,7 @@ afterEach(async () => {
   for (const d of daemons.splice(0)) await d.stop();
   channel.failForever = false;
   channel.failNext = 0;
+  channel.answerGate = undefined;
   channel.sent.length = 0;
 });
 const outIn = (chat: string) => (m: { direction: string; chatJid: string }) =>
@@ -235,6 +239,41 @@ describe('outbox', () => {
 });
 
 describe('shutdown', () => {
+  it('records a delivery in flight at SIGTERM before closing, so the next start does not send it again', async () => {
+    const home = tempHome();
+    let answer!: () => void;
+    channel.answerGate = new Promise<void>((r) => (answer = r));
+    // The platform answers the send once the daemon waits for it (or, without that wait, once
+    // the daemon has stopped: then the answer finds the store closed).
+    const log = pino(
+      { level: 'info' },
+      new Writable({
+        write(chunk: Buffer, _enc, done) {
+          if (chunk.toString('utf8').includes('waiting for deliveries in flight')) answer();
+          done();
+        },
+      }),
+    );
+    const runner = scriptedLauncher(() => reply('in flight at stop'));
+    const config = loadConfig({ CLAWPOD_HOME: home, PATH: process.env.PATH });
+    const d1 = new Daemon({ config, log, launchers: [runner] });
+    await d1.start();
+    d1.groups.add({ name: 'slow', chats: ['test:slow'], requiresTrigger: false });
+    const taken = channel.nextSend();
+    await say(d1, 'test:slow', 'hi');
+    await taken; // the platform has the reply; its answer is not back yet
+    await d1.stop().finally(() => answer());
+    const store = Store.open(join(home, 'clawpod.db'));
+    const [row] = store.db.prepare("SELECT status FROM outbox WHERE chat_jid = 'test:slow'").all();
+    store.close();
+    expect(row).toEqual({ status: 'sent' });
+    const d2 = await startDaemon(home, [runner]);
+    daemons.push(d2);
+    const { pending, sending } = d2.store.outbox.countByStatus();
+    expect(pending + sending).toBe(0);
+    expect(channel.sent.filter((s) => s.chat === 'test:slow')).toHaveLength(1);
+  });
+
   it('lets the active run finish, keeps queued work pending, and runs it after restart', async () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));

@@ -77,14 +77,40 @@ describe('tasks over IPC', () => {
     expect(JSON.stringify(result)).toContain('0 8 * * 1');
   });
 
-  it("a non-main group cannot touch main's task", async () => {
+  it("a non-main group cannot touch main's task, nor learn that it exists", async () => {
     const mainTask = d.scheduling.tasks.create(
       { group: 'main', isMain: true },
-      { schedule: '1h', prompt: 'main only' },
+      { id: 'tq7x', schedule: '1h', prompt: 'owner only' },
     );
-    const id = (mainTask as unknown as { task: { id: string } }).task.id;
-    await drop('requests', 'p1.json', { id: 'p1', op: 'pause_task', args: { id } });
-    expect(answer('p1')).toMatchObject({ ok: false, error: { code: 'forbidden' } });
-    expect(d.scheduling.tasks.get({ group: 'main', isMain: true }, id).status).toBe('active');
+    const id = mainTask.task.id;
+    // Every op on main's task answers exactly what it answers for an id that does not exist.
+    for (const op of ['pause_task', 'resume_task', 'cancel_task', 'update_task'] as const) {
+      const args = op === 'update_task' ? { prompt: 'mine now' } : {};
+      await drop('requests', `${op}-real.json`, { id: `${op}-real`, op, args: { ...args, id } });
+      await drop('requests', `${op}-none.json`, {
+        id: `${op}-none`,
+        op,
+        args: { ...args, id: 'nosuchid' },
+      });
+      const real = answer(`${op}-real`);
+      const none = answer(`${op}-none`);
+      expect(real).toMatchObject({ ok: false, error: { code: 'not_found' } });
+      expect(JSON.stringify(real.error).replaceAll(id, '<id>')).toBe(
+        JSON.stringify(none.error).replaceAll('nosuchid', '<id>'),
+      );
+      expect(JSON.stringify(real)).not.toContain('main');
+    }
+    // Taking main's id for a task of its own says the id is taken, never whose it is.
+    await drop('requests', 'steal.json', {
+      id: 'steal',
+      op: 'schedule_task',
+      args: { id, schedule: '1h', prompt: 'x' },
+    });
+    expect(answer('steal')).toMatchObject({ ok: false, error: { code: 'conflict' } });
+    expect(JSON.stringify(answer('steal'))).not.toContain('main');
+    expect(d.scheduling.tasks.get({ group: 'main', isMain: true }, id)).toMatchObject({
+      status: 'active',
+      prompt: 'owner only',
+    });
   });
 });

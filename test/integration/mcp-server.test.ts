@@ -4,7 +4,6 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Daemon } from '../../src/daemon.js';
 import type { SessionSpec } from '../../src/runs/agent-process.js';
-import { TaskStore } from '../../src/store/tasks.js';
 import { nextMessage, startDaemon, tempHome } from '../support/daemon-harness.js';
 import { reply, scriptedLauncher } from '../support/scripted-launcher.js';
 
@@ -133,7 +132,7 @@ describe('clawpod MCP server over IPC', () => {
     expect(body.nextRuns).toHaveLength(3);
     expect(body.nextRuns[0]).toMatch(/T08:00:00\+0[12]:00$/);
     // The task reports back to the conversation that asked for it.
-    expect(new TaskStore(d.store.db).get(body.id)!.chatJid).toBe('web:team2');
+    expect(d.store.tasks.get(body.id)!.chatJid).toBe('web:team2');
     const list = await client.callTool({ name: 'list_tasks', arguments: {} });
     expect(text(list)).toContain(body.id);
   });

@@ -103,7 +103,7 @@ describe('message path', () => {
     const msg = { chatJid: 'web:main', platformId: 'same', sender: 'a', text: 'hi', ts: 1 };
     const a = await d.router.receive(msg);
     const b = await d.router.receive(msg);
-    expect(b).toEqual({ seq: a.seq, duplicate: true });
+    expect(b).toEqual({ seq: a.seq, duplicate: true, wakes: false, quiet: 'a redelivery' });
   });
 
   it('records messages from unbound chats for discovery without running', async () => {
@@ -149,7 +149,7 @@ describe('message path', () => {
     const msg = await out;
     expect(msg.text).toContain('ANTHROPIC_API_KEY');
     expect(msg.text).toContain('CLAUDE_CODE_OAUTH_TOKEN');
-    expect(d.store.runs.list()[0]!.status).toBe('error');
+    expect(d.store.runs.list()[0]!.status).toBe('dead');
   });
 
   it('tells the chat what to configure when the harness is unavailable', async () => {
@@ -162,7 +162,7 @@ describe('message path', () => {
     const msg = await out;
     expect(msg.text).toContain('"claude" agent harness is not available');
     expect(msg.text).toContain('clawpod groups set main harness=');
-    expect(d.store.runs.list()[0]!.status).toBe('error');
+    expect(d.store.runs.list()[0]!.status).toBe('dead');
   });
 
   it('a non-retryable runner error is answered at once, without retries', async () => {

@@ -1,8 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Daemon } from '../../src/daemon.js';
 import type { AgentLauncher } from '../../src/runs/agent-process.js';
-import { OWNER } from '../../src/scheduler/task-service.js';
-import { TaskRunStore } from '../../src/store/task-runs.js';
+import { OWNER } from '../../src/tasks/task-service.js';
 import { defaultHome, nextMessage, runEnded, say, startDaemon } from '../support/daemon-harness.js';
 import { driveUntil, FakeClock, flush } from '../support/fake-clock.js';
 import { reply, scriptedLauncher } from '../support/scripted-launcher.js';
@@ -79,7 +78,7 @@ describe('runs end when they answer (defaults)', () => {
     const isolated = d.scheduling.tasks.create(OWNER, { schedule: '10s', prompt: 'tock' });
     for (let t = 0; t < 45; t++) await clock.advance(SEC);
     await flush();
-    const runs = new TaskRunStore(d.store.db);
+    const runs = d.store.taskRuns;
     for (const id of [group.id, isolated.id]) {
       const ok = runs.list(id, 100).filter((r) => r.status === 'ok');
       expect(ok.length).toBeGreaterThanOrEqual(4);

@@ -5,7 +5,6 @@ import { main } from '../../src/cli/main.js';
 import { loadConfig } from '../../src/config/load.js';
 import { Daemon } from '../../src/daemon.js';
 import { silentLogger } from '../../src/logging/logger.js';
-import { TaskRunStore } from '../../src/store/task-runs.js';
 import { FakeClock } from '../support/fake-clock.js';
 import { nextMessage, runEnded, tempHome } from '../support/daemon-harness.js';
 import { reply, scriptedLauncher } from '../support/scripted-launcher.js';
@@ -225,7 +224,7 @@ describe('clawpod tasks', () => {
     await ended;
     const history = await cli(['tasks', 'history', id]);
     expect(history.out).toMatch(/manual\s+ok/);
-    expect(new TaskRunStore(d.store.db).list(id)).toHaveLength(1);
+    expect(d.store.taskRuns.list(id)).toHaveLength(1);
   });
 
   it('next prints fire times and creates nothing', async () => {

@@ -5,10 +5,8 @@ import { Daemon } from '../../src/daemon.js';
 import { GroupService } from '../../src/groups/group-service.js';
 import { silentLogger } from '../../src/logging/logger.js';
 import type { AgentLauncher } from '../../src/runs/agent-process.js';
-import { OWNER } from '../../src/scheduler/task-service.js';
+import { OWNER } from '../../src/tasks/task-service.js';
 import { Store } from '../../src/store/store.js';
-import { TaskRunStore } from '../../src/store/task-runs.js';
-import { TaskStore } from '../../src/store/tasks.js';
 import { driveUntil, FakeClock, flush } from '../support/fake-clock.js';
 import { nextMessage, runEnded, say, tempHome } from '../support/daemon-harness.js';
 import { reply, scriptedLauncher } from '../support/scripted-launcher.js';
@@ -37,8 +35,8 @@ async function boot(
 
 const out = (chat: string) => (m: { direction: string; chatJid: string }) =>
   m.direction === 'out' && m.chatJid === chat;
-const taskRuns = (d: Daemon, id: string) => new TaskRunStore(d.store.db).list(id, 1000);
-const task = (d: Daemon, id: string) => new TaskStore(d.store.db).get(id)!;
+const taskRuns = (d: Daemon, id: string) => d.store.taskRuns.list(id, 1000);
+const task = (d: Daemon, id: string) => d.store.tasks.get(id)!;
 
 describe('scheduled tasks through the daemon', () => {
   it('a due task runs through the queue and answers in its chat', async () => {
@@ -233,7 +231,7 @@ describe('restart recovery', () => {
   function crashedState(home: string, now: number) {
     const store = Store.open(join(home, 'clawpod.db'));
     new GroupService(store, loadConfig({ CLAWPOD_HOME: home }).paths, () => now).ensureMain();
-    const tasks = new TaskStore(store.db);
+    const tasks = store.tasks;
     const due = now - 10 * MIN;
     tasks.insert({
       id: 'tcrash',
@@ -259,7 +257,7 @@ describe('restart recovery', () => {
         "UPDATE tasks SET lease_owner = 'elsewhere:1:dead', lease_expires_at = ? WHERE id = 'tcrash'",
       )
       .run(now - 5 * MIN);
-    const runs = new TaskRunStore(store.db);
+    const runs = store.taskRuns;
     runs.markRunning(runs.upsertPending('tcrash', due, 'schedule', due), 'run_dead', due);
     store.close();
     return due;
@@ -290,7 +288,7 @@ describe('restart recovery', () => {
     const now = Date.UTC(2026, 10, 20, 12, 30);
     const store = Store.open(join(home, 'clawpod.db'));
     new GroupService(store, loadConfig({ CLAWPOD_HOME: home }).paths).ensureMain();
-    const { TaskService } = await import('../../src/scheduler/task-service.js');
+    const { TaskService } = await import('../../src/tasks/task-service.js');
     const before = new TaskService({ store, timezone: 'UTC', now: () => now - 3 * 24 * HOUR });
     const { id } = before.create(OWNER, { schedule: '0 * * * *', prompt: 'hourly' });
     store.close();

@@ -3,8 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { Daemon } from '../../src/daemon.js';
 import { silentLogger } from '../../src/logging/logger.js';
-import { OWNER } from '../../src/scheduler/task-service.js';
-import { TaskRunStore } from '../../src/store/task-runs.js';
+import { OWNER } from '../../src/tasks/task-service.js';
 import { FakeClock } from '../support/fake-clock.js';
 import { nextMessage, tempHome } from '../support/daemon-harness.js';
 import { reply, scriptedLauncher } from '../support/scripted-launcher.js';
@@ -41,7 +40,7 @@ describe.skipIf(!hasBwrap)('task pre-check scripts run in the sandbox', () => {
       prompt: 'check the inbox',
       preCheck: `test -e /workspace/group/new-mail && echo '{"wake": true}' || echo '{"wake": false}'`,
     });
-    const runs = new TaskRunStore(d.store.db);
+    const runs = d.store.taskRuns;
     const skipped = new Promise<void>((resolve) => {
       const check = () =>
         runs.list(quiet.id, 10).some((r) => r.status === 'skipped')

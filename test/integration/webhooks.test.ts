@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Daemon } from '../../src/daemon.js';
-import { OWNER } from '../../src/scheduler/task-service.js';
+import { OWNER } from '../../src/tasks/task-service.js';
 import { nextMessage, runEnded, startDaemon, tempHome } from '../support/daemon-harness.js';
 import { reply, scriptedLauncher, type ScriptedLauncher } from '../support/scripted-launcher.js';
 

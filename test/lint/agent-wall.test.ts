@@ -23,7 +23,7 @@ describe('the agent wall (no-restricted-imports)', () => {
     ['src/agent/main.ts', '../../package.json'],
     ['src/agent/mcp/server.ts', '../../store/store.js'],
     ['src/agent/harnesses/claude/harness.ts', '../../../config/load.js'],
-    ['src/agent/harnesses/codex/parts.test.ts', '../../../groups/group-schema.js'],
+    ['src/agent/harnesses/codex/parts.test.ts', '../../../store/group-schema.js'],
   ])('refuses %s importing %s', async (file, from) => {
     expect(await walled(file, from)).toEqual([expect.stringContaining('src/protocol/')]);
   });

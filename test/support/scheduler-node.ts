@@ -4,10 +4,9 @@ import { dataPaths } from '../../src/config/load.js';
 import { GroupService } from '../../src/groups/group-service.js';
 import { silentLogger } from '../../src/logging/logger.js';
 import { Scheduler, type SchedulerOptions } from '../../src/scheduler/scheduler.js';
-import type { TaskOccurrence } from '../../src/scheduler/task-job.js';
-import { TaskService } from '../../src/scheduler/task-service.js';
+import type { TaskOccurrence } from '../../src/scheduler/scheduler.js';
+import { TaskService } from '../../src/tasks/task-service.js';
 import { Store } from '../../src/store/store.js';
-import { TaskRunStore } from '../../src/store/task-runs.js';
 import type { FakeClock } from './fake-clock.js';
 
 /** One "daemon" on a database file: its own connection, scheduler and a capturing queue. */
@@ -67,7 +66,7 @@ export function useSchedulerNodes() {
       engine: scheduler,
       now: () => clock.now(),
     });
-    const runs = new TaskRunStore(store.db);
+    const runs = store.taskRuns;
     const complete = (item: TaskOccurrence) => {
       const r = runs.byOccurrence(item.taskId, item.scheduledFor)!;
       runs.finish(r.id, { status: 'ok', now: clock.now() });

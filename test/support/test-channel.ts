@@ -12,6 +12,14 @@ export class TestChannel implements Channel {
   /** How many upcoming sends fail. */
   failNext = 0;
   failForever = false;
+  /** While set, a send is recorded (the platform has it) but answered only once it resolves. */
+  answerGate?: Promise<void>;
+  private readonly sendWaiters: Array<() => void> = [];
+
+  /** Resolves once the next send has been recorded by the "platform". */
+  nextSend(): Promise<void> {
+    return new Promise((resolve) => this.sendWaiters.push(resolve));
+  }
 
   owns(chat: string) {
     return chat.startsWith('test:');
@@ -38,7 +46,10 @@ export class TestChannel implements Channel {
       idemKey: opts.idemKey,
       files: (opts.files ?? []).map((f) => f.path),
     });
-    return { platformId: `t${this.sent.length}` };
+    const platformId = `t${this.sent.length}`;
+    for (const taken of this.sendWaiters.splice(0)) taken();
+    if (this.answerGate) await this.answerGate;
+    return { platformId };
   }
   health() {
     return { connected: true, lastError: null, lastEventAt: null };

@@ -47,7 +47,7 @@ describe('SlackChannel over Socket Mode', () => {
       receive: async (m) => {
         if (failing && m.text === 'one') throw new Error('disk full');
         got.push(m);
-        return { seq: got.length, duplicate: false };
+        return { seq: got.length, duplicate: false, wakes: true };
       },
     });
     const first = ev('C1', 'one');
@@ -68,7 +68,7 @@ describe('SlackChannel over Socket Mode', () => {
     const got: Inbound[] = [];
     const slack = channel();
     await slack.connect({
-      receive: async (m) => (got.push(m), { seq: got.length, duplicate: false }),
+      receive: async (m) => (got.push(m), { seq: got.length, duplicate: false, wakes: true }),
     });
     const m = ev('C1', '<@UBOT> hi');
     await fake.sendEvent(m).acked;
@@ -80,7 +80,7 @@ describe('SlackChannel over Socket Mode', () => {
 
   it('keeps retrying a refused app token with backoff, and stops for good on disconnect', async () => {
     const slack = channel('xapp-revoked');
-    await slack.connect({ receive: async () => ({ seq: 1, duplicate: false }) });
+    await slack.connect({ receive: async () => ({ seq: 1, duplicate: false, wakes: true }) });
     expect(slack.connectionState()).toBe('reconnecting');
     expect(slack.health()).toMatchObject({
       connected: false,
@@ -91,7 +91,7 @@ describe('SlackChannel over Socket Mode', () => {
     expect(slack.connectionState()).toBe('stopped');
     const opened = fake.socketsOpened;
     const ok = channel();
-    await ok.connect({ receive: async () => ({ seq: 1, duplicate: false }) });
+    await ok.connect({ receive: async () => ({ seq: 1, duplicate: false, wakes: true }) });
     expect(fake.socketsOpened).toBe(opened + 1);
     await ok.disconnect();
     fake.dropSockets();

@@ -20,7 +20,7 @@ function sink(): InboundSink & { got: Inbound[]; next: () => Promise<Inbound> } 
       got.push(m);
       waiter?.(m);
       waiter = undefined;
-      return { seq: got.length, duplicate: false };
+      return { seq: got.length, duplicate: false, wakes: true };
     },
   };
 }

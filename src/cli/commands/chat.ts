@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { createInterface, type Interface } from 'node:readline';
 import { loadConfig } from '../../config/load.js';
-import { chatIdSchema } from '../../groups/group-schema.js';
+import { chatIdSchema } from '../../store/group-schema.js';
 import { ApiClient, type ChatMessage } from '../api-client.js';
 import { LiveChat } from '../live-chat.js';
 import { UsageError } from '../usage-error.js';
@@ -37,20 +37,29 @@ async function history(
   return { tail, lastSeq: after };
 }
 
-/** `clawpod chat [chat]`: an interactive chat in the terminal (history, then live). */
+const HELP = [
+  'local commands (everything else goes to the agent, /compact and other agent commands included):',
+  '  /help          this list',
+  '  /chat <chat>   switch to another chat, e.g. /chat tg:4242',
+  '  /quit, /exit   leave (Ctrl-D too)',
+].join('\n');
+
+/**
+ * `clawpod chat [chat]`: an interactive chat in the terminal (history, then live). `/help`,
+ * `/chat` and `/quit` are handled here; a message that wakes nothing is answered by a note
+ * saying why (no trigger word, sender not allowed, chat unbound).
+ */
 export function registerChat(program: Command): void {
   program
     .command('chat [chat]')
-    .description('interactive chat in the terminal (default web:main); /quit or Ctrl-D leaves')
+    .description('interactive chat in the terminal (default web:main); /help lists local commands')
     .action(async (chatArg: string | undefined) => {
-      const chat = chatArg ?? 'web:main';
-      if (!chatIdSchema.safeParse(chat).success)
-        throw new UsageError(`"${chat}" is not a chat id (<channel>:<id>, e.g. web:main)`);
+      const first = chatArg ?? 'web:main';
+      if (!chatIdSchema.safeParse(first).success)
+        throw new UsageError(`"${first}" is not a chat id (<channel>:<id>, e.g. web:main)`);
       const config = loadConfig();
       const client = ApiClient.fromConfig(config);
       await client.health();
-      const group = (await client.groups()).find((g) => g.chats.includes(chat));
-      const { tail, lastSeq } = await history(client, chat, HISTORY);
 
       const tty = Boolean(process.stdin.isTTY && process.stdout.isTTY);
       // The reader is created only after the stream is live (see below).
@@ -65,39 +74,49 @@ export function registerChat(program: Command): void {
         prompt(true);
       };
 
-      console.log(
-        `chat ${chat}${group ? ` (group ${group.folder})` : ''}, daemon ${client.baseUrl}; /quit or Ctrl-D to leave`,
-      );
-      if (!group)
-        console.log(
-          `note: no group is bound to ${chat}, so nothing will answer (clawpod groups bind <group> ${chat})`,
-        );
-      for (const m of tail) console.log(formatChatLine(m));
-
       const own = new Set<number>();
       const unconfirmed: string[] = [];
-      const live = new LiveChat(client, chat, {
-        onMessage: (m) => {
-          if (own.has(m.seq)) return;
-          const i = m.direction === 'in' ? unconfirmed.indexOf(m.text) : -1;
-          if (i !== -1) {
-            // Our own line coming back before the POST answered: already on screen.
-            unconfirmed.splice(i, 1);
-            own.add(m.seq);
-            return;
-          }
-          print(formatChatLine(m));
-        },
-        onRun: (r) => {
-          if (group && r.group === group.folder && r.status === 'error' && r.error)
-            print(`(run failed: ${r.error})`);
-        },
-        onConnection: (state) =>
+      let chat = first;
+      let live: LiveChat | undefined;
+      /** Shows a chat's recent history and follows it live. */
+      const open = async (next: string) => {
+        live?.stop();
+        chat = next;
+        const group = (await client.groups()).find((g) => g.chats.includes(chat));
+        const { tail, lastSeq } = await history(client, chat, HISTORY);
+        print(
+          `chat ${chat}${group ? ` (group ${group.folder})` : ''}, daemon ${client.baseUrl}; /help for commands`,
+        );
+        if (!group)
           print(
-            state === 'lost' ? '(connection to the daemon lost; reconnecting…)' : '(reconnected)',
-          ),
-      });
-      await live.start(lastSeq);
+            `note: no group is bound to ${chat}, so nothing will answer (clawpod groups bind <group> ${chat})`,
+          );
+        for (const m of tail) print(formatChatLine(m));
+        live = new LiveChat(client, chat, {
+          onMessage: (m) => {
+            if (own.has(m.seq)) return;
+            const i = m.direction === 'in' ? unconfirmed.indexOf(m.text) : -1;
+            if (i !== -1) {
+              // Our own line coming back before the POST answered: already on screen.
+              unconfirmed.splice(i, 1);
+              own.add(m.seq);
+              return;
+            }
+            print(formatChatLine(m));
+          },
+          onRun: (r) => {
+            if (r.chatJid !== chat || !r.error) return;
+            if (r.status === 'error') print(`(run failed: ${r.error}; it will be retried)`);
+            if (r.status === 'dead') print(`(not answered: ${r.error})`);
+          },
+          onConnection: (state) =>
+            print(
+              state === 'lost' ? '(connection to the daemon lost; reconnecting…)' : '(reconnected)',
+            ),
+        });
+        await live.start(lastSeq);
+      };
+      await open(first);
       // Only now start reading: stdin stays buffered until then, so no typed line is lost.
       const input = createInterface({
         input: process.stdin,
@@ -112,14 +131,30 @@ export function registerChat(program: Command): void {
       input.on('line', (raw) => {
         const line = raw.trim();
         if (line === '/quit' || line === '/exit') return input.close();
+        if (line === '/help') return print(HELP);
+        if (line === '/chat' || line.startsWith('/chat ')) {
+          const next = line.slice('/chat'.length).trim();
+          if (!chatIdSchema.safeParse(next).success) {
+            print(`(/chat needs a chat id: <channel>:<id>, e.g. /chat web:main)`);
+            return;
+          }
+          posting = posting
+            .then(() => open(next))
+            .catch((err: unknown) => {
+              print(`(cannot open ${next}: ${err instanceof Error ? err.message : String(err)})`);
+            });
+          return;
+        }
         if (!line) return prompt();
         unconfirmed.push(line);
+        const to = chat;
         posting = posting.then(async () => {
           try {
-            const { seq } = await client.postMessage(chat, line);
-            own.add(seq);
+            const posted = await client.postMessage(to, line);
+            own.add(posted.seq);
             const i = unconfirmed.indexOf(line);
             if (i !== -1) unconfirmed.splice(i, 1);
+            if (posted.wakes === false) print(`(nothing will answer: ${posted.quiet})`);
           } catch (err) {
             failed = true;
             print(`(not sent: ${err instanceof Error ? err.message : String(err)})`);
@@ -131,7 +166,7 @@ export function registerChat(program: Command): void {
       prompt();
       await new Promise<void>((resolve) => input.once('close', resolve));
       await posting;
-      live.stop();
+      live?.stop();
       if (tty) process.stdout.write('\n');
       // Failed sends were reported inline; a non-interactive run reports them in the exit code.
       if (failed && !tty) process.exitCode = 1;

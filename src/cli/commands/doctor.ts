@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { ConfigError } from '../../config/errors.js';
 import { dataPaths, loadConfig, resolveHome, type Config } from '../../config/load.js';
-import type { Group } from '../../groups/group-schema.js';
+import type { Group } from '../../store/group-schema.js';
 import { Store } from '../../store/store.js';
 import {
   checkCredentials,

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { harnessNames, runtimeNames } from '../../config/schema.js';
 import { loadConfig, type Config } from '../../config/load.js';
 import { GroupService } from '../../groups/group-service.js';
-import type { Group } from '../../groups/group-schema.js';
+import type { Group } from '../../store/group-schema.js';
 import { json, table } from '../format.js';
 import { parseGroupSettings, settableKeys } from '../group-settings.js';
 import { withLocalStore } from '../local.js';

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.js';
 import type { AgentSessionRecord } from '../../store/agent-sessions.js';
 import type { RunRecord } from '../../store/runs.js';
+import type { Store } from '../../store/store.js';
 import {
   formatCost,
   formatDuration,
@@ -13,7 +14,6 @@ import {
   table,
 } from '../format.js';
 import { intOption, withLocalStore } from '../local.js';
-import { usageByGroupDay } from '../../store/usage.js';
 
 /** The runs table: newest first, one line each. Pure (for a given `now`). */
 export function renderRuns(runs: RunRecord[], now = Date.now()): string {
@@ -84,33 +84,32 @@ export function registerRuns(program: Command): void {
     .command('runs')
     .description('recent agent runs: status, duration, tokens, cost, error');
 
-  runs
-    .command('list')
-    .description('recent runs, newest first')
-    .option('--group <group>', 'only this group')
-    .option('-n, --limit <n>', 'how many', intOption(1), 20)
-    .option('--json', 'print as JSON')
-    .action(async (opts: { group?: string; limit: number; json?: boolean }) => {
-      const config = loadConfig();
-      const list = await withLocalStore(config, { create: false }, (store) =>
-        store.runs.list({ limit: opts.limit, group: opts.group }),
-      );
-      console.log(opts.json ? json(list) : renderRuns(list));
-    });
+  /** A newest-first listing read from the database, filtered by group, as a table or JSON. */
+  const listing = <T>(
+    name: string,
+    description: string,
+    read: (store: Store, opts: { limit: number; group?: string }) => T[],
+    render: (rows: T[]) => string,
+  ) =>
+    runs
+      .command(name)
+      .description(description)
+      .option('--group <group>', 'only this group')
+      .option('-n, --limit <n>', 'how many', intOption(1), 20)
+      .option('--json', 'print as JSON')
+      .action(async (opts: { group?: string; limit: number; json?: boolean }) => {
+        const config = loadConfig();
+        const rows = await withLocalStore(config, { create: false }, (store) => read(store, opts));
+        console.log(opts.json ? json(rows) : render(rows));
+      });
 
-  runs
-    .command('sessions')
-    .description('agent sessions (warm processes waiting for follow-ups), apart from runs')
-    .option('--group <group>', 'only this group')
-    .option('-n, --limit <n>', 'how many', intOption(1), 20)
-    .option('--json', 'print as JSON')
-    .action(async (opts: { group?: string; limit: number; json?: boolean }) => {
-      const config = loadConfig();
-      const list = await withLocalStore(config, { create: false }, (store) =>
-        store.agentSessions.list({ limit: opts.limit, group: opts.group }),
-      );
-      console.log(opts.json ? json(list) : renderSessions(list));
-    });
+  listing('list', 'recent runs, newest first', (s, o) => s.runs.list(o), renderRuns);
+  listing(
+    'sessions',
+    'agent sessions (warm processes waiting for follow-ups), apart from runs',
+    (s, o) => s.agentSessions.list(o),
+    renderSessions,
+  );
 
   runs
     .command('usage')
@@ -120,7 +119,7 @@ export function registerRuns(program: Command): void {
     .action(async (opts: { days: number; json?: boolean }) => {
       const config = loadConfig();
       const days = await withLocalStore(config, { create: false }, (store) =>
-        usageByGroupDay(store.db, Date.now() - opts.days * 86_400_000, config.timezone),
+        store.usage.byGroupDay(Date.now() - opts.days * 86_400_000, config.timezone),
       );
       if (opts.json) return console.log(json(days));
       if (!days.length) return console.log(`no runs in the last ${opts.days} days`);

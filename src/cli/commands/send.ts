@@ -19,14 +19,18 @@ export interface SendOptions {
 export interface SendResult {
   seq: number;
   replies: ChatMessage[];
-  /** Why no wait happened (e.g. the chat is bound to no group). */
+  /** Why nothing will answer (the message does not wake a group: unbound chat, no trigger…). */
   skipped?: string;
+  /** The run ended without an answer for good (every attempt failed, or nothing can run it). */
+  failed?: string;
 }
 
 /**
- * Posts `text` to `chat` as the owner and (unless `wait: false`) collects the reply. The event
- * stream is opened before posting and the stored messages are read once after, so no reply
- * can slip between the two. Throws on timeout without any reply.
+ * Posts `text` to `chat` as the owner and (unless `wait: false`) waits until the run that takes
+ * the message has answered and its replies are delivered, printing each piece as it arrives.
+ * The event stream is opened before posting and stored messages are read once after, so no
+ * reply can slip between the two. A message that wakes nothing returns at once with why.
+ * Throws on timeout.
  */
 export async function sendMessage(
   client: ApiClient,
@@ -40,55 +44,37 @@ export async function sendMessage(
     const { seq } = await client.postMessage(chat, text);
     return { seq, replies: [] };
   }
-  const group = (await client.groups()).find((g) => g.chats.includes(chat));
-  if (!group) {
-    const { seq } = await client.postMessage(chat, text);
-    return {
-      seq,
-      replies: [],
-      skipped: `no group is bound to ${chat}, so nothing will answer (bind it: clawpod groups bind <group> ${chat})`,
-    };
-  }
 
   const replies: ChatMessage[] = [];
   const early: Array<{ msg?: ChatMessage; run?: RunRecord }> = [];
   let waiter: ReplyWaiter | undefined;
-  let postedSeq = 0;
-  let timer: NodeJS.Timeout | undefined;
   let finish: () => void = () => undefined;
   const done = new Promise<void>((resolve) => (finish = resolve));
 
-  const schedule = () => {
-    if (!waiter) return;
-    clearTimeout(timer);
-    const at = waiter.nextCheckAt();
-    if (at === null) return;
-    timer = setTimeout(
-      () => (waiter!.isDone(Date.now()) ? finish() : schedule()),
-      Math.max(0, at - Date.now()),
-    );
+  /** The answered run's replies still on their way; done when none is. */
+  const checkDelivery = async () => {
+    const state = waiter?.state;
+    if (state?.name !== 'delivering') return;
+    const run = await client.run(state.runId);
+    if (waiter!.onDelivery(run.id, run.replies.pending + run.replies.sending).name === 'done')
+      finish();
   };
   const onMessage = (msg: ChatMessage) => {
     if (!waiter) return void early.push({ msg });
-    const reply = waiter.onMessage(msg, Date.now());
+    const reply = waiter.onMessage(msg);
     if (reply) {
       replies.push(reply);
       opts.onReply?.(reply);
+      void checkDelivery().catch(() => undefined);
     }
-    schedule();
   };
   const onRun = (run: RunRecord) => {
     if (!waiter) return void early.push({ run });
-    if (
-      run.group === group.folder &&
-      run.status === 'error' &&
-      !waiter.replied &&
-      (run.seqEnd ?? 0) >= postedSeq
-    ) {
-      note(`run ${run.id} failed: ${run.error ?? 'no reason given'} (still waiting)`);
-    }
-    waiter.onRun(run, Date.now());
-    schedule();
+    if (waiter.ours(run) && run.status === 'error')
+      note(`run ${run.id} failed: ${run.error ?? 'no reason given'} (it will be retried)`);
+    const state = waiter.onRun(run);
+    if (state.name === 'failed') finish();
+    else if (state.name === 'delivering') void checkDelivery().catch(() => undefined);
   };
 
   const live = new LiveChat(client, chat, {
@@ -105,25 +91,27 @@ export async function sendMessage(
   const timeoutMs = opts.timeoutMs ?? 300_000;
   const deadline = setTimeout(finish, timeoutMs);
   try {
-    const { seq } = await client.postMessage(chat, text);
-    postedSeq = seq;
-    waiter = new ReplyWaiter({ postedSeq: seq, group: group.folder });
+    const posted = await client.postMessage(chat, text);
+    if (posted.wakes === false)
+      return { seq: posted.seq, replies: [], skipped: `nothing will answer: ${posted.quiet}` };
+    waiter = new ReplyWaiter({ postedSeq: posted.seq, chat });
     for (const e of early.splice(0)) {
       if (e.msg) onMessage(e.msg);
       else if (e.run) onRun(e.run);
     }
-    await live.catchUp(seq);
-    schedule();
+    await live.catchUp(posted.seq);
     await done;
-    if (!waiter.isDone(Date.now()) && !replies.length) {
+    const state = waiter.state;
+    if (state.name === 'failed') return { seq: posted.seq, replies, failed: state.error };
+    if (state.name !== 'done') {
+      const what = state.name === 'delivering' ? 'the reply was not fully delivered' : 'no reply';
       throw new Error(
-        `no reply within ${Math.round(timeoutMs / 1000)} s (the run may still be going: clawpod runs list)`,
+        `${what} within ${Math.round(timeoutMs / 1000)} s (the run may still be going: clawpod runs list)`,
       );
     }
-    return { seq, replies };
+    return { seq: posted.seq, replies };
   } finally {
     clearTimeout(deadline);
-    clearTimeout(timer);
     live.stop();
   }
 }
@@ -132,9 +120,11 @@ export async function sendMessage(
 export function registerSend(program: Command): void {
   program
     .command('send <chat> <text>')
-    .description('send a message as the owner and print the reply when it comes')
+    .description(
+      'send a message as the owner; print every piece of the answer; exit 1 if nothing answers',
+    )
     .option('--no-wait', 'return as soon as the message is stored')
-    .option('--timeout <seconds>', 'how long to wait for a reply', secondsOption, 300)
+    .option('--timeout <seconds>', 'how long to wait for the answer', secondsOption, 300)
     .action(async (chat: string, text: string, opts: { wait: boolean; timeout: number }) => {
       const config = loadConfig();
       const client = ApiClient.fromConfig(config);
@@ -145,6 +135,13 @@ export function registerSend(program: Command): void {
         onNote: (t) => console.error(`clawpod: ${t}`),
       });
       if (!opts.wait) console.error(`sent (seq ${result.seq})`);
-      if (result.skipped) console.error(`clawpod: sent (seq ${result.seq}), but ${result.skipped}`);
+      if (result.skipped) {
+        console.error(`clawpod: sent (seq ${result.seq}), but ${result.skipped}`);
+        process.exitCode = 1;
+      }
+      if (result.failed) {
+        console.error(`clawpod: the message was not answered: ${result.failed}`);
+        process.exitCode = 1;
+      }
     });
 }

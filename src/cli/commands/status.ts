@@ -15,6 +15,7 @@ import {
   table,
 } from '../format.js';
 import { withLocalStore } from '../local.js';
+import type { StorageReport } from '../../store/storage-health.js';
 
 /** What `clawpod status` shows: the daemon's report plus where to reach it. */
 export interface StatusReport {
@@ -64,6 +65,27 @@ function daemonLines(r: StatusReport, now: number): string[] {
   ];
 }
 
+/** The IPC line: files in errors/ (and its cap), repairs; then the groups behind them. */
+function ipcLines(ipc: NonNullable<DaemonStatus['ipc']>): string[] {
+  const out = [
+    `ipc:        errors/ files ${ipc.errorsFiles} (cap ${ipc.errorsCap} per group), quarantined ${ipc.quarantined}, rotated out ${ipc.rotated}`,
+  ];
+  for (const g of ipc.groups.slice(0, 5))
+    out.push(
+      `  ${g.group}: errors/ ${g.errorsFiles}, quarantined ${g.quarantined}, rotated out ${g.rotated}`,
+    );
+  return out;
+}
+
+const problemName = { busy: 'database locked', disk_full: 'disk full', io: 'I/O error' } as const;
+
+/** `storage:    ✓ ok` or what fails since when, with the message that says what to do. */
+export function storageLine(st: StorageReport, now: number): string {
+  if (st.ok) return 'storage:    ✓ ok';
+  const what = st.problem ? problemName[st.problem] : 'failing';
+  return `storage:    ✗ ${what} since ${formatTime(st.since)} (${formatAgo(st.since, now)}): ${st.lastError ?? ''}`;
+}
+
 /** Renders the human-readable status. Pure (for a given `now`). */
 export function renderStatus(r: StatusReport, now = Date.now()): string {
   const s = r.status;
@@ -72,6 +94,7 @@ export function renderStatus(r: StatusReport, now = Date.now()): string {
   out.push(`runtime:    ${s.runtime.configured}${selected} (${s.runtime.why})`);
   if (s.daemon.running)
     out.push(`harnesses:  ${s.harnesses.length ? s.harnesses.join(', ') : 'none registered'}`);
+  if (s.storage) out.push(storageLine(s.storage, now));
 
   out.push('', 'channels:');
   if (!s.channels.length)
@@ -121,8 +144,14 @@ export function renderStatus(r: StatusReport, now = Date.now()): string {
   out.push(
     `outbox:     pending ${(o.pending ?? 0) + (o.sending ?? 0)}, sent ${o.sent ?? 0}, dead ${o.dead ?? 0}`,
   );
-  out.push(`dead letters: ${s.deadLetters.count}`);
-  for (const d of s.deadLetters.recent.slice(0, 5)) {
+  const dl = s.deadLetters;
+  out.push(
+    dl.pending === undefined
+      ? `dead letters: ${dl.count}`
+      : `dead letters: ${dl.pending} pending (${dl.count} in all)${dl.pending ? ' — clawpod deadletters list' : ''}`,
+  );
+  if (s.ipc) out.push(...ipcLines(s.ipc));
+  for (const d of dl.recent.filter((x) => (x.status ?? 'pending') === 'pending').slice(0, 5)) {
     out.push(
       `  #${d.id} ${formatTime(d.createdAt)} ${d.kind} ${d.group ?? '-'} ${d.chatJid ?? ''}: ${oneLine(d.error, 100)}`,
     );

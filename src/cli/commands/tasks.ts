@@ -1,10 +1,10 @@
 import { Option, type Command } from 'commander';
 import { loadConfig, type Config } from '../../config/load.js';
 import { GroupService } from '../../groups/group-service.js';
-import { TaskError } from '../../scheduler/task-errors.js';
-import { OWNER, TaskService, type Actor } from '../../scheduler/task-service.js';
-import { formatWallTime } from '../../scheduler/time-zone.js';
-import type { TaskView } from '../../scheduler/task-view.js';
+import { TaskError } from '../../schedule/errors.js';
+import { OWNER, TaskService, type Actor } from '../../tasks/task-service.js';
+import { formatWallTime } from '../../schedule/time-zone.js';
+import type { TaskView } from '../../tasks/task-view.js';
 import type { TaskRunRecord } from '../../store/task-runs.js';
 import { ApiClient, ApiError } from '../api-client.js';
 import { formatCost, formatDuration, formatTime, json, oneLine, table } from '../format.js';

@@ -1,0 +1,169 @@
+import type { Db } from './db.js';
+import {
+  storageError,
+  storageProblemOf,
+  type StorageLocation,
+  StorageUnavailableError,
+} from './storage-errors.js';
+import type { HealthTimers, StorageHealth } from './storage-health.js';
+
+export interface GroupCommitOptions {
+  db: Db;
+  health: StorageHealth;
+  where: StorageLocation;
+  /** true: writes waiting together share one transaction (one fsync); false: one each. */
+  batch: boolean;
+  /** How long a write keeps retrying a locked database before it is refused. */
+  lockWaitMs: number;
+  now?: () => number;
+  timers?: HealthTimers;
+}
+
+interface Pending {
+  fn: () => unknown;
+  resolve(value: unknown): void;
+  reject(err: unknown): void;
+  queuedAt: number;
+}
+
+/** The writer's lifecycle: idle, a flush due on the next turn, waiting out a lock, or closed. */
+type WriterState =
+  | { name: 'idle' }
+  | { name: 'scheduled' }
+  | { name: 'lock-wait'; timer: unknown; attempt: number }
+  | { name: 'closed' };
+
+const realTimers: HealthTimers = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+};
+
+/** First retry after 10 ms, doubling up to 500 ms between tries. */
+const retryDelay = (attempt: number) => Math.min(10 * 2 ** attempt, 500);
+
+/**
+ * Durable writes for the intake path. `write(fn)` resolves only after `fn`'s changes are
+ * committed — with `synchronous = FULL`, fsynced — so a caller may acknowledge after it.
+ *
+ * Group commit: the writes queued during one event-loop turn run in one transaction, each in
+ * its own savepoint (one throwing rejects only itself), so concurrent posters share one fsync.
+ *
+ * A locked database (another process holds the write lock) is retried on timers, never by
+ * blocking the event loop longer than the connection's short busy timeout; a write still
+ * locked out after `lockWaitMs` is refused with a {@link StorageUnavailableError} (`busy`). A
+ * full disk or an I/O error refuses the batch at once. Every outcome is reported to `health`.
+ */
+export class GroupCommit {
+  private queue: Pending[] = [];
+  private state: WriterState = { name: 'idle' };
+  private readonly now: () => number;
+  private readonly timers: HealthTimers;
+
+  constructor(private readonly opts: GroupCommitOptions) {
+    this.now = opts.now ?? Date.now;
+    this.timers = opts.timers ?? realTimers;
+  }
+
+  /** Runs `fn` (synchronous SQLite work) in a committed transaction; resolves with its result. */
+  write<T>(fn: () => T): Promise<T> {
+    if (this.state.name === 'closed')
+      return Promise.reject(new Error('the store is closed; nothing was stored'));
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({
+        fn,
+        resolve: resolve as (v: unknown) => void,
+        reject,
+        queuedAt: this.now(),
+      });
+      if (this.state.name === 'idle') {
+        this.state = { name: 'scheduled' };
+        setImmediate(() => this.flush(0));
+      }
+    });
+  }
+
+  /** Refuses what still waits (the store is closing) and stops the retry timer. */
+  close(): void {
+    if (this.state.name === 'lock-wait') this.timers.clearTimeout(this.state.timer);
+    this.state = { name: 'closed' };
+    const err = new Error('the store is closed; nothing was stored');
+    for (const p of this.queue.splice(0)) p.reject(err);
+  }
+
+  /** Writes waiting (queued or waiting out a lock). */
+  get waiting(): number {
+    return this.queue.length;
+  }
+
+  private flush(attempt: number): void {
+    if (this.state.name === 'closed') return;
+    while (this.queue.length) {
+      const batch = this.queue.slice(0, this.opts.batch ? this.queue.length : 1);
+      let results: Array<{ ok: true; value: unknown } | { ok: false; err: unknown }>;
+      try {
+        results = this.commit(batch);
+      } catch (err) {
+        const problem = storageProblemOf(err);
+        if (problem === 'busy') return this.lockedOut(err, attempt);
+        const failure = problem ? storageError(err, this.opts.where) : (err as Error);
+        if (failure instanceof StorageUnavailableError) this.opts.health.failed(failure);
+        this.take(batch.length).forEach((p) => p.reject(failure));
+        continue;
+      }
+      this.opts.health.succeeded();
+      this.take(batch.length).forEach((p, i) => {
+        const r = results[i]!;
+        if (r.ok) p.resolve(r.value);
+        else p.reject(r.err);
+      });
+      attempt = 0;
+    }
+    this.state = { name: 'idle' };
+  }
+
+  /** One transaction over `batch`; each write in its own savepoint. Throws storage errors. */
+  private commit(batch: Pending[]) {
+    const { db } = this.opts;
+    const results: Array<{ ok: true; value: unknown } | { ok: false; err: unknown }> = [];
+    db.transaction(() => {
+      for (const p of batch) {
+        try {
+          results.push({ ok: true, value: db.transaction(p.fn)() });
+        } catch (err) {
+          // The whole transaction is unusable after a storage error: give up the batch.
+          if (storageProblemOf(err)) throw err;
+          results.push({ ok: false, err });
+        }
+      }
+    }).immediate();
+    return results;
+  }
+
+  private take(n: number): Pending[] {
+    return this.queue.splice(0, n);
+  }
+
+  /** The lock is held elsewhere: refuse writes that waited too long, retry the rest later. */
+  private lockedOut(err: unknown, attempt: number): void {
+    const now = this.now();
+    const expired = this.queue.filter((p) => now - p.queuedAt >= this.opts.lockWaitMs);
+    if (expired.length) {
+      const failure = storageError(err, this.opts.where, { waitedMs: now - expired[0]!.queuedAt });
+      this.opts.health.failed(failure);
+      this.queue = this.queue.filter((p) => !expired.includes(p));
+      for (const p of expired) p.reject(failure);
+    } else {
+      this.opts.health.failed(
+        storageError(err, this.opts.where, { waiting: { upToMs: this.opts.lockWaitMs } }),
+      );
+    }
+    if (!this.queue.length) {
+      this.state = { name: 'idle' };
+      return;
+    }
+    const oldest = this.queue[0]!.queuedAt;
+    const delay = Math.max(0, Math.min(retryDelay(attempt), oldest + this.opts.lockWaitMs - now));
+    const timer = this.timers.setTimeout(() => this.flush(attempt + 1), delay);
+    this.state = { name: 'lock-wait', timer, attempt };
+  }
+}
