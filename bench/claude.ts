@@ -15,7 +15,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
-import { ClaudeHarness } from '../src/agent/harnesses/claude.js';
+import { ClaudeHarness } from '../src/agent/harnesses/claude/harness.js';
 import { reply, startFakeAnthropic, type FakeAnthropic } from '../test/fakes/anthropic-server.js';
 import { claudeWorld, MCP_MAIN, TEST_MODEL } from '../test/support/claude-world.js';
 import { coldAndWarm, sandboxSkip } from './harness-e2e.js';

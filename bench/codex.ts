@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
-import { createCodexHarness } from '../src/agent/harnesses/codex.js';
+import { createCodexHarness } from '../src/agent/harnesses/codex/harness.js';
 import { IPC_DIRS } from '../src/protocol/ipc.js';
 import type { StartRequest } from '../src/protocol/runner-protocol.js';
 import { reply, startFakeOpenAi, type FakeOpenAi } from '../test/fakes/openai-server.js';

@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { findHarness } from '../src/agent/harnesses/index.js';
 import { loadConfig } from '../src/config/load.js';
 import { Daemon } from '../src/daemon.js';
 import { silentLogger } from '../src/logging/logger.js';
@@ -21,7 +22,9 @@ export function sandboxSkip(harness: 'claude' | 'codex'): string | undefined {
   } catch {
     return 'bubblewrap is not installed';
   }
-  if (!existsSync(join(ROOT, `dist/agent/harnesses/${harness}.js`))) return 'dist/ is not built';
+  if (!existsSync(join(ROOT, 'dist/agent-bundle/runner.cjs'))) return 'dist/ is not built';
+  const sdk = findHarness(harness)!.spec.packages(process.platform, process.arch)[0]!;
+  if (!existsSync(join(ROOT, 'node_modules', sdk))) return `${sdk} is not installed`;
   return undefined;
 }
 

@@ -1,6 +1,6 @@
 /**
- * Sandbox benchmarks, each runtime side by side in one run: spawn → runner ready (median, p90),
- * and message → first reply for a cold sandbox, a warm one (follow-up handed to the live agent)
+ * Sandbox benchmarks, each runtime side by side in one run: spawn → runner ready (median, p90)
+ * against a bare `node -e` in the same sandbox (the runner's own start cost), and message → first reply for a cold sandbox, a warm one (follow-up handed to the live agent)
  * and a sandbox started ahead (`warm: true`). The agent is the `command` harness running `cat`.
  * Run alone: `node --import tsx bench/sandbox.ts`.
  */
@@ -64,15 +64,22 @@ function roundTrip(d: Daemon, chat = 'web:main'): Promise<number> {
   });
 }
 
-/** Spawn → the runner's `ready` line, through the same launch path as a run. */
-async function spawnToReady(d: Daemon, samples: number): Promise<number[]> {
+/**
+ * Spawn → the first stdout line, through the same launch path as a run: the runner (its `ready`
+ * line, after reading a start request) and, as the baseline, a bare `node -e` printing one line
+ * in the same sandbox. Alternated, so both see the same machine load.
+ */
+async function spawnToReady(
+  d: Daemon,
+  samples: number,
+): Promise<{ runner: number[]; bare: number[] }> {
   const { launchSandbox } = await import('../src/runs/sandbox-launch.js');
   const runtime = (
     d.sandbox as unknown as { probes: Map<string, { selection: { runtime: never } }> }
   ).probes.get(d.status().runtime.configured)!.selection.runtime;
   const group = d.store.groups.get('main')!;
-  const out: number[] = [];
-  for (let i = 0; i < samples; i++) {
+  const out = { runner: [] as number[], bare: [] as number[] };
+  const once = async (i: number, bare: boolean): Promise<number> => {
     const t0 = performance.now();
     const l = await launchSandbox(
       { config: loadConfig({ CLAWPOD_HOME: d.status().daemon.home }) },
@@ -80,9 +87,11 @@ async function spawnToReady(d: Daemon, samples: number): Promise<number[]> {
       {
         group,
         harness: 'command',
-        label: `bench${i}`,
+        packages: [],
+        label: `bench${i}${bare ? 'b' : ''}`,
         timezone: 'UTC',
         wallTimeMs: 60_000,
+        ...(bare ? { command: ['node', '-e', 'process.stdout.write("ready\\n")'] } : {}),
       },
       silentLogger(),
     );
@@ -99,16 +108,21 @@ async function spawnToReady(d: Daemon, samples: number): Promise<number[]> {
       timezone: 'UTC',
       assistantName: 'Andy',
     };
-    l.handle.stdin.write(JSON.stringify(start) + '\n');
+    if (!bare) l.handle.stdin.write(JSON.stringify(start) + '\n');
     await new Promise<void>((ok) =>
       createInterface({ input: l.handle.stdout }).on('line', (line) => {
-        if (line.includes('"ready"')) ok();
+        if (line.includes('ready')) ok();
       }),
     );
-    out.push(performance.now() - t0);
+    const ms = performance.now() - t0;
     l.handle.kill();
     await l.handle.exited;
     await l.closeEgress();
+    return ms;
+  };
+  for (let i = 0; i < samples; i++) {
+    out.runner.push(await once(i, false));
+    out.bare.push(await once(i, true));
   }
   return out;
 }
@@ -137,7 +151,9 @@ const stats = (xs: number[]) => {
 async function one(runtime: string): Promise<Figure[]> {
   const d = await daemonFor(runtime);
   try {
-    const ready = stats(await spawnToReady(d, runtime === 'bubblewrap' ? 20 : 8));
+    const spawned = await spawnToReady(d, runtime === 'bubblewrap' ? 20 : 8);
+    const ready = stats(spawned.runner);
+    const bare = stats(spawned.bare);
     const cold: number[] = [];
     for (let i = 0; i < (runtime === 'bubblewrap' ? 10 : 5); i++) {
       await closeSessions(d); // so the next message starts a sandbox
@@ -168,6 +184,14 @@ async function one(runtime: string): Promise<Figure[]> {
     return [
       { name: `${runtime}: spawn → runner ready p50`, value: ready.p50, unit: 'ms' },
       { name: `${runtime}: spawn → runner ready p90`, value: ready.p90, unit: 'ms' },
+      { name: `${runtime}: spawn → bare node line p50 (baseline)`, value: bare.p50, unit: 'ms' },
+      {
+        name: `${runtime}: runner ready − bare node p50`,
+        value: ready.p50 - bare.p50,
+        unit: 'ms',
+        goal: '≤ 20 ms',
+        met: ready.p50 - bare.p50 <= 20,
+      },
       { name: `${runtime}: message → reply, cold sandbox p50`, value: c.p50, unit: 'ms' },
       {
         name: `${runtime}: message → reply, started ahead (warm: true) p50`,

@@ -22,9 +22,8 @@ import { hostChecker } from './http/host-check.js';
 import { createMetrics } from './http/metrics.js';
 import { GroupQueue } from './queue/group-queue.js';
 import { Router } from './router/router.js';
+import { builtinHarnesses } from './agent/harnesses/index.js';
 import { LauncherRegistry, type AgentLauncher } from './runs/agent-process.js';
-import { claudeCredentialProblem } from './runs/harness-credentials.js';
-import { codexCredentialProblem } from './runs/codex-credentials.js';
 import { decideLegacyWakes, MessageJob } from './runs/message-job.js';
 import { SandboxLauncher } from './runs/sandbox-launcher.js';
 import { sandboxUser } from './runs/sandbox-launch.js';
@@ -135,14 +134,8 @@ export class Daemon {
       egress: this.egress,
       config,
       log: this.log.child({ part: 'sandbox' }),
-      harnesses: ['command', 'claude', 'codex'],
+      harnesses: builtinHarnesses.map((h) => h.spec),
       runtimes: opts.runtimes,
-      harnessProblem: (harness, group) =>
-        harness === 'claude'
-          ? claudeCredentialProblem(config.env)
-          : harness === 'codex' && group.provider?.envKey !== null
-            ? codexCredentialProblem(config.env)
-            : undefined,
       beforeRun: (folder) => this.ipc.ensureGroup(folder),
     });
     for (const l of [...this.sandbox.launchers(), ...(opts.launchers ?? [])])

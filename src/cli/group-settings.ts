@@ -1,3 +1,4 @@
+import { harnessNames } from '../config/schema.js';
 import type { GroupSettings } from '../store/group-schema.js';
 import { UsageError } from './usage-error.js';
 
@@ -47,6 +48,7 @@ export const settableKeys = [
   'env.NAME',
   'senders',
   'provider',
+  '<harness>.<option>',
   'limits.memoryMb',
   'limits.cpus',
   'limits.pids',
@@ -57,7 +59,9 @@ export const settableKeys = [
  * Turns `key=value` arguments into a settings patch for GroupService.update. Syntax problems
  * (no `=`, unknown key, a non-boolean or non-number where one is needed) throw UsageError; the
  * values themselves are validated by the group schema. `null` clears a setting (for a limit:
- * falls back to the config default).
+ * falls back to the config default). `<harness>.<option>=<value>` sets one of a harness's options
+ * (`claude.effort=high`, `codex.provider={…}`): the value is read as JSON when it is JSON, else
+ * as a string; `effort`, `agent_teams` and `provider` are the old names, kept as aliases.
  */
 export function parseGroupSettings(
   pairs: string[],
@@ -97,6 +101,12 @@ export function parseGroupSettings(
       } catch {
         throw new UsageError(`${key} must be JSON or null, not "${value}"`);
       }
+    } else if (harnessNames.includes(key.split('.')[0]!) && key.includes('.')) {
+      // One option of one harness; the harness's optionsSchema checks it.
+      const [harness, option] = [key.slice(0, key.indexOf('.')), key.slice(key.indexOf('.') + 1)];
+      if (!option) throw new UsageError(`"${key}" names no option (e.g. claude.effort=high)`);
+      const options = (out.harnessOptions ??= {});
+      options[harness] = { ...options[harness], [option]: isNull ? null : jsonOrText(value) };
     } else if (key in limitKeys) {
       anyLimit = true;
       if (isNull) limits[limitKeys[key]!] = undefined;
@@ -113,4 +123,13 @@ export function parseGroupSettings(
   if (anyLimit) out.limits = limits;
   if (Object.keys(envPatch).length) out.envPatch = envPatch;
   return out;
+}
+
+/** `value` parsed as JSON (`true`, `3`, `{…}`), or the text itself when it is not JSON. */
+function jsonOrText(value: string): unknown {
+  try {
+    return JSON.parse(value) as unknown;
+  } catch {
+    return value;
+  }
 }

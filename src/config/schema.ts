@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { builtinChannels } from '../channels/index.js';
 import { secretRef } from './secret.js';
+import { harnessNames } from '../agent/harnesses/index.js';
 
 export { secretRef } from './secret.js';
 
@@ -28,7 +29,8 @@ const DEFAULT_OAUTH = {
 /** The default sandbox id range: 70000-79999 (see docs/sandbox.md for why). */
 export const SANDBOX_ID_DEFAULTS = { uidBase: 70_000, uidCount: 10_000 } as const;
 
-export const harnessNames = ['claude', 'codex', 'command'] as const;
+/** The built-in harnesses' names, from their one registry (agent/harnesses/index.ts). */
+export { harnessNames };
 export const runtimeNames = ['auto', 'bubblewrap', 'podman', 'docker', 'apple', 'none'] as const;
 
 /** The part of a channel factory the config needs: its key and its block's schema. */

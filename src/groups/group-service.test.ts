@@ -164,16 +164,64 @@ describe('GroupService.update', () => {
         wireApi: 'responses',
       },
     });
+    // The old top-level keys are aliases: effort goes to both harnesses that read it.
     expect(g).toMatchObject({
-      effort: 'high',
-      agentTeams: true,
+      harnessOptions: {
+        claude: { effort: 'high', agentTeams: true },
+        codex: { effort: 'high', provider: { name: 'ollama', envKey: null } },
+      },
       env: { PROJECT: 'apollo' },
-      provider: { name: 'ollama', envKey: null },
     });
     expect(svc.update('team', { provider: null, env: {} })).toMatchObject({
-      provider: null,
+      harnessOptions: { claude: { effort: 'high', agentTeams: true }, codex: { effort: 'high' } },
       env: {},
     });
+  });
+
+  it('keeps options per harness, checked by that harness and merged key by key', () => {
+    svc.add({ name: 'team', harnessOptions: { claude: { effort: 'low' } } });
+    expect(svc.update('team', { harnessOptions: { claude: { agentTeams: true } } })).toMatchObject({
+      harnessOptions: { claude: { effort: 'low', agentTeams: true } },
+    });
+    // null removes one option; a harness set to null loses all of them.
+    expect(
+      svc.update('team', { harnessOptions: { claude: { effort: null } } }).harnessOptions,
+    ).toEqual({ claude: { agentTeams: true } });
+    expect(svc.update('team', { harnessOptions: { claude: null } }).harnessOptions).toEqual({});
+    // An explicit option wins over the alias for the same harness.
+    expect(
+      svc.update('team', { effort: 'max', harnessOptions: { codex: { effort: 'low' } } })
+        .harnessOptions,
+    ).toEqual({ claude: { effort: 'max' }, codex: { effort: 'low' } });
+    expect(svc.update('team', { agentTeams: false }).harnessOptions).toEqual({
+      claude: { effort: 'max' },
+      codex: { effort: 'low' },
+    });
+  });
+
+  it('refuses an option its harness does not know or a value it does not take, changing nothing', () => {
+    svc.add({ name: 'team', effort: 'high' });
+    const before = svc.get('team').harnessOptions;
+    expect(groupError(() => svc.update('team', { effort: 'extreme' }))).toMatchObject({
+      code: 'invalid',
+      message: expect.stringMatching(/^harnessOptions\.claude\.effort: .*"high"/),
+    });
+    expect(
+      groupError(() => svc.update('team', { harnessOptions: { command: { effort: 'high' } } }))
+        .message,
+    ).toMatch(/^harnessOptions\.command: .*effort/);
+    expect(
+      groupError(() => svc.update('team', { harnessOptions: { gpt: { x: 1 } } })).message,
+    ).toBe('harnessOptions.gpt: no harness "gpt" (have: claude, codex, command)');
+    expect(
+      groupError(() =>
+        svc.add({
+          name: 'x',
+          provider: { name: 'p', baseUrl: '/u', envKey: '1bad', wireApi: 'responses' },
+        }),
+      ).message,
+    ).toMatch(/^harnessOptions\.codex\.provider\.envKey: an environment variable name/);
+    expect(svc.get('team').harnessOptions).toEqual(before);
   });
 
   it('refuses env that would override what clawpod sets (paths, proxies, credentials)', () => {

@@ -9,7 +9,10 @@ import {
   groupSettingsSchema,
   newGroupSchema,
   type Group,
+  type GroupSettings,
+  type StoredGroupSettings,
 } from '../store/group-schema.js';
+import { applyOptionsPatch, optionsPatch } from './harness-options.js';
 
 const MAIN_MEMORY = `# Main\n\nThis is the owner's admin chat. You can manage other groups and tasks from here.\n`;
 const GLOBAL_MEMORY = `# Shared knowledge\n\nFacts every group's assistant may read.\n`;
@@ -72,7 +75,8 @@ export class GroupService {
   add(input: unknown): Group {
     const parsed = newGroupSchema.safeParse(input);
     if (!parsed.success) throw new GroupError('invalid', firstIssue(parsed.error));
-    const { name, chats, ...settings } = parsed.data;
+    const { name, chats, ...given } = parsed.data;
+    const settings = withOptions(given, {});
     if (this.store.groups.get(name))
       throw new GroupError('conflict', `group "${name}" already exists`);
     this.store.tx(() => {
@@ -84,10 +88,10 @@ export class GroupService {
   }
 
   update(name: string, input: unknown): Group {
-    this.get(name);
+    const current = this.get(name);
     const parsed = groupSettingsSchema.safeParse(input);
     if (!parsed.success) throw new GroupError('invalid', firstIssue(parsed.error));
-    this.store.groups.update(name, parsed.data);
+    this.store.groups.update(name, withOptions(parsed.data, current.harnessOptions));
     return this.changed(this.get(name));
   }
 
@@ -136,4 +140,14 @@ export class GroupService {
     const file = join(dir, 'CLAUDE.md');
     if (!existsSync(file)) writeFileSync(file, memory);
   }
+}
+
+/** `settings` for the store: the options patch (aliases included) applied to `current`. */
+function withOptions(
+  settings: GroupSettings,
+  current: Group['harnessOptions'],
+): StoredGroupSettings {
+  const { harnessOptions: _h, effort: _e, agentTeams: _a, provider: _p, ...rest } = settings;
+  const patch = optionsPatch(settings);
+  return patch ? { ...rest, harnessOptions: applyOptionsPatch(current, patch) } : rest;
 }

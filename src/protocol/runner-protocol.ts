@@ -1,4 +1,6 @@
-import { z } from 'zod';
+// zod/mini: the runner loads this on every start (a cold run's path), and mini's tree-shakable
+// functions keep that to a few milliseconds where full zod takes tens.
+import * as z from 'zod/mini';
 
 /**
  * Which Anthropic credential the host injects, so the sandbox gets a placeholder of the same kind:
@@ -14,29 +16,11 @@ export type AnthropicAuthKind = z.infer<typeof anthropicAuthKindSchema>;
  */
 export const proxyInfoSchema = z.strictObject({
   /** Path of the proxy's unix socket as seen by the runner. */
-  socket: z.string().min(1),
-  placeholder: z.string().min(16),
+  socket: z.string().check(z.minLength(1)),
+  placeholder: z.string().check(z.minLength(16)),
   anthropicAuth: anthropicAuthKindSchema,
 });
 export type ProxyInfo = z.infer<typeof proxyInfoSchema>;
-
-/**
- * A model provider for the codex harness. `baseUrl` includes the `/v1` (Codex appends
- * `/responses`); a value starting with `/` is a path on the run's egress bridge, e.g.
- * `/upstream/ollama` for the proxy's upstream named `ollama`. `envKey` names the sandbox variable
- * holding the key to send as a Bearer token (the run's placeholder when unset there); null for a
- * keyless server. Codex speaks only the Responses API (0.171 refuses `wire_api = "chat"`).
- */
-export const modelProviderSchema = z.strictObject({
-  name: z.string().min(1).max(100),
-  baseUrl: z.string().min(1),
-  envKey: z
-    .string()
-    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name')
-    .nullable(),
-  wireApi: z.literal('responses'),
-});
-export type ModelProvider = z.infer<typeof modelProviderSchema>;
 
 /**
  * Path prefixes of the model routes on the egress proxy (and so on the in-sandbox bridge): a
@@ -60,37 +44,36 @@ export const EGRESS_ROUTES = {
 export const startRequestSchema = z.strictObject({
   type: z.literal('start'),
   /** The agent session this process serves (for logs). */
-  sessionId: z.string().min(1),
+  sessionId: z.string().check(z.minLength(1)),
   /**
    * A capability for IPC requests: the MCP server puts it in every request so the host knows
    * which session (and so which conversation) asked. Worthless outside this group's IPC dir.
    */
-  sessionToken: z.string().min(16),
-  group: z.string().min(1),
+  sessionToken: z.string().check(z.minLength(16)),
+  group: z.string().check(z.minLength(1)),
   isMain: z.boolean(),
-  harness: z.string().min(1),
+  harness: z.string().check(z.minLength(1)),
   /** For the `command` harness: a shell command; prompt on stdin, reply on stdout. */
-  command: z.string().nullable(),
-  model: z.string().nullable(),
-  /** codex: a custom OpenAI-compatible provider (Ollama, vLLM, OpenRouter…); absent or null = OpenAI at OPENAI_BASE_URL. */
-  provider: modelProviderSchema.nullable().optional(),
-  /** claude: reasoning effort; absent or null = the model's default (or the group's .claude/settings.json). */
-  effort: z.enum(['low', 'medium', 'high', 'xhigh', 'max']).nullable().optional(),
-  /** claude: turn on agent teams (experimental); subagents are always available. */
-  agentTeams: z.boolean().optional(),
+  command: z.nullable(z.string()),
+  model: z.nullable(z.string()),
+  /**
+   * The group's options for this harness (`harnessOptions.<harness>`, checked by the host with
+   * the harness's own optionsSchema); the harness parses them again with the same schema.
+   */
+  harnessOptions: z.optional(z.record(z.string(), z.unknown())),
   /** The harness's own conversation to resume (Claude session id, Codex thread id); null: fresh. */
-  resumeId: z.string().nullable(),
+  resumeId: z.nullable(z.string()),
   timezone: z.string(),
   assistantName: z.string(),
   /** Absent or null: the sandbox has no way out (no model access, no egress). */
-  proxy: proxyInfoSchema.nullable().optional(),
+  proxy: z.optional(z.nullable(proxyInfoSchema)),
 });
 export type StartRequest = z.infer<typeof startRequestSchema>;
 
 /** One turn's input: a message envelope or a task prompt. */
 export const turnInputSchema = z.strictObject({
   type: z.literal('input'),
-  id: z.number().int().nonnegative(),
+  id: z.int().check(z.nonnegative()),
   prompt: z.string(),
 });
 export type TurnInput = z.infer<typeof turnInputSchema>;
@@ -104,11 +87,11 @@ export const hostLineSchema = z.discriminatedUnion('type', [
 export type HostLine = z.infer<typeof hostLineSchema>;
 
 export const usageSchema = z.strictObject({
-  inputTokens: z.number().nonnegative().optional(),
-  outputTokens: z.number().nonnegative().optional(),
-  cacheReadTokens: z.number().nonnegative().optional(),
-  cacheWriteTokens: z.number().nonnegative().optional(),
-  costUsd: z.number().nonnegative().optional(),
+  inputTokens: z.optional(z.number().check(z.nonnegative())),
+  outputTokens: z.optional(z.number().check(z.nonnegative())),
+  cacheReadTokens: z.optional(z.number().check(z.nonnegative())),
+  cacheWriteTokens: z.optional(z.number().check(z.nonnegative())),
+  costUsd: z.optional(z.number().check(z.nonnegative())),
 });
 export type Usage = z.infer<typeof usageSchema>;
 
@@ -130,21 +113,21 @@ export const runnerEventSchema = z.discriminatedUnion('type', [
   /** A tool step started: the tool's name and a short, human summary of what it does. */
   z.strictObject({
     type: z.literal('tool'),
-    name: z.string().max(200),
-    summary: z.string().max(500),
+    name: z.string().check(z.maxLength(200)),
+    summary: z.string().check(z.maxLength(500)),
   }),
   /** The turn is answered; everything it said so far is final. */
   z.strictObject({
     type: z.literal('result'),
     /** The harness's conversation id after this turn (to resume in a later session). */
-    resumeId: z.string().nullable().optional(),
-    usage: usageSchema.optional(),
+    resumeId: z.optional(z.nullable(z.string())),
+    usage: z.optional(usageSchema),
   }),
   /** The turn failed; `retryable: false` means a retry cannot help (e.g. missing credential). */
   z.strictObject({
     type: z.literal('error'),
     message: z.string(),
-    retryable: z.boolean().optional(),
+    retryable: z.optional(z.boolean()),
   }),
   /** A note for the host's log (not the chat); does not end the turn. */
   z.strictObject({

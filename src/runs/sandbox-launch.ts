@@ -1,3 +1,4 @@
+import { existsSync, realpathSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
@@ -13,9 +14,39 @@ import type { Mount, Runtime, SandboxHandle } from '../sandbox/runtime.js';
 import { sandboxIdentity, type SandboxIdentity } from '../sandbox/sandbox-ids.js';
 import { openRunEgress } from './run-egress.js';
 
-/** Where the built runner lives on the host (the package root: dist/, node_modules/, package.json). */
+/** The package root on the host: the bundles in dist/agent-bundle/, harness packages in node_modules/. */
 const PACKAGE_ROOT = resolve(import.meta.dirname, '../..');
 const AGENT_ROOT = '/opt/clawpod';
+/** The runner bundle as the sandbox sees it (`npm run build` writes it). */
+export const RUNNER_IN_SANDBOX = `${AGENT_ROOT}/agent/runner.cjs`;
+
+/** The host folder of the runner and MCP server bundles. */
+export function agentBundleDir(root: string = PACKAGE_ROOT): string {
+  return join(root, 'dist', 'agent-bundle');
+}
+
+/**
+ * What a sandbox sees of clawpod itself, all read-only: the bundles (runner and MCP server) at
+ * /opt/clawpod/agent, and each of `packages` (a harness's npm packages) that is installed at
+ * /opt/clawpod/node_modules/<name>, where the runner's imports and the SDKs' own lookups find
+ * them. Nothing else of dist/ or node_modules/. A package that is not installed (another
+ * platform's binary) is left out; the harness reports what is missing from inside.
+ */
+export function agentMounts(packages: readonly string[], root: string = PACKAGE_ROOT): Mount[] {
+  const mounts: Mount[] = [
+    { hostPath: agentBundleDir(root), sandboxPath: `${AGENT_ROOT}/agent`, readOnly: true },
+  ];
+  for (const name of packages) {
+    const dir = join(root, 'node_modules', name);
+    if (!existsSync(dir)) continue;
+    mounts.push({
+      hostPath: realpathSync(dir),
+      sandboxPath: `${AGENT_ROOT}/node_modules/${name}`,
+      readOnly: true,
+    });
+  }
+  return mounts;
+}
 
 /** What launching needs from the daemon. */
 export interface LaunchDeps {
@@ -24,6 +55,8 @@ export interface LaunchDeps {
   beforeRun?: (folder: string) => void;
   /** The credential/egress proxy; without it every sandbox has no network at all. */
   egress?: Egress;
+  /** Where the bundles (dist/agent-bundle/) and harness packages (node_modules/) are; default this package. */
+  packageRoot?: string;
 }
 
 /** A started sandbox whose runner waits for its start request on stdin. */
@@ -51,6 +84,8 @@ export async function launchSandbox(
   job: {
     group: Group;
     harness: string;
+    /** npm packages the harness loads in the sandbox (its spec's `packages`), mounted read-only. */
+    packages: readonly string[];
     label: string;
     timezone: string;
     /** The host kills the sandbox after this long. */
@@ -82,12 +117,7 @@ export async function launchSandbox(
     { folder: g.folder, isMain: g.isMain, sessionDir },
   );
   for (const w of warnings) log.warn(w);
-  const agentMounts: Mount[] = ['dist', 'node_modules', 'package.json'].map((p) => ({
-    hostPath: join(PACKAGE_ROOT, p),
-    sandboxPath: `${AGENT_ROOT}/${p}`,
-    readOnly: true,
-  }));
-  const all = [...mounts, ...agentMounts];
+  const all = [...mounts, ...agentMounts(job.packages, deps.packageRoot)];
   // The `none` runtime has no /workspace view: point the runner at the host paths instead.
   const at = (p: string) => (runtime.name === 'none' ? mapToHost(p, all) : p);
   const limits = { ...config.file.limits, ...g.limits };
@@ -100,7 +130,7 @@ export async function launchSandbox(
   try {
     const handle = runtime.spawn({
       id: `${g.folder}-${job.label}`.toLowerCase().replace(/[^a-z0-9_.-]/g, '-'),
-      command: job.command ?? ['node', at(`${AGENT_ROOT}/dist/agent/main.js`)],
+      command: job.command ?? ['node', at(RUNNER_IN_SANDBOX)],
       mounts: all,
       env: {
         ...g.env, // the group's extra, non-secret variables; the ones below always win

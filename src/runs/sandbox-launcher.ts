@@ -1,5 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
+import { optionsFor } from '../groups/harness-options.js';
+import type { HarnessSpec } from '../protocol/harness-spec.js';
 import type { Group } from '../store/group-schema.js';
 import { builtinRuntimes } from '../sandbox/index.js';
 import {
@@ -10,15 +14,18 @@ import {
 } from '../sandbox/registry.js';
 import type { Runtime } from '../sandbox/runtime.js';
 import type { AgentLauncher, AgentProcess, LaunchProblem, SessionSpec } from './agent-process.js';
-import { launchSandbox, type LaunchDeps } from './sandbox-launch.js';
+import { agentBundleDir, launchSandbox, type LaunchDeps } from './sandbox-launch.js';
 import { SandboxProcess } from './sandbox-process.js';
 
 export interface SandboxLauncherOptions extends LaunchDeps {
   log: Logger;
-  /** Harnesses served (each gets its own AgentLauncher entry). */
-  harnesses: string[];
-  /** Extra per-harness readiness checks (credentials…); undefined when ready. */
-  harnessProblem?: (harness: string, group: Group) => LaunchProblem | undefined;
+  /**
+   * Harnesses served, each with its own AgentLauncher entry: their credential checks (against
+   * `config.env`), option schemas and the packages their sandboxes mount.
+   */
+  // Each spec has its own options type; they are used side by side here.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  harnesses: readonly HarnessSpec<any>[];
   /** The runtimes to choose from; default `builtinRuntimes`. */
   runtimes?: readonly RuntimeFactory[];
 }
@@ -27,8 +34,8 @@ type Probe = { ok: true; selection: RuntimeSelection } | { ok: false; message: s
 
 /**
  * Starts agent processes inside sandboxes: probes the runtimes once, builds the mounts by the
- * mount policy, spawns the in-sandbox runner (`dist/agent/main.js`) with the group's runtime,
- * and runs task pre-check scripts.
+ * mount policy, spawns the in-sandbox runner (the bundle `/opt/clawpod/agent/runner.cjs`) with
+ * the group's runtime and the harness's packages, and runs task pre-check scripts.
  */
 export class SandboxLauncher {
   private runtimes = new Map<string, Runtime>();
@@ -82,10 +89,10 @@ export class SandboxLauncher {
 
   launchers(): AgentLauncher[] {
     return this.opts.harnesses.map((harness) => ({
-      harness,
+      harness: harness.name,
       prepare: (group) => this.probe(this.runtimeName(group)),
       problem: (group) => this.problem(harness, group),
-      start: (spec) => this.start(spec),
+      start: (spec) => this.start(spec, harness.packages(process.platform, process.arch)),
     }));
   }
 
@@ -93,25 +100,39 @@ export class SandboxLauncher {
     return group.runtime ?? this.opts.config.file.runtime;
   }
 
-  private problem(harness: string, group: Group): LaunchProblem | undefined {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  private problem(harness: HarnessSpec<any>, group: Group): LaunchProblem | undefined {
     const probe = this.probes.get(this.runtimeName(group));
     if (!probe)
       return {
         message: `Sandbox runtime "${this.runtimeName(group)}" was not probed; restart the daemon.`,
       };
     if (!probe.ok) return { message: `${probe.message}. Run \`clawpod doctor\` for the fix.` };
-    if (harness === 'command' && !group.command) {
+    const bundle = join(agentBundleDir(this.opts.packageRoot), 'runner.cjs');
+    if (!existsSync(bundle))
+      return {
+        message: `The agent runner is not built (${bundle} is missing): run \`npm run build\` in the clawpod folder, then restart clawpod.`,
+      };
+    if (harness.name === 'command' && !group.command) {
       return {
         message: `Group "${group.folder}" uses the command harness but has no command: clawpod groups set ${group.folder} command="<shell command>"`,
       };
     }
-    return this.opts.harnessProblem?.(harness, group);
+    const options = harness.optionsSchema.safeParse(optionsFor(group, harness.name));
+    if (!options.success) {
+      const issue = options.error.issues[0];
+      return {
+        message: `Group "${group.folder}" has invalid ${harness.name} options (${['harnessOptions', harness.name, ...(issue?.path.map(String) ?? [])].join('.')}: ${issue?.message}): fix them with clawpod groups set ${group.folder} ${harness.name}.<option>=…`,
+      };
+    }
+    const missing = harness.credentialProblem(this.opts.config.env, options.data);
+    return missing ? { message: missing } : undefined;
   }
 
-  private start(spec: SessionSpec): AgentProcess {
+  private start(spec: SessionSpec, packages: readonly string[]): AgentProcess {
     const probe = this.probes.get(this.runtimeName(spec.group));
     if (!probe?.ok) throw new Error('sandbox runtime unavailable');
-    return new SandboxProcess(spec, probe.selection.runtime, this.opts);
+    return new SandboxProcess(spec, probe.selection.runtime, this.opts, packages);
   }
 
   /**
@@ -132,6 +153,7 @@ export class SandboxLauncher {
       {
         group,
         harness: 'command',
+        packages: [],
         label: `precheck-${randomBytes(4).toString('hex')}`,
         timezone: this.opts.config.timezone,
         wallTimeMs: group.limits.runTimeoutMs ?? this.opts.config.file.limits.runTimeoutMs,

@@ -7,6 +7,7 @@ import {
   type StartRequest,
   type TurnInput,
 } from '../protocol/runner-protocol.js';
+import { optionsFor } from '../groups/harness-options.js';
 import { SandboxError } from '../sandbox/errors.js';
 import type { Runtime } from '../sandbox/runtime.js';
 import type { AgentProcess, SessionSpec } from './agent-process.js';
@@ -37,6 +38,8 @@ export class SandboxProcess implements AgentProcess {
     private readonly spec: SessionSpec,
     private readonly runtime: Runtime,
     private readonly opts: SandboxProcessOptions,
+    /** The harness's npm packages, mounted read-only (HarnessSpec.packages). */
+    private readonly packages: readonly string[] = [],
   ) {
     this.log = opts.log.child({
       group: spec.group.folder,
@@ -58,6 +61,7 @@ export class SandboxProcess implements AgentProcess {
       {
         group: g,
         harness: this.spec.harness,
+        packages: this.packages,
         label: this.spec.sessionId,
         timezone: this.spec.timezone,
         wallTimeMs: this.spec.maxLifeMs,
@@ -83,9 +87,7 @@ export class SandboxProcess implements AgentProcess {
       timezone: this.spec.timezone,
       assistantName: this.spec.assistantName,
       proxy: launched.proxy,
-      effort: g.effort,
-      agentTeams: g.agentTeams,
-      provider: g.provider,
+      harnessOptions: optionsFor(g, this.spec.harness),
     };
     handle.stdin.on('error', () => undefined);
     const write = (line: HostLine | StartRequest) =>

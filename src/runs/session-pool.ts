@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/load.js';
+import { optionsFor } from '../groups/harness-options.js';
 import type { Group } from '../store/group-schema.js';
 import type { AgentSessionRecord } from '../store/agent-sessions.js';
 import type { Store } from '../store/store.js';
@@ -34,16 +35,14 @@ const newSessionId = (): string =>
 
 /** The group settings a live session was started with (a change needs a new one). */
 function fingerprint(group: Group, harness: string, model: string | null): string {
-  const { command, runtime, effort, agentTeams, env, provider, limits, isMain } = group;
+  const { command, runtime, env, limits, isMain } = group;
   return JSON.stringify({
     harness,
     model,
     command,
     runtime,
-    effort,
-    agentTeams,
+    options: optionsFor(group, harness),
     env,
-    provider,
     limits,
     isMain,
   });

@@ -6,7 +6,6 @@
 import { z } from 'zod';
 import { harnessNames, runtimeNames } from '../config/schema.js';
 import { chatIdSchema } from './chat-id.js';
-import { modelProviderSchema, type ModelProvider } from '../protocol/runner-protocol.js';
 
 /** Variables clawpod sets itself; a group's `env` may not override them. */
 const RESERVED_ENV =
@@ -43,6 +42,18 @@ export const sendersSchema = z.strictObject({
 });
 export type SenderPolicy = z.infer<typeof sendersSchema>;
 
+/** A patch of a group's harness options: per harness name, a merge patch or null. */
+export const harnessOptionsPatchSchema = z.record(
+  z.string(),
+  z.record(z.string(), z.unknown()).nullable(),
+);
+
+/**
+ * A group's options per harness, as stored: `{ claude: { effort: 'high' }, codex: { provider } }`.
+ * Each block has passed its harness's optionsSchema; a harness without options has no block.
+ */
+export type HarnessOptions = Record<string, Record<string, unknown>>;
+
 /** The settings a user may change on a group (API PATCH body, CLI `groups set`). */
 export const groupSettingsSchema = z
   .strictObject({
@@ -54,10 +65,6 @@ export const groupSettingsSchema = z
     model: z.string().min(1).max(200).nullable(),
     limits: groupLimitsSchema,
     senders: sendersSchema.nullable(),
-    /** claude: reasoning effort; null = the model's default. */
-    effort: z.enum(['low', 'medium', 'high', 'xhigh', 'max']).nullable(),
-    /** claude: let the agent run subagent teams. */
-    agentTeams: z.boolean(),
     /** Keep a sandbox started ahead of the first message, so it skips the spawn. */
     warm: z.boolean(),
     /**
@@ -76,8 +83,16 @@ export const groupSettingsSchema = z
           'PATH, HOME, TZ, LANG, CLAWPOD_*, proxy, API key and base-URL variables are set by clawpod',
       })
       .refine((e) => Object.keys(e).length <= 50, 'at most 50 variables'),
-    /** codex: an OpenAI-compatible provider (Ollama, vLLM, OpenRouter); null = OpenAI. */
-    provider: modelProviderSchema.nullable(),
+    /**
+     * Options per harness, each a merge patch checked by that harness's optionsSchema (see
+     * harness-options.ts): `{ claude: { effort: 'high' } }` sets one option, an option set to
+     * null is removed, a harness set to null loses all its options.
+     */
+    harnessOptions: harnessOptionsPatchSchema,
+    /** Old top-level options, kept as aliases (see LEGACY_OPTION_KEYS): checked by the harnesses. */
+    effort: z.unknown(),
+    agentTeams: z.unknown(),
+    provider: z.unknown(),
   })
   .partial();
 
@@ -88,6 +103,11 @@ export const newGroupSchema = groupSettingsSchema.extend({
 });
 
 export type GroupSettings = z.infer<typeof groupSettingsSchema>;
+/** Settings as the store writes them: options merged and checked, aliases resolved. */
+export type StoredGroupSettings = Omit<
+  GroupSettings,
+  'harnessOptions' | 'effort' | 'agentTeams' | 'provider'
+> & { harnessOptions?: HarnessOptions };
 export type GroupLimits = z.infer<typeof groupLimitsSchema>;
 export type NewGroup = z.infer<typeof newGroupSchema>;
 
@@ -97,19 +117,18 @@ export interface Group {
   isMain: boolean;
   trigger: string | null;
   requiresTrigger: boolean;
-  harness: (typeof harnessNames)[number] | null;
+  harness: string | null;
   command: string | null;
   runtime: (typeof runtimeNames)[number] | null;
   model: string | null;
   limits: GroupLimits;
   /** null: everyone in the group's chats may wake it. */
   senders: SenderPolicy | null;
-  effort: 'low' | 'medium' | 'high' | 'xhigh' | 'max' | null;
-  agentTeams: boolean;
   warm: boolean;
   threadReplies: boolean;
   env: Record<string, string>;
-  provider: ModelProvider | null;
+  /** Options per harness (see HarnessOptions); the one in effect goes to the start request. */
+  harnessOptions: HarnessOptions;
   createdAt: number;
   /** Stable per group while it exists: a root daemon runs it as uid `sandbox.uidBase` + slot. */
   sandboxSlot: number;

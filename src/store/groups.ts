@@ -1,5 +1,5 @@
 import { stmt, type Db } from './db.js';
-import type { Group, GroupSettings } from './group-schema.js';
+import type { Group, StoredGroupSettings } from './group-schema.js';
 
 interface GroupRow {
   folder: string;
@@ -12,33 +12,34 @@ interface GroupRow {
   model: string | null;
   limits: string;
   senders: string | null;
-  effort: Group['effort'];
-  agent_teams: number;
   warm: number;
   thread_replies: number;
   env: string | null;
-  provider: string | null;
+  harness_options: string;
   created_at: number;
   sandbox_slot: number | null;
 }
 
-type JsonSetting = 'limits' | 'senders' | 'env' | 'provider';
+type JsonSetting = 'limits' | 'senders' | 'env' | 'harnessOptions';
 
 /** Settings stored as plain columns (booleans as 0/1). */
-const columns: Record<keyof Omit<GroupSettings, JsonSetting>, string> = {
+const columns: Record<keyof Omit<StoredGroupSettings, JsonSetting>, string> = {
   trigger: 'trigger',
   requiresTrigger: 'requires_trigger',
   harness: 'harness',
   command: 'command',
   runtime: 'runtime',
   model: 'model',
-  effort: 'effort',
-  agentTeams: 'agent_teams',
   warm: 'warm',
   threadReplies: 'thread_replies',
 };
 /** Settings stored as JSON (null clears them). `limits` merges instead (see update). */
-const jsonColumns: Array<Exclude<JsonSetting, 'limits'>> = ['senders', 'env', 'provider'];
+const jsonColumns: Record<Exclude<JsonSetting, 'limits'>, string> = {
+  senders: 'senders',
+  env: 'env',
+  // Merged and checked by GroupService (harness-options.ts): stored whole.
+  harnessOptions: 'harness_options',
+};
 
 /** Groups and their chat bindings. */
 export class GroupStore {
@@ -62,12 +63,10 @@ export class GroupStore {
       model: row.model,
       limits: JSON.parse(row.limits) as Group['limits'],
       senders: row.senders ? (JSON.parse(row.senders) as Group['senders']) : null,
-      effort: row.effort,
-      agentTeams: row.agent_teams === 1,
       warm: row.warm === 1,
       threadReplies: row.thread_replies === 1,
       env: row.env ? (JSON.parse(row.env) as Group['env']) : {},
-      provider: row.provider ? (JSON.parse(row.provider) as Group['provider']) : null,
+      harnessOptions: JSON.parse(row.harness_options) as Group['harnessOptions'],
       createdAt: row.created_at,
       sandboxSlot: row.sandbox_slot ?? 0,
       chats,
@@ -98,7 +97,11 @@ export class GroupStore {
    * Adds a group with the lowest free sandbox slot (its host uid is uidBase + slot; a slot is
    * never shared while its group exists).
    */
-  insert(folder: string, settings: GroupSettings, opts: { isMain?: boolean; now: number }): void {
+  insert(
+    folder: string,
+    settings: StoredGroupSettings,
+    opts: { isMain?: boolean; now: number },
+  ): void {
     stmt(
       this.db,
       `INSERT INTO groups (folder, is_main, created_at, sandbox_slot) VALUES (?, ?, ?,
@@ -109,17 +112,17 @@ export class GroupStore {
     this.update(folder, settings);
   }
 
-  update(folder: string, settings: GroupSettings): void {
+  update(folder: string, settings: StoredGroupSettings): void {
     for (const [key, column] of Object.entries(columns)) {
       const value = settings[key as keyof typeof columns];
       if (value === undefined) continue;
       const stored = typeof value === 'boolean' ? (value ? 1 : 0) : value;
       stmt(this.db, `UPDATE groups SET ${column} = ? WHERE folder = ?`).run(stored, folder);
     }
-    for (const key of jsonColumns) {
-      const value = settings[key];
+    for (const [key, column] of Object.entries(jsonColumns)) {
+      const value = settings[key as keyof typeof jsonColumns];
       if (value === undefined) continue;
-      stmt(this.db, `UPDATE groups SET ${key} = ? WHERE folder = ?`).run(
+      stmt(this.db, `UPDATE groups SET ${column} = ? WHERE folder = ?`).run(
         value === null ? null : JSON.stringify(value),
         folder,
       );

@@ -33,6 +33,7 @@ const tablesByVersion: Record<number, string[]> = {
   7: [],
   8: [],
   9: ['messages_fts', 'run_transcripts', 'run_transcripts_fts', 'search_index_state'],
+  10: [],
 };
 
 /**
@@ -147,9 +148,14 @@ const fixtures: Record<number, { seed(db: Db): void; check(db: Db): void }> = {
       ).run();
     },
     check(db) {
+      // Version 9 moves `effort` into the options of both harnesses that read it.
       expect(
-        db.prepare("SELECT senders, effort, warm FROM groups WHERE folder = 'ops'").get(),
-      ).toEqual({ senders: '{"allow":["tg:u"],"others":"keep"}', effort: 'high', warm: 1 });
+        db.prepare("SELECT senders, harness_options, warm FROM groups WHERE folder = 'ops'").get(),
+      ).toEqual({
+        senders: '{"allow":["tg:u"],"others":"keep"}',
+        harness_options: '{"claude":{"effort":"high"},"codex":{"effort":"high"}}',
+        warm: 1,
+      });
       // Version 5 adds the webhook nonce table beside the old rows; a nonce is kept once.
       const insert = db.prepare(
         "INSERT OR IGNORE INTO webhook_nonces (hook, nonce, seen_at) VALUES ('deploy', 'n-1', 7)",
@@ -247,6 +253,38 @@ const fixtures: Record<number, { seed(db: Db): void; check(db: Db): void }> = {
       ).run();
     },
   },
+  9: {
+    seed(db) {
+      db.prepare(
+        `UPDATE groups SET agent_teams = 1,
+           provider = '{"name":"ollama","baseUrl":"/upstream/ollama/v1","envKey":null,"wireApi":"responses"}'
+         WHERE folder = 'team'`,
+      ).run();
+    },
+    check(db) {
+      // Version 10: the old columns are gone, their values are each harness's options.
+      expect(
+        JSON.parse(
+          db
+            .prepare("SELECT harness_options FROM groups WHERE folder = 'team'")
+            .pluck()
+            .get() as string,
+        ),
+      ).toEqual({
+        claude: { agentTeams: true },
+        codex: {
+          provider: {
+            name: 'ollama',
+            baseUrl: '/upstream/ollama/v1',
+            envKey: null,
+            wireApi: 'responses',
+          },
+        },
+      });
+      const columns = db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('groups');
+      for (const gone of ['effort', 'agent_teams', 'provider']) expect(columns).not.toContain(gone);
+    },
+  },
 };
 
 describe('migrations', () => {
@@ -322,6 +360,34 @@ describe('migrations', () => {
       }
     });
   }
+
+  it('harness options: each harness gets the old settings it read, a group without any none', () => {
+    const version = migrations.find((m) => m.name.startsWith('harness options'))!.version;
+    const db = new Database(':memory:');
+    migrate(db, version - 1);
+    db.prepare(
+      `INSERT INTO groups (folder, created_at, sandbox_slot, effort, agent_teams, provider)
+       VALUES ('lab', 1, 1, 'max', 1, '{"name":"x","baseUrl":"http://h/v1","envKey":"K","wireApi":"responses"}'),
+              ('plain', 1, 2, NULL, 0, NULL)`,
+    ).run();
+    migrate(db);
+    const options = (folder: string): unknown =>
+      JSON.parse(
+        db
+          .prepare('SELECT harness_options FROM groups WHERE folder = ?')
+          .pluck()
+          .get(folder) as string,
+      );
+    expect(options('lab')).toEqual({
+      claude: { effort: 'max', agentTeams: true },
+      codex: {
+        effort: 'max',
+        provider: { name: 'x', baseUrl: 'http://h/v1', envKey: 'K', wireApi: 'responses' },
+      },
+    });
+    expect(options('plain')).toEqual({});
+    db.close();
+  });
 
   it('upgrades step by step with migrate(db, target)', () => {
     const db = new Database(':memory:');

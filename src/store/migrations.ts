@@ -380,6 +380,40 @@ export const migrations: ReadonlyArray<{ version: number; name: string; sql: str
         END;
     `,
   },
+  {
+    version: 10,
+    name: 'harness options: effort, agent_teams and provider become harness_options per harness',
+    sql: `
+      -- {"claude": {"effort", "agentTeams"}, "codex": {"effort", "provider"}}: effort was read by
+      -- both harnesses; a harness without options gets no block. Built with json_object only
+      -- (json_patch would drop the nulls inside a provider, e.g. "envKey": null).
+      ALTER TABLE groups ADD COLUMN harness_options TEXT NOT NULL DEFAULT '{}';
+      UPDATE groups SET harness_options = CASE
+          WHEN o.claude IS NOT NULL AND o.codex IS NOT NULL
+            THEN json_object('claude', json(o.claude), 'codex', json(o.codex))
+          WHEN o.claude IS NOT NULL THEN json_object('claude', json(o.claude))
+          WHEN o.codex IS NOT NULL THEN json_object('codex', json(o.codex))
+          ELSE '{}' END
+        FROM (SELECT folder,
+                CASE
+                  WHEN effort IS NOT NULL AND agent_teams = 1
+                    THEN json_object('effort', effort, 'agentTeams', json('true'))
+                  WHEN effort IS NOT NULL THEN json_object('effort', effort)
+                  WHEN agent_teams = 1 THEN json_object('agentTeams', json('true'))
+                END AS claude,
+                CASE
+                  WHEN effort IS NOT NULL AND provider IS NOT NULL
+                    THEN json_object('effort', effort, 'provider', json(provider))
+                  WHEN effort IS NOT NULL THEN json_object('effort', effort)
+                  WHEN provider IS NOT NULL THEN json_object('provider', json(provider))
+                END AS codex
+              FROM groups) AS o
+        WHERE groups.folder = o.folder;
+      ALTER TABLE groups DROP COLUMN effort;
+      ALTER TABLE groups DROP COLUMN agent_teams;
+      ALTER TABLE groups DROP COLUMN provider;
+    `,
+  },
 ];
 
 export const latestVersion = migrations[migrations.length - 1]!.version;

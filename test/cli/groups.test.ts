@@ -98,6 +98,44 @@ describe('clawpod groups (straight on the database, no daemon)', () => {
     expect(existsSync(join(home, 'groups', 'family', 'CLAUDE.md'))).toBe(true);
   });
 
+  it('sets harness options by their old names and as <harness>.<option>, and shows them', async () => {
+    const set = await runCli(
+      [
+        'groups',
+        'set',
+        'main',
+        'effort=high',
+        'agent_teams=true',
+        'codex.provider={"name":"ollama","baseUrl":"/upstream/ollama/v1","envKey":null,"wireApi":"responses"}',
+        '--json',
+      ],
+      env,
+    );
+    expect(set.stderr).toBe('');
+    expect((JSON.parse(set.stdout) as Group).harnessOptions).toEqual({
+      claude: { effort: 'high', agentTeams: true },
+      codex: {
+        effort: 'high',
+        provider: {
+          name: 'ollama',
+          baseUrl: '/upstream/ollama/v1',
+          envKey: null,
+          wireApi: 'responses',
+        },
+      },
+    });
+    expect(
+      (await runCli(['groups', 'set', 'main', 'claude.effort=null', 'codex.effort=low'], env)).code,
+    ).toBe(0);
+    const show = await runCli(['groups', 'show', 'main'], env);
+    expect(show.stdout).toMatch(/^claude: +agentTeams=true$/m);
+    expect(show.stdout).toMatch(/^codex: +effort=low, provider=\{"name":"ollama",/m);
+    const bad = await runCli(['groups', 'set', 'main', 'claude.colour=blue'], env);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('harnessOptions.claude');
+    expect(bad.stderr).toContain('colour');
+  });
+
   it('an invalid name, a duplicate, a taken chat and removing main fail with exit 1 and a message', async () => {
     const bad = await runCli(['groups', 'add', 'Bad Name'], env);
     expect(bad.code).toBe(1);

@@ -34,6 +34,24 @@ describe('parseGroupSettings', () => {
     expect(() => parseGroupSettings(['senders={nope'])).toThrow(/JSON/);
   });
 
+  it('reads <harness>.<option> as JSON when it is JSON, else as text', () => {
+    expect(
+      parseGroupSettings([
+        'claude.effort=high',
+        'claude.agentTeams=true',
+        'codex.provider={"name":"x"}',
+        'codex.effort=null',
+      ]),
+    ).toEqual({
+      harnessOptions: {
+        claude: { effort: 'high', agentTeams: true },
+        codex: { provider: { name: 'x' }, effort: null },
+      },
+    });
+    expect(() => parseGroupSettings(['claude.=x'])).toThrow(UsageError);
+    expect(() => parseGroupSettings(['gpt.effort=x'])).toThrow(/unknown setting "gpt.effort"/);
+  });
+
   it('maps keys, aliases, booleans, numbers and null', () => {
     expect(
       parseGroupSettings([

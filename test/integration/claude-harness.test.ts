@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ClaudeHarness } from '../../src/agent/harnesses/claude.js';
+import { ClaudeHarness } from '../../src/agent/harnesses/claude/harness.js';
 import type { RunnerEvent } from '../../src/protocol/runner-protocol.js';
 import {
   isToolRound,

@@ -2,7 +2,7 @@
  * End to end: a message in web:main → the daemon → a REAL bubblewrap sandbox → the REAL Claude
  * Code (Agent SDK) → the host's credential proxy → the fake Anthropic API on 127.0.0.1.
  *
- * Needs bubblewrap and a built dist/; skipped with the reason otherwise.
+ * Needs bubblewrap and a built dist/ (the agent bundle); skipped with the reason otherwise.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -18,14 +18,20 @@ import {
 } from '../fakes/anthropic-server.js';
 import { TEST_MODEL } from '../support/claude-world.js';
 import { nextMessage, runEnded, say, startDaemon, tempHome } from '../support/daemon-harness.js';
-import { bootHarnessDaemon, hasBwrap, leakProbe } from '../support/harness-e2e.js';
+import {
+  bootHarnessDaemon,
+  hasBwrap,
+  leakProbe,
+  parseView,
+  VIEW_PROBE,
+} from '../support/harness-e2e.js';
 
 const root = resolve(import.meta.dirname, '../..');
-const hasBuild = existsSync(join(root, 'dist/agent/harnesses/claude.js'));
+const hasBuild = existsSync(join(root, 'dist/agent-bundle/runner.cjs'));
 const skipWhy = !hasBwrap
   ? 'bubblewrap (bwrap) is not installed'
   : !hasBuild
-    ? 'dist/ is not built (npm run build): the sandbox runs dist/agent/main.js'
+    ? 'dist/ is not built (npm run build): the sandbox runs dist/agent-bundle/runner.cjs'
     : '';
 
 /** The key the host holds; it must reach the fake API and never the sandbox. */
@@ -51,7 +57,8 @@ async function boot(env: Record<string, string>): Promise<{ d: Daemon; home: str
   return booted;
 }
 
-const LEAK_PROBE = leakProbe(REAL_KEY);
+// What the sandbox sees of clawpod first, then everything that might hold the key.
+const LEAK_PROBE = `${VIEW_PROBE}; ${leakProbe(REAL_KEY)}`;
 
 describe.skipIf(Boolean(skipWhy))(
   `claude in bubblewrap through the proxy${skipWhy ? ` (skipped: ${skipWhy})` : ''}`,
@@ -103,6 +110,17 @@ describe.skipIf(Boolean(skipWhy))(
       expect(probe).not.toContain(REAL_KEY);
       expect(probe).not.toContain(REAL_KEY.slice(0, 20));
       expect(probe).toMatch(/GREP\s+PROBE-END/); // grep found no file holding the key
+      // Of clawpod itself the sandbox sees the two bundles and the claude packages, nothing else
+      // of dist/ or node_modules/ (no other harness's packages, no host libraries).
+      const view = parseView(probe);
+      expect(view['/opt/clawpod']).toEqual(['agent', 'node_modules']);
+      expect(view['/opt/clawpod/agent']).toEqual(['mcp.cjs', 'runner.cjs']);
+      expect(view['/opt/clawpod/node_modules']).toEqual(['@anthropic-ai']);
+      expect(view['/opt/clawpod/node_modules/@anthropic-ai']).toEqual([
+        'claude-agent-sdk',
+        `claude-agent-sdk-${process.platform}-${process.arch}`,
+      ]);
+      expect(view['/opt/clawpod/node_modules/@openai']).toEqual([]);
 
       // The second message resumes the session: the model sees the first turn.
       const sid = d.store.resumeIds.get('main', 'claude');

@@ -17,9 +17,9 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createCodexHarness } from '../../src/agent/harnesses/codex.js';
-import { resolveCodex } from '../../src/agent/harnesses/codex-binary.js';
-import { STREAM_RETRIES } from '../../src/agent/harnesses/codex-config.js';
+import { createCodexHarness } from '../../src/agent/harnesses/codex/harness.js';
+import { resolveCodex } from '../../src/agent/harnesses/codex/binary.js';
+import { STREAM_RETRIES } from '../../src/agent/harnesses/codex/config.js';
 import type { RunnerEvent } from '../../src/protocol/runner-protocol.js';
 import { IPC_DIRS } from '../../src/protocol/ipc.js';
 import type { StartRequest } from '../../src/protocol/runner-protocol.js';
@@ -265,11 +265,13 @@ describe.skipIf(!!codexMissing)('codex harness with the real Codex CLI', () => {
       () => reply.text('local model says hi'),
       (fake) => ({
         model: 'llama3.2',
-        provider: {
-          name: 'Ollama',
-          baseUrl: fake.baseUrl,
-          envKey: 'OLLAMA_KEY',
-          wireApi: 'responses',
+        harnessOptions: {
+          provider: {
+            name: 'Ollama',
+            baseUrl: fake.baseUrl,
+            envKey: 'OLLAMA_KEY',
+            wireApi: 'responses',
+          },
         },
         proxy: {
           socket: '/nonexistent',

@@ -16,15 +16,21 @@ import {
   type FakeOpenAi,
 } from '../fakes/openai-server.js';
 import { nextMessage, runEnded, say } from '../support/daemon-harness.js';
-import { bootHarnessDaemon, hasBwrap, leakProbe } from '../support/harness-e2e.js';
+import {
+  bootHarnessDaemon,
+  hasBwrap,
+  leakProbe,
+  parseView,
+  VIEW_PROBE,
+} from '../support/harness-e2e.js';
 
 const root = resolve(import.meta.dirname, '../..');
-const hasBuild = existsSync(join(root, 'dist/agent/harnesses/codex.js'));
+const hasBuild = existsSync(join(root, 'dist/agent-bundle/runner.cjs'));
 const hasCodex = existsSync(join(root, 'node_modules/@openai/codex/package.json'));
 const skipWhy = !hasBwrap
   ? 'bubblewrap (bwrap) is not installed'
   : !hasBuild
-    ? 'dist/ is not built (npm run build): the sandbox runs dist/agent/main.js'
+    ? 'dist/ is not built (npm run build): the sandbox runs dist/agent-bundle/runner.cjs'
     : !hasCodex
       ? '@openai/codex is not installed'
       : '';
@@ -54,7 +60,8 @@ async function boot(env: Record<string, string>): Promise<{ d: Daemon; home: str
   return booted;
 }
 
-const LEAK_PROBE = leakProbe(REAL_KEY);
+// What the sandbox sees of clawpod first, then everything that might hold the key.
+const LEAK_PROBE = `${VIEW_PROBE}; ${leakProbe(REAL_KEY)}`;
 
 describe.skipIf(Boolean(skipWhy))(
   `codex in bubblewrap through the proxy${skipWhy ? ` (skipped: ${skipWhy})` : ''}`,
@@ -102,6 +109,17 @@ describe.skipIf(Boolean(skipWhy))(
       expect(probe).not.toContain(REAL_KEY);
       expect(probe).not.toContain(REAL_KEY.slice(0, 20));
       expect(probe).toMatch(/GREP\s+PROBE-END/); // grep found no file holding the key
+      // Of clawpod itself the sandbox sees the two bundles and the codex packages, nothing else
+      // of dist/ or node_modules/ (no other harness's packages, no host libraries).
+      const view = parseView(probe);
+      expect(view['/opt/clawpod']).toEqual(['agent', 'node_modules']);
+      expect(view['/opt/clawpod/agent']).toEqual(['mcp.cjs', 'runner.cjs']);
+      expect(view['/opt/clawpod/node_modules']).toEqual(['@openai']);
+      expect(view['/opt/clawpod/node_modules/@openai']).toEqual([
+        'codex',
+        `codex-${process.platform}-${process.arch}`,
+      ]);
+      expect(view['/opt/clawpod/node_modules/@anthropic-ai']).toEqual([]);
 
       // The second message resumes the thread: the model sees the first turn.
       const thread = d.store.resumeIds.get('main', 'codex');

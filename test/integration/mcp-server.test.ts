@@ -41,7 +41,7 @@ beforeAll(async () => {
   await client.connect(
     new StdioClientTransport({
       command: process.execPath,
-      args: [join(root, 'dist/agent/mcp/main.js')],
+      args: [join(root, 'dist/agent-bundle/mcp.cjs')], // the bundle a sandbox runs
       env: {
         CLAWPOD_IPC_DIR: join(home, 'ipc', 'team'),
         CLAWPOD_SESSION_TOKEN: spec.sessionToken,

@@ -98,6 +98,8 @@ describe.skipIf(!hasBwrap)('message → command harness in bubblewrap → reply'
         'ls /root 2>/dev/null && echo root-listable',
         `test -e ${home}/clawpod.db && echo db-visible`,
         `cat ${home}/groups/other/secret.txt 2>/dev/null`,
+        // Of clawpod itself: the bundles only (the command harness needs no package).
+        'echo "opt=$(ls -A /opt/clawpod | tr "\\n" " ")agent=$(ls -A /opt/clawpod/agent | tr "\\n" " ")"',
         'ls /workspace',
       ].join('; '),
     });
@@ -118,6 +120,7 @@ describe.skipIf(!hasBwrap)('message → command harness in bubblewrap → reply'
     ]) {
       expect(text).not.toContain(leak);
     }
+    expect(text).toContain('opt=agent agent=mcp.cjs runner.cjs');
     expect(text.split('\n').slice(-5).join(' ')).toMatch(/global.*group.*ipc.*session/s);
   });
 

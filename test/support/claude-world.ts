@@ -18,8 +18,8 @@ import { join, resolve } from 'node:path';
 import type { StartRequest } from '../../src/protocol/runner-protocol.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
-/** The built MCP server (run `npm run build` first; `npm test` does). */
-export const MCP_MAIN = join(ROOT, 'dist/agent/mcp/main.js');
+/** The MCP server bundle a sandbox runs (run `npm run build` first; `npm test` does). */
+export const MCP_MAIN = join(ROOT, 'dist/agent-bundle/mcp.cjs');
 /** A model id Claude Code knows the price of, so results carry a cost. */
 export const TEST_MODEL = 'claude-sonnet-4-5';
 

@@ -47,7 +47,29 @@ export function leakProbe(key: string): string {
     'echo SELF-ENVIRON; tr "\\0" "\\n" < /proc/self/environ',
     'echo ALL-ENVIRON; for f in /proc/[0-9]*/environ /proc/[0-9]*/cmdline; do tr "\\0" "\\n" < "$f" 2>/dev/null; done',
     `K1=${key.slice(0, 15)}; K2=${key.slice(15)}`,
-    'echo GREP; grep -rIl --exclude-dir=node_modules -e "$K1$K2" /workspace /tmp /etc /run /opt/clawpod/dist 2>/dev/null',
+    'echo GREP; grep -rIl --exclude-dir=node_modules -e "$K1$K2" /workspace /tmp /etc /run /opt/clawpod 2>/dev/null',
     'echo PROBE-END',
   ].join('; ');
+}
+
+/** The folders of clawpod itself a sandbox could see (VIEW_PROBE lists each). */
+const VIEW_DIRS = [
+  '/opt/clawpod',
+  '/opt/clawpod/agent',
+  '/opt/clawpod/node_modules',
+  '/opt/clawpod/node_modules/@anthropic-ai',
+  '/opt/clawpod/node_modules/@openai',
+] as const;
+
+/** A shell command printing one `VIEW <dir>: <entries>` line per folder of VIEW_DIRS. */
+export const VIEW_PROBE = VIEW_DIRS.map(
+  (d) => `echo "VIEW ${d}: $(ls -A ${d} 2>/dev/null | tr '\\n' ' ')"`,
+).join('; ');
+
+/** What VIEW_PROBE printed: folder → its entries, sorted (empty when absent). */
+export function parseView(output: string): Record<string, string[]> {
+  const view: Record<string, string[]> = {};
+  for (const m of output.matchAll(/^VIEW (\S+): (.*)$/gm))
+    view[m[1]!] = m[2]!.split(/\s+/).filter(Boolean).sort();
+  return view;
 }

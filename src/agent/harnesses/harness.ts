@@ -1,3 +1,4 @@
+import type { HarnessSpec } from '../../protocol/harness-spec.js';
 import type { RunnerEvent, StartRequest } from '../../protocol/runner-protocol.js';
 
 /**
@@ -12,26 +13,27 @@ export interface Harness {
   close?(): void;
 }
 
+/**
+ * Builds the harness for one runner. `start.harnessOptions` has passed the harness's
+ * optionsSchema already (the runner checks it before loading the module).
+ */
 export type HarnessFactory = (
   start: StartRequest,
   env: Readonly<Record<string, string | undefined>>,
-) => Harness;
+) => Harness | Promise<Harness>;
 
-const factories = new Map<string, HarnessFactory>();
-
-/** Harness files call this once at import; `harnesses/index.ts` loads the one a run needs. */
-export function registerHarness(name: string, factory: HarnessFactory): void {
-  factories.set(name, factory);
+/** What `harnesses/<name>/harness.ts` exports. */
+export interface HarnessModule {
+  createHarness: HarnessFactory;
 }
 
-export function createHarness(
-  start: StartRequest,
-  env: Readonly<Record<string, string | undefined>>,
-): Harness {
-  const factory = factories.get(start.harness);
-  if (!factory)
-    throw new Error(
-      `harness "${start.harness}" is not available in this runner (have: ${[...factories.keys()].join(', ')})`,
-    );
-  return factory(start, env);
+/**
+ * One built-in harness: its spec (read by the host and the runner) and the loader of its
+ * in-sandbox module, so a run pays only for the harness it uses.
+ */
+export interface HarnessEntry {
+  // Each spec has its own options type; the registry holds them side by side.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  readonly spec: HarnessSpec<any>;
+  load(): Promise<HarnessModule>;
 }

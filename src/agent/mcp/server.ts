@@ -36,7 +36,7 @@ export function createMcpServer(client: IpcClient): McpServer {
   return server;
 }
 
-/** Entry: `node dist/agent/mcp/main.js` speaks MCP on stdio. */
+/** Entry (`mcp/main.ts`, bundled as mcp.cjs): speaks MCP on stdio. */
 export async function runMcpServer(ipcDir: string, sessionToken?: string): Promise<void> {
   await createMcpServer(new IpcClient(ipcDir, sessionToken)).connect(new StdioServerTransport());
 }

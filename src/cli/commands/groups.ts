@@ -39,6 +39,12 @@ export function renderGroup(g: Group, config: Config): string {
     `runtime:   ${orDefault(g.runtime, config.file.runtime)}`,
     `model:     ${orDefault(g.model, config.file.defaults.model ?? 'harness default')}`,
     `limits:    ${limits.length ? limits.join(', ') : '(config defaults)'}`,
+    ...Object.entries(g.harnessOptions).map(
+      ([harness, options]) =>
+        `${`${harness}:`.padEnd(10)} ${Object.entries(options)
+          .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+          .join(', ')}`,
+    ),
     `folder:    ${join(config.paths.groups, g.folder)}`,
   ].join('\n');
 }

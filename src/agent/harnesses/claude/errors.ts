@@ -1,5 +1,5 @@
 import type { SDKAssistantMessageError, SDKResultMessage } from '@anthropic-ai/claude-agent-sdk';
-import { CREDENTIAL_VARS } from './options.js';
+import { CREDENTIAL_VARS } from './spec.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 

@@ -1,12 +1,25 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import {
-  query,
-  type Options,
-  type Query,
-  type SDKMessage,
-  type SDKUserMessage,
-  type SpawnOptions,
+import type {
+  Options,
+  Query,
+  SDKMessage,
+  SDKUserMessage,
+  SpawnOptions,
 } from '@anthropic-ai/claude-agent-sdk';
+
+/** The SDK's `query()`. */
+export type QueryFn = typeof import('@anthropic-ai/claude-agent-sdk').query;
+
+let sdk: Promise<QueryFn> | undefined;
+
+/**
+ * Loads the Claude Agent SDK on first use (a dynamic import, so the runner bundle keeps it
+ * external and loads it from the mounted package only for a claude run).
+ */
+export function loadQuery(): Promise<QueryFn> {
+  sdk ??= import('@anthropic-ai/claude-agent-sdk').then((m) => m.query);
+  return sdk;
+}
 
 /**
  * One Claude Code process fed through streaming input: `push` adds a user turn, `next` reads
@@ -25,6 +38,7 @@ export class LiveQuery {
   broken = false;
 
   constructor(
+    query: QueryFn,
     options: Options,
     resume: string | null,
     private readonly abortController: AbortController,

@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { HookCallbackMatcher, HookEvent, Options } from '@anthropic-ai/claude-agent-sdk';
 import type { StartRequest } from '../../../protocol/runner-protocol.js';
+import { mcpServerPath } from '../../mcp/location.js';
+import { CREDENTIAL_VARS, type ClaudeOptions } from './spec.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -18,13 +19,6 @@ export const DISALLOWED_TOOLS = [
   'CronList',
   'ScheduleWakeup',
   'RemoteTrigger',
-] as const;
-
-/** The variables that can carry an Anthropic credential, in the order Claude Code prefers them. */
-export const CREDENTIAL_VARS = [
-  'ANTHROPIC_API_KEY',
-  'CLAUDE_CODE_OAUTH_TOKEN',
-  'ANTHROPIC_AUTH_TOKEN',
 ] as const;
 
 /** Failed requests are retried this often before a turn fails (Claude Code's default is 10). */
@@ -52,7 +46,7 @@ export function claudePaths(env: Env): ClaudePaths {
     ipcDir: env.CLAWPOD_IPC_DIR ?? '/workspace/ipc',
     home,
     configDir: join(home, '.claude'),
-    mcpMain: env.CLAWPOD_MCP_MAIN ?? fileURLToPath(new URL('../../mcp/main.js', import.meta.url)),
+    mcpMain: env.CLAWPOD_MCP_MAIN ?? mcpServerPath(),
   };
 }
 
@@ -74,7 +68,7 @@ export function credentialProblem(env: Env): string | undefined {
 export function claudeEnv(
   env: Env,
   paths: ClaudePaths,
-  start: StartRequest,
+  options: ClaudeOptions,
 ): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
@@ -89,7 +83,7 @@ export function claudeEnv(
     CLAUDE_CODE_ADDITIONAL_DIRECTORIES_CLAUDE_MD: '1',
     CLAUDE_AGENT_SDK_CLIENT_APP: 'clawpod',
   });
-  if (start.agentTeams) out.CLAUDE_CODE_EXPERIMENTAL_AGENT_TEAMS = '1';
+  if (options.agentTeams) out.CLAUDE_CODE_EXPERIMENTAL_AGENT_TEAMS = '1';
   return out;
 }
 
@@ -112,6 +106,8 @@ export function systemPromptAppend(start: StartRequest, paths: ClaudePaths): str
 
 export interface OptionInputs {
   start: StartRequest;
+  /** The group's claude options (parsed from the start request). */
+  options: ClaudeOptions;
   env: Env;
   paths: ClaudePaths;
   abortController: AbortController;
@@ -122,15 +118,15 @@ export interface OptionInputs {
 
 /** The `query()` options for one live Claude Code process. */
 export function buildOptions(i: OptionInputs): Options {
-  const { start, paths } = i;
+  const { start, paths, options } = i;
   const additionalDirectories = existsSync(paths.globalDir) ? [paths.globalDir] : [];
   return {
     abortController: i.abortController,
     cwd: paths.workdir,
-    env: claudeEnv(i.env, paths, start),
+    env: claudeEnv(i.env, paths, options),
     resume: i.resume ?? undefined,
     model: start.model ?? undefined,
-    effort: start.effort ?? undefined,
+    effort: options.effort,
     // The sandbox is the boundary; inside it the agent acts without asking anyone.
     permissionMode: 'bypassPermissions',
     allowDangerouslySkipPermissions: true,
@@ -155,7 +151,7 @@ export function buildOptions(i: OptionInputs): Options {
     },
     mcpServersDelivery: 'initialize',
     // Teammates run inside this process: there is no terminal multiplexer in the sandbox.
-    ...(start.agentTeams ? { settings: { teammateMode: 'in-process' as const } } : {}),
+    ...(options.agentTeams ? { settings: { teammateMode: 'in-process' as const } } : {}),
     hooks: i.hooks,
     stderr: i.stderr,
     // Text deltas as they are written (the harness reports them as `partial` events).

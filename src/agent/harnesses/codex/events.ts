@@ -1,6 +1,7 @@
-import { z } from 'zod';
-import type { CodexTotals } from './codex-usage.js';
-import type { RunnerEvent } from '../../protocol/runner-protocol.js';
+// zod/mini, like everything in the runner bundle (see runner-protocol.ts).
+import * as z from 'zod/mini';
+import type { CodexTotals } from './usage.js';
+import type { RunnerEvent } from '../../../protocol/runner-protocol.js';
 
 /**
  * Reads the JSONL that `codex exec --json` writes on stdout for one turn (seen with 0.171):
@@ -20,31 +21,31 @@ import type { RunnerEvent } from '../../protocol/runner-protocol.js';
  * look at…") and go to the log. Unknown lines and fields are ignored, so a newer Codex that adds
  * events keeps working.
  */
-const count = z.number().nonnegative().catch(0).default(0);
+const count = z._default(z.catch(z.number().check(z.nonnegative()), 0), 0);
 const lineSchema = z.looseObject({
   type: z.string(),
-  thread_id: z.string().optional(),
-  message: z.string().optional(),
-  item: z
-    .looseObject({
+  thread_id: z.optional(z.string()),
+  message: z.optional(z.string()),
+  item: z.optional(
+    z.looseObject({
       type: z.string(),
-      text: z.string().optional(),
-      message: z.string().optional(),
-      status: z.string().optional(),
-      exit_code: z.number().nullable().optional(),
-      server: z.string().optional(),
-      tool: z.string().optional(),
-    })
-    .optional(),
-  usage: z
-    .looseObject({
+      text: z.optional(z.string()),
+      message: z.optional(z.string()),
+      status: z.optional(z.string()),
+      exit_code: z.optional(z.nullable(z.number())),
+      server: z.optional(z.string()),
+      tool: z.optional(z.string()),
+    }),
+  ),
+  usage: z.optional(
+    z.looseObject({
       input_tokens: count,
       cached_input_tokens: count,
       cache_write_input_tokens: count,
       output_tokens: count,
-    })
-    .optional(),
-  error: z.looseObject({ message: z.string().optional() }).optional(),
+    }),
+  ),
+  error: z.optional(z.looseObject({ message: z.optional(z.string()) })),
 });
 
 type LogEvent = Extract<RunnerEvent, { type: 'log' }>;

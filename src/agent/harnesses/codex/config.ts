@@ -1,6 +1,7 @@
 import { copyFile, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { StartRequest } from '../../protocol/runner-protocol.js';
+import type { StartRequest } from '../../../protocol/runner-protocol.js';
+import { codexOptionsSchema } from './spec.js';
 
 /**
  * The per-group CODEX_HOME (`/workspace/session/codex`): a `config.toml` generated for every run,
@@ -31,13 +32,13 @@ export interface CodexSetup {
   instructions: string;
 }
 
-/** The provider for a run: the start request's custom one, else OpenAI at OPENAI_BASE_URL. */
+/** The provider for a run: the group's custom one (option `provider`), else OpenAI at OPENAI_BASE_URL. */
 export function resolveProvider(
   start: StartRequest,
   env: Readonly<Record<string, string | undefined>>,
 ): CodexProvider {
   const openAiBase = withV1(env.OPENAI_BASE_URL || 'https://api.openai.com/v1');
-  const custom = start.provider;
+  const custom = codexOptionsSchema.parse(start.harnessOptions ?? {}).provider;
   if (!custom) {
     return { name: 'OpenAI', baseUrl: openAiBase, envKey: 'OPENAI_API_KEY', isOpenAi: true };
   }

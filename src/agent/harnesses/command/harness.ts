@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
-import type { RunnerEvent } from '../../protocol/runner-protocol.js';
-import { registerHarness } from './harness.js';
+import type { RunnerEvent } from '../../../protocol/runner-protocol.js';
+import type { HarnessFactory } from '../harness.js';
 
 const MAX_OUTPUT = 1024 * 1024;
 
@@ -9,7 +9,7 @@ const MAX_OUTPUT = 1024 * 1024;
  * stdout as the reply. Each stdout chunk is also reported as it comes (`partial`), so a live
  * view shows the reply being written. A non-zero exit is an error carrying the end of stderr.
  */
-registerHarness('command', (start, env) => ({
+export const createHarness: HarnessFactory = (start, env) => ({
   name: 'command',
   async *turn(prompt, _sessionId, signal): AsyncGenerator<RunnerEvent> {
     if (!start.command) {
@@ -81,4 +81,4 @@ registerHarness('command', (start, env) => ({
     if (out.trim()) yield { type: 'message', text: out.slice(0, MAX_OUTPUT) };
     yield { type: 'result' };
   },
-}));
+});

@@ -4,18 +4,14 @@ import type {
   SDKAssistantMessage,
   SDKAssistantMessageError,
 } from '@anthropic-ai/claude-agent-sdk';
-import type { RunnerEvent, StartRequest } from '../../protocol/runner-protocol.js';
-import { archiveTranscript } from './claude/archive.js';
-import { authError, redact, SESSION_MISSING, turnError } from './claude/errors.js';
-import { LiveQuery } from './claude/live-query.js';
-import {
-  buildOptions,
-  claudePaths,
-  credentialProblem,
-  type ClaudePaths,
-} from './claude/options.js';
-import { cumulativeTotals, UsageLedger } from './claude/usage-ledger.js';
-import { registerHarness, type Harness } from './harness.js';
+import type { RunnerEvent, StartRequest } from '../../../protocol/runner-protocol.js';
+import { archiveTranscript } from './archive.js';
+import { authError, redact, SESSION_MISSING, turnError } from './errors.js';
+import { LiveQuery, loadQuery, type QueryFn } from './live-query.js';
+import { buildOptions, claudePaths, credentialProblem, type ClaudePaths } from './options.js';
+import { cumulativeTotals, UsageLedger } from './usage-ledger.js';
+import type { Harness, HarnessFactory } from '../harness.js';
+import { claudeOptionsSchema, type ClaudeOptions } from './spec.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 type LogEvent = Extract<RunnerEvent, { type: 'log' }>;
@@ -63,6 +59,7 @@ export class ClaudeHarness implements Harness {
   private readonly notes: LogEvent[] = [];
   private readonly paths: ClaudePaths;
   private readonly ledger: UsageLedger;
+  private readonly options: ClaudeOptions;
 
   constructor(
     private readonly start: StartRequest,
@@ -70,6 +67,7 @@ export class ClaudeHarness implements Harness {
   ) {
     this.paths = claudePaths(env);
     this.ledger = new UsageLedger(join(this.paths.configDir, 'clawpod-usage'));
+    this.options = claudeOptionsSchema.parse(start.harnessOptions ?? {});
   }
 
   async *turn(
@@ -82,13 +80,24 @@ export class ClaudeHarness implements Harness {
       yield { type: 'error', message: missing, retryable: false };
       return;
     }
+    let query: QueryFn;
+    try {
+      query = await loadQuery();
+    } catch (err) {
+      yield {
+        type: 'error',
+        message: `the Claude Agent SDK could not be loaded (${(err as Error).message}); run npm install in the clawpod folder`,
+        retryable: false,
+      };
+      return;
+    }
     let resume = sessionId;
     for (let attempt = 0; attempt < 2; attempt++) {
       if (signal.aborted) {
         yield { type: 'error', message: 'the turn was aborted' };
         return;
       }
-      const live = this.liveFor(resume);
+      const live = this.liveFor(query, resume);
       live.push(prompt);
       const onAbort = () => live.abort();
       signal.addEventListener('abort', onAbort, { once: true });
@@ -130,7 +139,7 @@ export class ClaudeHarness implements Harness {
   }
 
   /** The live process for `resume`, or a new one (resuming it when set). */
-  private liveFor(resume: string | null): LiveQuery {
+  private liveFor(query: QueryFn, resume: string | null): LiveQuery {
     const live = this.live;
     if (live && !live.broken && resume !== null && live.sessionId === resume) return live;
     this.drop();
@@ -138,6 +147,7 @@ export class ClaudeHarness implements Harness {
     const abortController = new AbortController();
     const options = buildOptions({
       start: this.start,
+      options: this.options,
       env: this.env,
       paths: this.paths,
       abortController,
@@ -145,7 +155,7 @@ export class ClaudeHarness implements Harness {
       hooks: { PreCompact: [{ hooks: [this.preCompact] }] },
       stderr: (d) => (this.stderrTail = (this.stderrTail + d).slice(-STDERR_TAIL)),
     });
-    this.live = new LiveQuery(options, resume, abortController);
+    this.live = new LiveQuery(query, options, resume, abortController);
     return this.live;
   }
 
@@ -264,4 +274,4 @@ export class ClaudeHarness implements Harness {
   }
 }
 
-registerHarness('claude', (start, env) => new ClaudeHarness(start, env));
+export const createHarness: HarnessFactory = (start, env) => new ClaudeHarness(start, env);

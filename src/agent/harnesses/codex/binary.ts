@@ -26,7 +26,8 @@ export class CodexNotInstalledError extends Error {
 }
 
 /**
- * Finds Codex from this module's node_modules (in the sandbox: /opt/clawpod/node_modules):
+ * Finds Codex from this module's location (in the sandbox: the runner bundle, so the packages the
+ * host mounts at /opt/clawpod/node_modules):
  * the native binary directly (no node process in between, signals reach it), else
  * `node @openai/codex/bin/codex.js`. Throws CodexNotInstalledError when neither exists.
  */

@@ -1,20 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
-import type { RunnerEvent, StartRequest } from '../../protocol/runner-protocol.js';
-import { resolveCodex, type CodexCommand } from './codex-binary.js';
-import {
-  codexInstructions,
-  prepareCodexHome,
-  resolveProvider,
-  type CodexSetup,
-} from './codex-config.js';
-import { classifyFailure, CodexTurnReader } from './codex-events.js';
-import { costUsd } from './codex-prices.js';
-import { ThreadUsageLedger, usageFields } from './codex-usage.js';
-import { registerHarness, type Harness } from './harness.js';
+import type { RunnerEvent, StartRequest } from '../../../protocol/runner-protocol.js';
+import { mcpServerPath } from '../../mcp/location.js';
+import type { Harness, HarnessFactory } from '../harness.js';
+import { resolveCodex, type CodexCommand } from './binary.js';
+import { codexInstructions, prepareCodexHome, resolveProvider, type CodexSetup } from './config.js';
+import { classifyFailure, CodexTurnReader } from './events.js';
+import { costUsd } from './prices.js';
+import { codexOptionsSchema } from './spec.js';
+import { ThreadUsageLedger, usageFields } from './usage.js';
 
 /**
  * The `codex` harness: one `codex exec --json` process per turn (`codex exec resume <thread>`
@@ -28,7 +23,7 @@ import { registerHarness, type Harness } from './harness.js';
  * - the clawpod MCP server (send_message, schedule_task, …) declared in config.toml;
  * - the model API at OPENAI_BASE_URL with OPENAI_API_KEY (in the sandbox: the egress bridge
  *   and the run's placeholder), or the start request's custom provider.
- * Usage is per turn (Codex reports thread totals; see codex-usage.ts); cost from codex-prices.ts
+ * Usage is per turn (Codex reports thread totals; see usage.ts); cost from prices.ts
  * for OpenAI models with a known price. A resume whose thread is gone starts afresh once.
  */
 
@@ -50,15 +45,16 @@ export function createCodexHarness(
 ): Harness {
   const home = env.HOME ?? '/workspace/session';
   const groupDir = env.CLAWPOD_WORKDIR ?? '/workspace/group';
+  const options = codexOptionsSchema.parse(start.harnessOptions ?? {});
   const provider = resolveProvider(start, env);
   const setup: CodexSetup = {
     codexHome: join(home, 'codex'),
     model: start.model,
-    effort: start.effort ?? null,
+    effort: options.effort ?? null,
     provider,
     mcp: {
       command: process.execPath,
-      args: [opts.mcpMain ?? mcpMainPath()],
+      args: [opts.mcpMain ?? mcpServerPath()],
       ipcDir: env.CLAWPOD_IPC_DIR ?? '/workspace/ipc',
       sessionToken: start.sessionToken,
     },
@@ -216,14 +212,4 @@ function killGroup(child: ChildProcess): void {
   child.once('close', () => clearTimeout(timer));
 }
 
-/**
- * The clawpod MCP server's entry point beside this module (dist/agent/mcp/main.js); when this
- * module runs from source (tests), the built copy in the package's dist/.
- */
-function mcpMainPath(): string {
-  const sibling = fileURLToPath(new URL('../mcp/main.js', import.meta.url));
-  if (existsSync(sibling)) return sibling;
-  return fileURLToPath(new URL('../../../dist/agent/mcp/main.js', import.meta.url));
-}
-
-registerHarness('codex', (start, env) => createCodexHarness(start, env));
+export const createHarness: HarnessFactory = (start, env) => createCodexHarness(start, env);

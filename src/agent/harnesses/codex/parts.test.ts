@@ -2,11 +2,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { StartRequest } from '../../protocol/runner-protocol.js';
-import { renderConfig, resolveProvider, tomlString, type CodexSetup } from './codex-config.js';
-import { classifyFailure, CodexTurnReader } from './codex-events.js';
-import { costUsd, priceFor } from './codex-prices.js';
-import { ThreadUsageLedger, usageFields } from './codex-usage.js';
+import type { StartRequest } from '../../../protocol/runner-protocol.js';
+import { renderConfig, resolveProvider, tomlString, type CodexSetup } from './config.js';
+import { classifyFailure, CodexTurnReader } from './events.js';
+import { costUsd, priceFor } from './prices.js';
+import { ThreadUsageLedger, usageFields } from './usage.js';
 
 const start = (over: Partial<StartRequest> = {}): StartRequest => ({
   type: 'start',
@@ -52,17 +52,19 @@ describe('codex config', () => {
     };
     const env = { OPENAI_BASE_URL: 'http://127.0.0.1:7000/openai/v1' };
     expect(
-      resolveProvider(start({ provider }), { ...env, CLAWPOD_EGRESS_URL: 'http://127.0.0.1:7001' })
-        .baseUrl,
+      resolveProvider(start({ harnessOptions: { provider } }), {
+        ...env,
+        CLAWPOD_EGRESS_URL: 'http://127.0.0.1:7001',
+      }).baseUrl,
     ).toBe('http://127.0.0.1:7001/upstream/ollama');
-    expect(resolveProvider(start({ provider }), env)).toEqual({
+    expect(resolveProvider(start({ harnessOptions: { provider } }), env)).toEqual({
       name: 'Ollama',
       baseUrl: 'http://127.0.0.1:7000/upstream/ollama',
       envKey: null,
       isOpenAi: false,
     });
     const remote = { ...provider, baseUrl: 'https://openrouter.ai/api/v1/', envKey: 'OR_KEY' };
-    expect(resolveProvider(start({ provider: remote }), env)).toMatchObject({
+    expect(resolveProvider(start({ harnessOptions: { provider: remote } }), env)).toMatchObject({
       baseUrl: 'https://openrouter.ai/api/v1',
       envKey: 'OR_KEY',
     });
@@ -81,7 +83,7 @@ describe('codex config', () => {
       },
       mcp: {
         command: '/usr/bin/node',
-        args: ['/opt/clawpod/dist/agent/mcp/main.js'],
+        args: ['/opt/clawpod/agent/mcp.cjs'],
         ipcDir: '/workspace/ipc',
         sessionToken: 'token-token-token-token',
       },
@@ -94,7 +96,7 @@ describe('codex config', () => {
       '[model_providers.clawpod]\nname = "OpenAI"\nbase_url = "http://x/v1"\nwire_api = "responses"\nenv_key = "OPENAI_API_KEY"',
     );
     expect(text).toContain('[features]\nplugins = false');
-    expect(text).toContain('args = ["/opt/clawpod/dist/agent/mcp/main.js"]');
+    expect(text).toContain('args = ["/opt/clawpod/agent/mcp.cjs"]');
     expect(text).toContain(
       'env = { CLAWPOD_IPC_DIR = "/workspace/ipc", CLAWPOD_SESSION_TOKEN = "token-token-token-token" }',
     );

@@ -1,7 +1,8 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { z } from 'zod';
-import type { TurnTokens } from './codex-prices.js';
+// zod/mini, like everything in the runner bundle (see runner-protocol.ts).
+import * as z from 'zod/mini';
+import type { TurnTokens } from './prices.js';
 
 /**
  * Codex's `turn.completed` usage counts the whole thread so far, not the turn: a resumed thread
@@ -19,7 +20,7 @@ export interface CodexTotals {
 /** Threads remembered; older ones are dropped (a resumed forgotten thread counts its totals). */
 const KEEP = 64;
 
-const count = z.number().nonnegative();
+const count = z.number().check(z.nonnegative());
 const storedSchema = z.record(
   z.string(),
   z.object({ input: count, cachedInput: count, cacheWrite: count, output: count, at: z.number() }),
