@@ -117,8 +117,9 @@ export class ApprovalStore {
     return row && toRecord(row);
   }
 
-  setAskedIn(id: number, chat: string | null): void {
-    stmt(this.db, 'UPDATE approvals SET asked_in = ? WHERE id = ?').run(chat, id);
+  /** The card (rendered once the id is known) and the chat it goes to. */
+  setCard(id: number, card: string, askedIn: string | null): void {
+    stmt(this.db, 'UPDATE approvals SET card = ?, asked_in = ? WHERE id = ?').run(card, askedIn, id);
   }
 
   /**
