@@ -153,10 +153,12 @@ export class Budgets {
       if (asked.verdict === 'deny') return { go: false, reason: asked.message };
       this.deps.log.info({ group: run.group, run: run.runId, approval: asked.approval.id }, 'run paused: over budget, asking');
       const outcome = await asked.decided;
+      // A stop while asking is no skip: the run is interrupted, its input stays pending.
+      if (!outcome.allowed && outcome.via === 'shutdown') throw new Error(outcome.message);
       if (!outcome.allowed)
         return {
           go: false,
-          reason: `over the ${c.period} budget of ${c.scope} "${c.ref}" (${fmt(c.unit, c.spent)} of ${fmt(c.unit, c.cap)}); ${outcome.via === 'expired' ? 'no answer in time' : outcome.via === 'shutdown' ? 'clawpod stopped while asking' : 'the owner said skip'} (approval #${outcome.approval})`,
+          reason: `over the ${c.period} budget of ${c.scope} "${c.ref}" (${fmt(c.unit, c.spent)} of ${fmt(c.unit, c.cap)}); ${outcome.via === 'expired' ? 'no answer in time' : 'the owner said skip'} (approval #${outcome.approval})`,
         };
     }
     return { go: true };

@@ -19,6 +19,7 @@ import { apiError } from './errors.js';
 import { tokenMatches } from './api-token.js';
 import { mountTaskRoutes } from './tasks-routes.js';
 import { mountDeadLetterRoutes } from './deadletters-routes.js';
+import { mountApprovalRoutes, type ApprovalRouteDeps } from './approvals-routes.js';
 import { webPage, webScript, webStyle } from './web-page.js';
 import { mountHookRoutes } from '../webhooks/routes.js';
 import type { HookDeps } from '../webhooks/hooks.js';
@@ -44,6 +45,8 @@ export interface ApiDeps {
   hostAllowed(host: string | undefined): boolean;
   /** Dead letters (`/api/deadletters…`); absent: those routes are not mounted. */
   deadLetters?: DeadLetterService;
+  /** Approvals, guard rules, budgets (`/api/approvals…`); absent: not mounted. */
+  approvals?: ApprovalRouteDeps;
   /** Where unexpected errors (with their cause) and storage failures are logged. */
   log: Logger;
 }
@@ -235,12 +238,16 @@ export function createApp(deps: ApiDeps): Hono {
         });
       };
       const onRun = (r: unknown) => void stream.writeSSE({ event: 'run', data: JSON.stringify(r) });
+      const onApproval = (a: unknown) =>
+        void stream.writeSSE({ event: 'approval', data: JSON.stringify(a) });
       deps.bus.on('message', onMessage);
       deps.bus.on('run', onRun);
+      deps.bus.on('approval', onApproval);
       await stream.writeSSE({ event: 'ready', data: '{}' });
       await new Promise<void>((resolve) => stream.onAbort(resolve));
       deps.bus.off('message', onMessage);
       deps.bus.off('run', onRun);
+      deps.bus.off('approval', onApproval);
     });
   });
 
@@ -271,6 +278,7 @@ export function createApp(deps: ApiDeps): Hono {
   if (deps.tasks) mountTaskRoutes(app, deps.tasks);
   if (deps.hooks) mountHookRoutes(app, deps.hooks);
   if (deps.deadLetters) mountDeadLetterRoutes(app, deps.deadLetters);
+  if (deps.approvals) mountApprovalRoutes(app, deps.approvals);
 
   app.get('/api/usage', (c) => {
     const days = Number(c.req.query('days') ?? 30);
