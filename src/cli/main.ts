@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/errors.js';
 import { version } from '../version.js';
+import { registerApprovals } from './commands/approvals.js';
 import { registerChat } from './commands/chat.js';
 import { registerDeadLetters } from './commands/deadletters.js';
 import { registerDoctor } from './commands/doctor.js';
@@ -30,6 +31,7 @@ export async function main(argv: string[]): Promise<number> {
   registerRuns(program);
   registerTasks(program);
   registerDeadLetters(program);
+  registerApprovals(program);
   registerLogs(program);
   registerService(program);
   try {

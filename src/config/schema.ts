@@ -61,7 +61,10 @@ const capSchema = z
     tokens: z.number().int().positive().optional(),
   })
   .refine((c) => c.usd !== undefined || c.tokens !== undefined, 'set usd and/or tokens');
-const budgetCapsSchema = z.strictObject({ daily: capSchema.optional(), monthly: capSchema.optional() });
+const budgetCapsSchema = z.strictObject({
+  daily: capSchema.optional(),
+  monthly: capSchema.optional(),
+});
 
 /** The config.yaml schema. Every default lives here and nowhere else. Unknown keys are errors. */
 export const configFileSchema = z.strictObject({

@@ -48,9 +48,9 @@ export interface EgressGuard {
   /** Entries the owner allowed for the group (an `always` answer), beyond config. */
   entries(group: string): readonly string[];
   /** A destination on no list: held until decided. */
-  ask(req: AskedTarget & { group: string; session: string }): Promise<
-    { allowed: true } | { allowed: false; message: string }
-  >;
+  ask(
+    req: AskedTarget & { group: string; session: string },
+  ): Promise<{ allowed: true } | { allowed: false; message: string }>;
   /** A destination was reached. */
   reached?(req: Target & { group: string; session: string }): void;
 }
@@ -130,11 +130,11 @@ export class CredentialProxy {
     const log = this.opts.log.child({ group: run.group, run: run.runId });
     const sockets = new Set<Socket>();
     const guard = this.opts.guard;
-    const self = this;
+    const allowNow = () => this.allowFor(run.group);
     const fwd: ForwardContext = {
       group: run.group,
       get allow() {
-        return self.allowFor(run.group);
+        return allowNow();
       },
       ...(guard && {
         ask: (t: AskedTarget) => guard.ask({ ...t, group: run.group, session: run.runId }),

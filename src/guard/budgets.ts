@@ -106,7 +106,18 @@ export class Budgets {
           const r = raised.get(`${scope}:${ref}:${period}:${unit}`);
           const cap = r !== undefined && r > configured ? r : configured;
           const spent = spend[unit];
-          out.push({ scope, ref, group: owner, period, unit, cap, raised: cap !== configured, spent, used: spent / cap, since });
+          out.push({
+            scope,
+            ref,
+            group: owner,
+            period,
+            unit,
+            cap,
+            raised: cap !== configured,
+            spent,
+            used: spent / cap,
+            since,
+          });
         }
       }
     };
@@ -123,10 +134,13 @@ export class Budgets {
    * pauses here until the owner answers: allowed → go; denied or expired → skip (not a
    * failure). Reaching the warning level notifies the owner once per period.
    */
-  async beforeRun(run: { runId: string; group: string; taskId?: string; chat: string }): Promise<BudgetGate> {
-    const caps = this.status(run.group).filter(
-      (c) => c.scope === 'group' || c.ref === run.taskId,
-    );
+  async beforeRun(run: {
+    runId: string;
+    group: string;
+    taskId?: string;
+    chat: string;
+  }): Promise<BudgetGate> {
+    const caps = this.status(run.group).filter((c) => c.scope === 'group' || c.ref === run.taskId);
     if (!caps.length) return { go: true };
     const exp = this.expected(run.group, run.taskId);
     for (const c of caps) {
@@ -148,10 +162,17 @@ export class Budgets {
         expected,
         raiseTo: c.cap * 2,
       };
-      const asked = this.deps.guard.request(action, { group: run.group, runId: run.runId, chat: run.chat });
+      const asked = this.deps.guard.request(action, {
+        group: run.group,
+        runId: run.runId,
+        chat: run.chat,
+      });
       if (asked.verdict === 'allow') continue;
       if (asked.verdict === 'deny') return { go: false, reason: asked.message };
-      this.deps.log.info({ group: run.group, run: run.runId, approval: asked.approval.id }, 'run paused: over budget, asking');
+      this.deps.log.info(
+        { group: run.group, run: run.runId, approval: asked.approval.id },
+        'run paused: over budget, asking',
+      );
       const outcome = await asked.decided;
       // A stop while asking is no skip: the run is interrupted, its input stays pending.
       if (!outcome.allowed && outcome.via === 'shutdown') throw new Error(outcome.message);

@@ -8,10 +8,15 @@ import { effectLines, summaryOf, type GuardAction } from './actions.js';
 import { answerHint } from './answers.js';
 
 /** The rule an `always` answer writes (kind + pattern), or undefined when it writes none. */
-export function alwaysRule(a: GuardAction): { kind: GuardAction['kind']; pattern: string } | undefined {
+export function alwaysRule(
+  a: GuardAction,
+): { kind: GuardAction['kind']; pattern: string } | undefined {
   switch (a.kind) {
     case 'egress':
-      return { kind: 'egress', pattern: a.port === 80 || a.port === 443 ? a.host : `${a.host}:${a.port}` };
+      return {
+        kind: 'egress',
+        pattern: a.port === 80 || a.port === 443 ? a.host : `${a.host}:${a.port}`,
+      };
     case 'tool': {
       if (a.tool === 'WebFetch' && typeof a.input.url === 'string') {
         try {
@@ -21,7 +26,10 @@ export function alwaysRule(a: GuardAction): { kind: GuardAction['kind']; pattern
         }
       }
       const subject = a.input.command ?? a.input.file_path ?? a.input.notebook_path;
-      return { kind: 'tool', pattern: typeof subject === 'string' ? `${a.tool}(${subject})` : a.tool };
+      return {
+        kind: 'tool',
+        pattern: typeof subject === 'string' ? `${a.tool}(${subject})` : a.tool,
+      };
     }
     case 'command':
       return { kind: 'command', pattern: a.command };
@@ -65,8 +73,7 @@ export function renderCard(c: CardInput): string {
     ...effectLines(c.action),
   ];
   if (c.code) lines.push(`Code the sender was given: ${c.code}`);
-  if (c.taint.length)
-    lines.push(`⚠️ Asked because the turn is tainted: ${c.taint.join('; ')}.`);
+  if (c.taint.length) lines.push(`⚠️ Asked because the turn is tainted: ${c.taint.join('; ')}.`);
   lines.push(
     answerHint(c.id, alwaysMeaning(c.action, c.group)),
     `No answer by ${formatLocalTime(c.expiresAt, c.timezone)} counts as no.`,

@@ -31,7 +31,8 @@ export function egressGuard(guard: Guard, turnOf: SessionTurn): EgressGuard {
     },
     reached(req) {
       const turn = turnOf(req.session);
-      if (turn) guard.taint.add(turn.runId, [`this turn fetched content from ${req.host}:${req.port}`]);
+      if (turn)
+        guard.taint.add(turn.runId, [`this turn fetched content from ${req.host}:${req.port}`]);
     },
   };
 }

@@ -199,7 +199,10 @@ export class Guard {
     return this.deps.store.guardRules.live(group);
   }
 
-  addRule(r: { group: string; kind: ActionKind; pattern: string; effect: RuleEffect }, by = 'owner'): GuardRuleRecord {
+  addRule(
+    r: { group: string; kind: ActionKind; pattern: string; effect: RuleEffect },
+    by = 'owner',
+  ): GuardRuleRecord {
     const rule = this.deps.store.guardRules.add({
       ...r,
       createdAt: this.deps.clock.now(),
@@ -317,8 +320,13 @@ export class Guard {
   /** The card where the owner is; one short note in the conversation when that is elsewhere. */
   private deliver(a: ApprovalRecord, ctx: GuardContext, action: GuardAction): void {
     const { outbox } = this.deps;
-    if (a.askedIn) outbox.enqueue({ key: `approval:${a.id}:card`, chatJid: a.askedIn, text: a.card });
-    else this.deps.log.warn({ approval: a.id }, 'no chat to ask the owner in; answer with clawpod approvals');
+    if (a.askedIn)
+      outbox.enqueue({ key: `approval:${a.id}:card`, chatJid: a.askedIn, text: a.card });
+    else
+      this.deps.log.warn(
+        { approval: a.id },
+        'no chat to ask the owner in; answer with clawpod approvals',
+      );
     if (ctx.chat && ctx.chat !== a.askedIn) {
       const text =
         action.kind === 'sender'
@@ -399,7 +407,11 @@ export class Guard {
     for (const w of this.waiters.get(a.id) ?? []) w(outcome);
     this.waiters.delete(a.id);
     if (a.askedIn) {
-      this.deps.outbox.enqueue({ key: `approval:${a.id}:decided`, chatJid: a.askedIn, text: decidedText(a) });
+      this.deps.outbox.enqueue({
+        key: `approval:${a.id}:decided`,
+        chatJid: a.askedIn,
+        text: decidedText(a),
+      });
       this.deps.outbox.kick();
     }
     this.deps.log.info(

@@ -19,7 +19,11 @@ export interface IntakeGuard {
   /** Decides from a stored answer message; returns why the message wakes nothing. */
   answer(msg: { text: string; sender: string; chatJid: string }): string;
   /** A sender `group` does not know wrote (policy `ask`); their message is stored excluded. */
-  unknownSender(group: Group, msg: { chatJid: string; sender: string; senderName?: string | null; text: string }, seq: number): void;
+  unknownSender(
+    group: Group,
+    msg: { chatJid: string; sender: string; senderName?: string | null; text: string },
+    seq: number,
+  ): void;
 }
 
 export interface IntakeDeps {
@@ -66,9 +70,17 @@ export function intakeGuard(deps: IntakeDeps): IntakeGuard {
       // that came too late, is answered where it was given.
       const told = r.ok ? r.approval.askedIn : undefined;
       if (told !== msg.chatJid) {
-        const text = r.ok ? decidedText(r.approval) : r.approval ? decidedText(r.approval) : r.message;
+        const text = r.ok
+          ? decidedText(r.approval)
+          : r.approval
+            ? decidedText(r.approval)
+            : r.message;
         const n = r.ok ? 'ok' : `late:${Date.now()}`;
-        outbox.enqueue({ key: `approval:${parsed.id}:answer:${msg.chatJid}:${n}`, chatJid: msg.chatJid, text });
+        outbox.enqueue({
+          key: `approval:${parsed.id}:answer:${msg.chatJid}:${n}`,
+          chatJid: msg.chatJid,
+          text,
+        });
         outbox.kick();
       }
       return r.ok

@@ -12,7 +12,12 @@
 import type { Logger } from 'pino';
 import type { IpcActor, IpcResult, RequestHandler } from '../ipc/request-handler.js';
 import type { TaskFileSink } from '../ipc/queue-file.js';
-import { approveToolArgs, registerGroupArgs, sendMessageArgs, type RequestFile } from '../protocol/ipc.js';
+import {
+  approveToolArgs,
+  registerGroupArgs,
+  sendMessageArgs,
+  type RequestFile,
+} from '../protocol/ipc.js';
 import type { Store } from '../store/store.js';
 import { TaskService } from '../tasks/task-service.js';
 import { parseTaskFile } from '../tasks/task-file.js';
@@ -35,7 +40,10 @@ export interface IpcGateDeps {
   log: Logger;
 }
 
-const fail = (code: string, message: string): IpcResult => ({ ok: false, error: { code, message } });
+const fail = (code: string, message: string): IpcResult => ({
+  ok: false,
+  error: { code, message },
+});
 
 export class IpcGate {
   constructor(private readonly deps: IpcGateDeps) {}
@@ -51,7 +59,11 @@ export class IpcGate {
   async fromFile(actor: IpcActor, raw: unknown, fileName: string): Promise<IpcResult> {
     const files = this.deps.files;
     if (!files) return fail('unavailable', 'the scheduler is not available in this build');
-    const parsed = parseTaskFile(raw, { group: actor.group, defaultTimezone: this.deps.timezone, fileName });
+    const parsed = parseTaskFile(raw, {
+      group: actor.group,
+      defaultTimezone: this.deps.timezone,
+      fileName,
+    });
     const action = parsed.ok
       ? this.scheduleAction(actor.group, {
           schedule: parsed.input.schedule,
@@ -95,8 +107,15 @@ export class IpcGate {
     const args = approveToolArgs.safeParse(req.args);
     if (!args.success) return fail('invalid_args', args.error.issues[0]!.message);
     const allow: IpcResult = { ok: true, result: { behavior: 'allow' } };
-    return this.gate(actor, req.id, { kind: 'tool', tool: args.data.tool, input: args.data.input }, () => allow).then(
-      (r) => (r.ok || r.error.code !== 'denied' ? r : { ok: true, result: { behavior: 'deny', message: r.error.message } }),
+    return this.gate(
+      actor,
+      req.id,
+      { kind: 'tool', tool: args.data.tool, input: args.data.input },
+      () => allow,
+    ).then((r) =>
+      r.ok || r.error.code !== 'denied'
+        ? r
+        : { ok: true, result: { behavior: 'deny', message: r.error.message } },
     );
   }
 
@@ -110,7 +129,12 @@ export class IpcGate {
         if (!chat || chat === actor.conversation?.chat) return undefined;
         const group = this.deps.store.groups.get(actor.group);
         if (!actor.isMain && !group?.chats.includes(chat)) return undefined; // forbidden anyway
-        return { kind: 'send_message', chat, text: a.data.text, ...(a.data.file ? { file: a.data.file } : {}) };
+        return {
+          kind: 'send_message',
+          chat,
+          text: a.data.text,
+          ...(a.data.file ? { file: a.data.file } : {}),
+        };
       }
       case 'schedule_task': {
         const args = req.args;
@@ -138,7 +162,12 @@ export class IpcGate {
   /** A schedule firing more than the daily limit in the next 24 hours; else undefined. */
   private scheduleAction(
     group: string,
-    input: { schedule: string | number; type?: ScheduleTaskType; timezone?: string; prompt: string },
+    input: {
+      schedule: string | number;
+      type?: ScheduleTaskType;
+      timezone?: string;
+      prompt: string;
+    },
   ): ScheduleTaskAction | undefined {
     const now = this.deps.clock.now();
     let preview;

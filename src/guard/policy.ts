@@ -58,7 +58,11 @@ const ALWAYS_ASK: ReadonlySet<ActionKind> = new Set(['budget', 'sender']);
 const RANK: Record<RuleEffect, number> = { deny: 3, ask: 2, allow: 1 };
 
 /** Decides `action` by the first layer with a matching rule; `taint` non-empty: allow → ask. */
-export function decide(action: GuardAction, layers: ReadonlyArray<readonly Rule[]>, tainted: boolean): Verdict {
+export function decide(
+  action: GuardAction,
+  layers: ReadonlyArray<readonly Rule[]>,
+  tainted: boolean,
+): Verdict {
   if (ALWAYS_ASK.has(action.kind)) return { effect: 'ask' };
   for (const layer of layers) {
     let best: Rule | undefined;
@@ -112,10 +116,13 @@ function commandMatches(spec: string, command: string, effect: RuleEffect): bool
     // An allow by prefix must not let a chained command through; an ask or deny by prefix
     // also catches the prefix anywhere in a chain.
     if (effect === 'allow') return hit && !SHELL_CHAIN.test(cmd);
-    return hit || cmd.split(/[;&|\n]+/).some((part) => {
-      const p = part.trim();
-      return p === prefix || p.startsWith(`${prefix} `);
-    });
+    return (
+      hit ||
+      cmd.split(/[;&|\n]+/).some((part) => {
+        const p = part.trim();
+        return p === prefix || p.startsWith(`${prefix} `);
+      })
+    );
   }
   return globToRegExp(spec).test(cmd) && (effect !== 'allow' || !SHELL_CHAIN.test(cmd));
 }

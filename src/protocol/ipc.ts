@@ -81,4 +81,3 @@ export const pendingAnswerSchema = z.strictObject({
   message: z.string(),
 });
 export type PendingAnswer = z.infer<typeof pendingAnswerSchema>;
-

@@ -158,7 +158,8 @@ export class Router implements InboundSink {
       if (inserted.inserted) store.cursors.ensure(msg.chatJid, inserted.seq);
       return inserted;
     });
-    if (!res.inserted) return { seq: res.seq, duplicate: true, wakes: false, quiet: 'a redelivery' };
+    if (!res.inserted)
+      return { seq: res.seq, duplicate: true, wakes: false, quiet: 'a redelivery' };
     const stored = store.messages.get(res.seq);
     if (stored) bus.emit('message', stored);
     const quiet = this.opts.guard!.answer(msg);

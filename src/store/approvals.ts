@@ -119,7 +119,11 @@ export class ApprovalStore {
 
   /** The card (rendered once the id is known) and the chat it goes to. */
   setCard(id: number, card: string, askedIn: string | null): void {
-    stmt(this.db, 'UPDATE approvals SET card = ?, asked_in = ? WHERE id = ?').run(card, askedIn, id);
+    stmt(this.db, 'UPDATE approvals SET card = ?, asked_in = ? WHERE id = ?').run(
+      card,
+      askedIn,
+      id,
+    );
   }
 
   /**

@@ -310,7 +310,7 @@ export const migrations: ReadonlyArray<{ version: number; name: string; sql: str
   {
     // Numbered 11: 9 and 10 are taken by branches merged beside this one.
     version: 11,
-    name: 'guard: approvals, the owner\'s rules, raised budget caps, taint and skips on runs',
+    name: "guard: approvals, the owner's rules, raised budget caps, taint and skips on runs",
     sql: `
       -- One row per question to the owner; decided once (compare-and-swap on status).
       CREATE TABLE approvals (
