@@ -327,7 +327,10 @@ export class Guard {
         { approval: a.id },
         'no chat to ask the owner in; answer with clawpod approvals',
       );
-    if (ctx.chat && ctx.chat !== a.askedIn) {
+    // Not to a mail conversation: an outside correspondent is not told about the owner's
+    // inbox (a pairing code still goes to the sender who asked for it).
+    const outside = ctx.chat?.startsWith('mail:') && action.kind !== 'sender';
+    if (ctx.chat && ctx.chat !== a.askedIn && !outside) {
       const text =
         action.kind === 'sender'
           ? `🔒 This conversation does not know you yet. The owner has been asked; your code is ${a.code}.`

@@ -32,6 +32,7 @@ const tablesByVersion: Record<number, string[]> = {
   6: ['agent_sessions', 'chat_cursors', 'resume_ids'],
   7: [],
   8: [],
+  11: ['approvals', 'budget_caps', 'guard_rules'],
 };
 
 /**
@@ -218,11 +219,37 @@ const fixtures: Record<number, { seed(db: Db): void; check(db: Db): void }> = {
       ).toThrow(/CHECK constraint/);
     },
   },
+  8: {
+    seed(db) {
+      db.prepare(
+        `INSERT INTO runs (id, group_folder, kind, status, started_at, attempt, cost_usd)
+         VALUES ('run_old', 'team', 'message', 'ok', 24, 1, 0.5)`,
+      ).run();
+    },
+    check(db) {
+      // Version 11: runs recorded before it read no untrusted content and were not skipped;
+      // approvals are decided once, and only to a known status.
+      expect(
+        db.prepare("SELECT taint, skipped, cost_usd FROM runs WHERE id = 'run_old'").get(),
+      ).toEqual({ taint: null, skipped: null, cost_usd: 0.5 });
+      db.prepare(
+        `INSERT INTO approvals (group_folder, kind, subject, effect, card, dedupe_key, requested_at, expires_at)
+         VALUES ('team', 'egress', 'x.org:443', '{}', 'card', 'k', 1, 2)`,
+      ).run();
+      expect(() =>
+        db.prepare("UPDATE approvals SET status = 'maybe' WHERE dedupe_key = 'k'").run(),
+      ).toThrow(/CHECK constraint/);
+    },
+  },
 };
+
+/** Numbers given to branches merged beside this one (their migrations are not here yet). */
+const RESERVED = [9, 10];
 
 describe('migrations', () => {
   it('are numbered 1, 2, 3… without gaps', () => {
-    expect(allVersions).toEqual(allVersions.map((_, i) => i + 1));
+    const numbered = [...allVersions, ...RESERVED].sort((a, b) => a - b);
+    expect(numbered).toEqual(numbered.map((_, i) => i + 1));
     expect(latestVersion).toBe(allVersions.at(-1));
   });
 
