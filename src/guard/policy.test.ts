@@ -77,7 +77,11 @@ describe('guard policy', () => {
 
   it('file patterns are globs (** crosses folders), WebFetch matches by domain', () => {
     const write = rule('tool', 'Write(/workspace/global/**)', 'deny');
-    const w = (file_path: string): GuardAction => ({ kind: 'tool', tool: 'Write', input: { file_path } });
+    const w = (file_path: string): GuardAction => ({
+      kind: 'tool',
+      tool: 'Write',
+      input: { file_path },
+    });
     expect(ruleMatches(write, w('/workspace/global/a/b.md'))).toBe(true);
     expect(ruleMatches(write, w('/workspace/group/a.md'))).toBe(false);
     const fetchRule = rule('tool', 'WebFetch(domain:*.example.com)', 'allow');
