@@ -254,6 +254,7 @@ export class Guard {
     const { store, clock, config } = this.deps;
     const key = dedupeKey(ctx.group, action);
     let record = store.approvals.pendingByKey(key);
+    const fresh = !record;
     if (!record) {
       const now = clock.now();
       const taint = [...this.taint.of(ctx.runId)];
@@ -291,7 +292,6 @@ export class Guard {
         { group: ctx.group, run: ctx.runId, approval: id, kind: action.kind, askedIn },
         'approval asked',
       );
-      this.deps.bus.emit('approval', record);
     }
     const id = record.id;
     const decided = new Promise<GuardOutcome>((resolve) => {
@@ -299,6 +299,8 @@ export class Guard {
       list.push(resolve);
       this.waiters.set(id, list);
     });
+    // After the waiter is in place: a listener may answer at once (a test, an auto-approver).
+    if (fresh) this.deps.bus.emit('approval', record);
     return { verdict: 'ask', approval: record, decided };
   }
 
