@@ -46,7 +46,7 @@ export interface ScheduleTaskAction {
   description: string;
   timezone: string;
   prompt: string;
-  /** Fires in the next 24 hours (counted up to the limit + 1). */
+  /** Fires in the next 24 hours. */
   firesPerDay: number;
   /** The next 3 fire times, ISO with the zone's offset. */
   next: string[];

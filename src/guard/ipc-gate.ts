@@ -19,6 +19,7 @@ import {
   type RequestFile,
 } from '../protocol/ipc.js';
 import type { Store } from '../store/store.js';
+import { occurrencesBetween } from '../schedule/schedule.js';
 import { TaskService } from '../tasks/task-service.js';
 import { parseTaskFile } from '../tasks/task-file.js';
 import type { Clock } from '../clock.js';
@@ -83,6 +84,7 @@ export class IpcGate {
     id: string,
     action: GuardAction,
     perform: () => IpcResult | Promise<IpcResult>,
+    refuse: (o: Refused) => IpcResult = denied,
   ): Promise<IpcResult> {
     const ctx: GuardContext = {
       group: actor.group,
@@ -91,9 +93,9 @@ export class IpcGate {
     };
     const r = this.deps.guard.request(action, ctx);
     if (r.verdict === 'allow') return perform();
-    if (r.verdict === 'deny') return fail('denied', r.message);
+    if (r.verdict === 'deny') return refuse({ allowed: false, via: 'rule', message: r.message });
     void r.decided
-      .then(async (o) => (o.allowed ? await perform() : denied(o)))
+      .then(async (o) => (o.allowed ? await perform() : refuse(o)))
       .catch((err: unknown) => {
         this.deps.log.error({ err, group: actor.group, id }, 'approved IPC request failed');
         return fail('internal', 'the host could not complete the request; see the daemon log');
@@ -106,16 +108,15 @@ export class IpcGate {
   private async approveTool(actor: IpcActor, req: RequestFile): Promise<IpcResult> {
     const args = approveToolArgs.safeParse(req.args);
     if (!args.success) return fail('invalid_args', args.error.issues[0]!.message);
-    const allow: IpcResult = { ok: true, result: { behavior: 'allow' } };
     return this.gate(
       actor,
       req.id,
       { kind: 'tool', tool: args.data.tool, input: args.data.input },
-      () => allow,
-    ).then((r) =>
-      r.ok || r.error.code !== 'denied'
-        ? r
-        : { ok: true, result: { behavior: 'deny', message: r.error.message } },
+      () => ({ ok: true, result: { behavior: 'allow' } }),
+      (o) =>
+        o.via === 'shutdown'
+          ? denied(o)
+          : { ok: true, result: { behavior: 'deny', message: o.message } },
     );
   }
 
@@ -177,14 +178,20 @@ export class IpcGate {
           schedule: input.schedule,
           type: input.type,
           timezone: input.timezone ?? this.deps.timezone,
-          n: this.deps.maxDailyFires + 1,
+          n: 3,
         },
         now,
       );
     } catch {
       return undefined; // an invalid schedule: the task service says what is wrong
     }
-    const firesPerDay = preview.times.filter((t) => t.at < now + 86_400_000).length;
+    const firesPerDay = occurrencesBetween(
+      preview.schedule,
+      new Date(now),
+      new Date(now + 86_400_000),
+      undefined,
+      1,
+    ).total;
     if (firesPerDay <= this.deps.maxDailyFires) return undefined;
     const exp = this.deps.expected(group);
     return {
@@ -204,7 +211,9 @@ export class IpcGate {
 
 type ScheduleTaskType = 'cron' | 'interval' | 'once' | undefined;
 
-const denied = (o: Extract<GuardOutcome, { allowed: false }>): IpcResult =>
+type Refused = Extract<GuardOutcome, { allowed: false }>;
+
+const denied = (o: Refused): IpcResult =>
   fail(o.via === 'shutdown' ? 'interrupted' : 'denied', o.message);
 
 /** The first answer to a request that waits for the owner. */
