@@ -14,6 +14,7 @@ const suites: Record<string, () => Promise<Figure[]>> = {
   crash: async () => (await import('./crash.js')).crashBench(),
   egress: async () => (await import('./egress.js')).egressBench(),
   ipc: async () => (await import('./ipc.js')).ipcBench(),
+  guard: async () => (await import('./guard.js')).guardBench(),
   claude: async () => (await import('./claude.js')).claudeBench(),
   codex: async () => (await import('./codex.js')).codexBench(),
   ui: async () => (await import('./ui.js')).uiBench(),

@@ -46,6 +46,12 @@ import { Store } from './store/store.js';
 import { version } from './version.js';
 import { createHooks } from './webhooks/hooks.js';
 import { OWNER } from './tasks/task-service.js';
+import { Budgets } from './guard/budgets.js';
+import { egressGuard } from './guard/egress-gate.js';
+import { Guard } from './guard/guard.js';
+import { intakeGuard } from './guard/intake.js';
+import { IpcGate } from './guard/ipc-gate.js';
+import { turnGuard } from './guard/turn-gate.js';
 
 export interface DaemonOptions {
   config: Config;
@@ -97,6 +103,9 @@ export class Daemon {
   /** History search (IPC, API, CLI) and the indexer that keeps it close behind the store. */
   readonly history: HistorySearch;
   private readonly searchIndexer: SearchIndexer;
+  /** Allow / ask / deny for privileged actions, and the approvals (docs/approvals.md). */
+  readonly guard: Guard;
+  readonly budgets: Budgets;
   private readonly channelList: Channel[] = [];
   readonly channels = new ChannelSet(this.channelList);
   private state: DaemonState = { name: 'created' };
@@ -124,12 +133,30 @@ export class Daemon {
     });
     for (const problem of secureDataDir(config.paths)) this.log.warn(problem);
     this.groups = new GroupService(this.store, config.paths);
+    const clock = opts.clock ?? systemClock;
+    // The guard asks through the outbox, built below (it sends nothing before start).
+    this.guard = new Guard({
+      config,
+      store: this.store,
+      clock,
+      bus: this.bus,
+      outbox: { enqueue: (item) => this.outbox.enqueue(item), kick: () => this.outbox.kick() },
+      log: this.log.child({ part: 'guard' }),
+    });
+    this.budgets = new Budgets({
+      config,
+      store: this.store,
+      clock,
+      guard: this.guard,
+      notifyOwner: (key, text) => this.outbox.notifyOwner(key, text),
+      log: this.log.child({ part: 'budgets' }),
+    });
     this.egress = createEgress({
       config,
       log: this.log.child({ part: 'egress' }),
       notifyOwner: (key, text) => this.outbox.notifyOwner(key, text),
+      guard: egressGuard(this.guard, (session) => this.pool.byId(session)?.context),
     });
-    const clock = opts.clock ?? systemClock;
     this.sandbox = new SandboxLauncher({
       egress: this.egress,
       config,
@@ -178,6 +205,7 @@ export class Daemon {
       bus: this.bus,
       clock,
       log: this.log.child({ part: 'runs' }),
+      guard: turnGuard(this.guard, this.budgets),
     };
     this.scheduling = createScheduling({
       turns: this.turns,
@@ -194,22 +222,10 @@ export class Daemon {
       log: this.log.child({ part: 'search' }),
       clock,
     });
-    this.ipc = new IpcHost({
-      ipcRoot: config.paths.ipc,
-      store: this.store,
-      log: this.log.child({ part: 'ipc' }),
-      tasks: taskOps,
-      notifyOwner: (key, text) => this.outbox.notifyOwner(key, text),
-      // A root daemon gives the queue dirs it recreates to the group's sandbox uid.
-      ownerOf: (folder) => {
-        const g = process.getuid?.() === 0 ? this.store.groups.get(folder) : undefined;
-        return g && sandboxUser(config, g);
-      },
-      conversationOf: (group, token) => {
-        const ctx = this.pool.byToken(group, token)?.context;
-        return ctx && { chat: ctx.chat, runId: ctx.runId };
-      },
-      handler: new RequestHandler({
+    // clawpod's own tools go through the guard; a held request is answered `pending` first.
+    const gate = new IpcGate({
+      guard: this.guard,
+      inner: new RequestHandler({
         groupsDir: config.paths.groups,
         filesDir: join(config.paths.home, 'outbox-files'),
         store: this.store,
@@ -230,6 +246,31 @@ export class Daemon {
         }),
         log: this.log.child({ part: 'ipc' }),
       }),
+      files: taskOps,
+      store: this.store,
+      clock,
+      timezone: config.timezone,
+      maxDailyFires: config.file.guard.maxDailyFires,
+      expected: (group) => this.budgets.expected(group),
+      answerLater: (group, id, result) => this.ipc.answerFinal(group, id, result),
+      log: this.log.child({ part: 'ipc' }),
+    });
+    this.ipc = new IpcHost({
+      ipcRoot: config.paths.ipc,
+      store: this.store,
+      log: this.log.child({ part: 'ipc' }),
+      tasks: gate,
+      notifyOwner: (key, text) => this.outbox.notifyOwner(key, text),
+      // A root daemon gives the queue dirs it recreates to the group's sandbox uid.
+      ownerOf: (folder) => {
+        const g = process.getuid?.() === 0 ? this.store.groups.get(folder) : undefined;
+        return g && sandboxUser(config, g);
+      },
+      conversationOf: (group, token) => {
+        const ctx = this.pool.byToken(group, token)?.context;
+        return ctx && { chat: ctx.chat, runId: ctx.runId };
+      },
+      handler: gate,
     });
     this.router = new Router({
       store: this.store,
@@ -240,6 +281,14 @@ export class Daemon {
       groupsDir: config.paths.groups,
       attachmentMaxBytes: config.file.attachments.maxBytes,
       onWake: (group, chat) => this.queue.enqueue(this.messageJob(group, chat)),
+      guard: intakeGuard({
+        guard: this.guard,
+        store: this.store,
+        groups: this.groups,
+        outbox: this.outbox,
+        onWake: (group, chat) => this.queue.enqueue(this.messageJob(group, chat)),
+        log: this.log.child({ part: 'guard' }),
+      }),
     });
   }
 
@@ -343,6 +392,7 @@ export class Daemon {
         doctor: this.opts.doctor,
         egressRefusals: () => this.egress.proxy.recentRefusals(),
       },
+      approvals: { guard: this.guard, budgets: this.budgets },
       hooks: createHooks({
         config,
         nonces: this.store.webhookNonces,
@@ -375,6 +425,7 @@ export class Daemon {
       throw err;
     }
     this.outbox.start();
+    this.guard.start();
     this.egress.start();
     this.ipc.start();
     this.searchIndexer.start();
@@ -482,6 +533,8 @@ export class Daemon {
     this.state = { name: 'stopping' };
     this.router.stopIntake();
     this.scheduling.scheduler.stop();
+    // Runs waiting on an approval stop waiting (their approvals stay pending for the restart).
+    this.guard.stop();
     const timeoutMs = this.opts.config.file.shutdownTimeoutMs;
     // Idle sessions end now, busy ones after their turn; the queue starts nothing new.
     const sessionsGone = this.pool.drain(timeoutMs + 2000);

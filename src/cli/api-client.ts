@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { ApprovalRecord } from '../store/approvals.js';
 import { isIP } from 'node:net';
 import type { Config } from '../config/load.js';
 import type { Group } from '../store/group-schema.js';
@@ -248,6 +249,16 @@ export class ApiClient {
   /** `POST /api/deadletters/:id/retry` or `/discard`: the letter as it is afterwards. */
   decideDeadLetter(id: number, decision: 'retry' | 'discard'): Promise<DeadLetter> {
     return this.request('POST', `/api/deadletters/${id}/${decision}`);
+  }
+
+  /** `POST /api/approvals/:id`: the owner's answer (409 when it was already decided). */
+  decideApproval(id: number, decision: 'once' | 'always' | 'deny'): Promise<ApprovalRecord> {
+    return this.request('POST', `/api/approvals/${id}`, { decision });
+  }
+
+  /** `DELETE /api/guard/rules/:id`. */
+  revokeRule(id: number): Promise<void> {
+    return this.request('DELETE', `/api/guard/rules/${id}`);
   }
 
   /** Prometheus text from `/metrics`. */

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/errors.js';
 import { version } from '../version.js';
+import { registerApprovals } from './commands/approvals.js';
 import { registerChat } from './commands/chat.js';
 import { registerDeadLetters } from './commands/deadletters.js';
 import { registerDoctor } from './commands/doctor.js';
@@ -34,6 +35,7 @@ export async function main(argv: string[]): Promise<number> {
   registerTasks(program);
   registerDeadLetters(program);
   registerHistory(program);
+  registerApprovals(program);
   registerLogs(program);
   registerService(program);
   try {

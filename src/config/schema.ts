@@ -33,6 +33,38 @@ export const SANDBOX_ID_DEFAULTS = { uidBase: 70_000, uidCount: 10_000 } as cons
 export { harnessNames };
 export const runtimeNames = ['auto', 'bubblewrap', 'podman', 'docker', 'apple', 'none'] as const;
 
+/** What the guard decides on (mirrors guard/actions.ts, which config/ cannot import). */
+export const guardActionKinds = [
+  'egress',
+  'tool',
+  'command',
+  'send_message',
+  'schedule_task',
+  'register_group',
+  'delegate',
+  'budget',
+  'sender',
+] as const;
+
+const senderIdSchema = z
+  .string()
+  .regex(/^[a-z][a-z0-9]{0,15}:\S{1,320}$/, 'a sender id of the form <channel>:<id>');
+const chatIdPattern = z
+  .string()
+  .regex(/^[a-z][a-z0-9]{0,15}:\S{1,512}$/, 'a chat id of the form <channel>:<id>');
+
+/** A cap in USD and/or tokens (input + output). */
+const capSchema = z
+  .strictObject({
+    usd: z.number().positive().optional(),
+    tokens: z.number().int().positive().optional(),
+  })
+  .refine((c) => c.usd !== undefined || c.tokens !== undefined, 'set usd and/or tokens');
+const budgetCapsSchema = z.strictObject({
+  daily: capSchema.optional(),
+  monthly: capSchema.optional(),
+});
+
 /** The part of a channel factory the config needs: its key and its block's schema. */
 interface ChannelBlockSpec {
   readonly name: string;
@@ -225,6 +257,57 @@ export const configFileSchema = z.strictObject({
         .default(DEFAULT_OAUTH),
     })
     .default({ allow: [], groups: {}, upstreams: {}, oauth: DEFAULT_OAUTH }),
+  /** The guard: allow / ask / deny for privileged actions, and approvals (docs/approvals.md). */
+  guard: z
+    .strictObject({
+      /** How long an approval waits for an answer; expiry is a deny. */
+      expiryMs: z.number().int().min(1000).default(600_000),
+      /** Per action kind, instead of `expiryMs` (e.g. `sender: 86400000`). */
+      expiry: z.partialRecord(z.enum(guardActionKinds), z.number().int().min(1000)).default({}),
+      /** A schedule firing more often than this in 24 hours asks the owner. */
+      maxDailyFires: z.number().int().min(1).default(24),
+      /** When the owner has not answered after this long, the group's approvers are asked too. */
+      fallbackAfterMs: z.number().int().min(0).default(300_000),
+      /** Per group: who else may answer its approvals (sender id) and where to ask them (chat). */
+      approvers: z
+        .record(
+          z.string(),
+          z.array(z.strictObject({ sender: senderIdSchema, chat: chatIdPattern })).max(20),
+        )
+        .default({}),
+      /** Per group (`*`: every group): rules over the defaults, e.g. `{kind: tool, pattern: "Bash(npm test:*)", effect: allow}`. */
+      rules: z
+        .record(
+          z.string(),
+          z
+            .array(
+              z.strictObject({
+                kind: z.enum(guardActionKinds),
+                pattern: z.string().min(1).max(1000),
+                effect: z.enum(['allow', 'ask', 'deny']),
+              }),
+            )
+            .max(1000),
+        )
+        .default({}),
+    })
+    .default({
+      expiryMs: 600_000,
+      expiry: {},
+      maxDailyFires: 24,
+      fallbackAfterMs: 300_000,
+      approvers: {},
+      rules: {},
+    }),
+  /** Spending caps per group and per task (docs/budgets.md). */
+  budgets: z
+    .strictObject({
+      /** A notice to the owner when a cap is this far used. */
+      warnAt: z.number().min(0.1).max(1).default(0.8),
+      groups: z.record(z.string(), budgetCapsSchema).default({}),
+      tasks: z.record(z.string(), budgetCapsSchema).default({}),
+    })
+    .default({ warnAt: 0.8, groups: {}, tasks: {} }),
   /**
    * One block per channel, each with its own schema and defaults (the channel's index.ts), from
    * the explicit channel list; an unknown channel name is an error like any unknown key.

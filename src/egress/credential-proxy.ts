@@ -17,9 +17,9 @@ import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { Counter, type Metric } from 'prom-client';
-import { Allowlist } from './allowlist.js';
+import { Allowlist, type Target } from './allowlist.js';
 import { defaultLookup, handleAbsolute, handleConnect, type ForwardContext } from './forward.js';
-import type { LookupFn, Refusal } from './forward.js';
+import type { AskedTarget, LookupFn, Refusal } from './forward.js';
 import { rejectSocket, sendError } from './http-util.js';
 import { forwardModelRequest, type RunIdentity } from './model-forward.js';
 import { routeRequest, upstreamHosts, type ModelRoute } from './model-routes.js';
@@ -36,6 +36,23 @@ export interface CredentialProxyOptions {
   log: Logger;
   /** Host name resolution for forward requests (tests inject one). */
   lookup?: LookupFn;
+  /** The guard's part: the owner's extra hosts, holding and asking for a new one, taint. */
+  guard?: EgressGuard;
+}
+
+/**
+ * What the proxy needs from the guard (src/guard/egress-gate.ts). `session` is the label the
+ * proxy was opened with (the agent session's id, or a pre-check's label).
+ */
+export interface EgressGuard {
+  /** Entries the owner allowed for the group (an `always` answer), beyond config. */
+  entries(group: string): readonly string[];
+  /** A destination on no list: held until decided. */
+  ask(
+    req: AskedTarget & { group: string; session: string },
+  ): Promise<{ allowed: true } | { allowed: false; message: string }>;
+  /** A destination was reached. */
+  reached?(req: Target & { group: string; session: string }): void;
 }
 
 /** One run's proxy. `close()` is idempotent and ends open tunnels. */
@@ -62,6 +79,7 @@ export class CredentialProxy {
   private readonly base: Allowlist;
   private readonly perGroup = new Map<string, Allowlist>();
   private readonly open_ = new Set<RunProxy>();
+  private readonly grown = new Map<string, { key: string; allow: Allowlist }>();
 
   constructor(private readonly opts: CredentialProxyOptions) {
     this.base = new Allowlist([...opts.allow, ...upstreamHosts(opts.routes)]);
@@ -89,7 +107,25 @@ export class CredentialProxy {
 
   /** True when the group may reach hosts beyond the model APIs (config allow or its own list). */
   hasEgress(group: string): boolean {
-    return this.opts.allow.length > 0 || (this.opts.groupAllow?.[group]?.length ?? 0) > 0;
+    return (
+      this.opts.allow.length > 0 ||
+      (this.opts.groupAllow?.[group]?.length ?? 0) > 0 ||
+      (this.opts.guard?.entries(group).length ?? 0) > 0
+    );
+  }
+
+  /** The group's allowlist now: config, plus what the owner allowed since (cached per change). */
+  private allowFor(group: string): Allowlist {
+    const fixed = this.perGroup.get(group) ?? this.base;
+    const extra = this.opts.guard?.entries(group) ?? [];
+    if (!extra.length) return fixed;
+    const key = `${group}\u0000${extra.join('\u0000')}`;
+    let list = this.grown.get(group);
+    if (list?.key !== key) {
+      list = { key, allow: fixed.with(extra.filter(validEntry)) };
+      this.grown.set(group, list);
+    }
+    return list.allow;
   }
 
   /** Starts a run's proxy on a fresh socket with an unguessable name, connectable by any uid. */
@@ -101,9 +137,17 @@ export class CredentialProxy {
     };
     const log = this.opts.log.child({ group: run.group, run: run.runId });
     const sockets = new Set<Socket>();
+    const guard = this.opts.guard;
+    const allowNow = () => this.allowFor(run.group);
     const fwd: ForwardContext = {
       group: run.group,
-      allow: this.perGroup.get(run.group) ?? this.base,
+      get allow() {
+        return allowNow();
+      },
+      ...(guard && {
+        ask: (t: AskedTarget) => guard.ask({ ...t, group: run.group, session: run.runId }),
+        reached: (t: Target) => guard.reached?.({ ...t, group: run.group, session: run.runId }),
+      }),
       lookup: this.opts.lookup ?? defaultLookup,
       sockets,
       refused: (host, refusal) => this.refused(run.group, log, host, refusal),
@@ -222,4 +266,14 @@ function listen(server: Server, path: string): Promise<void> {
       resolve();
     });
   });
+}
+
+/** A stored entry that no longer parses is left out (and cannot widen anything). */
+function validEntry(entry: string): boolean {
+  try {
+    new Allowlist([entry]);
+    return true;
+  } catch {
+    return false;
+  }
 }

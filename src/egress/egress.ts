@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../config/load.js';
-import { CredentialProxy } from './credential-proxy.js';
+import { CredentialProxy, type EgressGuard } from './credential-proxy.js';
 import { ModelCredentials } from './credentials.js';
 import type { LookupFn } from './forward.js';
 import { modelRoutes, type UpstreamOption } from './model-routes.js';
@@ -33,6 +33,8 @@ export interface EgressOptions {
   upstreams?: Readonly<Record<string, UpstreamOption>>;
   clock?: EgressClock;
   lookup?: LookupFn;
+  /** The guard's part (holds and asks for hosts on no list); absent: refused at once. */
+  guard?: EgressGuard;
 }
 
 const systemClock: EgressClock = {
@@ -71,6 +73,7 @@ export function createEgress(opts: EgressOptions): Egress {
     socketDir: proxySocketDir(config.paths.home),
     log,
     lookup: opts.lookup,
+    guard: opts.guard,
   });
   const statePath = oauthStatePath(config.paths.home);
   const tokens =

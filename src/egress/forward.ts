@@ -13,6 +13,7 @@ import {
   normaliseHost,
   parseAuthority,
   type Allowlist,
+  type HostRule,
   type Target,
 } from './allowlist.js';
 import { errorText, forwardHeaders, rejectSocket, sendError } from './http-util.js';
@@ -31,10 +32,25 @@ export interface Refusal {
   kind: 'refused' | 'unresolved';
 }
 
+/** A destination the allowlist does not name, as the owner is asked about it. */
+export interface AskedTarget extends Target {
+  /** Plain-HTTP requests only (an HTTPS tunnel shows host and port alone). */
+  method?: string;
+  path?: string;
+}
+
 /** What the forward part needs from the per-run proxy. */
 export interface ForwardContext {
   group: string;
-  allow: Allowlist;
+  /** The group's allowlist now (it grows when the owner answers `always`). */
+  readonly allow: Allowlist;
+  /**
+   * A destination not on the allowlist: the guard holds it until the owner decides (absent:
+   * refused at once). Resolves allowed, or not with the reason.
+   */
+  ask?(target: AskedTarget): Promise<{ allowed: true } | { allowed: false; message: string }>;
+  /** A destination was let through (the run reads from outside: its turn is tainted). */
+  reached?(target: Target): void;
   lookup: LookupFn;
   /** Called for every refusal, with the host:port asked for. */
   refused(target: string, refusal: Refusal): void;
@@ -45,22 +61,33 @@ export interface ForwardContext {
 const hint = (group: string) =>
   `add it to egress.allow (every group) or egress.groups.${group} in $CLAWPOD_HOME/config.yaml and restart clawpod`;
 
-/** Checks `target` against the allowlist and resolves it to a connectable address. */
+/**
+ * Checks `target` against the allowlist (asking the owner through the guard when it is not on
+ * it) and resolves it to a connectable address.
+ */
 export async function resolveTarget(
   ctx: ForwardContext,
-  target: Target,
+  target: AskedTarget,
 ): Promise<{ ok: true; address: string } | { ok: false; refusal: Refusal }> {
   const shown = `${target.host}:${target.port}`;
-  const rules = ctx.allow.matches(target);
+  let rules: Array<Pick<HostRule, 'internal'>> = ctx.allow.matches(target);
   if (rules.length === 0) {
-    return {
-      ok: false,
-      refusal: {
-        status: 403,
-        kind: 'refused',
-        message: `clawpod egress: ${shown} is not on the allowlist of group "${ctx.group}"; ${hint(ctx.group)}.`,
-      },
-    };
+    const answer = ctx.ask ? await ctx.ask(target) : undefined;
+    if (!answer?.allowed) {
+      return {
+        ok: false,
+        refusal: {
+          status: 403,
+          kind: 'refused',
+          message: answer
+            ? `${answer.message}. ${shown} is not on the allowlist of group "${ctx.group}".`
+            : `clawpod egress: ${shown} is not on the allowlist of group "${ctx.group}"; ${hint(ctx.group)}.`,
+        },
+      };
+    }
+    // Allowed for this request: as if an entry named exactly this host and port.
+    const host = normaliseHost(target.host);
+    rules = [{ internal: host === 'localhost' || isInternalAddress(host) }];
   }
   let address = normaliseHost(target.host);
   if (!isIP(address)) {
@@ -111,6 +138,7 @@ export async function handleConnect(
     rejectSocket(client, checked.refusal.status, reason, checked.refusal.message);
     return;
   }
+  ctx.reached?.(target);
   const upstream = connect({ host: checked.address, port: target.port });
   let established = false;
   ctx.sockets.add(upstream).add(client);
@@ -154,12 +182,17 @@ export async function handleAbsolute(
     return;
   }
   const target = { host: normaliseHost(url.hostname), port: Number(url.port || 80) };
-  const checked = await resolveTarget(ctx, target);
+  const checked = await resolveTarget(ctx, {
+    ...target,
+    method: req.method ?? 'GET',
+    path: url.pathname + url.search,
+  });
   if (!checked.ok) {
     ctx.refused(`${target.host}:${target.port}`, checked.refusal);
     sendError(res, checked.refusal.status, 'permission_error', checked.refusal.message);
     return;
   }
+  ctx.reached?.(target);
   const headers = forwardHeaders(req.headers);
   headers.host = url.host;
   const upstream = httpRequest({

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { StoredMessage } from '../store/messages.js';
+import type { ApprovalRecord } from '../store/approvals.js';
 import type { RunRecord } from '../store/runs.js';
 
 /**
@@ -17,6 +18,8 @@ export interface BusEvents {
   message: [StoredMessage];
   run: [RunRecord];
   progress: [RunProgress];
+  /** An approval was asked, or decided (once). */
+  approval: [ApprovalRecord];
   'outbox-dead': [{ idemKey: string; chatJid: string; error: string }];
 }
 

@@ -22,6 +22,7 @@ import { mountUiAssets } from './ui-assets.js';
 import { mountUiRoutes, type UiRouteDeps } from './ui-routes.js';
 import { mountSearchRoutes } from './search-routes.js';
 import type { HistorySearch } from '../memory/history-search.js';
+import { mountApprovalRoutes, type ApprovalRouteDeps } from './approvals-routes.js';
 import { mountHookRoutes } from '../webhooks/routes.js';
 import type { HookDeps } from '../webhooks/hooks.js';
 
@@ -50,6 +51,8 @@ export interface ApiDeps {
   hostAllowed(host: string | undefined): boolean;
   /** Dead letters (`/api/deadletters…`); absent: those routes are not mounted. */
   deadLetters?: DeadLetterService;
+  /** Approvals, guard rules, budgets (`/api/approvals…`); absent: not mounted. */
+  approvals?: ApprovalRouteDeps;
   /** Where unexpected errors (with their cause) and storage failures are logged. */
   log: Logger;
   /** The Control UI's routes (memory, files, run stop, doctor…); absent: not mounted. */
@@ -235,6 +238,7 @@ export function createApp(deps: ApiDeps): Hono {
       defaultHarness,
     );
   }
+  if (deps.approvals) mountApprovalRoutes(app, deps.approvals);
 
   app.get('/api/usage', (c) => {
     const days = Number(c.req.query('days') ?? 30);

@@ -1,6 +1,7 @@
 import type { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import type { EventBus, RunProgress } from '../events/bus.js';
+import type { ApprovalRecord } from '../store/approvals.js';
 import type { StoredMessage } from '../store/messages.js';
 import type { RunRecord } from '../store/runs.js';
 import type { Store } from '../store/store.js';
@@ -44,9 +45,10 @@ const runTime = (r: RunRecord): number => r.endedAt ?? r.startedAt;
 
 /**
  * `GET /api/events[?chat=][&after=<seq>]`: Server-Sent Events. `ready` first (with the cursor),
- * then `message` (stored messages), `run` (run rows as they start and end) and `progress`
- * (ephemeral: a run's partial text, tool steps and log lines; never replayed). `chat` filters
- * messages and progress. Mount after the token middleware.
+ * then `message` (stored messages), `run` (run rows as they start and end), `approval` (an
+ * approval asked or decided; live only: `GET /api/approvals` lists the pending ones after a
+ * reconnect) and `progress` (ephemeral: a run's partial text, tool steps and log lines; never
+ * replayed). `chat` filters messages and progress. Mount after the token middleware.
  */
 export function mountEventsRoute(app: Hono, deps: { store: Store; bus: EventBus }): void {
   app.get('/api/events', (c) => {
@@ -98,9 +100,15 @@ export function mountEventsRoute(app: Hono, deps: { store: Store; bus: EventBus 
         if (chat && p.chat !== chat) return;
         if (!replaying) send('progress', p, false);
       };
+      const onApproval = (a: ApprovalRecord) => {
+        const emit = () => send('approval', a, false);
+        if (replaying) held.push(emit);
+        else emit();
+      };
       deps.bus.on('message', onMessage);
       deps.bus.on('run', onRun);
       deps.bus.on('progress', onProgress);
+      deps.bus.on('approval', onApproval);
       try {
         if (resume) {
           for (const m of deps.store.views.messagesAfter(resume.seq, REPLAY_LIMIT, chat)) {
@@ -126,6 +134,7 @@ export function mountEventsRoute(app: Hono, deps: { store: Store; bus: EventBus 
         deps.bus.off('message', onMessage);
         deps.bus.off('run', onRun);
         deps.bus.off('progress', onProgress);
+        deps.bus.off('approval', onApproval);
       }
     });
   });

@@ -17,7 +17,7 @@ import {
   type QueueKind,
   type TaskFileSink,
 } from './queue-file.js';
-import type { IpcActor, RequestHandler } from './request-handler.js';
+import type { IpcActor, IpcResult, RequestHandler } from './request-handler.js';
 import { writeAnswer } from './responses.js';
 
 export type { TaskFileSink } from './queue-file.js';
@@ -197,6 +197,27 @@ export class IpcHost {
    */
   scan(folder: string, kind: QueueKind): Promise<void> {
     return this.gate.run(`${folder}/${kind}`, () => this.pass(folder, kind));
+  }
+
+  /**
+   * The final answer to a request that was answered `pending` (it waited for the owner's
+   * approval): `responses/<id>.final.json`, never replacing anything. Never rejects.
+   */
+  async answerFinal(folder: string, id: string, result: IpcResult): Promise<void> {
+    if (this.stopped()) return;
+    await writeAnswer(
+      {
+        ipcRoot: this.opts.ipcRoot,
+        errors: this.errors,
+        log: this.opts.log,
+        repair: (f) => this.ensureGroup(f),
+      },
+      folder,
+      id,
+      result,
+      undefined,
+      `${id}.final`,
+    );
   }
 
   /** Resolves when no pass runs or waits, for any queue (after a timer started one, say). */

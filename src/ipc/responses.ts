@@ -32,9 +32,11 @@ export async function writeAnswer(
   id: string,
   result: IpcResult,
   held?: SafeDir,
+  /** The file's stem when it is not the id (`<id>.final`: a decision the agent waited for). */
+  stem: string = id,
 ): Promise<AnswerOutcome> {
   const dir = join(deps.ipcRoot, folder);
-  const rel = `responses/${id}.json`;
+  const rel = `responses/${stem}.json`;
   const body =
     JSON.stringify(
       result.ok ? { id, ok: true, result: result.result } : { id, ok: false, error: result.error },
@@ -47,7 +49,7 @@ export async function writeAnswer(
       let made;
       try {
         made = slot
-          ? await slot.createFile(`${id}.json`, body)
+          ? await slot.createFile(`${stem}.json`, body)
           : await safeCreateFile(dir, rel, body);
       } catch (err) {
         const broken =
@@ -62,7 +64,7 @@ export async function writeAnswer(
         continue;
       }
       if (made === 'created') return 'written';
-      const there = await (slot ? slot.lstat(`${id}.json`) : safeLstat(dir, rel)).catch(
+      const there = await (slot ? slot.lstat(`${stem}.json`) : safeLstat(dir, rel)).catch(
         () => undefined,
       );
       if (!there) continue; // taken away meanwhile: try again
@@ -74,7 +76,7 @@ export async function writeAnswer(
       await deps.errors.moveIn(
         folder,
         rel,
-        `planted-${id}.json`,
+        `planted-${stem}.json`,
         `a ${there.type} stood where the answer to request "${id}" goes`,
         { quarantine: true },
       );

@@ -23,6 +23,7 @@ export const requestOps = [
   'search_history',
   'remember',
   'consolidate_memory',
+  'approve_tool',
 ] as const;
 
 /** agent → host: file `requests/<id>.json`. */
@@ -82,3 +83,23 @@ export const rememberArgs = z.strictObject({
 export const consolidateMemoryArgs = z.strictObject({
   content: z.string().min(1, 'content: the complete new memory file').max(200_000),
 });
+/**
+ * `approve_tool`: may the agent use this tool with these arguments? (The Claude permission
+ * callback asks it.) Answer `{behavior: 'allow'}` or `{behavior: 'deny', message}`, possibly
+ * after a `pending` first answer (see PendingAnswer).
+ */
+export const approveToolArgs = z.strictObject({
+  tool: z.string().min(1).max(200),
+  input: z.record(z.string(), z.unknown()).default({}),
+});
+
+/**
+ * A first answer `{id, ok: true, result: {pending}}` means the request waits for the owner:
+ * the final answer comes as `responses/<id>.final.json` within `waitMs` (plus a margin).
+ */
+export const pendingAnswerSchema = z.strictObject({
+  approval: z.number().int(),
+  waitMs: z.number().int().min(0),
+  message: z.string(),
+});
+export type PendingAnswer = z.infer<typeof pendingAnswerSchema>;

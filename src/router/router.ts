@@ -6,6 +6,7 @@ import { storageError, storageProblemOf } from '../store/storage-errors.js';
 import type { Store } from '../store/store.js';
 import { effectiveSenders, senderAllowed } from '../conversation/senders.js';
 import { effectiveTrigger, isTriggered } from '../conversation/trigger.js';
+import type { IntakeGuard } from '../guard/intake.js';
 
 export interface RouterOptions {
   store: Store;
@@ -20,6 +21,8 @@ export interface RouterOptions {
   attachmentMaxBytes: number;
   /** A chat has a new message that wakes its group (stored, `wakes` set). */
   onWake(group: string, chat: string): void;
+  /** Approval answers and unknown senders (src/guard/intake.ts); absent: neither. */
+  guard?: IntakeGuard;
   now?: () => number;
 }
 
@@ -45,6 +48,8 @@ export class Router implements InboundSink {
   async receive(msg: Inbound): Promise<IntakeResult> {
     const { store, bus, log } = this.opts;
     const now = this.opts.now?.() ?? Date.now();
+    // An approval answer (`yes 7`) from whoever may give it is stored but never a prompt.
+    if (this.opts.guard?.isAnswer(msg)) return this.answer(msg, now);
     const group = msg.isBot ? undefined : store.groups.groupForChat(msg.chatJid);
     const allowed = !group || senderAllowed(group, msg.sender, this.opts.ownerIds);
     if (group && !allowed && effectiveSenders(group, this.opts.ownerIds)?.others === 'drop') {
@@ -113,6 +118,12 @@ export class Router implements InboundSink {
       );
     }
     if (!allowed) {
+      if (effectiveSenders(group, this.opts.ownerIds)?.others === 'ask') {
+        this.opts.guard?.unknownSender(group, { ...msg, text }, res.seq);
+        return done(
+          `sender ${msg.sender} is not on group "${group.folder}"'s senders list; the owner is asked (pairing)`,
+        );
+      }
       log.info(
         { group: group.folder, chat: msg.chatJid },
         'message from a sender outside the allowlist kept for the record',
@@ -136,5 +147,22 @@ export class Router implements InboundSink {
       );
     if (this.accepting) this.opts.onWake(group.folder, msg.chatJid);
     return done();
+  }
+
+  /** Stores an approval answer (excluded from prompts, waking nothing), then decides by it. */
+  private async answer(msg: Inbound, now: number): Promise<IntakeResult> {
+    const { store, bus } = this.opts;
+    const res = await store.commit(() => {
+      store.chats.touch(msg.chatJid, { name: msg.chatName, kind: msg.chatKind }, now);
+      const inserted = store.messages.insert({ ...msg, excluded: true, wakes: false });
+      if (inserted.inserted) store.cursors.ensure(msg.chatJid, inserted.seq);
+      return inserted;
+    });
+    if (!res.inserted)
+      return { seq: res.seq, duplicate: true, wakes: false, quiet: 'a redelivery' };
+    const stored = store.messages.get(res.seq);
+    if (stored) bus.emit('message', stored);
+    const quiet = this.opts.guard!.answer(msg);
+    return { seq: res.seq, duplicate: false, wakes: false, quiet };
   }
 }

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { formatPrompt } from '../conversation/prompt.js';
 import { senderRole } from '../conversation/senders.js';
 import { isTriggered } from '../conversation/trigger.js';
+import { taintOfMessages } from '../guard/taint.js';
 import type { Job } from '../queue/job.js';
 import type { StoredMessage } from '../store/messages.js';
 import { emitRun, runTurn, type TurnDeps } from './turn.js';
@@ -75,6 +76,7 @@ export class MessageJob implements Job {
       now: clock.now(),
     });
     emitRun(this.deps, runId);
+    const roleOf = (sender: string) => senderRole(sender, g, config.file.owner.ids);
     const result = await runTurn(this.deps, {
       runId,
       group: g,
@@ -83,8 +85,10 @@ export class MessageJob implements Job {
       prompt: formatPrompt(messages, {
         timezone: config.timezone,
         maxMessages: config.file.router.maxPromptMessages,
-        roleOf: (sender) => senderRole(sender, g, config.file.owner.ids),
+        roleOf,
       }),
+      // Anything not from the owner (mail, webhooks, other senders) taints the turn.
+      taint: taintOfMessages(messages, roleOf),
       chat: this.chat,
       replyTo: answering.platformId,
       keyPrefix: `run:${runId}`,

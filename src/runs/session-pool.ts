@@ -149,6 +149,12 @@ export class SessionPool {
     return false;
   }
 
+  /** The live session with this id (the egress proxy knows a session by it). */
+  byId(id: string): AgentSession | undefined {
+    for (const s of this.live.values()) if (s.meta.id === id) return s;
+    return undefined;
+  }
+
   /** Live sessions (status, API). */
   list(): AgentSession[] {
     return [...this.live.values()];

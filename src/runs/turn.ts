@@ -21,6 +21,24 @@ export interface TurnDeps {
   bus: EventBus;
   clock: Clock;
   log: Logger;
+  /** The guard's part of a turn (src/guard/turn-gate.ts); absent: no budgets, no taint. */
+  guard?: TurnGuard;
+}
+
+/**
+ * Before a turn starts: records what untrusted content it reads (taint) and checks its budget;
+ * a cap it would cross pauses here while the owner is asked. `go: false` ends the run as not
+ * run (skipped), never as failed. `after` forgets the turn's in-memory state.
+ */
+export interface TurnGuard {
+  before(t: {
+    runId: string;
+    group: string;
+    chat: string;
+    taskId?: string;
+    taint: readonly string[];
+  }): Promise<{ go: true } | { go: false; reason: string }>;
+  after(runId: string): void;
 }
 
 /** One turn: the run row exists (status running); this answers it and commits. */
@@ -46,6 +64,12 @@ export interface TurnRequest {
    * answer. Absent: `onCommit([])`.
    */
   onStop?(): void;
+  /** Untrusted content the prompt holds (see guard/taint.ts); its side effects then ask. */
+  taint?: readonly string[];
+  /** The task this turn runs (its budget counts too). */
+  taskId?: string;
+  /** In the transaction that ends a skipped run (default: onCommit with no replies). */
+  onSkip?(reason: string): void;
 }
 
 export type TurnResult =
@@ -53,6 +77,8 @@ export type TurnResult =
   /** The chat was told why (no harness, missing credential…); retrying cannot help. */
   | { status: 'refused'; message: string }
   | { status: 'failed'; message: string }
+  /** Not run: over budget and the owner said skip (or did not answer). Not a failure. */
+  | { status: 'skipped'; message: string }
   /** The owner stopped it: the input counts as consumed, nothing is retried or sent. */
   | { status: 'stopped' };
 
@@ -64,9 +90,10 @@ export const STOPPED_BY_OWNER = 'stopped by the owner';
  * takes the lane's agent session, hands it the prompt, and commits the replies, usage, resume
  * id, `onCommit` and the run's `ok` in one transaction the moment the agent has answered.
  * Typing stops with the answer. A failure is recorded on the run row; the caller retries.
+ * Before the session is taken, the guard records the turn's taint and checks its budget.
  */
 export async function runTurn(deps: TurnDeps, req: TurnRequest): Promise<TurnResult> {
-  const { config, store, outbox, clock } = deps;
+  const { config } = deps;
   const g = req.group;
   const log = deps.log.child({ group: g.folder, run: req.runId });
   const harness = g.harness ?? config.file.defaults.harness;
@@ -82,6 +109,30 @@ export async function runTurn(deps: TurnDeps, req: TurnRequest): Promise<TurnRes
     return refuse(deps, req, problem.message);
   }
 
+  // Paused, not failed, while the owner decides on a budget; a skip consumes the input.
+  const gate = await deps.guard?.before({
+    runId: req.runId,
+    group: g.folder,
+    chat: req.chat,
+    taskId: req.taskId,
+    taint: req.taint ?? [],
+  });
+  if (gate && !gate.go) return skip(deps, req, gate.reason);
+  try {
+    return await answer(deps, req, harness, log);
+  } finally {
+    deps.guard?.after(req.runId);
+  }
+}
+
+async function answer(
+  deps: TurnDeps,
+  req: TurnRequest,
+  harness: string,
+  log: Logger,
+): Promise<TurnResult> {
+  const { config, store, outbox, clock } = deps;
+  const g = req.group;
   const session = deps.pool.acquire({
     lane: req.lane,
     group: g,
@@ -162,6 +213,27 @@ export async function runTurn(deps: TurnDeps, req: TurnRequest): Promise<TurnRes
   emitRun(deps, req.runId);
   log.info({ replies: texts.length }, 'turn answered');
   return { status: 'ok' };
+}
+
+/** Ends the run as not run: one line in the chat, the input consumed, the run `skipped`. */
+function skip(deps: TurnDeps, req: TurnRequest, reason: string): TurnResult {
+  const { store, outbox, clock } = deps;
+  store.tx(() => {
+    outbox.enqueue({
+      key: `${req.keyPrefix}:skipped`,
+      chatJid: req.chat,
+      text: `⏭️ Not run: ${reason}.`,
+      replyTo: req.replyTo,
+      runId: req.runId,
+    });
+    if (req.onSkip) req.onSkip(reason);
+    else req.onCommit([]);
+    store.runs.skip(req.runId, reason, clock.now());
+  });
+  outbox.kick();
+  emitRun(deps, req.runId);
+  deps.log.info({ group: req.group.folder, run: req.runId, reason }, 'run skipped');
+  return { status: 'skipped', message: reason };
 }
 
 /**

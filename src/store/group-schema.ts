@@ -34,11 +34,13 @@ export const groupLimitsSchema = z
 /**
  * Who may wake a group: `all`, or a list of sender ids (as the channel reports them, e.g.
  * `tg:12345`, `mail:alice@example.com`). Messages from others are dropped, or stored for the
- * record without ever running the agent or entering a prompt (`store`, the default).
+ * record without ever running the agent or entering a prompt (`store`, the default), or
+ * stored and the owner asked whether the sender may talk to the group (`ask`: a pairing
+ * approval; see docs/approvals.md).
  */
 export const sendersSchema = z.strictObject({
   allow: z.union([z.literal('all'), z.array(z.string().min(1).max(320)).max(1000)]),
-  others: z.enum(['drop', 'store']).default('store'),
+  others: z.enum(['drop', 'store', 'ask']).default('store'),
 });
 export type SenderPolicy = z.infer<typeof sendersSchema>;
 

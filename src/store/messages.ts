@@ -167,6 +167,31 @@ export class MessageStore {
     ).map(toMessage);
   }
 
+  /**
+   * Lets stored messages of one sender in one chat into the conversation after all (an
+   * unknown sender the owner approved): no longer excluded, and they wake. Returns how many.
+   */
+  admitSender(chatJid: string, sender: string, sinceSeq: number): number {
+    return stmt(
+      this.db,
+      `UPDATE messages SET excluded = 0, wakes = 1
+         WHERE chat_jid = ? AND sender = ? AND direction = 'in' AND excluded = 1 AND seq >= ?
+           AND seq > COALESCE((SELECT seq FROM chat_cursors WHERE chat_jid = messages.chat_jid), 0)`,
+    ).run(chatJid, sender, sinceSeq).changes;
+  }
+
+  /** Whether any of `senders` has written in `chatJid` (is the owner in this chat?). */
+  hasSenderIn(chatJid: string, senders: readonly string[]): boolean {
+    if (!senders.length) return false;
+    const marks = senders.map(() => '?').join(', ');
+    return (
+      stmt(
+        this.db,
+        `SELECT 1 FROM messages WHERE chat_jid = ? AND direction = 'in' AND sender IN (${marks}) LIMIT 1`,
+      ).get(chatJid, ...senders) !== undefined
+    );
+  }
+
   setWakes(seq: number, wakes: boolean): void {
     stmt(this.db, 'UPDATE messages SET wakes = ? WHERE seq = ?').run(wakes ? 1 : 0, seq);
   }

@@ -34,6 +34,7 @@ const tablesByVersion: Record<number, string[]> = {
   8: [],
   9: ['messages_fts', 'run_transcripts', 'run_transcripts_fts', 'search_index_state'],
   10: [],
+  11: ['approvals', 'budget_caps', 'guard_rules'],
 };
 
 /**
@@ -283,6 +284,28 @@ const fixtures: Record<number, { seed(db: Db): void; check(db: Db): void }> = {
       });
       const columns = db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('groups');
       for (const gone of ['effort', 'agent_teams', 'provider']) expect(columns).not.toContain(gone);
+    },
+  },
+  10: {
+    seed(db) {
+      db.prepare(
+        `INSERT INTO runs (id, group_folder, kind, status, started_at, attempt, cost_usd)
+         VALUES ('run_old', 'team', 'message', 'ok', 24, 1, 0.5)`,
+      ).run();
+    },
+    check(db) {
+      // Version 11: runs recorded before it read no untrusted content and were not skipped;
+      // approvals are decided once, and only to a known status.
+      expect(
+        db.prepare("SELECT taint, skipped, cost_usd FROM runs WHERE id = 'run_old'").get(),
+      ).toEqual({ taint: null, skipped: null, cost_usd: 0.5 });
+      db.prepare(
+        `INSERT INTO approvals (group_folder, kind, subject, effect, card, dedupe_key, requested_at, expires_at)
+         VALUES ('team', 'egress', 'x.org:443', '{}', 'card', 'k', 1, 2)`,
+      ).run();
+      expect(() =>
+        db.prepare("UPDATE approvals SET status = 'maybe' WHERE dedupe_key = 'k'").run(),
+      ).toThrow(/CHECK constraint/);
     },
   },
 };

@@ -414,6 +414,65 @@ export const migrations: ReadonlyArray<{ version: number; name: string; sql: str
       ALTER TABLE groups DROP COLUMN provider;
     `,
   },
+  {
+    version: 11,
+    name: "guard: approvals, the owner's rules, raised budget caps, taint and skips on runs",
+    sql: `
+      -- One row per question to the owner; decided once (compare-and-swap on status).
+      CREATE TABLE approvals (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        group_folder TEXT NOT NULL,
+        run_id TEXT,
+        kind TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        effect TEXT NOT NULL,
+        card TEXT NOT NULL,
+        taint TEXT,
+        dedupe_key TEXT NOT NULL,
+        asked_in TEXT,
+        code TEXT,
+        requested_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        status TEXT NOT NULL DEFAULT 'pending'
+          CHECK (status IN ('pending', 'allowed', 'denied', 'expired')),
+        decision TEXT CHECK (decision IN ('once', 'always', 'deny')),
+        decided_by TEXT,
+        decided_at INTEGER
+      );
+      CREATE INDEX approvals_status ON approvals(status, expires_at);
+      CREATE INDEX approvals_dedupe ON approvals(dedupe_key, status);
+
+      -- Rules the owner wrote (an "always" answer, or by hand); revoked ones are kept.
+      CREATE TABLE guard_rules (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        group_folder TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        pattern TEXT NOT NULL,
+        effect TEXT NOT NULL CHECK (effect IN ('allow', 'ask', 'deny')),
+        created_at INTEGER NOT NULL,
+        created_by TEXT NOT NULL,
+        approval_id INTEGER,
+        revoked_at INTEGER
+      );
+      CREATE UNIQUE INDEX guard_rules_live ON guard_rules(group_folder, kind, pattern)
+        WHERE revoked_at IS NULL;
+
+      -- A cap the owner raised (over config budgets).
+      CREATE TABLE budget_caps (
+        scope TEXT NOT NULL CHECK (scope IN ('group', 'task')),
+        ref TEXT NOT NULL,
+        period TEXT NOT NULL CHECK (period IN ('daily', 'monthly')),
+        unit TEXT NOT NULL CHECK (unit IN ('usd', 'tokens')),
+        cap REAL NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (scope, ref, period, unit)
+      );
+
+      -- Why a run's side effects ask (JSON array of reasons); why it did not run (a skip).
+      ALTER TABLE runs ADD COLUMN taint TEXT;
+      ALTER TABLE runs ADD COLUMN skipped TEXT;
+    `,
+  },
 ];
 
 export const latestVersion = migrations[migrations.length - 1]!.version;

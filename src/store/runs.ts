@@ -6,9 +6,10 @@ export type { Usage } from '../protocol/runner-protocol.js';
 /**
  * `running` while the turn is in flight; then `ok` (answered), `error` (this attempt failed;
  * the queue may retry), `dead` (the last attempt failed: dead-lettered), `interrupted` (the
- * daemon stopped during it; its messages stay pending).
+ * daemon stopped during it; its messages stay pending), `skipped` (not run: the owner chose
+ * to skip it over its budget; stored as `ok` with the reason in `skipped`).
  */
-export type RunStatus = 'running' | 'ok' | 'error' | 'dead' | 'interrupted';
+export type RunStatus = 'running' | 'ok' | 'error' | 'dead' | 'interrupted' | 'skipped';
 export type RunKind = 'message' | 'task';
 
 /** One turn of work: a batch of a chat's messages, or a task occurrence. */
@@ -31,6 +32,10 @@ export interface RunRecord {
   endedAt: number | null;
   error: string | null;
   usage: Usage;
+  /** Why its side effects ask the owner: the untrusted content the turn read (empty: none). */
+  taint: string[];
+  /** Why it was not run (a budget skip); null otherwise. */
+  skipped: string | null;
 }
 
 interface Row {
@@ -54,6 +59,8 @@ interface Row {
   cache_read_tokens: number | null;
   cache_write_tokens: number | null;
   cost_usd: number | null;
+  taint: string | null;
+  skipped: string | null;
 }
 
 const toRun = (r: Row): RunRecord => ({
@@ -68,7 +75,7 @@ const toRun = (r: Row): RunRecord => ({
   seqStart: r.seq_start,
   seqEnd: r.seq_end,
   attempt: r.attempt,
-  status: r.status,
+  status: r.skipped ? 'skipped' : r.status,
   startedAt: r.started_at,
   endedAt: r.ended_at,
   error: r.error,
@@ -79,6 +86,8 @@ const toRun = (r: Row): RunRecord => ({
     cacheWriteTokens: r.cache_write_tokens ?? undefined,
     costUsd: r.cost_usd ?? undefined,
   },
+  taint: r.taint ? (JSON.parse(r.taint) as string[]) : [],
+  skipped: r.skipped,
 });
 
 /** One row per agent invocation: what it consumed, how it ended, what it cost. */
@@ -140,9 +149,25 @@ export class RunStore {
     );
   }
 
+  /** Records what untrusted content the run read (the whole list, replacing the last). */
+  setTaint(id: string, reasons: readonly string[]): void {
+    stmt(this.db, 'UPDATE runs SET taint = ? WHERE id = ?').run(
+      reasons.length ? JSON.stringify(reasons) : null,
+      id,
+    );
+  }
+
+  /** Ends a run as not run (the owner skipped it): `ok` in the table, with the reason. */
+  skip(id: string, reason: string, now: number): void {
+    stmt(
+      this.db,
+      "UPDATE runs SET status = 'ok', skipped = ?, error = NULL, ended_at = ? WHERE id = ?",
+    ).run(reason, now, id);
+  }
+
   finish(
     id: string,
-    status: Exclude<RunStatus, 'running'>,
+    status: Exclude<RunStatus, 'running' | 'skipped'>,
     error: string | null,
     now: number,
   ): void {

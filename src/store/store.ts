@@ -1,7 +1,10 @@
 import { statfsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { openDb, type Db, type DbOptions } from './db.js';
+import { ApprovalStore } from './approvals.js';
+import { BudgetCapStore } from './budget-caps.js';
 import { ChatStore } from './chats.js';
+import { GuardRuleStore } from './guard-rules.js';
 import { DeadLetterStore } from './dead-letters.js';
 import { GroupCommit } from './group-commit.js';
 import { GroupStore } from './groups.js';
@@ -53,6 +56,9 @@ export class Store {
   readonly webhookNonces: WebhookNonceStore;
   /** Read-only joins for the Control UI and its event stream. */
   readonly views: ViewStore;
+  readonly approvals: ApprovalStore;
+  readonly guardRules: GuardRuleStore;
+  readonly budgetCaps: BudgetCapStore;
   /** Whether writes succeed; see docs/operations.md, "Storage". */
   readonly health: StorageHealth;
   /** Where the database lives, for error messages. */
@@ -79,6 +85,9 @@ export class Store {
     this.usage = new UsageStore(db);
     this.webhookNonces = new WebhookNonceStore(db);
     this.views = new ViewStore(db);
+    this.approvals = new ApprovalStore(db);
+    this.guardRules = new GuardRuleStore(db);
+    this.budgetCaps = new BudgetCapStore(db);
     const file = opts.file ?? ':memory:';
     this.where = { file, dir: file === ':memory:' ? '(memory)' : dirname(file) };
     const minFree = opts.minFreeBytes ?? 1024 * 1024;

@@ -73,4 +73,42 @@ export class UsageStore {
       (a, b) => b.day.localeCompare(a.day) || a.group.localeCompare(b.group),
     );
   }
+
+  /**
+   * What a group (or one task of it) spent since `sinceMs`: every run, silent and failed ones
+   * included. Tokens are input + output (cache reads and writes are priced into the cost).
+   */
+  spentSince(scope: { group: string; taskId?: string }, sinceMs: number): Spend {
+    const row = stmt(
+      this.db,
+      `SELECT COUNT(*) AS runs, COALESCE(SUM(cost_usd), 0) AS usd,
+              COALESCE(SUM(COALESCE(input_tokens, 0) + COALESCE(output_tokens, 0)), 0) AS tokens
+         FROM runs WHERE group_folder = @group AND started_at >= @since
+           AND (@task IS NULL OR task_id = @task)`,
+    ).get({ group: scope.group, since: sinceMs, task: scope.taskId ?? null }) as Spend;
+    return row;
+  }
+
+  /**
+   * Cost and tokens of the last `n` finished runs of a group (or task) that ran (skipped ones
+   * left out), newest first: the base of an expected cost.
+   */
+  recent(scope: { group: string; taskId?: string }, n: number): Spend[] {
+    return stmt(
+      this.db,
+      `SELECT 1 AS runs, COALESCE(cost_usd, 0) AS usd,
+              COALESCE(input_tokens, 0) + COALESCE(output_tokens, 0) AS tokens
+         FROM runs WHERE group_folder = @group AND (@task IS NULL OR task_id = @task)
+           AND status != 'running' AND skipped IS NULL
+           AND (cost_usd IS NOT NULL OR input_tokens IS NOT NULL)
+         ORDER BY started_at DESC LIMIT @n`,
+    ).all({ group: scope.group, task: scope.taskId ?? null, n }) as Spend[];
+  }
+}
+
+/** Money and tokens spent by some runs. */
+export interface Spend {
+  runs: number;
+  usd: number;
+  tokens: number;
 }

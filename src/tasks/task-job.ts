@@ -148,6 +148,9 @@ export class TaskJob implements Job {
       replyTo: null,
       keyPrefix: this.key,
       typing: false,
+      taskId: task.id,
+      onSkip: (reason) =>
+        this.taskRuns.finish(run.id, { status: 'skipped', now: clock.now(), error: reason }),
       onCommit: (replies) => {
         const usage = store.runs.get(runId)?.usage;
         this.taskRuns.finish(run.id, {
@@ -168,8 +171,8 @@ export class TaskJob implements Job {
           usage: store.runs.get(runId)?.usage,
         }),
     });
-    if (result.status === 'ok' || result.status === 'stopped') {
-      log.info({ run: runId }, 'task run answered');
+    if (result.status === 'ok' || result.status === 'stopped' || result.status === 'skipped') {
+      log.info({ run: runId, status: result.status }, 'task run ended');
       return leases.finished(task.id);
     }
     if (result.status === 'refused')

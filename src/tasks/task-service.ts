@@ -28,6 +28,7 @@ import {
   type Actor,
   type TaskInput,
 } from './task-rules.js';
+import { expectedTaskCost, type ExpectedCost } from './task-cost.js';
 import { toTaskView, type TaskView } from './task-view.js';
 
 /**
@@ -71,6 +72,8 @@ export interface CreatedTask {
   /** ISO 8601 with the zone's offset. */
   nextRuns: string[];
   task: TaskView;
+  /** Per run and per month, from the last runs; "unknown" when there are none. */
+  expectedCost: ExpectedCost;
 }
 
 /** Fire times of a schedule, for `clawpod tasks next` and confirmations. Creates nothing. */
@@ -334,6 +337,7 @@ export class TaskService {
       schedule: { ...schedule, description: describeSchedule(schedule) },
       nextRuns: nextTimes.map((d) => isoInZone(d.getTime(), task.timezone)),
       task: toTaskView(task, this.now()),
+      expectedCost: expectedTaskCost(this.opts.store, task, this.now()),
     };
   }
 

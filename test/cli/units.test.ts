@@ -210,6 +210,8 @@ describe('formatting', () => {
             endedAt: now,
             error: null,
             usage: { inputTokens: 1500, outputTokens: 20, costUsd: 0.01 },
+            taint: [],
+            skipped: null,
           },
         ],
       },

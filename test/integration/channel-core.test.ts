@@ -104,6 +104,13 @@ describe('what every channel adapter relies on', () => {
     const { d, home } = await boot();
     d.groups.add({ name: 'files', chats: ['test:files'] });
     d.ipc.ensureGroup('files');
+    // Sent outside a conversation (no run): the guard asks unless the owner allowed it.
+    d.guard.addRule({
+      group: 'files',
+      kind: 'send_message',
+      pattern: 'test:files',
+      effect: 'allow',
+    });
     writeFileSync(join(home, 'groups', 'files', 'report.txt'), 'quarterly numbers');
     writeFileSync(
       join(home, 'ipc', 'files', 'requests', 'f1.json'),

@@ -310,6 +310,13 @@ describe('Discord adapter against a fake Discord (real discord.js)', () => {
     const { fake, d, home } = await world();
     d.groups.add({ name: 'files', chats: [chat(GENERAL)] });
     d.ipc.ensureGroup('files');
+    // Sent outside a conversation (no run): the guard asks unless the owner allowed it.
+    d.guard.addRule({
+      group: 'files',
+      kind: 'send_message',
+      pattern: chat(GENERAL),
+      effect: 'allow',
+    });
     writeFileSync(join(home, 'groups', 'files', 'report.txt'), 'quarterly numbers');
     writeFileSync(
       join(home, 'ipc', 'files', 'requests', 'f1.json'),

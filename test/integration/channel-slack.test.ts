@@ -262,6 +262,8 @@ describe('Slack channel (Socket Mode against a fake Slack)', () => {
     );
 
     d.ipc.ensureGroup('team');
+    // Sent outside a conversation (no run): the guard asks unless the owner allowed it.
+    d.guard.addRule({ group: 'team', kind: 'send_message', pattern: 'slack:C1', effect: 'allow' });
     writeFileSync(join(home, 'groups', 'team', 'report.txt'), 'quarterly numbers');
     writeFileSync(
       join(home, 'ipc', 'team', 'requests', 'f1.json'),

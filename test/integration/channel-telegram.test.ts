@@ -309,6 +309,13 @@ describe('Telegram channel in a running daemon', () => {
 
   it('uploads a file the agent sends', async () => {
     d.ipc.ensureGroup('team');
+    // Sent outside a conversation (no run): the guard asks unless the owner allowed it.
+    d.guard.addRule({
+      group: 'team',
+      kind: 'send_message',
+      pattern: `tg:${GROUP}`,
+      effect: 'allow',
+    });
     writeFileSync(join(home, 'groups', 'team', 'report.txt'), 'quarterly numbers');
     writeFileSync(
       join(home, 'ipc', 'team', 'requests', 'f1.json'),

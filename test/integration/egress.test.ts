@@ -64,7 +64,14 @@ describe.each([
         command: `node /workspace/group/egress-probe.mjs ${allowed.url}/hello ${other.url}/secret`,
       });
 
-      const reply = nextMessage(d, (m) => m.direction === 'out' && m.chatJid === 'web:main');
+      // The host on no list is held and the owner asked; the owner says no.
+      d.bus.on('approval', (a) => {
+        if (a.status === 'pending') d.guard.answer(a.id, 'deny', 'owner');
+      });
+      const reply = nextMessage(
+        d,
+        (m) => m.direction === 'out' && m.chatJid === 'web:main' && m.text.startsWith('{'),
+      );
       await say(d, 'web:main', 'probe');
       const text = (await reply).text;
       const seen = JSON.parse(text) as {
@@ -100,7 +107,15 @@ describe.each([
       expect(seen.allowed.status).toBe(200);
       expect(JSON.parse(seen.allowed.body)).toMatchObject({ path: '/hello' });
       expect(seen.refused.status).toBe(403);
+      expect(seen.refused.body).toContain('the owner denied approval');
       expect(seen.refused.body).toContain('not on the allowlist of group');
+      expect(d.store.approvals.list({ status: 'denied' })).toEqual([
+        expect.objectContaining({
+          kind: 'egress',
+          subject: `127.0.0.1:${other.port}`,
+          effect: expect.objectContaining({ method: 'GET', path: '/secret' }),
+        }),
+      ]);
       expect(other.requests).toHaveLength(0);
 
       const token = readFileSync(join(home, 'api-token'), 'utf8').trim();
@@ -110,6 +125,65 @@ describe.each([
         })
       ).text();
       expect(metrics).toContain('clawpod_egress_refused_total{group="main"} 1');
+    },
+  );
+
+  it.skipIf(skip)(
+    'a new host is held inside the sandbox; always puts it on the group list and it goes through',
+    async () => {
+      const model = await startEchoUpstream();
+      const allowed = await startEchoUpstream();
+      const fresh = await startEchoUpstream();
+      cleanups.push(model.close, allowed.close, fresh.close);
+      const home = tempHome(
+        `runtime: ${runtime}\n` +
+          'defaults: { harness: command, idleTimeoutMs: 60000 }\n' +
+          `egress: { allow: ["127.0.0.1:${allowed.port}"] }\n`,
+      );
+      const d: Daemon = await startDaemon(home, [], undefined, {
+        ANTHROPIC_API_KEY: REAL_KEY,
+        ANTHROPIC_BASE_URL: model.url,
+      });
+      cleanups.push(() => d.stop());
+      mkdirSync(join(home, 'groups', 'main'), { recursive: true });
+      copyFileSync(
+        join(root, 'test/fixtures/egress-probe.mjs'),
+        join(home, 'groups', 'main', 'egress-probe.mjs'),
+      );
+      // The same new host twice: the first request waits for the answer, the second does not ask.
+      d.groups.update('main', {
+        harness: 'command',
+        command: `node /workspace/group/egress-probe.mjs ${fresh.url}/first ${fresh.url}/second`,
+      });
+      const asked: number[] = [];
+      d.bus.on('approval', (a) => {
+        if (a.status !== 'pending') return;
+        asked.push(a.id);
+        // Held: nothing reached the host while the owner has not answered.
+        expect(fresh.requests).toHaveLength(0);
+        d.guard.answer(a.id, 'always', 'owner');
+      });
+      const reply = nextMessage(
+        d,
+        (m) => m.direction === 'out' && m.chatJid === 'web:main' && m.text.startsWith('{'),
+      );
+      await say(d, 'web:main', 'probe');
+      const seen = JSON.parse((await reply).text) as {
+        allowed: { status: number };
+        refused: { status: number };
+      };
+      expect(seen.allowed.status).toBe(200);
+      expect(seen.refused.status).toBe(200);
+      expect(fresh.requests.map((r) => r.path)).toEqual(['/first', '/second']);
+      expect(asked).toHaveLength(1);
+      expect(d.guard.egressEntries('main')).toEqual([`127.0.0.1:${fresh.port}`]);
+      expect(d.guard.rules('main')).toEqual([
+        expect.objectContaining({
+          kind: 'egress',
+          effect: 'allow',
+          createdBy: `approval #${asked[0]} (owner)`,
+        }),
+      ]);
     },
   );
 

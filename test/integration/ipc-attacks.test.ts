@@ -20,6 +20,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Daemon } from '../../src/daemon.js';
 import { IPC_DEFAULTS } from '../../src/ipc/ipc-host.js';
 import { nextMessage, say, startDaemon, tempHome } from '../support/daemon-harness.js';
+import { fileAppears } from '../support/guard-world.js';
 
 const hasBwrap = (() => {
   try {
@@ -202,6 +203,41 @@ describe.skipIf(!hasBwrap)('IPC attacks from inside bubblewrap', () => {
       expect.arrayContaining(['planted-r2.json.error.json', 'planted-r3.json.error.json']),
     );
     expect(errors.some((n) => n.startsWith('quarantined-responses-'))).toBe(true);
+  });
+
+  it('the final answer of a request held for the owner never follows a slot planted for it', async () => {
+    const { d, home } = await boot();
+    addAttacker(d, home, 'held');
+    d.groups.bind('held', 'web:held-other');
+    const hostFile = join(home, 'host-file.txt');
+    writeFileSync(hostFile, 'untouched');
+    const asked = new Promise<number>((r) =>
+      d.bus.on('approval', (a) => a.status === 'pending' && r(a.id)),
+    );
+    const out = await attack(d, 'held', [
+      // Where the decision will be written, before it is: a link to a host file.
+      { do: 'plant-response', id: 'fin1.final', kind: 'symlink', target: hostFile },
+      {
+        do: 'request',
+        id: 'fin1',
+        op: 'send_message',
+        args: { text: 'hi', chat: 'web:held-other' },
+      },
+    ]);
+    expect(out[1]).toMatchObject({
+      id: 'fin1',
+      ok: true,
+      result: { pending: { approval: await asked } },
+    });
+    const moved = fileAppears(ipcOf(home, 'held', 'errors', 'planted-fin1.final.json.error.json'));
+    d.guard.answer(await asked, 'once', 'owner');
+    await moved;
+    await fileAppears(ipcOf(home, 'held', 'responses', 'fin1.final.json'));
+    expect(readFileSync(hostFile, 'utf8')).toBe('untouched');
+    expect(lstatSync(ipcOf(home, 'held', 'responses', 'fin1.final.json')).isFile()).toBe(true);
+    expect(
+      JSON.parse(readFileSync(ipcOf(home, 'held', 'responses', 'fin1.final.json'), 'utf8')),
+    ).toMatchObject({ id: 'fin1', ok: true, result: { chat: 'web:held-other' } });
   });
 
   it('dot-files are reported, and errors/ is kept at its cap', async () => {

@@ -4,6 +4,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Daemon } from '../../src/daemon.js';
 import type { SessionSpec } from '../../src/runs/agent-process.js';
+import type { ApprovalRecord } from '../../src/store/approvals.js';
 import { nextMessage, startDaemon, tempHome } from '../support/daemon-harness.js';
 import { reply, scriptedLauncher } from '../support/scripted-launcher.js';
 
@@ -101,12 +102,26 @@ describe('clawpod MCP server over IPC', () => {
     expect((await delivered).text).toBe('from the tool');
   });
 
-  it('an explicit chat of the group still works', async () => {
+  it('another chat of the group asks the owner first: the real client waits, then it goes', async () => {
     const delivered = nextMessage(d, (m) => m.direction === 'out' && m.chatJid === 'web:team');
-    const res = await client.callTool({
+    const asked = new Promise<ApprovalRecord>((r) => d.bus.once('approval', r));
+    const call = client.callTool({
       name: 'send_message',
       arguments: { text: 'to the other chat', chat: 'web:team' },
     });
+    const a = await asked;
+    expect(a).toMatchObject({ kind: 'send_message', status: 'pending', askedIn: 'web:main' });
+    expect(a.taint).toEqual([
+      'this turn read a message from carol (member), and any file it carried',
+    ]);
+    await d.router.receive({
+      chatJid: 'web:main',
+      platformId: `answer-${a.id}`,
+      sender: 'owner',
+      text: `yes ${a.id}`,
+      ts: Date.now(),
+    });
+    const res = await call;
     expect(res.isError).toBeFalsy();
     expect((await delivered).text).toBe('to the other chat');
   });

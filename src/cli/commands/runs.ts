@@ -14,6 +14,7 @@ import {
   table,
 } from '../format.js';
 import { intOption, withLocalStore } from '../local.js';
+import { budgetStatus, renderBudgets } from './budget-view.js';
 
 /** The runs table: newest first, one line each. Pure (for a given `now`). */
 export function renderRuns(runs: RunRecord[], now = Date.now()): string {
@@ -118,10 +119,12 @@ export function registerRuns(program: Command): void {
     .option('--json', 'print as JSON')
     .action(async (opts: { days: number; json?: boolean }) => {
       const config = loadConfig();
-      const days = await withLocalStore(config, { create: false }, (store) =>
-        store.usage.byGroupDay(Date.now() - opts.days * 86_400_000, config.timezone),
-      );
-      if (opts.json) return console.log(json(days));
+      const { days, caps } = await withLocalStore(config, { create: false }, (store) => ({
+        days: store.usage.byGroupDay(Date.now() - opts.days * 86_400_000, config.timezone),
+        caps: budgetStatus(config, store),
+      }));
+      if (opts.json) return console.log(json({ days, budgets: caps }));
+      if (caps.length) console.log(renderBudgets(caps) + '\n');
       if (!days.length) return console.log(`no runs in the last ${opts.days} days`);
       console.log(
         table(

@@ -263,6 +263,7 @@ export function registerTasks(program: Command): void {
       const verb = res.created ? 'added task' : 'task already exists:';
       console.log(`${verb} ${res.id} for group ${res.task.group}: ${res.schedule.description}`);
       console.log(`next runs (${res.schedule.timezone}):\n${times(res.nextRuns)}`);
+      if (res.expectedCost) console.log(`expected cost: ${res.expectedCost.text}`);
     });
 
   for (const [name, action, past] of [
