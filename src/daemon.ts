@@ -272,7 +272,16 @@ export class Daemon {
         notifyOwner: (key, text) => this.outbox.notifyOwner(key, text),
       });
       if ('skip' in made) {
-        this.log.info({ channel: factory.name, reason: made.skip }, 'channel skipped');
+        // A block the owner wrote but that cannot start (a secret unset) is a problem to see.
+        const block = (config.file.channels as Record<string, { enabled?: boolean } | undefined>)[
+          factory.name
+        ];
+        if (block && block.enabled !== false)
+          this.log.warn(
+            { channel: factory.name, reason: made.skip },
+            'channel skipped: its settings are incomplete (`clawpod doctor` says what to set)',
+          );
+        else this.log.info({ channel: factory.name, reason: made.skip }, 'channel skipped');
         continue;
       }
       await made.connect(this.router);

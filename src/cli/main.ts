@@ -2,11 +2,13 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/errors.js';
 import { version } from '../version.js';
 import { registerChat } from './commands/chat.js';
+import { registerChats } from './commands/chats.js';
 import { registerDeadLetters } from './commands/deadletters.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerGroups } from './commands/groups.js';
 import { registerLogs } from './commands/logs.js';
 import { registerRuns } from './commands/runs.js';
+import { registerSecrets } from './commands/secrets.js';
 import { registerSend } from './commands/send.js';
 import { registerService } from './commands/service.js';
 import { registerStart } from './commands/start.js';
@@ -27,9 +29,11 @@ export async function main(argv: string[]): Promise<number> {
   registerChat(program);
   registerSend(program);
   registerGroups(program);
+  registerChats(program);
   registerRuns(program);
   registerTasks(program);
   registerDeadLetters(program);
+  registerSecrets(program);
   registerLogs(program);
   registerService(program);
   try {

@@ -19,6 +19,7 @@ import { apiError } from './errors.js';
 import { tokenMatches } from './api-token.js';
 import { mountTaskRoutes } from './tasks-routes.js';
 import { mountDeadLetterRoutes } from './deadletters-routes.js';
+import { mountGroupChatRoutes } from './group-chat-routes.js';
 import { webPage, webScript, webStyle } from './web-page.js';
 import { mountHookRoutes } from '../webhooks/routes.js';
 import type { HookDeps } from '../webhooks/hooks.js';
@@ -268,6 +269,7 @@ export function createApp(deps: ApiDeps): Hono {
     return c.json(deps.groups.bind(c.req.param('name'), parsed.data.chat));
   });
 
+  mountGroupChatRoutes(app, deps.groups);
   if (deps.tasks) mountTaskRoutes(app, deps.tasks);
   if (deps.hooks) mountHookRoutes(app, deps.hooks);
   if (deps.deadLetters) mountDeadLetterRoutes(app, deps.deadLetters);

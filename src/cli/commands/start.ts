@@ -5,6 +5,8 @@ import { Daemon } from '../../daemon.js';
 import { createLogger } from '../../logging/logger.js';
 import { loadLauncherModule } from '../../runs/launcher-module.js';
 import { join } from 'node:path';
+import { removeDaemonAddress, urlFor, writeDaemonAddress } from '../daemon-address.js';
+import { missingModelKeys } from '../start-notices.js';
 
 /** `clawpod start`: the daemon in the foreground; SIGTERM/SIGINT drain and stop. */
 export function registerStart(program: Command): void {
@@ -35,9 +37,13 @@ export function registerStart(program: Command): void {
         if (stopping) return;
         log.info({ signal }, 'stopping: no new turns; running turns may finish');
         stopping = daemon.stop().then(
-          () => process.exit(0),
+          () => {
+            removeDaemonAddress(config.paths.home, process.pid);
+            process.exit(0);
+          },
           (err: unknown) => {
             log.error({ err }, 'error while stopping');
+            removeDaemonAddress(config.paths.home, process.pid);
             process.exit(1);
           },
         );
@@ -48,5 +54,13 @@ export function registerStart(program: Command): void {
         log.error({ err }, 'unhandled rejection (daemon keeps running)'),
       );
       await daemon.start();
+      // The CLI finds this daemon wherever it listens (`--port`, `http.port: 0`).
+      writeDaemonAddress(config.paths.home, {
+        url: urlFor(config.file.http.host, daemon.port),
+        pid: process.pid,
+        startedAt: Date.now(),
+      });
+      for (const n of missingModelKeys(config, daemon.store.groups.list()))
+        log.warn({ harness: n.harness, groups: n.groups }, n.message);
     });
 }
