@@ -16,7 +16,7 @@ function encode(name: string, value: string): string {
 
 /** The variable names a `.env` file sets (never their values). */
 export function envFileNames(file: string): string[] {
-  let text = '';
+  let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch {

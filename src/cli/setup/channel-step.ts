@@ -231,7 +231,7 @@ export async function channelStep(
   const info = channelInfo[name];
   ui.note(info.howTo, `${info.label}: where to get the settings`);
   let plan: ChannelPlan | null = null;
-  let results: CheckResult[] = [];
+  let results: CheckResult[];
   for (;;) {
     plan = await askPlan(ui, ctx, name, ep, plan);
     if (!plan) return false;
@@ -272,7 +272,7 @@ async function ownerStep(
   plan: ChannelPlan,
   results: CheckResult[],
 ): Promise<void> {
-  let link: OwnerLink | null = null;
+  let link: OwnerLink | null;
   try {
     link = await findOwner(ui, ctx, plan, results);
   } catch (err) {
