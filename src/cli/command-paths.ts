@@ -1,8 +1,11 @@
 import { posix } from 'node:path';
 import { DEFAULT_SYSTEM_PATHS } from '../sandbox/bubblewrap-args.js';
 
-/** Paths every sandbox has besides the system paths: its workspace and the kernel's views. */
-const SANDBOX_ROOTS = ['/workspace', '/tmp', '/dev', '/proc', ...DEFAULT_SYSTEM_PATHS];
+/**
+ * Paths every sandbox has besides the system paths: its workspace and the kernel's views. Its
+ * /tmp is a fresh one, so a host file under /tmp is not there either.
+ */
+const SANDBOX_ROOTS = ['/workspace', '/dev', '/proc', ...DEFAULT_SYSTEM_PATHS];
 
 /** Where the group folder is inside the sandbox (the command's working directory). */
 export const SANDBOX_GROUP_DIR = '/workspace/group';
