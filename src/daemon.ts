@@ -42,6 +42,7 @@ import { Store } from './store/store.js';
 import { version } from './version.js';
 import { createHooks } from './webhooks/hooks.js';
 import { OWNER } from './tasks/task-service.js';
+import { installShippedSkills } from './skills/shipped.js';
 
 export interface DaemonOptions {
   config: Config;
@@ -256,6 +257,14 @@ export class Daemon {
     });
     const token = ensureApiToken(config.paths.apiToken);
     this.groups.ensureMain();
+    await installShippedSkills({
+      home: config.paths.home,
+      globalDir: join(config.paths.groups, 'global'),
+    }).then(
+      (copied) =>
+        copied.length && this.log.info({ copied }, 'agent skills installed in groups/global'),
+      (err: unknown) => this.log.warn({ err }, 'shipped agent skills not installed'),
+    );
     await this.sandbox.init();
     const now = Date.now();
     const interrupted = this.store.runs.interruptStale(now);

@@ -10,6 +10,7 @@ import { registerLogs } from './commands/logs.js';
 import { registerRuns } from './commands/runs.js';
 import { registerSecrets } from './commands/secrets.js';
 import { registerSend } from './commands/send.js';
+import { registerSkills } from './commands/skills.js';
 import { registerService } from './commands/service.js';
 import { registerSetup } from './commands/setup.js';
 import { registerStart } from './commands/start.js';
@@ -36,6 +37,7 @@ export async function main(argv: string[]): Promise<number> {
   registerTasks(program);
   registerDeadLetters(program);
   registerSecrets(program);
+  registerSkills(program);
   registerLogs(program);
   registerService(program);
   try {
