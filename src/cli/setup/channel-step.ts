@@ -410,7 +410,20 @@ async function telegramOwner(
     });
     return { ownerId: `tg:${id}`, chat: `tg:${id}` };
   }
-  const link = await waiting;
+  let link: OwnerLink | null;
+  try {
+    link = await waiting;
+  } catch (err) {
+    // 409: the daemon (or another poller, or a webhook) holds this bot's updates.
+    ui.warn(
+      `${(err as Error).message}\n(is clawpod already running with this bot? then type your id)`,
+    );
+    const id = await ui.text({
+      message: 'Your Telegram user id (e.g. from @userinfobot; empty: skip)',
+      validate: (v) => (!v || /^\d{1,20}$/.test(v) ? undefined : 'digits only'),
+    });
+    return id ? { ownerId: `tg:${id}`, chat: `tg:${id}` } : null;
+  }
   if (!link) return null;
   const yes = await ui.confirm(
     `Message from ${link.name || link.ownerId} (${link.ownerId}): make this chat your admin chat (main)?`,

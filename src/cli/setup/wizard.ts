@@ -127,7 +127,7 @@ export async function runWizard(o: WizardOptions): Promise<number> {
   ui.outro(
     [
       'Start it: clawpod start' +
-        (added.length ? ` — then write to @${name} on ${added.join(', ')}` : ''),
+        (added.length ? ` — then write to the assistant (@${name}) on ${added.join(', ')}` : ''),
       'The web chat link (with its token): clawpod status',
       'Change anything later: clawpod setup again, or see clawpod --help',
     ].join('\n   '),
