@@ -52,6 +52,7 @@ import { Guard } from './guard/guard.js';
 import { intakeGuard } from './guard/intake.js';
 import { IpcGate } from './guard/ipc-gate.js';
 import { turnGuard } from './guard/turn-gate.js';
+import { installShippedSkills } from './skills/shipped.js';
 
 export interface DaemonOptions {
   config: Config;
@@ -332,6 +333,14 @@ export class Daemon {
     });
     const token = ensureApiToken(config.paths.apiToken);
     this.groups.ensureMain();
+    await installShippedSkills({
+      home: config.paths.home,
+      globalDir: join(config.paths.groups, 'global'),
+    }).then(
+      (copied) =>
+        copied.length && this.log.info({ copied }, 'agent skills installed in groups/global'),
+      (err: unknown) => this.log.warn({ err }, 'shipped agent skills not installed'),
+    );
     await this.sandbox.init();
     const now = Date.now();
     const interrupted = this.store.runs.interruptStale(now);
@@ -489,7 +498,14 @@ export class Daemon {
           })
         : { skip: `channels.${factory.name}: ${settings.error.issues[0]?.message}` };
       if ('skip' in created) {
-        this.log.info({ channel: factory.name, reason: created.skip }, 'channel skipped');
+        // A block the owner wrote but that cannot start (a secret unset) is a problem to see.
+        const block = blocks[factory.name] as { enabled?: boolean } | undefined;
+        if (block && block.enabled !== false)
+          this.log.warn(
+            { channel: factory.name, reason: created.skip },
+            'channel skipped: its settings are incomplete (`clawpod doctor` says what to set)',
+          );
+        else this.log.info({ channel: factory.name, reason: created.skip }, 'channel skipped');
         continue;
       }
       made.push({ factory: factory.name, channel: created });

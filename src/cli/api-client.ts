@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import type { ApprovalRecord } from '../store/approvals.js';
-import { isIP } from 'node:net';
 import type { Config } from '../config/load.js';
 import type { Group } from '../store/group-schema.js';
 import type { DaemonStatus } from '../status.js';
@@ -9,6 +8,7 @@ import type { RunRecord } from '../store/runs.js';
 import type { DeadLetter } from '../store/dead-letters.js';
 import type { DeadLetterDetail } from '../delivery/dead-letter-service.js';
 import { ApiError, DaemonUnreachableError, errorFromBody } from './api-errors.js';
+import { readDaemonAddress, urlFor } from './daemon-address.js';
 import { openEventStream, type EventSubscription } from './event-stream.js';
 import type { SseEvent } from './sse.js';
 
@@ -30,19 +30,20 @@ export interface Health {
   version: string;
 }
 
-/** Where the daemon listens: `CLAWPOD_URL` when set, else config `http.host`/`http.port`. */
+/**
+ * Where the daemon listens: `CLAWPOD_URL` when set, else the address the running daemon
+ * recorded in `$CLAWPOD_HOME/daemon.json` (so `start --port` is remembered), else config
+ * `http.host`/`http.port`.
+ */
 export function daemonUrl(
   config: Config,
   env: Record<string, string | undefined> = process.env,
 ): string {
   const override = env.CLAWPOD_URL?.trim();
   if (override) return override.replace(/\/+$/, '');
-  let host = config.file.http.host;
-  // A wildcard bind is reached through loopback.
-  if (host === '0.0.0.0') host = '127.0.0.1';
-  if (host === '::') host = '::1';
-  const shown = isIP(host) === 6 ? `[${host}]` : host;
-  return `http://${shown}:${config.file.http.port}`;
+  const recorded = readDaemonAddress(config.paths.home);
+  if (recorded) return recorded.url;
+  return urlFor(config.file.http.host, config.file.http.port);
 }
 
 export interface ApiClientOptions {
@@ -221,6 +222,14 @@ export class ApiClient {
   /** `POST /api/groups/:name/chats`: binds another chat. */
   bindChat(name: string, chat: string): Promise<Group> {
     return this.request('POST', `/api/groups/${encodeURIComponent(name)}/chats`, { chat });
+  }
+
+  /** `DELETE /api/groups/:name/chats/:chat`: unbinds a chat; the group as it is now. */
+  unbindChat(name: string, chat: string): Promise<Group> {
+    return this.request(
+      'DELETE',
+      `/api/groups/${encodeURIComponent(name)}/chats/${encodeURIComponent(chat)}`,
+    );
   }
 
   /** `GET /api/runs`: recent runs, newest first. */

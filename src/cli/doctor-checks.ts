@@ -147,13 +147,8 @@ export async function checkPort(
     };
   }
   const { host, port } = config.file.http;
-  if (port === 0) {
-    return {
-      level: 'warn',
-      title: 'http.port is 0: the daemon picks a free port, which the CLI cannot find',
-      fix: 'set http.port in config.yaml (or CLAWPOD_URL for the CLI)',
-    };
-  }
+  if (port === 0)
+    return ok('http.port is 0: the daemon picks a free port (the CLI finds it in daemon.json)');
   const err = await tryBind(host, port);
   if (err === null) return ok(`HTTP port ${host}:${port} is free (daemon not running)`);
   if (err === 'EADDRINUSE') {

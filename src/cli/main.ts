@@ -3,6 +3,7 @@ import { ConfigError } from '../config/errors.js';
 import { version } from '../version.js';
 import { registerApprovals } from './commands/approvals.js';
 import { registerChat } from './commands/chat.js';
+import { registerChats } from './commands/chats.js';
 import { registerDeadLetters } from './commands/deadletters.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerGroups } from './commands/groups.js';
@@ -10,8 +11,11 @@ import { registerHistory } from './commands/history.js';
 import { registerLogs } from './commands/logs.js';
 import { registerOpen } from './commands/open.js';
 import { registerRuns } from './commands/runs.js';
+import { registerSecrets } from './commands/secrets.js';
 import { registerSend } from './commands/send.js';
+import { registerSkills } from './commands/skills.js';
 import { registerService } from './commands/service.js';
+import { registerSetup } from './commands/setup.js';
 import { registerStart } from './commands/start.js';
 import { registerStatus } from './commands/status.js';
 import { registerTasks } from './commands/tasks.js';
@@ -24,6 +28,7 @@ export async function main(argv: string[]): Promise<number> {
     .version(version)
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  registerSetup(program);
   registerStart(program);
   registerStatus(program);
   registerOpen(program);
@@ -31,11 +36,14 @@ export async function main(argv: string[]): Promise<number> {
   registerChat(program);
   registerSend(program);
   registerGroups(program);
+  registerChats(program);
   registerRuns(program);
   registerTasks(program);
   registerDeadLetters(program);
   registerHistory(program);
   registerApprovals(program);
+  registerSecrets(program);
+  registerSkills(program);
   registerLogs(program);
   registerService(program);
   try {

@@ -125,7 +125,7 @@ export class GroupService {
     if (owner && owner.folder !== name) {
       throw new GroupError(
         'conflict',
-        `chat ${chat} is bound to group "${owner.folder}"; unbind it there first`,
+        `chat ${chat} is bound to group "${owner.folder}"; unbind it there first (clawpod groups unbind ${owner.folder} ${chat})`,
       );
     }
     // A newly bound chat starts from now: what it said while unbound stays history.

@@ -23,6 +23,7 @@ import { mountUiRoutes, type UiRouteDeps } from './ui-routes.js';
 import { mountSearchRoutes } from './search-routes.js';
 import type { HistorySearch } from '../memory/history-search.js';
 import { mountApprovalRoutes, type ApprovalRouteDeps } from './approvals-routes.js';
+import { mountGroupChatRoutes } from './group-chat-routes.js';
 import { mountHookRoutes } from '../webhooks/routes.js';
 import type { HookDeps } from '../webhooks/hooks.js';
 
@@ -226,6 +227,7 @@ export function createApp(deps: ApiDeps): Hono {
     return c.json(deps.groups.bind(c.req.param('name'), parsed.data.chat));
   });
 
+  mountGroupChatRoutes(app, deps.groups);
   if (deps.tasks) mountTaskRoutes(app, deps.tasks);
   if (deps.history) mountSearchRoutes(app, { history: deps.history, timezone: deps.timezone });
   if (deps.hooks) mountHookRoutes(app, deps.hooks);

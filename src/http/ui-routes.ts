@@ -120,10 +120,6 @@ export function mountUiRoutes(app: Hono, deps: UiRouteDeps, defaultHarness: stri
     return c.json(deps.store.views.latestOfChat(chat.data, q.data.limit, q.data.before));
   });
 
-  app.delete('/api/groups/:name/chats/:chat', (c) =>
-    c.json(deps.groups.unbind(c.req.param('name'), c.req.param('chat'))),
-  );
-
   app.get('/api/groups/:name/memory', async (c) => {
     const g = deps.groups.get(c.req.param('name'));
     const asked = c.req.query('file');

@@ -8,6 +8,19 @@ export interface ChatInfo {
   firstSeen: number;
   lastSeen: number;
   group: string | null;
+  /** The chat's newest stored message (in or out), or null when none is stored. */
+  lastMessage: LastMessage | null;
+}
+
+/** The newest message of a chat, as `clawpod chats list` shows it. */
+export interface LastMessage {
+  seq: number;
+  direction: 'in' | 'out';
+  /** The stable sender id (`tg:4242`), as `owner.ids` and sender allowlists use it. */
+  sender: string;
+  senderName: string | null;
+  text: string;
+  ts: number;
 }
 
 /** Chats seen on any channel, bound or not (unbound ones are discoverable for `groups bind`). */
@@ -25,9 +38,15 @@ export class ChatStore {
   }
 
   list(): ChatInfo[] {
+    // The newest message per chat through the (chat_jid, seq) index: one seek per chat.
     const rows = stmt(
       this.db,
-      `SELECT c.*, b.group_folder FROM chats c LEFT JOIN chat_bindings b ON b.chat_jid = c.jid
+      `SELECT c.*, b.group_folder, m.seq AS m_seq, m.direction AS m_direction, m.sender AS m_sender,
+              m.sender_name AS m_sender_name, m.text AS m_text, m.ts AS m_ts
+         FROM chats c
+         LEFT JOIN chat_bindings b ON b.chat_jid = c.jid
+         LEFT JOIN messages m ON m.seq =
+           (SELECT seq FROM messages WHERE chat_jid = c.jid ORDER BY seq DESC LIMIT 1)
          ORDER BY c.last_seen DESC`,
     ).all() as Array<{
       jid: string;
@@ -37,6 +56,12 @@ export class ChatStore {
       first_seen: number;
       last_seen: number;
       group_folder: string | null;
+      m_seq: number | null;
+      m_direction: 'in' | 'out' | null;
+      m_sender: string | null;
+      m_sender_name: string | null;
+      m_text: string | null;
+      m_ts: number | null;
     }>;
     return rows.map((r) => ({
       jid: r.jid,
@@ -46,6 +71,17 @@ export class ChatStore {
       firstSeen: r.first_seen,
       lastSeen: r.last_seen,
       group: r.group_folder,
+      lastMessage:
+        r.m_seq === null
+          ? null
+          : {
+              seq: r.m_seq,
+              direction: r.m_direction!,
+              sender: r.m_sender!,
+              senderName: r.m_sender_name,
+              text: r.m_text!,
+              ts: r.m_ts!,
+            },
     }));
   }
 }

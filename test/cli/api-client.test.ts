@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -27,8 +30,10 @@ function serve(handler: (req: IncomingMessage, res: ServerResponse) => void): Pr
 }
 
 describe('daemonUrl', () => {
+  // A home without a recorded daemon address: the config decides.
+  const home = mkdtempSync(join(tmpdir(), 'clawpod-url-'));
   const config = (host: string, port: number) =>
-    ({ file: { http: { host, port } } }) as unknown as Config;
+    ({ paths: { home }, file: { http: { host, port } } }) as unknown as Config;
   it('uses config host/port, brackets IPv6, maps wildcards to loopback, honours CLAWPOD_URL', () => {
     expect(daemonUrl(config('127.0.0.1', 7420), {})).toBe('http://127.0.0.1:7420');
     expect(daemonUrl(config('::1', 80), {})).toBe('http://[::1]:80');

@@ -4,6 +4,7 @@
  *
  * REST (under `/api/v10`, `Authorization: Bot <token>` checked, 401 otherwise):
  * - `GET /gateway/bot` → `ws://127.0.0.1:PORT/gateway`, one shard; `GET /users/@me` → the bot;
+ *   `POST /users/@me/channels` → the DM with `recipient_id`;
  * - `POST /channels/:id/messages` (JSON or multipart with `payload_json` + `files[n]`): checks the
  *   2,000-character limit and emptiness like Discord (400, code 50035 / 50006), honours `nonce` +
  *   `enforce_nonce` (a repeat within `nonceWindowMs` returns the first message), echoes the new
@@ -278,6 +279,16 @@ export class FakeDiscord extends EventEmitter {
     const path = url.pathname.replace(/^\/api\/v10/, '');
     if (req.method === 'GET' && decodeURIComponent(path) === '/users/@me')
       return json(200, userJson(this.bot));
+    if (req.method === 'POST' && decodeURIComponent(path) === '/users/@me/channels') {
+      // Create DM: the existing DM with that user, or a new one (Discord answers the same).
+      const recipient = String((JSON.parse(body.toString() || '{}') as Json).recipient_id ?? '');
+      const user = this.users.get(recipient);
+      if (!user) return json(400, { message: 'Invalid Recipient(s)', code: 50033 });
+      const dm = [...this.channels.values()].find(
+        (c) => c.type === 1 && c.recipient?.id === user.id,
+      );
+      return json(200, channelJson(dm ?? this.channels.get(this.openDm(user))!, this.bot.id));
+    }
     if (req.method === 'GET' && path === '/gateway/bot') {
       this.gatewayBotCalls++;
       return json(200, {

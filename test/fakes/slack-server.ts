@@ -5,7 +5,7 @@
  * - Web API: `POST /api/<method>` with a form-encoded, multipart or JSON body and the token as a
  *   Bearer header; answers `{ok: true, …}` or `{ok: false, error}` with 200, or a 429 with
  *   `Retry-After`. Methods: auth.test, apps.connections.open (app token), chat.postMessage,
- *   conversations.history / replies / info (with message metadata), users.info,
+ *   conversations.history / replies / info (with message metadata), conversations.open, users.info,
  *   files.getUploadURLExternal, files.completeUploadExternal. Unknown methods: `unknown_method`.
  * - File upload URLs (`POST /upload/<file id>`) and private file downloads
  *   (`GET /files/<id>/<name>`, bot token required, optional delay).

@@ -167,6 +167,15 @@ export abstract class SlackWorkspace {
           ? { ok: true, channel: { id: str('channel'), ...c } }
           : { ok: false, error: 'channel_not_found' };
       }
+      case 'conversations.open': {
+        // A DM with one user: `D` + the user id, stable per user (as Slack's is).
+        const user = str('users');
+        if (!user || user.includes(',')) return { ok: false, error: 'not_enough_users' };
+        if (!this.users.has(user)) return { ok: false, error: 'user_not_found' };
+        const id = `D${user.slice(1)}`;
+        this.conversations.set(id, { is_im: true, user });
+        return { ok: true, channel: { id } };
+      }
       case 'users.info': {
         const name = this.users.get(str('user')!);
         return name

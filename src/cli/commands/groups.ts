@@ -1,4 +1,5 @@
 import { Option, type Command } from 'commander';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { harnessNames, runtimeNames } from '../../config/schema.js';
 import { loadConfig, type Config } from '../../config/load.js';
@@ -7,6 +8,9 @@ import type { Group } from '../../store/group-schema.js';
 import { json, table } from '../format.js';
 import { parseGroupSettings, settableKeys } from '../group-settings.js';
 import { withLocalStore } from '../local.js';
+import { hostPathMessage, hostPathsIn, rewriteCommand } from '../command-paths.js';
+import { UsageError } from '../usage-error.js';
+import { safeWriteFile } from '../../sandbox/safe-fs.js';
 
 /**
  * Runs `fn` with a GroupService on the installation's DB (not the API): works whether or not
@@ -65,7 +69,53 @@ function renderList(groups: Group[]): string {
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
+function hostKind(path: string): 'file' | 'other' | 'missing' {
+  try {
+    return statSync(path).isFile() ? 'file' : 'other';
+  } catch {
+    return 'missing';
+  }
+}
+
+/**
+ * A command-harness `command` as it will run: inside the sandbox, where host paths do not
+ * exist. A host path in it is refused (UsageError saying why), or with `copy` the files are
+ * named by their in-sandbox copy and returned for {@link copyIntoGroup}. The `none` runtime
+ * runs on the host itself and is left alone.
+ */
+function checkCommand(
+  group: string,
+  command: string,
+  opts: { copy?: boolean; runtime: string },
+): { command: string; copies: string[] } {
+  if (opts.runtime === 'none') return { command, copies: [] };
+  const uses = hostPathsIn(command, hostKind);
+  if (!uses.length) return { command, copies: [] };
+  if (!opts.copy || !uses.every((u) => u.hostFile))
+    throw new UsageError(hostPathMessage(group, uses));
+  const copies = uses.map((u) => u.path);
+  return { command: rewriteCommand(command, copies), copies };
+}
+
+/** Copies host files into the group folder (never following anything planted there). */
+async function copyIntoGroup(groupDir: string, files: string[]): Promise<string[]> {
+  const done: string[] = [];
+  for (const file of files) {
+    const name = file.slice(file.lastIndexOf('/') + 1);
+    const executable = (statSync(file).mode & 0o111) !== 0;
+    await safeWriteFile(groupDir, name, readFileSync(file), {
+      mode: executable ? 0o755 : 0o644,
+      inheritOwner: true,
+    });
+    done.push(
+      `copied ${file} to ${join(groupDir, name)} (/workspace/group/${name} in the sandbox)`,
+    );
+  }
+  return done;
+}
+
 interface AddOptions {
+  copy?: boolean;
   chat: string[];
   trigger?: string | false;
   harness?: string;
@@ -75,7 +125,7 @@ interface AddOptions {
   json?: boolean;
 }
 
-/** `clawpod groups list|show|add|set|rm|bind`, straight on the database through GroupService. */
+/** `clawpod groups list|show|add|set|rm|bind|unbind`, straight on the database through GroupService. */
 export function registerGroups(program: Command): void {
   const groups = program
     .command('groups')
@@ -109,7 +159,11 @@ export function registerGroups(program: Command): void {
     .option('--trigger <text>', 'trigger text, e.g. @Andy (default: @<assistant name>)')
     .option('--no-trigger', 'answer every message, no trigger needed')
     .addOption(new Option('--harness <harness>', 'agent harness').choices(harnessNames))
-    .option('--command <cmd>', 'shell command for the command harness')
+    .option(
+      '--command <cmd>',
+      'shell command for the command harness (runs inside the sandbox, in /workspace/group)',
+    )
+    .option('--copy', 'copy host files the command names into the group folder and use those')
     .addOption(new Option('--runtime <runtime>', 'sandbox runtime').choices(runtimeNames))
     .option('--model <model>', 'model for the harness')
     .option('--json', 'print the new group as JSON')
@@ -119,13 +173,24 @@ export function registerGroups(program: Command): void {
       if (opts.trigger === false) input.requiresTrigger = false;
       for (const key of ['harness', 'command', 'runtime', 'model'] as const)
         if (opts[key] !== undefined) input[key] = opts[key];
-      const out = await withGroups((g, config) => {
+      const out = await withGroups(async (g, config) => {
+        const checked = opts.command
+          ? checkCommand(name, opts.command, {
+              copy: opts.copy,
+              runtime: opts.runtime ?? config.file.runtime,
+            })
+          : { command: undefined, copies: [] };
+        if (checked.command !== undefined) input.command = checked.command;
         const group = g.add(input);
+        const copied = await copyIntoGroup(join(config.paths.groups, group.folder), checked.copies);
         if (opts.json) return json(group);
         const hint = group.chats.length
           ? ''
           : `\nbind a chat to it: clawpod groups bind ${group.folder} <channel>:<id>`;
-        return `added group ${group.folder}\n${renderGroup(group, config)}${hint}`;
+        return [
+          ...copied,
+          `added group ${group.folder}\n${renderGroup(group, config)}${hint}`,
+        ].join('\n');
       });
       console.log(out);
     });
@@ -133,10 +198,20 @@ export function registerGroups(program: Command): void {
   groups
     .command('set <name> <settings...>')
     .description(`change settings: key=value (keys: ${settableKeys.join(', ')}; value null clears)`)
+    .option('--copy', 'copy host files a command names into the group folder and use those')
     .option('--json', 'print the changed group as JSON')
-    .action(async (name: string, pairs: string[], opts: { json?: boolean }) => {
+    .action(async (name: string, pairs: string[], opts: { json?: boolean; copy?: boolean }) => {
       const { envPatch, ...patch } = parseGroupSettings(pairs);
-      const out = await withGroups((g, config) => {
+      const out = await withGroups(async (g, config) => {
+        const current = g.get(name);
+        let copies: string[] = [];
+        if (typeof patch.command === 'string') {
+          const runtime = (patch.runtime ?? current.runtime ?? config.file.runtime) as string;
+          const checked = checkCommand(name, patch.command, { copy: opts.copy, runtime });
+          patch.command = checked.command;
+          copies = checked.copies;
+        }
+        const copied = await copyIntoGroup(join(config.paths.groups, current.folder), copies);
         if (envPatch) {
           const env: Record<string, string> = { ...g.get(name).env, ...patch.env };
           for (const [k, v] of Object.entries(envPatch)) {
@@ -148,7 +223,7 @@ export function registerGroups(program: Command): void {
         const group = g.update(name, patch);
         return opts.json
           ? json(group)
-          : `updated group ${group.folder}\n${renderGroup(group, config)}`;
+          : [...copied, `updated group ${group.folder}\n${renderGroup(group, config)}`].join('\n');
       });
       console.log(out);
     });
@@ -175,6 +250,19 @@ export function registerGroups(program: Command): void {
         opts.json
           ? json(group)
           : `bound ${chat} to group ${group.folder} (chats: ${group.chats.join(', ')})`,
+      );
+    });
+
+  groups
+    .command('unbind <name> <chat>')
+    .description('unbind a chat from a group (its messages stay; later ones are only stored)')
+    .option('--json', 'print the group as JSON')
+    .action(async (name: string, chat: string, opts: { json?: boolean }) => {
+      const group = await withGroups((g) => g.unbind(name, chat));
+      console.log(
+        opts.json
+          ? json(group)
+          : `unbound ${chat} from group ${group.folder} (chats: ${group.chats.join(', ') || 'none'})`,
       );
     });
 }

@@ -59,6 +59,28 @@ function target(config: Config, platform: Platform): ServiceTarget {
   };
 }
 
+/**
+ * Writes the service file for this installation (or, with `dryRun`, only says what it would
+ * write) and returns the lines to show: what was written and the commands that enable it.
+ */
+export function installService(
+  config: Config,
+  opts: { dryRun?: boolean; platform?: string } = {},
+): string[] {
+  const t = target(config, platformOf(opts.platform));
+  if (opts.dryRun)
+    return [`# would write ${t.file}:\n${t.content}`, `# then run:\n${t.afterInstall.join('\n')}`];
+  const existed = existsSync(t.file);
+  mkdirSync(dirname(t.file), { recursive: true });
+  mkdirSync(join(config.paths.home, 'logs'), { recursive: true, mode: 0o700 });
+  writeFileSync(t.file, t.content, { mode: 0o644 });
+  return [
+    `${existed ? 'updated' : 'wrote'} ${t.file}`,
+    `the service does not see your shell's environment: put API keys in ${config.paths.envFile} (chmod 600)`,
+    `now run:\n  ${t.afterInstall.join('\n  ')}`,
+  ];
+}
+
 const platformOption = () =>
   new Option('--platform <platform>', 'linux or darwin (default: this machine)')
     .choices(['linux', 'darwin'])
@@ -76,22 +98,7 @@ export function registerService(program: Command): void {
     .option('--dry-run', 'print the file instead of writing it')
     .addOption(platformOption())
     .action((opts: { dryRun?: boolean; platform?: string }) => {
-      const config = loadConfig();
-      const t = target(config, platformOf(opts.platform));
-      if (opts.dryRun) {
-        console.log(`# would write ${t.file}:\n${t.content}`);
-        console.log(`# then run:\n${t.afterInstall.join('\n')}`);
-        return;
-      }
-      const existed = existsSync(t.file);
-      mkdirSync(dirname(t.file), { recursive: true });
-      mkdirSync(join(config.paths.home, 'logs'), { recursive: true, mode: 0o700 });
-      writeFileSync(t.file, t.content, { mode: 0o644 });
-      console.log(`${existed ? 'updated' : 'wrote'} ${t.file}`);
-      console.log(
-        `the service does not see your shell's environment: put API keys in ${config.paths.envFile} (chmod 600)`,
-      );
-      console.log(`now run:\n  ${t.afterInstall.join('\n  ')}`);
+      console.log(installService(loadConfig(), opts).join('\n'));
     });
 
   service

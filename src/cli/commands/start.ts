@@ -7,6 +7,8 @@ import { loadLauncherModule } from '../../runs/launcher-module.js';
 import { join } from 'node:path';
 import { ApiClient } from '../api-client.js';
 import { runDoctor } from './doctor.js';
+import { removeDaemonAddress, urlFor, writeDaemonAddress } from '../daemon-address.js';
+import { missingModelKeys } from '../start-notices.js';
 
 /** `clawpod start`: the daemon in the foreground; SIGTERM/SIGINT drain and stop. */
 export function registerStart(program: Command): void {
@@ -43,9 +45,13 @@ export function registerStart(program: Command): void {
         if (stopping) return;
         log.info({ signal }, 'stopping: no new turns; running turns may finish');
         stopping = daemon.stop().then(
-          () => process.exit(0),
+          () => {
+            removeDaemonAddress(config.paths.home, process.pid);
+            process.exit(0);
+          },
           (err: unknown) => {
             log.error({ err }, 'error while stopping');
+            removeDaemonAddress(config.paths.home, process.pid);
             process.exit(1);
           },
         );
@@ -56,6 +62,14 @@ export function registerStart(program: Command): void {
         log.error({ err }, 'unhandled rejection (daemon keeps running)'),
       );
       await daemon.start();
+      // The CLI finds this daemon wherever it listens (`--port`, `http.port: 0`).
+      writeDaemonAddress(config.paths.home, {
+        url: urlFor(config.file.http.host, daemon.port),
+        pid: process.pid,
+        startedAt: Date.now(),
+      });
+      for (const n of missingModelKeys(config, daemon.store.groups.list()))
+        log.warn({ harness: n.harness, groups: n.groups }, n.message);
       // The link carries the API token: shown on the terminal that started the daemon, never
       // written to a log (a service's output is a log; there `clawpod open` prints it).
       const link = ApiClient.fromConfig(config).dashboardUrlAt(daemon.port);

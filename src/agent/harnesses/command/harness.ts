@@ -71,6 +71,20 @@ export const createHarness: HarnessFactory = (start, env) => ({
       await new Promise<void>((r) => (wake = r));
       wake = undefined;
     }
+    // 127 (not found) and 126 (not executable): a retry cannot help. The usual cause is a host
+    // path, which does not exist in the sandbox.
+    if (code === 127 || code === 126) {
+      yield {
+        type: 'error',
+        message:
+          `command "${start.command}" exited with ${code} (${code === 127 ? 'not found' : 'not executable'}): ` +
+          'it runs inside the sandbox, in /workspace/group (the group folder), where host paths do not exist; ' +
+          'copy the program into the group folder and name it /workspace/group/<file>' +
+          (err ? `: ${err.trim()}` : ''),
+        retryable: false,
+      };
+      return;
+    }
     if (code !== 0) {
       yield {
         type: 'error',
