@@ -292,11 +292,41 @@ describe.skipIf(!hasBrowser || !hasBwrap)('Control UI in Chromium', () => {
     await page.getByTestId('dead-letter').waitFor({ state: 'detached' });
   });
 
+  it('answers an approval from the inbox: the badge counts it, "Add sender" lets the message run', async () => {
+    d.groups.add({
+      name: 'club',
+      chats: ['web:club'],
+      requiresTrigger: false,
+      harness: 'command',
+      command: 'echo "welcome to the club"',
+      senders: { allow: ['owner'], others: 'ask' },
+    });
+    await page.goto(`${base}/#/chat`);
+    const asked = new Promise<number>((resolve) => d.bus.once('approval', (a) => resolve(a.id)));
+    await api('/api/messages', {
+      method: 'POST',
+      body: JSON.stringify({ chat: 'web:club', text: 'may I join?', sender: 'web:stranger' }),
+    });
+    const id = await asked;
+    expect(await page.getByTestId('approvals-waiting').textContent()).toBe('1');
+    await page.getByTestId('nav-approvals').click();
+    const card = page.getByTestId(`approval-${id}`);
+    await card.waitFor();
+    expect(await card.textContent()).toContain('web:stranger');
+    await shot('approvals');
+    const answered = nextMessage(d, (m) => m.direction === 'out' && m.chatJid === 'web:club');
+    await page.getByTestId(`approve-always-${id}`).click();
+    expect((await answered).text).toContain('welcome to the club');
+    expect(d.store.groups.get('club')?.senders?.allow).toContain('web:stranger');
+    await card.waitFor({ state: 'detached' });
+    await page.getByTestId('approvals-waiting').waitFor({ state: 'detached' });
+  });
+
   it('shows usage per group and day, and every view fits a phone in light and dark', async () => {
     await page.goto(`${base}/#/usage`);
     await page.locator('[data-testid=usage-table] td', { hasText: 'research' }).waitFor();
     await shot('usage');
-    for (const view of ['chat', 'groups', 'tasks', 'runs', 'health', 'usage']) {
+    for (const view of ['chat', 'groups', 'tasks', 'runs', 'approvals', 'health', 'usage']) {
       await page.goto(`${base}/#/${view}`);
       await page.locator(`main.view-${view} > *`).first().waitFor();
       const width = (await page.evaluate('document.documentElement.scrollWidth')) as number;

@@ -30,6 +30,8 @@ class Live {
   readonly progress = new Map<string, LiveRun>();
   private readonly listeners = new Set<Listener>();
   private readonly messageListeners = new Set<(m: MessageView) => void>();
+  /** Bumped on every `approval` event (asked or decided): views reload their list on change. */
+  approvalsChanged = 0;
   private lastId: string | undefined;
   private ctl: AbortController | undefined;
   private backoff = 1000;
@@ -144,6 +146,9 @@ class Live {
       const r = payload as RunRecord;
       this.runs.set(r.id, r);
       if (r.status !== 'running') this.progress.delete(r.id);
+      this.changed();
+    } else if (event === 'approval') {
+      this.approvalsChanged++;
       this.changed();
     } else if (event === 'progress') {
       const p = payload as RunProgress;

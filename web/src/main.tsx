@@ -1,7 +1,7 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { get, getToken, onUnauthorized, takeTokenFromUrl } from './api.js';
-import { live, useLive } from './live.js';
+import { useLive } from './live.js';
 import { navigate, useRoute } from './route.js';
 import { ApprovalsView } from './views/approvals.js';
 import { ChatView } from './views/chat.js';
@@ -69,19 +69,23 @@ function ThemeToggle() {
 function App() {
   const [token, setTokenState] = useState(getToken());
   const [refused, setRefused] = useState(false);
-  const [approvals, setApprovals] = useState(false);
+  const [waiting, setWaiting] = useState(0);
+  const live = useLive();
   const route = useRoute();
   useEffect(() => onUnauthorized(() => setRefused(true)), []);
   useEffect(() => {
     if (!token) return;
     live.start();
-    // The approvals inbox appears once the daemon has approvals (GET /api/approvals).
-    get('/api/approvals').then(
-      () => setApprovals(true),
-      () => setApprovals(false),
-    );
     return () => live.stop();
   }, [token]);
+  // How many approvals wait: a badge on the tab, refreshed on every approval event.
+  useEffect(() => {
+    if (!token) return;
+    get<unknown[]>('/api/approvals?status=pending').then(
+      (list) => setWaiting(list.length),
+      () => setWaiting(0),
+    );
+  }, [token, live.approvalsChanged]);
   if (!token || refused)
     return (
       <NoToken
@@ -92,7 +96,7 @@ function App() {
         }}
       />
     );
-  const views = VIEWS.filter((v) => v.id !== 'approvals' || approvals);
+  const views = VIEWS;
   const view = views.some((v) => v.id === route.view) ? route.view : 'chat';
   return (
     <div class="shell">
@@ -105,6 +109,11 @@ function App() {
             <a href={`#/${v.id}`} class={v.id === view ? 'on' : ''} data-testid={`nav-${v.id}`}>
               <Icon name={v.icon} />
               <span>{v.label}</span>
+              {v.id === 'approvals' && waiting > 0 ? (
+                <span class="badge" data-testid="approvals-waiting">
+                  {waiting}
+                </span>
+              ) : null}
             </a>
           ))}
         </nav>

@@ -44,11 +44,36 @@ export interface FolderListing {
 }
 
 /** An approval waiting for the owner (`GET /api/approvals`, when the daemon has them). */
+/** An approval as `GET /api/approvals` returns it (src/store/approvals.ts). */
 export interface Approval {
-  id: string;
-  group?: string;
-  kind?: string;
-  summary?: string;
-  detail?: unknown;
-  createdAt?: number;
+  id: number;
+  group: string;
+  runId: string | null;
+  kind: string;
+  subject: string;
+  /** The full effect as shown to a human. */
+  card: string;
+  taint: string[];
+  askedIn: string | null;
+  code: string | null;
+  requestedAt: number;
+  expiresAt: number;
+  status: 'pending' | 'allowed' | 'denied' | 'expired';
+  decision: 'once' | 'always' | 'deny' | null;
+  decidedBy: string | null;
+  decidedAt: number | null;
+}
+
+/** One budget cap with its spend in the current period (`GET /api/budgets`). */
+export interface BudgetCap {
+  scope: 'group' | 'task';
+  ref: string;
+  group: string;
+  period: 'daily' | 'monthly';
+  unit: 'usd' | 'tokens';
+  cap: number;
+  raised: boolean;
+  spent: number;
+  used: number;
+  since: number;
 }

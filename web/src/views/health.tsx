@@ -116,9 +116,23 @@ function Refusals() {
             </span>
           </div>
           <p class="muted small">
-            {x.reason} — to allow it, add <code>{x.host.replace(/:443$/, '')}</code> under{' '}
-            <code>egress.groups.{x.group}</code> in <code>config.yaml</code> and restart.
+            {x.reason} — allowing it writes an owner's rule for the group (listed and revocable with{' '}
+            <code>clawpod approvals rules</code>); or add <code>{x.host.replace(/:443$/, '')}</code>{' '}
+            under <code>egress.groups.{x.group}</code> in <code>config.yaml</code>.
           </p>
+          <Action
+            run={() =>
+              post('/api/guard/rules', {
+                group: x.group,
+                kind: 'egress',
+                pattern: x.host.replace(/:443$/, ''),
+                effect: 'allow',
+              })
+            }
+            testid={`allow-host-${x.host}`}
+          >
+            Allow this host for {x.group}
+          </Action>
         </li>
       ))}
     </ul>

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { get } from '../api.js';
 import { tokens, usd } from '../format.js';
-import type { UsageDay } from '../types.js';
+import type { BudgetCap, UsageDay } from '../types.js';
 import { Empty, ErrorNote, Loading, Section, useLoad } from '../ui.js';
 
 const COLORS = 8;
@@ -69,6 +69,59 @@ function Chart({ days, groups, rows }: { days: string[]; groups: string[]; rows:
         );
       })}
     </svg>
+  );
+}
+
+/** Every cap (config `budgets`, raised by the owner's answers) with this period's spend. */
+function Budgets() {
+  const b = useLoad((s) => get<BudgetCap[]>('/api/budgets', s), []);
+  return (
+    <Section title="Budgets">
+      <ErrorNote error={b.error} />
+      {!b.data ? (
+        <Loading what="budgets" />
+      ) : !b.data.length ? (
+        <Empty>
+          No caps set: add <code>budgets.groups.&lt;group&gt;</code> in config.yaml (see
+          docs/budgets.md).
+        </Empty>
+      ) : (
+        <table class="table" data-testid="budgets-table">
+          <thead>
+            <tr>
+              <th>for</th>
+              <th>period</th>
+              <th class="num">spent</th>
+              <th class="num">cap</th>
+              <th>used</th>
+            </tr>
+          </thead>
+          <tbody>
+            {b.data.map((c) => {
+              const fmt = (x: number) => (c.unit === 'usd' ? usd(x) : tokens(x));
+              const pct = Math.round(c.used * 100);
+              return (
+                <tr>
+                  <td>{c.scope === 'task' ? `task ${c.ref} (${c.group})` : c.group}</td>
+                  <td>{c.period}</td>
+                  <td class="num">{fmt(c.spent)}</td>
+                  <td class="num">
+                    {fmt(c.cap)}
+                    {c.raised ? ' (raised)' : ''}
+                  </td>
+                  <td>
+                    <meter min={0} max={1} low={0.8} high={0.99} optimum={0} value={c.used}>
+                      {pct}%
+                    </meter>{' '}
+                    {pct}%
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      )}
+    </Section>
   );
 }
 
@@ -147,9 +200,9 @@ export function UsageView() {
         </table>
         <p class="muted small">
           Costs are what the harness reported; runs of models without a known price add tokens only.
-          Budgets arrive with approvals.
         </p>
       </Section>
+      <Budgets />
     </div>
   );
 }
