@@ -22,6 +22,18 @@ export interface FakePost {
   thread_ts?: string;
   mrkdwn: boolean;
   metadata?: { event_type: string; event_payload: Record<string, unknown> };
+  /** Block Kit blocks as posted, or as last replaced by chat.update. */
+  blocks?: Array<Record<string, unknown>>;
+  /** Texts it was updated to (chat.update), oldest first. */
+  updates?: string[];
+}
+
+/** An ephemeral message (chat.postEphemeral): seen by one user only. */
+export interface FakeEphemeral {
+  channel: string;
+  user: string;
+  text: string;
+  thread_ts?: string;
 }
 
 export interface FakeUpload {
@@ -42,6 +54,7 @@ export abstract class SlackWorkspace {
   /** Messages posted by chat.postMessage (successful ones). */
   readonly posts: FakePost[] = [];
   readonly uploads: FakeUpload[] = [];
+  readonly ephemerals: FakeEphemeral[] = [];
   /** User id → display name (users.info). */
   readonly users = new Map<string, string>();
   /** Conversation id → what conversations.info says. */
@@ -120,6 +133,7 @@ export abstract class SlackWorkspace {
           mrkdwn: str('mrkdwn') !== 'false',
           ...(str('thread_ts') ? { thread_ts: str('thread_ts') } : {}),
           ...(a.metadata ? { metadata: a.metadata as FakePost['metadata'] } : {}),
+          ...(a.blocks ? { blocks: a.blocks as FakePost['blocks'] } : {}),
         };
         this.seed(channel, {
           ts: post.ts,
@@ -133,6 +147,26 @@ export abstract class SlackWorkspace {
         this.onPost(post);
         for (const w of this.postWaiters.filter((w) => this.posts.length >= w.n)) w.resolve();
         return { ok: true, channel, ts: post.ts, message: { text: post.text, ts: post.ts } };
+      }
+      case 'chat.update': {
+        const post = this.posts.find((p) => p.channel === str('channel') && p.ts === str('ts'));
+        if (!post) return { ok: false, error: 'message_not_found' };
+        post.text = str('text') ?? post.text;
+        // As Slack: blocks left out are kept; blocks given replace them.
+        if (a.blocks) post.blocks = a.blocks as FakePost['blocks'];
+        (post.updates ??= []).push(post.text);
+        return { ok: true, channel: post.channel, ts: post.ts, text: post.text };
+      }
+      case 'chat.postEphemeral': {
+        const e: FakeEphemeral = {
+          channel: str('channel')!,
+          user: str('user')!,
+          text: str('text') ?? '',
+          ...(str('thread_ts') ? { thread_ts: str('thread_ts') } : {}),
+        };
+        if (!this.users.has(e.user)) return { ok: false, error: 'user_not_in_channel' };
+        this.ephemerals.push(e);
+        return { ok: true, message_ts: this.nextTs() };
       }
       case 'conversations.history': {
         const all = (this.history.get(str('channel')!) ?? []).filter(
