@@ -351,6 +351,7 @@ export class FakeSlack extends SlackWorkspace {
     const answer = this.answer(method, args);
     if (failure) return void res.socket?.destroy();
     json(res, 200, answer);
+    this.answered(method);
   }
 
   private async parseArgs(req: IncomingMessage, raw: Buffer): Promise<Record<string, unknown>> {

@@ -66,6 +66,8 @@ export abstract class SlackWorkspace {
   readonly files = new Map<string, { name: string; mimetype: string; data: Buffer }>();
   protected readonly history = new Map<string, FakeMessage[]>();
   private readonly postWaiters: Array<{ n: number; resolve: () => void }> = [];
+  private readonly answeredCount = new Map<string, number>();
+  private readonly answerWaiters: Array<{ method: string; n: number; resolve: () => void }> = [];
   protected seq = 0;
 
   abstract get port(): number;
@@ -100,6 +102,22 @@ export abstract class SlackWorkspace {
   waitForPosts(n: number): Promise<void> {
     if (this.posts.length >= n) return Promise.resolve();
     return new Promise((resolve) => this.postWaiters.push({ n, resolve }));
+  }
+
+  /** Resolves once `method` has been answered `n` times in total. */
+  whenAnswered(method: string, n: number): Promise<void> {
+    if ((this.answeredCount.get(method) ?? 0) >= n) return Promise.resolve();
+    return new Promise((resolve) => this.answerWaiters.push({ method, n, resolve }));
+  }
+
+  /** Counts an answered call of `method` (the server calls it after answering). */
+  protected answered(method: string): void {
+    const n = (this.answeredCount.get(method) ?? 0) + 1;
+    this.answeredCount.set(method, n);
+    for (const w of this.answerWaiters.filter((w) => w.method === method && n >= w.n)) {
+      this.answerWaiters.splice(this.answerWaiters.indexOf(w), 1);
+      w.resolve();
+    }
   }
 
   /** A fresh message ts, later than every earlier one. */

@@ -83,9 +83,9 @@ async function pairingCard(d: Daemon, mode: 'socket' | 'http') {
   return { a, post };
 }
 
-const ephemeralTo = async (user: string, n: number) => {
-  while (fake.ephemerals.filter((e) => e.user === user).length < n)
-    await new Promise((r) => setImmediate(r));
+/** The n-th ephemeral message `user` got, once it has been posted (`total`: all users). */
+const ephemeralTo = async (user: string, n: number, total: number) => {
+  await fake.whenAnswered('chat.postEphemeral', total);
   return fake.ephemerals.filter((e) => e.user === user)[n - 1]!.text;
 };
 
@@ -108,7 +108,7 @@ describe('approval buttons on Slack', () => {
     // Bob presses on his own pairing: acknowledged, refused in an ephemeral message.
     const e1 = fake.pressButton(post, 'U2', `approval:${a.id}:always`) as { acked: Promise<void> };
     await e1.acked;
-    expect(await ephemeralTo('U2', 1)).toBe(
+    expect(await ephemeralTo('U2', 1, 1)).toBe(
       `Only the owner or an approver of group "team" can answer approval #${a.id}.`,
     );
     expect(d.store.approvals.get(a.id)!.status).toBe('pending');
@@ -119,20 +119,22 @@ describe('approval buttons on Slack', () => {
     const e2 = fake.pressButton(post, 'U1', `approval:${a.id}:once`) as { acked: Promise<void> };
     await e2.acked;
     expect(await decided).toMatchObject({ status: 'allowed', decidedBy: 'slack:U1' });
-    expect(await ephemeralTo('U1', 1)).toBe(`✅ Approval #${a.id} was allowed once by slack:U1.`);
+    expect(await ephemeralTo('U1', 1, 2)).toBe(
+      `✅ Approval #${a.id} was allowed once by slack:U1.`,
+    );
     await woke;
     expect(runner.inputs.at(-1)!.prompt).toContain('can I join?');
 
     // A second press (a stale client) is told; nothing changes.
     const e3 = fake.pressButton(post, 'U1', `approval:${a.id}:deny`) as { acked: Promise<void> };
     await e3.acked;
-    expect(await ephemeralTo('U1', 2)).toBe(
+    expect(await ephemeralTo('U1', 2, 3)).toBe(
       `Already decided: ✅ Approval #${a.id} was allowed once by slack:U1.`,
     );
     expect(d.store.approvals.get(a.id)).toMatchObject({ status: 'allowed', decision: 'once' });
 
     // The card was replaced: the decision in its text, no actions block.
-    while (!post.updates?.length) await new Promise((r) => setImmediate(r));
+    await fake.whenAnswered('chat.update', 1);
     expect(buttonsOf(post)).toEqual([]);
     expect(post.text).toContain(`allowed once by slack:U1`);
   });
@@ -158,7 +160,7 @@ describe('approval buttons on Slack', () => {
       http,
     ) as Promise<Response>);
     expect(res2.status).toBe(200);
-    while (fake.ephemerals.length < before + 2) await new Promise((r) => setImmediate(r));
+    await fake.whenAnswered('chat.postEphemeral', before + 2);
     expect(fake.ephemerals.slice(before).map((e) => e.text)).toEqual([
       `⛔ Approval #${a.id} was denied by slack:U1.`,
       `Already decided: ⛔ Approval #${a.id} was denied by slack:U1.`,
