@@ -28,12 +28,15 @@ afterEach(async () => {
  * A daemon at defaults whose main group is also bound to a Telegram group where the owner
  * writes; its agent schedules a task every 15 minutes (96 fires a day: asks by default).
  */
-async function boot(): Promise<{ d: Daemon; fake: FakeTelegram; results: ResponseFile[] }> {
+async function boot(
+  extraYaml = '',
+): Promise<{ d: Daemon; fake: FakeTelegram; results: ResponseFile[] }> {
   const fake = await startFakeTelegram();
   stops.push(() => fake.close());
   const home = defaultHome(
     `owner: { ids: ['tg:${owner.id}'] }\n` +
-      `channels:\n  telegram: { token: env:TELEGRAM_BOT_TOKEN, apiRoot: "${fake.apiRoot}" }\n`,
+      `channels:\n  telegram: { token: env:TELEGRAM_BOT_TOKEN, apiRoot: "${fake.apiRoot}" }\n` +
+      extraYaml,
   );
   writeFileSync(join(home, '.env'), `TELEGRAM_BOT_TOKEN=${fake.token}\n`);
   const results: ResponseFile[] = [];
@@ -161,5 +164,28 @@ describe('approval buttons on Telegram', () => {
     );
     expect(d.store.approvals.get(a.id)).toMatchObject({ status: 'denied', decision: 'deny' });
     expect(d.guard.rules('main')).toEqual([]);
+  });
+
+  it('a configured approver (guard.approvers) decides from the button like the owner', async () => {
+    const approver = { id: 5151, is_bot: false as const, first_name: 'Ada' };
+    const { d, fake, results } = await boot(
+      `guard: { approvers: { main: [{ sender: 'tg:${approver.id}', chat: 'tg:${approver.id}' }] } }\n`,
+    );
+    const ended = runEnded(d);
+    const { a, card } = await askForCard(d, fake);
+    const q = fake.pushCallbackQuery({
+      from: approver,
+      messageId: card.messageId,
+      data: `approval:${a.id}:always`,
+    });
+    expect(await answerTo(fake, q)).toBe(
+      `✅ Approval #${a.id} was allowed always by tg:${approver.id}.`,
+    );
+    expect((await ended).status).toBe('ok');
+    expect(results[0]).toMatchObject({ ok: true, result: { created: true } });
+    expect(d.guard.rules('main')).toEqual([
+      // The canonical schedule: an interval in milliseconds.
+      expect.objectContaining({ kind: 'schedule_task', pattern: '900000', effect: 'allow' }),
+    ]);
   });
 });
