@@ -63,7 +63,7 @@ export interface MessageAction {
 
 /** Someone pressed a button: who (stable sender id, as in Inbound.sender), where, which. */
 export interface ActionPress {
-  chatJid: string;
+  chatId: string;
   sender: string;
   senderName?: string | null;
   actionId: string;
@@ -127,16 +127,16 @@ export interface Channel {
   /** The channel's name in status, logs and metrics (`web`, `email`, …). */
   readonly name: string;
   readonly limits: ChannelLimits;
-  owns(chatJid: string): boolean;
+  owns(chatId: string): boolean;
   connect(sink: InboundSink): Promise<void>;
   disconnect(): Promise<void>;
-  send(chatJid: string, text: string, opts: SendOptions): Promise<{ platformId: string }>;
+  send(chatId: string, text: string, opts: SendOptions): Promise<{ platformId: string }>;
   /**
    * Looks up whether a message with this idempotency key was already posted (a send cut by a
    * crash). Optional: adapters whose platform can answer avoid a duplicate on retry.
    */
   findSent?(
-    chatJid: string,
+    chatId: string,
     idemKey: string,
     opts?: Pick<SendOptions, 'replyTo' | 'thread'>,
   ): Promise<string | undefined>;
@@ -146,9 +146,9 @@ export interface Channel {
    * leave the card; the decision is also said in a message of its own). Editing to the same
    * text is not an error.
    */
-  editMessage?(chatJid: string, platformId: string, text: string): Promise<void>;
+  editMessage?(chatId: string, platformId: string, text: string): Promise<void>;
   /** Typing indicator while a run is active; optional. */
-  setTyping?(chatJid: string, on: boolean): Promise<void>;
+  setTyping?(chatId: string, on: boolean): Promise<void>;
   health(): ChannelHealth;
   /**
    * HTTP routes this channel serves on the daemon's one server (see ChannelRoutes). Called

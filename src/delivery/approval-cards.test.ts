@@ -50,8 +50,8 @@ function approval(): number {
   });
 }
 
-const row = (idemKey: string, chatJid = 'tg:1') => {
-  store.outbox.enqueue({ idemKey, chatJid, text: 'card' }, 1);
+const row = (idemKey: string, chatId = 'tg:1') => {
+  store.outbox.enqueue({ idemKey, chatId, text: 'card' }, 1);
   return store.outbox.byKey(idemKey)!;
 };
 

@@ -63,7 +63,7 @@ export class ApprovalCards implements OutboxActions {
       const key = cardKeyOf(row.idemKey);
       if (!key || key.id !== a.id || !this.isButtonPiece(key)) continue;
       if (row.status !== 'sent' || !row.platformId) continue;
-      const channel = channels.forChat(row.chatJid);
+      const channel = channels.forChat(row.chatId);
       if (!channel?.editMessage) continue;
       const full = decidedCard(a);
       // A split card keeps its earlier pieces; its last piece (the buttons') says the decision.
@@ -72,9 +72,9 @@ export class ApprovalCards implements OutboxActions {
           ? full
           : decidedText(a);
       edits.push(
-        channel.editMessage(row.chatJid, row.platformId, text).catch((err: unknown) => {
+        channel.editMessage(row.chatId, row.platformId, text).catch((err: unknown) => {
           log.warn(
-            { approval: a.id, chat: row.chatJid, err: (err as Error).message },
+            { approval: a.id, chat: row.chatId, err: (err as Error).message },
             'approval card could not be edited',
           );
         }),

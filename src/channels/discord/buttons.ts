@@ -32,12 +32,12 @@ export function actionRow(actions: readonly MessageAction[]) {
 /** A button interaction as the press it stands for. */
 export function pressOf(i: ButtonInteraction): ActionPress {
   const ch = i.channel;
-  const chatJid =
+  const chatId =
     ch && ch.isThread() && ch.parentId
       ? `discord:${ch.parentId}/${i.channelId}`
       : `discord:${i.channelId}`;
   return {
-    chatJid,
+    chatId,
     sender: `discord:${i.user.id}`,
     senderName: i.user.globalName ?? i.user.username,
     actionId: i.customId,

@@ -11,7 +11,7 @@ import {
 import { RateLimiter } from '../rate-limiter.js';
 import { SlackConnection } from './connection.js';
 import { pressOf } from './buttons.js';
-import { parseSlackChatJid, type SlackTarget } from './ids.js';
+import { parseSlackChatId, type SlackTarget } from './ids.js';
 import { toInbound } from './inbound.js';
 import { slackLogger } from './log.js';
 import { SlackLookups, TtlCache } from './lookups.js';
@@ -95,8 +95,8 @@ export class SlackChannel implements Channel {
     this.poster = new SlackPoster(api, limiter, () => this.connection.identity, log);
   }
 
-  owns(chatJid: string): boolean {
-    return chatJid.startsWith('slack:');
+  owns(chatId: string): boolean {
+    return chatId.startsWith('slack:');
   }
 
   async connect(sink: InboundSink): Promise<void> {
@@ -108,9 +108,9 @@ export class SlackChannel implements Channel {
     await this.connection.stop();
   }
 
-  async send(chatJid: string, text: string, opts: SendOptions): Promise<{ platformId: string }> {
+  async send(chatId: string, text: string, opts: SendOptions): Promise<{ platformId: string }> {
     return this.poster.send(
-      this.replyTarget(chatJid, opts),
+      this.replyTarget(chatId, opts),
       text,
       opts.idemKey,
       opts.files,
@@ -119,25 +119,25 @@ export class SlackChannel implements Channel {
   }
 
   /** An approval card once decided: new text, its buttons removed (chat.update). */
-  async editMessage(chatJid: string, platformId: string, text: string): Promise<void> {
+  async editMessage(chatId: string, platformId: string, text: string): Promise<void> {
     if (!/^\d+\.\d+$/.test(platformId)) return; // a file-only message: nothing to edit
-    await this.poster.update(this.target(chatJid), platformId, text);
+    await this.poster.update(this.target(chatId), platformId, text);
   }
 
   async findSent(
-    chatJid: string,
+    chatId: string,
     idemKey: string,
     opts: Pick<SendOptions, 'replyTo' | 'thread'> = {},
   ): Promise<string | undefined> {
-    return this.poster.findSent(this.replyTarget(chatJid, opts), idemKey);
+    return this.poster.findSent(this.replyTarget(chatId, opts), idemKey);
   }
 
   /**
    * Where a reply goes: the chat's channel or thread, or, where the group asks for it
    * (threadReplies), the thread of the message it answers (its ts) in a channel.
    */
-  private replyTarget(chatJid: string, opts: Pick<SendOptions, 'replyTo' | 'thread'>): SlackTarget {
-    const target = this.target(chatJid);
+  private replyTarget(chatId: string, opts: Pick<SendOptions, 'replyTo' | 'thread'>): SlackTarget {
+    const target = this.target(chatId);
     return opts.thread && !target.threadTs && opts.replyTo && /^\d+\.\d+$/.test(opts.replyTo)
       ? { ...target, threadTs: opts.replyTo }
       : target;
@@ -162,9 +162,9 @@ export class SlackChannel implements Channel {
     return events ? { platform: events } : {};
   }
 
-  private target(chatJid: string): SlackTarget {
-    const t = parseSlackChatJid(chatJid);
-    if (!t) throw new DeliveryError(`not a Slack chat id: ${chatJid}`, { permanent: true });
+  private target(chatId: string): SlackTarget {
+    const t = parseSlackChatId(chatId);
+    if (!t) throw new DeliveryError(`not a Slack chat id: ${chatId}`, { permanent: true });
     return t;
   }
 
@@ -185,7 +185,7 @@ export class SlackChannel implements Channel {
       this.log.error({ err: (err as Error).message }, 'Slack button press could not be handled');
       text = `Not taken: ${(err as Error).message}`;
     }
-    const target = parseSlackChatJid(press.chatJid);
+    const target = parseSlackChatId(press.chatId);
     if (!target) return;
     await this.api.chat
       .postEphemeral({

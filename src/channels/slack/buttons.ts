@@ -6,7 +6,7 @@
  * decided (the actions block goes).
  */
 import type { MessageAction, ActionPress } from '../channel.js';
-import { slackChatJid } from './ids.js';
+import { slackChatId } from './ids.js';
 
 /** Slack's limit for a section's text. */
 const SECTION_MAX = 3000;
@@ -58,7 +58,7 @@ export function pressOf(body: unknown): ActionPress | undefined {
   const thread = b.message?.thread_ts ?? b.container?.thread_ts;
   const ts = b.message?.ts ?? b.container?.message_ts;
   return {
-    chatJid: slackChatJid(channel, thread && thread !== ts ? thread : undefined),
+    chatId: slackChatId(channel, thread && thread !== ts ? thread : undefined),
     sender: `slack:${b.user.id}`,
     senderName: b.user.name ?? b.user.username ?? null,
     actionId,

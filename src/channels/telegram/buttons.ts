@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { InboundSink, MessageAction } from '../channel.js';
 import { isFormattingError } from './errors.js';
 import { markdownToTelegramHtml } from './format.js';
-import { chatJidOf, displayName } from './inbound.js';
+import { chatIdOf, displayName } from './inbound.js';
 import type { Target } from './outbound.js';
 
 /** One row of buttons (Telegram caps callback_data at 64 bytes; longer ids are left out). */
@@ -43,7 +43,7 @@ export async function answerPress(
     else
       text = (
         await sink.press({
-          chatJid: chatJidOf(msg as Parameters<typeof chatJidOf>[0]),
+          chatId: chatIdOf(msg as Parameters<typeof chatIdOf>[0]),
           sender: `tg:${q.from.id}`,
           senderName: displayName(q.from),
           actionId: q.data,
