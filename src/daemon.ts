@@ -9,6 +9,7 @@ import type { Config } from './config/load.js';
 import type { Channel, ChannelFactory } from './channels/channel.js';
 import { builtinChannels } from './channels/index.js';
 import { ChannelSet } from './channels/registry.js';
+import { ApprovalCards } from './delivery/approval-cards.js';
 import { OutboxWorker } from './delivery/outbox-worker.js';
 import { DeadLetterError, DeadLetterService } from './delivery/dead-letter-service.js';
 import { watchStorage } from './delivery/storage-notices.js';
@@ -97,6 +98,8 @@ export class Daemon {
   readonly turns: TurnDeps;
   readonly router: Router;
   readonly outbox: OutboxWorker;
+  /** Buttons on approval cards, and the cards' edit once decided. */
+  private readonly cards: ApprovalCards;
   /** The owner's retry/discard of dead letters (API and CLI). */
   readonly deadLetters: DeadLetterService;
   /** Scheduled tasks: the timer loop, and the TaskService behind API, CLI and IPC. */
@@ -168,12 +171,19 @@ export class Daemon {
     });
     for (const l of [...this.sandbox.launchers(), ...(opts.launchers ?? [])])
       this.launchers.register(l);
+    this.cards = new ApprovalCards({
+      store: this.store,
+      channels: this.channels,
+      bus: this.bus,
+      log: this.log.child({ part: 'guard' }),
+    });
     this.outbox = new OutboxWorker({
       store: this.store,
       channels: this.channels,
       bus: this.bus,
       log: this.log.child({ part: 'outbox' }),
       retry: config.file.retry,
+      actions: this.cards,
     });
     this.deadLetters = new DeadLetterService({
       store: this.store,
@@ -288,6 +298,7 @@ export class Daemon {
         groups: this.groups,
         outbox: this.outbox,
         onWake: (group, chat) => this.queue.enqueue(this.messageJob(group, chat)),
+        refreshCard: (a) => void this.cards.refresh(a),
         log: this.log.child({ part: 'guard' }),
       }),
     });
@@ -433,6 +444,7 @@ export class Daemon {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       throw err;
     }
+    this.cards.start();
     this.outbox.start();
     this.guard.start();
     this.egress.start();
@@ -551,6 +563,7 @@ export class Daemon {
     this.scheduling.scheduler.stop();
     // Runs waiting on an approval stop waiting (their approvals stay pending for the restart).
     this.guard.stop();
+    this.cards.stop();
     const timeoutMs = this.opts.config.file.shutdownTimeoutMs;
     // Idle sessions end now, busy ones after their turn; the queue starts nothing new.
     const sessionsGone = this.pool.drain(timeoutMs + 2000);

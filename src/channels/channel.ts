@@ -41,6 +41,39 @@ export interface Inbound extends InboundMessage {
  */
 export interface InboundSink {
   receive(msg: Inbound): Promise<IntakeResult>;
+  /**
+   * A button under one of our messages was pressed (an approval card's "Allow once"). Resolves
+   * with the short text to show the presser (a callback answer, an ephemeral message); never
+   * rejects for a refused press (a stranger, an approval already decided: the text says so).
+   * The adapter acknowledges the platform promptly, whatever this says, and never decides
+   * anything by timing. Optional: a sink without it refuses every press.
+   */
+  press?(p: ActionPress): Promise<PressAnswer>;
+}
+
+/**
+ * A button offered under a message (SendOptions.actions). `id` is opaque to the channel (at
+ * most 64 bytes, Telegram's callback_data limit) and comes back as ActionPress.actionId.
+ */
+export interface MessageAction {
+  id: string;
+  label: string;
+  style?: 'primary' | 'danger';
+}
+
+/** Someone pressed a button: who (stable sender id, as in Inbound.sender), where, which. */
+export interface ActionPress {
+  chatId: string;
+  sender: string;
+  senderName?: string | null;
+  actionId: string;
+  /** The platform id of the message the button is under, when the platform says. */
+  platformId?: string | null;
+}
+
+/** What the presser is told. */
+export interface PressAnswer {
+  text: string;
 }
 
 /**
@@ -66,6 +99,12 @@ export interface SendOptions {
   thread?: boolean;
   idemKey: string;
   files?: OutboundFile[];
+  /**
+   * Buttons under this piece (an approval card's answers). A channel with buttons shows them
+   * and hands presses to `InboundSink.press`; a channel without ignores them: the text must
+   * stand alone (a card carries its `yes N` reply syntax).
+   */
+  actions?: readonly MessageAction[];
 }
 
 /** Thrown by `send` to steer the retry: wait `retryAfterMs`, or give up when `permanent`. */
@@ -101,6 +140,13 @@ export interface Channel {
     idemKey: string,
     opts?: Pick<SendOptions, 'replyTo' | 'thread'>,
   ): Promise<string | undefined>;
+  /**
+   * Replaces the text of a message this channel sent (`platformId` as `send` returned it) and
+   * removes its buttons: an approval card once decided. Optional (channels that cannot edit
+   * leave the card; the decision is also said in a message of its own). Editing to the same
+   * text is not an error.
+   */
+  editMessage?(chatId: string, platformId: string, text: string): Promise<void>;
   /** Typing indicator while a run is active; optional. */
   setTyping?(chatId: string, on: boolean): Promise<void>;
   health(): ChannelHealth;

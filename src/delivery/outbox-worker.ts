@@ -1,12 +1,23 @@
 import type { Logger } from 'pino';
 import type { ChannelSet } from '../channels/registry.js';
-import { DeliveryError } from '../channels/channel.js';
+import { DeliveryError, type MessageAction } from '../channels/channel.js';
 import type { EventBus } from '../events/bus.js';
 import { backoffDelay } from '../queue/backoff.js';
 import type { Store } from '../store/store.js';
 import type { OutboundFile, OutboxItem } from '../store/outbox.js';
 import { isSqliteStorageError, storageError, storageProblemOf } from '../store/storage-errors.js';
 import { chunkText } from './chunk.js';
+
+/**
+ * Buttons under outbox pieces (approval cards), looked up when a piece is sent, so a card
+ * whose approval was decided before it went out goes without them.
+ */
+export interface OutboxActions {
+  /** The buttons to send under this piece now; undefined: plain text. */
+  for(item: OutboxItem): readonly MessageAction[] | undefined;
+  /** The piece was delivered (and recorded) as `platformId`. Must not throw. */
+  delivered(item: OutboxItem, platformId: string): void;
+}
 
 export interface OutboxWorkerOptions {
   store: Store;
@@ -16,6 +27,8 @@ export interface OutboxWorkerOptions {
   retry: { baseDelayMs: number; maxAttempts: number };
   /** How long the worker waits after the store refused a write (default 5 s). */
   storageRetryMs?: number;
+  /** Buttons for approval cards; absent: every piece is plain text. */
+  actions?: OutboxActions;
   now?: () => number;
 }
 
@@ -201,6 +214,7 @@ export class OutboxWorker {
             thread: item.thread,
             idemKey: item.idemKey,
             files: item.files,
+            actions: this.opts.actions?.for(item),
           });
       const recorded = [item.text, ...item.files.map((f) => `[file: ${f.name}]`)]
         .filter(Boolean)
@@ -222,6 +236,7 @@ export class OutboxWorker {
       });
       const msg = store.messages.get(stored.seq);
       if (msg && stored.inserted) bus.emit('message', msg);
+      this.opts.actions?.delivered(item, platformId);
     } catch (err) {
       // The store's fault, not the channel's: the row keeps its state and the pass stops (see
       // drain). A file error while sending (e.g. reading an upload) is a delivery failure.

@@ -7,9 +7,11 @@
 import type { Logger } from 'pino';
 import type { GroupService } from '../groups/group-service.js';
 import type { Group } from '../store/group-schema.js';
+import type { ApprovalRecord } from '../store/approvals.js';
 import type { Store } from '../store/store.js';
 import type { SenderAction } from './actions.js';
 import { parseAnswer } from './answers.js';
+import { parseActionId } from './card-actions.js';
 import { decidedText, type Guard } from './guard.js';
 
 /** What the router needs (see RouterOptions.guard). */
@@ -24,6 +26,12 @@ export interface IntakeGuard {
     msg: { chatId: string; sender: string; senderName?: string | null; text: string },
     seq: number,
   ): void;
+  /**
+   * A card's button was pressed: decides through the same `Guard.answer` as `yes N` (the
+   * first valid answer wins) and returns what the presser is told: the decision, that it was
+   * already decided (and how), or that they may not answer. Never decides by timing.
+   */
+  press(p: { chatId: string; sender: string; actionId: string }): { text: string };
 }
 
 export interface IntakeDeps {
@@ -33,6 +41,8 @@ export interface IntakeDeps {
   outbox: { enqueue(item: { key: string; chatId: string; text: string }): number; kick(): void };
   /** A chat has messages that wake its group now (the daemon queues the turn). */
   onWake(group: string, chat: string): void;
+  /** A press found its approval already decided: its card may still show buttons (edit it). */
+  refreshCard?(a: ApprovalRecord): void;
   log: Logger;
 }
 
@@ -86,6 +96,33 @@ export function intakeGuard(deps: IntakeDeps): IntakeGuard {
       return r.ok
         ? `an answer to approval #${parsed.id} (${r.approval.status})`
         : `an answer to approval #${parsed.id}, not taken: ${r.message}`;
+    },
+    press(p) {
+      const parsed = parseActionId(p.actionId);
+      if (!parsed) return { text: 'This button is not one clawpod knows.' };
+      const r = guard.answer(parsed.id, parsed.decision, p.sender);
+      deps.log.info(
+        {
+          approval: parsed.id,
+          by: p.sender,
+          chat: p.chatId,
+          taken: r.ok,
+          why: r.ok ? undefined : r.code,
+        },
+        'approval button pressed',
+      );
+      if (r.ok) return { text: decidedText(r.approval) };
+      if (r.code === 'decided' && r.approval) {
+        deps.refreshCard?.(r.approval);
+        return { text: `Already decided: ${decidedText(r.approval)}` };
+      }
+      if (r.code === 'forbidden') {
+        const group = store.approvals.get(parsed.id)?.group ?? '?';
+        return {
+          text: `Only the owner or an approver of group "${group}" can answer approval #${parsed.id}.`,
+        };
+      }
+      return { text: r.message };
     },
     unknownSender(group, msg, seq) {
       const action: SenderAction = {

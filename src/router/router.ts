@@ -1,6 +1,12 @@
 import type { Logger } from 'pino';
 import { saveAttachments } from '../channels/attachments.js';
-import type { Inbound, InboundSink, IntakeResult } from '../channels/channel.js';
+import type {
+  ActionPress,
+  Inbound,
+  InboundSink,
+  IntakeResult,
+  PressAnswer,
+} from '../channels/channel.js';
 import type { EventBus } from '../events/bus.js';
 import { storageError, storageProblemOf } from '../store/storage-errors.js';
 import type { Store } from '../store/store.js';
@@ -147,6 +153,15 @@ export class Router implements InboundSink {
       );
     if (this.accepting) this.opts.onWake(group.folder, msg.chatId);
     return done();
+  }
+
+  /**
+   * A button press (an approval card's answer). Decided by the guard at once; nothing is
+   * stored as a message and nothing wakes. Without a guard every press is refused.
+   */
+  async press(p: ActionPress): Promise<PressAnswer> {
+    if (!this.opts.guard) return { text: 'Buttons are not handled here.' };
+    return this.opts.guard.press(p);
   }
 
   /** Stores an approval answer (excluded from prompts, waking nothing), then decides by it. */

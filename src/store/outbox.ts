@@ -162,6 +162,20 @@ export class OutboxStore {
     return row && toItem(row);
   }
 
+  /**
+   * Every row whose key starts with `prefix` (e.g. an approval's card pieces), oldest first.
+   * `prefix` must end with ':' (the range scan stops before the next character, ';').
+   */
+  byKeyPrefix(prefix: string): OutboxItem[] {
+    if (!prefix.endsWith(':')) throw new Error(`outbox key prefix must end with ':': ${prefix}`);
+    return (
+      stmt(this.db, 'SELECT * FROM outbox WHERE idem_key >= ? AND idem_key < ? ORDER BY id').all(
+        prefix,
+        `${prefix.slice(0, -1)};`,
+      ) as Row[]
+    ).map(toItem);
+  }
+
   /** A run's replies by delivery status (how far its answer got). */
   countForRun(runId: string): Record<OutboxStatus, number> {
     const rows = stmt(

@@ -17,7 +17,12 @@
  *
  * Gateway (`/gateway`, see discord-gateway.ts): HELLO, heartbeat ACK, IDENTIFY → READY +
  * GUILD_CREATE, RESUME → replay + RESUMED, MESSAGE_CREATE for people's and the bot's messages.
- * Not faked: sharding, presence, voice, interactions, edits,
+ * - Message components: `components` on a created message are kept; `pressButton` dispatches
+ *   INTERACTION_CREATE (type 3, a button) for one under a bot message; the reply comes to
+ *   `POST /interactions/:id/:token/callback` (no bot token: the interaction token is the
+ *   credential; 204, a second answer 400 code 40060 "already been acknowledged"), recorded in
+ *   `interactionReplies`; `PATCH /channels/:id/messages/:id` edits content and components.
+ * Not faked: sharding, presence, voice, slash commands, message edit events,
  * reactions, guild member events, zlib transport compression, identify rate limits.
  */
 import { EventEmitter } from 'node:events';
@@ -67,6 +72,11 @@ export class FakeDiscord extends EventEmitter {
   readonly messages = new Map<string, Json[]>();
   readonly posts: PostRecord[] = [];
   readonly typing: string[] = [];
+  /** Answers to interactions (callback type and data), in arrival order. */
+  readonly interactionReplies: Array<{ id: string; type: number; data: Json }> = [];
+  /** Edits of messages (PATCH), in arrival order. */
+  readonly edits: Array<{ channelId: string; messageId: string; body: Json }> = [];
+  private readonly interactions = new Map<string, { token: string; answered: boolean }>();
   readonly failNext: FakeFailure[] = [];
   gatewayBotCalls = 0;
   /** Requests refused for a wrong token. */
@@ -219,6 +229,58 @@ export class FakeDiscord extends EventEmitter {
     return msg.id as string;
   }
 
+  /**
+   * `user` presses the button `customId` under the bot's message `messageId`: INTERACTION_CREATE
+   * as Discord sends it. Returns the interaction id (its answer lands in `interactionReplies`).
+   */
+  pressButton(m: {
+    channelId: string;
+    messageId: string;
+    user: FakeUser;
+    customId: string;
+  }): string {
+    const channel = this.channels.get(m.channelId);
+    const message = this.messagesIn(m.channelId).find((x) => x.id === m.messageId);
+    if (!channel || !message) throw new Error(`no message ${m.messageId} in ${m.channelId}`);
+    this.addUser(m.user);
+    const id = snowflake();
+    const token = `itok-${id}`;
+    this.interactions.set(id, { token, answered: false });
+    const guildId = channel.guildId;
+    this.gateway.dispatch('INTERACTION_CREATE', {
+      id,
+      application_id: this.bot.id,
+      type: 3,
+      token,
+      version: 1,
+      data: { custom_id: m.customId, component_type: 2 },
+      channel_id: channel.id,
+      channel: channelJson(channel, this.bot.id),
+      ...(guildId
+        ? {
+            guild_id: guildId,
+            member: {
+              user: userJson(m.user),
+              roles: [],
+              joined_at: new Date(0).toISOString(),
+              deaf: false,
+              mute: false,
+              flags: 0,
+              permissions: '2248473465835073',
+            },
+            guild_locale: 'en-US',
+          }
+        : { user: userJson(m.user) }),
+      message,
+      app_permissions: '2248473465835073',
+      locale: 'en-US',
+      entitlements: [],
+      authorizing_integration_owners: {},
+      context: guildId ? 0 : 1,
+    });
+    return id;
+  }
+
   messagesIn(channelId: string): Json[] {
     return this.messages.get(channelId) ?? [];
   }
@@ -272,6 +334,24 @@ export class FakeDiscord extends EventEmitter {
       res.end(data);
       return;
     }
+    const callback = /^\/api\/v10\/interactions\/(\d+)\/([^/]+)\/callback$/.exec(url.pathname);
+    if (callback && req.method === 'POST') {
+      const known = this.interactions.get(callback[1]!);
+      if (!known || known.token !== callback[2])
+        return json(401, { message: 'Invalid interaction token', code: 50027 });
+      if (known.answered)
+        return json(400, {
+          message: 'Interaction has already been acknowledged.',
+          code: 40060,
+        });
+      known.answered = true;
+      const b = JSON.parse(body.toString() || '{}') as { type: number; data?: Json };
+      this.interactionReplies.push({ id: callback[1]!, type: b.type, data: b.data ?? {} });
+      this.emit('interaction-reply', callback[1]);
+      res.writeHead(204);
+      res.end();
+      return;
+    }
     if (req.headers.authorization !== `Bot ${this.token}`) {
       this.unauthorized++;
       return json(401, { message: '401: Unauthorized', code: 0 });
@@ -296,6 +376,18 @@ export class FakeDiscord extends EventEmitter {
         shards: 1,
         session_start_limit: { total: 1000, remaining: 999, reset_after: 0, max_concurrency: 1 },
       });
+    }
+    const edit = /^\/channels\/(\d+)\/messages\/(\d+)$/.exec(path);
+    if (edit && req.method === 'PATCH') {
+      const msg = this.messagesIn(edit[1]!).find((x) => x.id === edit[2]);
+      if (!msg) return json(404, { message: 'Unknown Message', code: 10008 });
+      const b = JSON.parse(body.toString() || '{}') as Json;
+      if (typeof b.content === 'string') msg.content = b.content;
+      if (Array.isArray(b.components)) msg.components = b.components;
+      msg.edited_timestamp = new Date().toISOString();
+      this.edits.push({ channelId: edit[1]!, messageId: edit[2]!, body: b });
+      this.emit('edit', edit[2]);
+      return json(200, msg);
     }
     const m = /^\/channels\/(\d+)(\/messages|\/typing)?$/.exec(path);
     const channel = m ? this.channels.get(m[1]!) : undefined;
@@ -380,7 +472,11 @@ export class FakeDiscord extends EventEmitter {
       filename: f.name,
       size: f.data.length,
     }));
-    const msg = messageJson(channel, this.bot, content, { nonce: nonce ?? null, attachments });
+    const msg = messageJson(channel, this.bot, content, {
+      nonce: nonce ?? null,
+      attachments,
+      ...(Array.isArray(body.components) ? { components: body.components } : {}),
+    });
     if (nonce) this.nonces.set(nonce, { id: msg.id as string, at: Date.now() });
     this.store(channel.id, msg);
     answer(200, msg);

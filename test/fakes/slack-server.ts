@@ -18,7 +18,11 @@
  *   message asking the client to reconnect).
  *
  * The workspace data and the Web API method answers live in `slack-workspace.ts`.
- * Not faked: OAuth installs, interactivity, Block Kit validation, real rate-limit tiers (a
+ * - Interactivity: `pressButton` sends a `block_actions` payload for a button under a post (an
+ *   `interactive` envelope over Socket Mode, or, given a URL and secret, a signed form POST with
+ *   a `payload` field as Slack sends to the Interactivity Request URL); chat.update and
+ *   chat.postEphemeral are recorded on the post and in `ephemerals`.
+ * Not faked: OAuth installs, response_url, Block Kit validation, real rate-limit tiers (a
  * failure is scripted with `failNext`).
  */
 import { createHmac, randomUUID } from 'node:crypto';
@@ -160,6 +164,84 @@ export class FakeSlack extends SlackWorkspace {
     return env;
   }
 
+  /**
+   * A user presses the button `actionId` under `post`: over the newest socket (resolves with
+   * the envelope, whose ack can be awaited), or to an HTTP receiver when `http` is given.
+   */
+  pressButton(
+    post: FakePost,
+    user: string,
+    actionId: string,
+    http?: { url: string; secret: string },
+  ): Envelope | Promise<Response> {
+    const payload = {
+      type: 'block_actions',
+      user: { id: user, username: this.users.get(user)?.toLowerCase() ?? user, team_id: 'T1' },
+      api_app_id: 'A1',
+      token: 'verification-token',
+      container: {
+        type: 'message',
+        message_ts: post.ts,
+        channel_id: post.channel,
+        is_ephemeral: false,
+        ...(post.thread_ts ? { thread_ts: post.thread_ts } : {}),
+      },
+      trigger_id: `${++this.seq}.trigger`,
+      team: { id: 'T1', domain: 'fake' },
+      channel: { id: post.channel, name: 'channel' },
+      message: {
+        type: 'message',
+        ts: post.ts,
+        text: post.text,
+        user: this.botUserId,
+        bot_id: this.botId,
+        ...(post.thread_ts ? { thread_ts: post.thread_ts } : {}),
+        blocks: post.blocks ?? [],
+      },
+      response_url: `http://127.0.0.1:${this.port}/actions/${this.seq}`,
+      actions: [
+        {
+          action_id: actionId,
+          block_id: 'b',
+          type: 'button',
+          value: actionId,
+          text: { type: 'plain_text', text: actionId },
+          action_ts: `${Date.now() / 1000}`,
+        },
+      ],
+    };
+    if (http) {
+      const body = `payload=${encodeURIComponent(JSON.stringify(payload))}`;
+      const timestamp = Math.floor(Date.now() / 1000).toString();
+      const mac = createHmac('sha256', http.secret).update(`v0:${timestamp}:${body}`).digest('hex');
+      return fetch(http.url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          'x-slack-request-timestamp': timestamp,
+          'x-slack-signature': `v0=${mac}`,
+        },
+        body,
+      });
+    }
+    const ws = [...this.sockets].at(-1);
+    if (!ws) throw new Error('no Socket Mode connection');
+    const id = randomUUID();
+    let ack!: () => void;
+    const acked = new Promise<void>((r) => (ack = r));
+    const env: Envelope = { id, acked, ack };
+    this.envelopes.set(id, env);
+    ws.send(
+      JSON.stringify({
+        envelope_id: id,
+        type: 'interactive',
+        accepts_response_payload: true,
+        payload,
+      }),
+    );
+    return env;
+  }
+
   /** POSTs an event_callback to an HTTP receiver, signed with `secret` (or wrongly). */
   async postSignedEvent(
     url: string,
@@ -269,6 +351,7 @@ export class FakeSlack extends SlackWorkspace {
     const answer = this.answer(method, args);
     if (failure) return void res.socket?.destroy();
     json(res, 200, answer);
+    this.answered(method);
   }
 
   private async parseArgs(req: IncomingMessage, raw: Buffer): Promise<Record<string, unknown>> {

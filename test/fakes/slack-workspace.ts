@@ -22,6 +22,18 @@ export interface FakePost {
   thread_ts?: string;
   mrkdwn: boolean;
   metadata?: { event_type: string; event_payload: Record<string, unknown> };
+  /** Block Kit blocks as posted, or as last replaced by chat.update. */
+  blocks?: Array<Record<string, unknown>>;
+  /** Texts it was updated to (chat.update), oldest first. */
+  updates?: string[];
+}
+
+/** An ephemeral message (chat.postEphemeral): seen by one user only. */
+export interface FakeEphemeral {
+  channel: string;
+  user: string;
+  text: string;
+  thread_ts?: string;
 }
 
 export interface FakeUpload {
@@ -42,6 +54,7 @@ export abstract class SlackWorkspace {
   /** Messages posted by chat.postMessage (successful ones). */
   readonly posts: FakePost[] = [];
   readonly uploads: FakeUpload[] = [];
+  readonly ephemerals: FakeEphemeral[] = [];
   /** User id → display name (users.info). */
   readonly users = new Map<string, string>();
   /** Conversation id → what conversations.info says. */
@@ -53,6 +66,8 @@ export abstract class SlackWorkspace {
   readonly files = new Map<string, { name: string; mimetype: string; data: Buffer }>();
   protected readonly history = new Map<string, FakeMessage[]>();
   private readonly postWaiters: Array<{ n: number; resolve: () => void }> = [];
+  private readonly answeredCount = new Map<string, number>();
+  private readonly answerWaiters: Array<{ method: string; n: number; resolve: () => void }> = [];
   protected seq = 0;
 
   abstract get port(): number;
@@ -89,6 +104,22 @@ export abstract class SlackWorkspace {
     return new Promise((resolve) => this.postWaiters.push({ n, resolve }));
   }
 
+  /** Resolves once `method` has been answered `n` times in total. */
+  whenAnswered(method: string, n: number): Promise<void> {
+    if ((this.answeredCount.get(method) ?? 0) >= n) return Promise.resolve();
+    return new Promise((resolve) => this.answerWaiters.push({ method, n, resolve }));
+  }
+
+  /** Counts an answered call of `method` (the server calls it after answering). */
+  protected answered(method: string): void {
+    const n = (this.answeredCount.get(method) ?? 0) + 1;
+    this.answeredCount.set(method, n);
+    for (const w of this.answerWaiters.filter((w) => w.method === method && n >= w.n)) {
+      this.answerWaiters.splice(this.answerWaiters.indexOf(w), 1);
+      w.resolve();
+    }
+  }
+
   /** A fresh message ts, later than every earlier one. */
   nextTs(): string {
     const s = Math.floor(Date.now() / 1000);
@@ -120,6 +151,7 @@ export abstract class SlackWorkspace {
           mrkdwn: str('mrkdwn') !== 'false',
           ...(str('thread_ts') ? { thread_ts: str('thread_ts') } : {}),
           ...(a.metadata ? { metadata: a.metadata as FakePost['metadata'] } : {}),
+          ...(a.blocks ? { blocks: a.blocks as FakePost['blocks'] } : {}),
         };
         this.seed(channel, {
           ts: post.ts,
@@ -133,6 +165,26 @@ export abstract class SlackWorkspace {
         this.onPost(post);
         for (const w of this.postWaiters.filter((w) => this.posts.length >= w.n)) w.resolve();
         return { ok: true, channel, ts: post.ts, message: { text: post.text, ts: post.ts } };
+      }
+      case 'chat.update': {
+        const post = this.posts.find((p) => p.channel === str('channel') && p.ts === str('ts'));
+        if (!post) return { ok: false, error: 'message_not_found' };
+        post.text = str('text') ?? post.text;
+        // As Slack: blocks left out are kept; blocks given replace them.
+        if (a.blocks) post.blocks = a.blocks as FakePost['blocks'];
+        (post.updates ??= []).push(post.text);
+        return { ok: true, channel: post.channel, ts: post.ts, text: post.text };
+      }
+      case 'chat.postEphemeral': {
+        const e: FakeEphemeral = {
+          channel: str('channel')!,
+          user: str('user')!,
+          text: str('text') ?? '',
+          ...(str('thread_ts') ? { thread_ts: str('thread_ts') } : {}),
+        };
+        if (!this.users.has(e.user)) return { ok: false, error: 'user_not_in_channel' };
+        this.ephemerals.push(e);
+        return { ok: true, message_ts: this.nextTs() };
       }
       case 'conversations.history': {
         const all = (this.history.get(str('channel')!) ?? []).filter(

@@ -18,6 +18,12 @@
  *   `GET /file/bot<token>/<path>` for files added with `addFile`.
  * - `failNext(method, error)` answers the next call(s) with an error (429 with
  *   `parameters.retry_after`, 400, …); `dropPolls()` cuts held getUpdates connections.
+ * - Inline keyboards: `reply_markup` on sendMessage is kept on the sent message;
+ *   `pushCallbackQuery` queues a `callback_query` update for a button under a sent message
+ *   (Telegram's shape: id, from, message, chat_instance, data); answerCallbackQuery is recorded
+ *   in `callbackAnswers` (a query answered twice gets 400 "query is too old", as Telegram);
+ *   editMessageText replaces a sent message's text and keyboard (no reply_markup: none), 400
+ *   "message is not modified" when nothing changes, 400 "message to edit not found".
  * - `postWebhook(update)` delivers an update the way Telegram does in webhook mode.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -56,7 +62,17 @@ export interface SentMessage {
   visible?: string;
   replyTo?: number;
   file?: { filename: string; data: Buffer };
+  /** The inline keyboard under it (as sent, or as last edited). */
+  replyMarkup?: { inline_keyboard: Array<Array<{ text: string; callback_data?: string }>> };
+  /** Texts it was edited to (editMessageText), oldest first. */
+  edits?: string[];
   at: number;
+}
+
+/** An answerCallbackQuery the bot made. */
+export interface CallbackAnswer {
+  queryId: string;
+  text?: string;
 }
 
 export interface FakeTelegram {
@@ -72,6 +88,9 @@ export interface FakeTelegram {
   rejectFormatting: boolean;
   /** Queues an update; returns its update_id. */
   pushUpdate(update: Omit<Update, 'update_id'>): number;
+  readonly callbackAnswers: CallbackAnswer[];
+  /** Queues a press of a button under a sent message; returns the callback query's id. */
+  pushCallbackQuery(input: { from: User; messageId: number; data: string }): string;
   /** Queues a `message` update (message_id and date filled in); returns the message. */
   pushMessage(msg: MessageInput): Message;
   failNext(method: string, error: ApiError, times?: number): void;
@@ -114,6 +133,9 @@ export async function startFakeTelegram(
   let conflicts = 0;
   const heldWatchers: Array<() => void> = [];
   let rejectFormatting = false;
+  const callbackAnswers: CallbackAnswer[] = [];
+  const openQueries = new Set<string>();
+  let nextQuery = 1;
 
   const json = (res: ServerResponse, status: number, body: unknown) => {
     if (res.writableEnded || res.destroyed) return;
@@ -187,8 +209,9 @@ export async function startFakeTelegram(
         return { error: { error_code: 400, description: 'Bad Request: message text is empty' } };
       if (visible.length > 4096)
         return { error: { error_code: 400, description: 'Bad Request: message is too long' } };
-      sent.push({ ...base, method, text, parseMode, visible });
-      return { result: { ...message, text: visible } };
+      const replyMarkup = p.reply_markup as SentMessage['replyMarkup'];
+      sent.push({ ...base, method, text, parseMode, visible, replyMarkup });
+      return { result: { ...message, text: visible, reply_markup: replyMarkup } };
     }
     const field = method === 'sendPhoto' ? 'photo' : 'document';
     const file = files[field];
@@ -285,6 +308,53 @@ export async function startFakeTelegram(
       case 'sendDocument': {
         const r = sendResult(method, params, files);
         return 'error' in r ? refuse(r.error) : answer(r.result);
+      }
+      case 'answerCallbackQuery': {
+        const queryId = String(params.callback_query_id);
+        if (!openQueries.delete(queryId))
+          return refuse({
+            error_code: 400,
+            description:
+              'Bad Request: query is too old and response timeout expired or query ID is invalid',
+          });
+        callbackAnswers.push({ queryId, text: params.text as string | undefined });
+        return answer(true);
+      }
+      case 'editMessageText': {
+        const target = sent.find(
+          (m) => m.chatId === Number(params.chat_id) && m.messageId === Number(params.message_id),
+        );
+        if (!target)
+          return refuse({ error_code: 400, description: 'Bad Request: message to edit not found' });
+        const text = String(params.text ?? '');
+        const parsed = params.parse_mode ? parseTelegramHtml(text) : { visible: text };
+        if ('error' in parsed)
+          return refuse({
+            error_code: 400,
+            description: `Bad Request: can't parse entities: ${parsed.error}`,
+          });
+        const markup = params.reply_markup as SentMessage['replyMarkup'];
+        const sameMarkup =
+          JSON.stringify(markup?.inline_keyboard ?? []) ===
+          JSON.stringify(target.replyMarkup?.inline_keyboard ?? []);
+        if (parsed.visible === target.visible && sameMarkup)
+          return refuse({
+            error_code: 400,
+            description:
+              'Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message',
+          });
+        target.text = text;
+        target.visible = parsed.visible;
+        target.replyMarkup = markup?.inline_keyboard.length ? markup : undefined;
+        (target.edits ??= []).push(parsed.visible);
+        return answer({
+          message_id: target.messageId,
+          date: Math.floor(target.at / 1000),
+          chat: chatOf(target.chatId),
+          from: bot,
+          text: parsed.visible,
+          edit_date: Math.floor(Date.now() / 1000),
+        });
       }
       case 'getUpdates': {
         const offset = Number(params.offset ?? 0);
@@ -383,6 +453,30 @@ export async function startFakeTelegram(
       rejectFormatting = v;
     },
     pushUpdate,
+    callbackAnswers,
+    pushCallbackQuery({ from, messageId, data }) {
+      const m = sent.find((x) => x.messageId === messageId);
+      if (!m) throw new Error(`fake Telegram: no sent message ${messageId}`);
+      const id = String(7_000_000 + nextQuery++);
+      openQueries.add(id);
+      pushUpdate({
+        callback_query: {
+          id,
+          from,
+          chat_instance: `ci${m.chatId}`,
+          data,
+          message: {
+            message_id: m.messageId,
+            date: Math.floor(m.at / 1000),
+            chat: chatOf(m.chatId),
+            from: bot,
+            text: m.visible ?? '',
+            ...(m.replyMarkup ? { reply_markup: m.replyMarkup } : {}),
+          },
+        },
+      } as Omit<Update, 'update_id'>);
+      return id;
+    },
     pushMessage(input) {
       const text = input.text ?? input.caption;
       const msg = {

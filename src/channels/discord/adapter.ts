@@ -12,6 +12,7 @@ import { RateLimiter } from '../rate-limiter.js';
 import { GatewayConnection } from './connection.js';
 import { ChannelCursors } from './cursors.js';
 import { channelIdOf, DISCORD_MAX_LENGTH, DiscordPoster } from './outbound.js';
+import { answerInteraction } from './buttons.js';
 import { InboundPipeline } from './pipeline.js';
 
 /** Discord shows "typing…" for about 10 s per call; re-sent every 8 s while a run lasts. */
@@ -39,6 +40,8 @@ export interface DiscordSettings {
  * active channels got meanwhile is fetched and fed through the same path. Edits and deletions
  * are ignored: the stored message stays as first sent. Outbound goes over REST (a client of its
  * own, independent of the gateway's state), formatted, paced and with a nonce per piece.
+ * Approval cards carry buttons (components); a press is answered at once with an ephemeral
+ * reply and decided by the sink (buttons.ts).
  */
 export class DiscordChannel implements Channel {
   readonly name = 'discord';
@@ -50,6 +53,7 @@ export class DiscordChannel implements Channel {
   private readonly typing: TypingKeeper;
   private lastError: string | null = null;
   private lastSendAt: number | null = null;
+  private sink: InboundSink | undefined;
 
   constructor(
     private readonly settings: DiscordSettings,
@@ -85,6 +89,7 @@ export class DiscordChannel implements Channel {
       readyTimeoutMs: settings.readyTimeoutMs,
       onMessage: (message, bot) => this.pipeline?.onMessage(message, bot),
       onSession: (client, bot) => this.pipeline?.catchUp(client, bot),
+      onInteraction: (i) => void answerInteraction(i, this.sink, log),
     });
   }
 
@@ -93,6 +98,7 @@ export class DiscordChannel implements Channel {
   }
 
   async connect(sink: InboundSink): Promise<void> {
+    this.sink = sink;
     this.pipeline = new InboundPipeline({
       sink,
       cursors: new ChannelCursors(this.settings.cursorFile),
@@ -120,6 +126,12 @@ export class DiscordChannel implements Channel {
         this.lastError = `send to ${chatId}: ${(err as Error).message}`;
       throw err;
     }
+  }
+
+  /** An approval card once decided: new content, buttons removed. */
+  async editMessage(chatId: string, platformId: string, text: string): Promise<void> {
+    if (!/^\d+$/.test(platformId)) return;
+    await this.poster.edit(chatId, platformId, text);
   }
 
   async setTyping(chatId: string, on: boolean): Promise<void> {

@@ -5,6 +5,7 @@ import {
   GatewayIntentBits,
   Options,
   Partials,
+  type Interaction,
   type Message,
 } from 'discord.js';
 import type { Logger } from 'pino';
@@ -32,6 +33,8 @@ export interface GatewayOptions {
   onMessage(message: Message, bot: BotIdentity): void;
   /** A fresh gateway session began (first login or re-identify; not a resume). */
   onSession?(client: Client, bot: BotIdentity): void;
+  /** An interaction (a button pressed under one of our messages); answers it itself. */
+  onInteraction?(interaction: Interaction): void;
 }
 
 /** Close codes after which logging in again cannot help: the operator must fix something. */
@@ -179,6 +182,11 @@ export class GatewayConnection {
     });
     client.on(Events.ShardError, (err: Error) => mine() && this.noteError('gateway error', err));
     client.on(Events.Error, (err: Error) => mine() && this.noteError('client error', err));
+    client.on(Events.InteractionCreate, (interaction: Interaction) => {
+      if (!mine()) return;
+      this.lastEventAt = Date.now();
+      this.opts.onInteraction?.(interaction);
+    });
     client.on(Events.MessageCreate, (message: Message) => {
       if (!mine() || !this.bot) return;
       this.lastEventAt = Date.now();

@@ -2,8 +2,9 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { DiscordAPIError, HTTPError, RateLimitError, Routes, type REST } from 'discord.js';
 import type { Logger } from 'pino';
-import { DeliveryError, type OutboundFile } from '../channel.js';
+import { DeliveryError, type MessageAction, type OutboundFile } from '../channel.js';
 import type { RateLimiter } from '../rate-limiter.js';
+import { actionRow } from './buttons.js';
 import { toDiscordMarkdown, toPlainText } from './format.js';
 
 /** Discord's message length limit (characters). */
@@ -34,6 +35,8 @@ export interface PostOptions {
   thread?: boolean;
   idemKey: string;
   files?: OutboundFile[];
+  /** Buttons under the message (an approval card). */
+  actions?: readonly MessageAction[];
 }
 
 /** A 400 about the message text (length, emptiness after conversion): resend it plain. */
@@ -96,12 +99,28 @@ export class DiscordPoster {
         ? { message_reference: { message_id: opts.replyTo, fail_if_not_exists: false } }
         : {}),
       ...(files.length ? { attachments: files.map((f, i) => ({ id: i, filename: f.name })) } : {}),
+      ...(opts.actions?.length ? { components: actionRow(opts.actions) } : {}),
     };
     const created = (await this.deps.rest.post(Routes.channelMessages(channelId), {
       body,
       files: files.length ? files : undefined,
     })) as { id: string };
     return created.id;
+  }
+
+  /** Replaces a posted message's content and removes its components (a decided card). */
+  async edit(chatId: string, messageId: string, text: string): Promise<void> {
+    const channelId = channelIdOf(chatId);
+    const formatted = toDiscordMarkdown(text);
+    const content = formatted.length <= DISCORD_MAX_LENGTH ? formatted : toPlainText(text);
+    await this.deps.limiter.acquire(chatId);
+    try {
+      await this.deps.rest.patch(Routes.channelMessage(channelId, messageId), {
+        body: { content: content.slice(0, DISCORD_MAX_LENGTH), components: [] },
+      });
+    } catch (err) {
+      throw this.toDeliveryError(err, chatId);
+    }
   }
 
   private async readFiles(files: OutboundFile[]): Promise<Array<{ name: string; data: Buffer }>> {

@@ -10,6 +10,7 @@ import {
 } from '../channel.js';
 import { RateLimiter } from '../rate-limiter.js';
 import { SlackConnection } from './connection.js';
+import { pressOf } from './buttons.js';
 import { parseSlackChatId, type SlackTarget } from './ids.js';
 import { toInbound } from './inbound.js';
 import { slackLogger } from './log.js';
@@ -43,7 +44,9 @@ export interface SlackSettings {
  * for a thread: a message in a thread arrives on the thread's chat and the reply is posted in
  * the thread. Inbound events are handled one at a time per channel, in arrival order, and
  * acknowledged after `sink.receive` resolved. `send` posts one chunk (the outbox has split it);
- * `findSent` looks a crashed send up by the key in its message metadata. Slack bots have no
+ * `findSent` looks a crashed send up by the key in its message metadata. Approval cards carry
+ * Block Kit buttons; a press is acknowledged at once, decided by the sink, and answered with
+ * an ephemeral message (buttons.ts). Slack bots have no
  * typing indicator, so there is no `setTyping`.
  */
 export class SlackChannel implements Channel {
@@ -58,19 +61,20 @@ export class SlackChannel implements Channel {
   private readonly chains = new Map<string, Promise<void>>();
   /** `channel:ts` of stored messages: the app_mention twin of a message, or a redelivery. */
   private readonly stored = new TtlCache<true>(5000, 3_600_000);
+  private readonly api: webApi.WebClient;
 
   constructor(
     private readonly settings: SlackSettings,
     private readonly log: Logger,
   ) {
-    const api = new webApi.WebClient(settings.botToken, {
+    const api = (this.api = new webApi.WebClient(settings.botToken, {
       slackApiUrl: settings.apiUrl,
       logger: slackLogger(log),
       // The outbox retries; a hidden retry inside the client could post a message twice.
       retryConfig: { retries: 0 },
       rejectRateLimitedCalls: true,
       timeout: 30_000,
-    });
+    }));
     const limiter = new RateLimiter({
       perChatIntervalMs: settings.perChatIntervalMs,
       globalPerMinute: settings.globalPerMinute,
@@ -85,6 +89,7 @@ export class SlackChannel implements Channel {
       api,
       log,
       onEvent: (event) => this.enqueue(event),
+      onAction: (body) => this.onAction(body),
     });
     this.lookups = new SlackLookups(api, settings.botToken, settings.apiUrl);
     this.poster = new SlackPoster(api, limiter, () => this.connection.identity, log);
@@ -104,7 +109,19 @@ export class SlackChannel implements Channel {
   }
 
   async send(chatId: string, text: string, opts: SendOptions): Promise<{ platformId: string }> {
-    return this.poster.send(this.replyTarget(chatId, opts), text, opts.idemKey, opts.files);
+    return this.poster.send(
+      this.replyTarget(chatId, opts),
+      text,
+      opts.idemKey,
+      opts.files,
+      opts.actions,
+    );
+  }
+
+  /** An approval card once decided: new text, its buttons removed (chat.update). */
+  async editMessage(chatId: string, platformId: string, text: string): Promise<void> {
+    if (!/^\d+\.\d+$/.test(platformId)) return; // a file-only message: nothing to edit
+    await this.poster.update(this.target(chatId), platformId, text);
   }
 
   async findSent(
@@ -149,6 +166,37 @@ export class SlackChannel implements Channel {
     const t = parseSlackChatId(chatId);
     if (!t) throw new DeliveryError(`not a Slack chat id: ${chatId}`, { permanent: true });
     return t;
+  }
+
+  /**
+   * A button pressed (already acknowledged): decided by the sink, the presser told in an
+   * ephemeral message. Never rejects.
+   */
+  private async onAction(body: unknown): Promise<void> {
+    this.lastEventAt = Date.now();
+    const press = pressOf(body);
+    if (!press) return;
+    let text: string;
+    try {
+      text = this.sink?.press
+        ? (await this.sink.press(press)).text
+        : 'This button is no longer active.';
+    } catch (err) {
+      this.log.error({ err: (err as Error).message }, 'Slack button press could not be handled');
+      text = `Not taken: ${(err as Error).message}`;
+    }
+    const target = parseSlackChatId(press.chatId);
+    if (!target) return;
+    await this.api.chat
+      .postEphemeral({
+        channel: target.channel,
+        user: press.sender.slice('slack:'.length),
+        text,
+        ...(target.threadTs ? { thread_ts: target.threadTs } : {}),
+      })
+      .catch((err: unknown) =>
+        this.log.warn({ err: (err as Error).message }, 'Slack ephemeral answer not posted'),
+      );
   }
 
   private enqueue(event: unknown): Promise<void> {

@@ -22,6 +22,11 @@ export interface SlackConnectionOptions {
    * message is stored); a rejection leaves the event unacknowledged, so Slack delivers it again.
    */
   onEvent(event: unknown): Promise<void>;
+  /**
+   * A `block_actions` payload (a button pressed), called after Slack was acknowledged. Must not
+   * reject for a refused press; it answers the presser itself.
+   */
+  onAction(body: unknown): Promise<void>;
 }
 
 const MAX_DELAY_MS = 60_000;
@@ -110,6 +115,12 @@ export class SlackConnection {
     });
     this.app.event('message', async ({ event }) => opts.onEvent(event));
     this.app.event('app_mention', async ({ event }) => opts.onEvent(event));
+    // Acknowledged at once, not after the press is handled (Slack shows an error after 3 s;
+    // over Socket Mode the ack waits for this listener): the answer is an ephemeral message.
+    this.app.action({ type: 'block_actions' }, async ({ ack, body }) => {
+      await ack();
+      void opts.onAction(body);
+    });
     this.link = new Reconnector({
       backoff: { firstMs: opts.reconnectDelayMs, maxMs: MAX_DELAY_MS, jitter: 0.2 },
       open: () => this.open(),

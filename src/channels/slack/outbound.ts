@@ -2,8 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { webApi } from '@slack/bolt';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { DeliveryError, type OutboundFile } from '../channel.js';
+import { DeliveryError, type MessageAction, type OutboundFile } from '../channel.js';
 import type { RateLimiter } from '../rate-limiter.js';
+import { cardBlocks, sectionBlocks } from './buttons.js';
 import { markdownToMrkdwn, markdownToPlain } from './format.js';
 import { REPLY_EVENT_TYPE, type SlackTarget } from './ids.js';
 import type { SlackIdentity } from './inbound.js';
@@ -82,6 +83,7 @@ type PostArgs = {
   channel: string;
   text: string;
   mrkdwn: boolean;
+  blocks?: Array<Record<string, unknown>>;
   thread_ts?: string;
   metadata?: { event_type: string; event_payload: { key: string } };
 };
@@ -109,11 +111,13 @@ export class SlackPoster {
     text: string,
     idemKey: string,
     files: OutboundFile[] = [],
+    actions?: readonly MessageAction[],
   ): Promise<{ platformId: string }> {
     let platformId = this.posted.get(idemKey);
     if (!platformId && this.uncertain.has(idemKey))
       platformId = await this.findSent(target, idemKey);
-    if (!platformId && text.trim()) platformId = await this.postText(target, text, idemKey);
+    if (!platformId && text.trim())
+      platformId = await this.postText(target, text, idemKey, actions);
     if (platformId) this.posted.set(idemKey, platformId);
     let fileId: string | undefined;
     for (const f of files) {
@@ -155,11 +159,34 @@ export class SlackPoster {
     return hit?.ts;
   }
 
-  private async postText(target: SlackTarget, text: string, idemKey: string): Promise<string> {
+  /** Replaces a posted message's text and blocks (an approval card's buttons go). */
+  async update(target: SlackTarget, ts: string, text: string): Promise<void> {
+    const mrkdwn = markdownToMrkdwn(text);
+    await this.limiter.acquire(target.channel);
+    try {
+      await this.api.chat.update({
+        channel: target.channel,
+        ts,
+        text: mrkdwn,
+        blocks: sectionBlocks(mrkdwn) as never,
+      });
+    } catch (err) {
+      throw this.toDeliveryError(err, `update:${ts}`);
+    }
+  }
+
+  private async postText(
+    target: SlackTarget,
+    text: string,
+    idemKey: string,
+    actions?: readonly MessageAction[],
+  ): Promise<string> {
+    const mrkdwn = markdownToMrkdwn(text);
     let args: PostArgs = {
       channel: target.channel,
-      text: markdownToMrkdwn(text),
+      text: mrkdwn,
       mrkdwn: true,
+      ...(actions?.length ? { blocks: cardBlocks(mrkdwn, actions) } : {}),
       ...(target.threadTs ? { thread_ts: target.threadTs } : {}),
       metadata: { event_type: REPLY_EVENT_TYPE, event_payload: { key: idemKey } },
     };
@@ -173,7 +200,17 @@ export class SlackPoster {
         const code = platformError(err);
         if (code && FORMAT_ERRORS.has(code) && args.mrkdwn) {
           this.log.warn({ code }, 'Slack refused the formatted text; sending it as plain text');
-          args = { ...args, text: markdownToPlain(text), mrkdwn: false };
+          const plain = markdownToPlain(text);
+          args = {
+            ...args,
+            text: plain,
+            mrkdwn: false,
+            // Refused blocks go (the card's text carries its reply syntax); else plain ones.
+            blocks:
+              args.blocks && actions && !code.startsWith('invalid_blocks')
+                ? cardBlocks(plain, actions)
+                : undefined,
+          };
           continue;
         }
         if (code && METADATA_ERRORS.has(code) && args.metadata) {

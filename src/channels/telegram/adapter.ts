@@ -25,6 +25,7 @@ import {
 import { describeError, toDeliveryError } from './errors.js';
 import { downloadFiles } from './files.js';
 import { mapMessage, parseChatId, type BotIdentity } from './inbound.js';
+import { answerPress, editText } from './buttons.js';
 import { sendFile, sendText } from './outbound.js';
 import { webhookRoutes } from './webhook.js';
 
@@ -71,7 +72,8 @@ interface SendProgress {
  * stored before it is acknowledged; edits are ignored by rule (the stored original stands).
  * The link is kept by the kit's Reconnector (connection.ts). Outbound: Markdown as
  * Telegram HTML with a plain-text retry, files as photo/document, per-chat and global spacing
- * with 429 honoured. Telegram cannot look a sent message up, so there is no `findSent`: a crash
+ * with 429 honoured. Approval cards carry an inline keyboard; presses come as callback queries,
+ * each answered at once (buttons.ts). Telegram cannot look a sent message up, so there is no `findSent`: a crash
  * between Telegram accepting a message and the outbox recording it re-sends it once on restart
  * (at-least-once). Within a process, a retried piece never re-posts what already went out.
  */
@@ -105,6 +107,11 @@ export class TelegramChannel implements Channel {
     this.bot.on('message', (ctx) => this.onMessage(ctx.message));
     this.bot.on('edited_message', () => {
       this.lastEventAt = Date.now();
+    });
+    // A button under a card: decided by the sink, answered at once (see buttons.ts).
+    this.bot.on('callback_query', async (ctx) => {
+      this.lastEventAt = Date.now();
+      await answerPress(this.bot.api, this.sink, ctx.callbackQuery, this.log);
     });
     this.limiter = new RateLimiter({
       perChatIntervalMs: settings.perChatIntervalMs,
@@ -184,7 +191,7 @@ export class TelegramChannel implements Channel {
         await this.limiter.acquire(chatId);
         // Quotes the message answered only where the group asks for it (threadReplies).
         const quote = opts.thread ? opts.replyTo : null;
-        progress.textId = await sendText(this.bot.api, this.log, target, text, quote);
+        progress.textId = await sendText(this.bot.api, this.log, target, text, quote, opts.actions);
       }
       for (let i = progress.fileIds.length; i < files.length; i++) {
         await this.limiter.acquire(chatId);
@@ -202,6 +209,14 @@ export class TelegramChannel implements Channel {
     this.sentKeys.remember(opts.idemKey, platformId);
     this.lastEventAt = Date.now();
     return { platformId };
+  }
+
+  /** Edits a card once decided: new text, inline keyboard removed. */
+  async editMessage(chatId: string, platformId: string, text: string): Promise<void> {
+    const target = parseChatId(chatId);
+    if (!target || !/^\d+$/.test(platformId)) return;
+    await this.limiter.acquire(chatId);
+    await editText(this.bot.api, target, Number(platformId), text);
   }
 
   async setTyping(chatId: string, on: boolean): Promise<void> {

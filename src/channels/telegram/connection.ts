@@ -18,7 +18,7 @@ export interface SourceHooks {
 }
 
 /** The update kinds the adapter asks for (edits are received only to be ignored by rule). */
-export const ALLOWED_UPDATES = ['message', 'edited_message'] as const;
+export const ALLOWED_UPDATES = ['message', 'edited_message', 'callback_query'] as const;
 
 /** 0.5 s doubling to 30 s, ±20 % jitter. */
 export const TELEGRAM_BACKOFF: Backoff = { firstMs: 500, maxMs: 30_000, jitter: 0.2 };

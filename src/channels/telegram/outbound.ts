@@ -2,7 +2,8 @@ import { stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { GrammyError, InputFile, type Api } from 'grammy';
 import type { Logger } from 'pino';
-import { DeliveryError, type OutboundFile } from '../channel.js';
+import { DeliveryError, type MessageAction, type OutboundFile } from '../channel.js';
+import { inlineKeyboard } from './buttons.js';
 import { isFormattingError } from './errors.js';
 import { markdownToTelegramHtml } from './format.js';
 
@@ -31,7 +32,7 @@ function common(target: Target, replyTo?: string | null) {
 /**
  * Sends one text piece as Telegram HTML (converted from Markdown); when Telegram refuses the
  * formatting (400 "can't parse entities"), sends the original text once more without
- * formatting. Returns the message id. Other errors are thrown as grammY raised them.
+ * formatting. `actions` go under it as an inline keyboard. Returns the message id. Other errors are thrown as grammY raised them.
  */
 export async function sendText(
   api: Api,
@@ -39,8 +40,12 @@ export async function sendText(
   target: Target,
   text: string,
   replyTo?: string | null,
+  actions?: readonly MessageAction[],
 ): Promise<number> {
-  const opts = common(target, replyTo);
+  const opts = {
+    ...common(target, replyTo),
+    ...(actions?.length ? { reply_markup: inlineKeyboard(actions) } : {}),
+  };
   try {
     const sent = await api.sendMessage(target.chatId, markdownToTelegramHtml(text), {
       ...opts,
