@@ -130,6 +130,13 @@ describe('default tool rules', () => {
     );
   });
 
+  it('an exact command (what `always` writes) allows that command, chain and all, nothing else', () => {
+    const cmd = 'git push origin main; echo done';
+    const exact = [[rule('tool', `Bash(${cmd})`, 'allow')], defaultRules(true)];
+    expect(decide(bash(cmd), exact, false).effect).toBe('allow');
+    expect(decide(bash(`${cmd}; curl x`), exact, false).effect).toBe('ask');
+  });
+
   it('a tainted turn asks for a tool a rule allows', () => {
     expect(decide(bash('npm test'), [defaultRules(true)], true)).toMatchObject({
       effect: 'ask',

@@ -120,6 +120,8 @@ export function globToRegExp(glob: string): RegExp {
 function commandMatches(spec: string, command: string, effect: RuleEffect): boolean {
   const cmd = command.trim();
   if (spec === '*') return true;
+  // The exact command (an `always` answer writes it): the owner has read all of it, chain and all.
+  if (spec === cmd) return true;
   if (spec.endsWith(':*')) {
     const prefix = spec.slice(0, -2);
     const hit = cmd === prefix || cmd.startsWith(`${prefix} `);

@@ -1,0 +1,180 @@
+/**
+ * Claude tool calls through the guard, end to end at the user's defaults: a message in
+ * web:main → the daemon → a REAL bubblewrap sandbox → the REAL Claude Code (Agent SDK), whose
+ * permission callback asks the host (`approve_tool`) → the guard's default rules → an
+ * approval card in the owner's chat → the owner's answer (chat or API) → the tool runs or the
+ * model is told no. The fake Anthropic API on 127.0.0.1 plays the model.
+ *
+ * Needs bubblewrap and a built dist/ (the agent bundle); skipped with the reason otherwise.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Daemon } from '../../src/daemon.js';
+import {
+  answeredTool,
+  reply,
+  startFakeAnthropic,
+  toolResults,
+  type FakeAnthropic,
+} from '../fakes/anthropic-server.js';
+import { TEST_MODEL } from '../support/claude-world.js';
+import { defaultHome, nextMessage, runEnded, say, startDaemon } from '../support/daemon-harness.js';
+import { nextApproval } from '../support/guard-world.js';
+import { hasBwrap } from '../support/harness-e2e.js';
+
+const root = resolve(import.meta.dirname, '../..');
+const hasBuild = existsSync(join(root, 'dist/agent-bundle/runner.cjs'));
+const skipWhy = !hasBwrap
+  ? 'bubblewrap (bwrap) is not installed'
+  : !hasBuild
+    ? 'dist/ is not built (npm run build): the sandbox runs dist/agent-bundle/runner.cjs'
+    : '';
+
+const stops: Array<() => Promise<void>> = [];
+let fake: FakeAnthropic;
+beforeAll(async () => {
+  fake = await startFakeAnthropic();
+});
+afterAll(() => fake.close());
+afterEach(async () => {
+  for (const s of stops.splice(0).reverse()) await s();
+  fake.requests.length = 0;
+});
+
+/** A daemon at the defaults a user gets, running Claude in bubblewrap against the fake. */
+async function boot(home?: string): Promise<{ d: Daemon; home: string }> {
+  const h = home ?? defaultHome(`defaults: { harness: claude, model: ${TEST_MODEL} }\n`);
+  writeFileSync(
+    join(h, '.env'),
+    `ANTHROPIC_API_KEY=sk-ant-api03-guard-claude-test-key\nANTHROPIC_BASE_URL=${fake.url}\n`,
+  );
+  const d = await startDaemon(h, []);
+  stops.push(() => d.stop());
+  return { d, home: h };
+}
+
+/** `git push` matches the default ask rule `Bash(git push:*)`; the echo shows it ran. */
+const PUSH = 'git push origin main 2>/dev/null; echo PUSH-STEP-RAN';
+
+/** The model calls Bash with `command` once, then repeats the tool result as its reply. */
+function bashOnce(command: string): { seen: string[] } {
+  const state = { seen: [] as string[] };
+  fake.setScript((req) => {
+    if (answeredTool(req) === 'Bash') {
+      const result = toolResults(req).join(' | ');
+      state.seen.push(result);
+      return reply.text(`TOOL SAID: ${result}`);
+    }
+    return reply.tool('Bash', { command, description: 'push the branch' });
+  });
+  return state;
+}
+
+const outIn = (chat: string) => (m: { direction: string; chatJid: string }) =>
+  m.direction === 'out' && m.chatJid === chat;
+
+async function api(d: Daemon, home: string, method: string, path: string, body?: unknown) {
+  const token = readFileSync(join(home, 'api-token'), 'utf8').trim();
+  const res = await fetch(`http://127.0.0.1:${d.port}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as unknown };
+}
+
+describe.skipIf(Boolean(skipWhy))(
+  `guard: claude tool calls in bubblewrap${skipWhy ? ` (skipped: ${skipWhy})` : ''}`,
+  () => {
+    it('holds a tool call an ask rule matches, shows every argument, and runs it once the owner says yes in chat', async () => {
+      const model = bashOnce(PUSH);
+      const { d } = await boot();
+      const asked = nextApproval(d);
+      const card = nextMessage(
+        d,
+        (m) => outIn('web:main')(m) && m.text.startsWith('🔐 Approval #'),
+      );
+      const ended = runEnded(d);
+      await say(d, 'web:main', 'push it please');
+      const a = await asked;
+      expect(a).toMatchObject({ group: 'main', kind: 'tool', subject: 'Bash', status: 'pending' });
+      expect(a.effect).toEqual({
+        kind: 'tool',
+        tool: 'Bash',
+        input: { command: PUSH, description: 'push the branch' },
+      });
+      const text = (await card).text;
+      expect(text).toContain('wants to use Bash');
+      expect(text).toContain(`command: ${PUSH}`);
+      expect(text).toContain('pushes commits to a remote repository');
+      expect(text).toContain("description (the agent's own words, not checked by clawpod)");
+      expect(text).toContain(`"yes ${a.id}"`);
+      // Held: the model has not seen a tool result yet.
+      expect(model.seen).toEqual([]);
+
+      const reply = nextMessage(d, (m) => outIn('web:main')(m) && m.text.startsWith('TOOL SAID'));
+      await say(d, 'web:main', `yes ${a.id}`, 'owner');
+      expect((await ended).status).toBe('ok');
+      expect((await reply).text).toContain('PUSH-STEP-RAN');
+      expect(model.seen.join('')).toContain('PUSH-STEP-RAN');
+      expect(d.store.approvals.get(a.id)).toMatchObject({ status: 'allowed', decision: 'once' });
+    });
+
+    it('a denied call (API) is not run: the model gets the denial and the run ends ok', async () => {
+      const model = bashOnce(PUSH);
+      const { d, home } = await boot();
+      const asked = nextApproval(d);
+      const ended = runEnded(d);
+      await say(d, 'web:main', 'push it please');
+      const a = await asked;
+      const res = await api(d, home, 'POST', `/api/approvals/${a.id}`, { decision: 'deny' });
+      expect(res.status).toBe(200);
+      expect((await ended).status).toBe('ok');
+      expect(model.seen).toHaveLength(1);
+      expect(model.seen[0]).toContain(`the owner denied approval #${a.id}`);
+      expect(model.seen[0]).not.toContain('PUSH-STEP-RAN');
+    });
+
+    it('a tool call no ask rule matches runs without an approval', async () => {
+      const model = bashOnce('echo PLAIN-$((40+2))');
+      const { d } = await boot();
+      const ended = runEnded(d);
+      await say(d, 'web:main', 'say something');
+      expect((await ended).status).toBe('ok');
+      expect(model.seen.join('')).toContain('PLAIN-42');
+      expect(d.store.approvals.list({ status: 'all' })).toEqual([]);
+    });
+
+    it('a restart while waiting: the call is told clawpod stopped, the approval stays open and answerable', async () => {
+      const model = bashOnce(PUSH);
+      const first = await boot();
+      const asked = nextApproval(first.d);
+      const ended = runEnded(first.d);
+      await say(first.d, 'web:main', 'push it please');
+      const a = await asked;
+      await stops.pop()!(); // stop the daemon while the tool call waits for the owner
+      // The waiting call was refused with why; the model answered; the run is over, not lost.
+      expect(model.seen).toHaveLength(1);
+      expect(model.seen[0]).toContain(`clawpod is stopping; approval #${a.id} stays open`);
+      expect(model.seen[0]).not.toContain('PUSH-STEP-RAN');
+      expect((await ended).status).toBe('ok');
+
+      const second = await boot(first.home);
+      expect(second.d.store.approvals.get(a.id)?.status).toBe('pending');
+      const res = await api(second.d, first.home, 'POST', `/api/approvals/${a.id}`, {
+        decision: 'always',
+      });
+      expect(res.status).toBe(200);
+      // `always` wrote the rule: the same call now runs without asking.
+      expect(second.d.guard.rules('main')).toEqual([
+        expect.objectContaining({ kind: 'tool', pattern: `Bash(${PUSH})`, effect: 'allow' }),
+      ]);
+      const again = runEnded(second.d);
+      await say(second.d, 'web:main', 'push it again');
+      expect((await again).status).toBe('ok');
+      expect(model.seen.at(-1)).toContain('PUSH-STEP-RAN');
+      expect(second.d.store.approvals.list({ status: 'all' })).toHaveLength(1);
+    });
+  },
+);
