@@ -146,6 +146,30 @@ describe.skipIf(Boolean(skipWhy))(
       expect(d.store.approvals.list({ status: 'all' })).toEqual([]);
     });
 
+    it('a tainted turn (a member’s message in another group) asks even for a call every rule allows', async () => {
+      const model = bashOnce('echo PLAIN-$((40+2))');
+      const { d } = await boot();
+      const asked = nextApproval(d);
+      const ended = runEnded(d);
+      d.groups.add({ name: 'team', chats: ['web:team'], requiresTrigger: false });
+      await say(d, 'web:team', 'say something', 'alice');
+      const a = await asked;
+      expect(a).toMatchObject({
+        group: 'team',
+        kind: 'tool',
+        subject: 'Bash',
+        askedIn: 'web:main',
+      });
+      expect(a.taint).toEqual([
+        'this turn read a message from alice (member), and any file it carried',
+      ]);
+      expect(a.card).toContain('Asked because the turn is tainted');
+      expect(model.seen).toEqual([]);
+      await say(d, 'web:main', `yes ${a.id}`, 'owner');
+      expect((await ended).status).toBe('ok');
+      expect(model.seen.join('')).toContain('PLAIN-42');
+    });
+
     it('a restart while waiting: the call is told clawpod stopped, the approval stays open and answerable', async () => {
       const model = bashOnce(PUSH);
       const first = await boot();
