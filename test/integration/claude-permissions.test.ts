@@ -100,7 +100,7 @@ describe('claude tool calls ask the host (real Claude Code, fake model)', () => 
     expect(host.requests).toHaveLength(1);
   });
 
-  it('answers read-only tools and clawpod’s own tools without asking the host', async () => {
+  it('answers read-only tools and clawpod’s own tools without asking the host; acting ones ask', async () => {
     const world = claudeWorld(fake.url);
     writeFileSync(join(world.group, 'note.txt'), 'NOTE-BODY\n');
     const host = world.answerIpc();
@@ -113,13 +113,19 @@ describe('claude tool calls ask the host (real Claude Code, fake model)', () => 
           return reply.tool('Grep', { pattern: 'NOTE', path: world.group });
         case 'Grep':
           return reply.tool('mcp__clawpod__send_message', { text: 'progress' });
+        case 'mcp__clawpod__send_message':
+          return reply.tool('Bash', { command: 'true' });
         default:
           return reply.text('done');
       }
     });
     const evs = await turn(world, 'read it');
     expect(evs.at(-1)?.type).toBe('result');
-    expect((host.requests as Req[]).map((r) => r.op)).toEqual(['send_message']);
+    // Only the acting call (Bash, last) asked; clawpod's own tool went straight to its op.
+    expect((host.requests as Req[]).map((r) => [r.op, r.args.tool])).toEqual([
+      ['send_message', undefined],
+      ['approve_tool', 'Bash'],
+    ]);
   });
 
   it('asks the host for a read-only tool a rule names (guardedTools)', async () => {

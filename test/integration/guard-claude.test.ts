@@ -136,14 +136,27 @@ describe.skipIf(Boolean(skipWhy))(
       expect(model.seen[0]).not.toContain('PUSH-STEP-RAN');
     });
 
-    it('a tool call no ask rule matches runs without an approval', async () => {
-      const model = bashOnce('echo PLAIN-$((40+2))');
-      const { d } = await boot();
+    it('in one turn, a call no ask rule matches runs without an approval; only the matched one is held', async () => {
+      const seen: string[] = [];
+      fake.setScript((req) => {
+        const tool = answeredTool(req);
+        if (tool) seen.push(toolResults(req).join(' | '));
+        if (!tool) return reply.tool('Bash', { command: 'echo PLAIN-$((40+2))' });
+        if (seen.length === 1) return reply.tool('Bash', { command: PUSH });
+        return reply.text('done');
+      });
+      const { d, home } = await boot();
+      const asked = nextApproval(d);
       const ended = runEnded(d);
-      await say(d, 'web:main', 'say something');
+      await say(d, 'web:main', 'say something, then push');
+      const a = await asked;
+      // The plain call ran before anyone was asked; the push is the one approval.
+      expect(seen).toHaveLength(1);
+      expect(seen[0]).toContain('PLAIN-42');
+      expect(a.effect).toMatchObject({ tool: 'Bash', input: { command: PUSH } });
+      await api(d, home, 'POST', `/api/approvals/${a.id}`, { decision: 'deny' });
       expect((await ended).status).toBe('ok');
-      expect(model.seen.join('')).toContain('PLAIN-42');
-      expect(d.store.approvals.list({ status: 'all' })).toEqual([]);
+      expect(d.store.approvals.list({ status: 'all' })).toHaveLength(1);
     });
 
     it('a tainted turn (a member’s message in another group) asks even for a call every rule allows', async () => {
