@@ -1,5 +1,5 @@
 import type { CanUseTool, PermissionResult } from '@anthropic-ai/claude-agent-sdk';
-import type { ResponseFile } from '../../../protocol/ipc.js';
+import type { ResponseFile } from '../../../protocol/ipc-answers.js';
 
 /**
  * Claude Code tools that only read, plan or delegate (a subagent's own tool calls come back
