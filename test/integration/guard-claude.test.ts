@@ -7,7 +7,7 @@
  *
  * Needs bubblewrap and a built dist/ (the agent bundle); skipped with the reason otherwise.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Daemon } from '../../src/daemon.js';
@@ -20,6 +20,7 @@ import {
 } from '../fakes/anthropic-server.js';
 import { TEST_MODEL } from '../support/claude-world.js';
 import { defaultHome, nextMessage, runEnded, say, startDaemon } from '../support/daemon-harness.js';
+import { FakeClock } from '../support/fake-clock.js';
 import { nextApproval } from '../support/guard-world.js';
 import { hasBwrap } from '../support/harness-e2e.js';
 
@@ -43,13 +44,18 @@ afterEach(async () => {
 });
 
 /** A daemon at the defaults a user gets, running Claude in bubblewrap against the fake. */
-async function boot(home?: string): Promise<{ d: Daemon; home: string }> {
-  const h = home ?? defaultHome(`defaults: { harness: claude, model: ${TEST_MODEL} }\n`);
+async function boot(
+  home?: string,
+  extraYaml = '',
+  clock?: FakeClock,
+): Promise<{ d: Daemon; home: string }> {
+  const h =
+    home ?? defaultHome(`defaults: { harness: claude, model: ${TEST_MODEL} }\n${extraYaml}`);
   writeFileSync(
     join(h, '.env'),
     `ANTHROPIC_API_KEY=sk-ant-api03-guard-claude-test-key\nANTHROPIC_BASE_URL=${fake.url}\n`,
   );
-  const d = await startDaemon(h, []);
+  const d = await startDaemon(h, [], undefined, {}, clock ? { clock } : {});
   stops.push(() => d.stop());
   return { d, home: h };
 }
@@ -157,6 +163,67 @@ describe.skipIf(Boolean(skipWhy))(
       await api(d, home, 'POST', `/api/approvals/${a.id}`, { decision: 'deny' });
       expect((await ended).status).toBe('ok');
       expect(d.store.approvals.list({ status: 'all' })).toHaveLength(1);
+    });
+
+    it('silence is a no: at its expiry (10 minutes, on the daemon clock) the call is denied and the run ends ok', async () => {
+      const clock = new FakeClock(Date.now());
+      const model = bashOnce(PUSH);
+      const { d } = await boot(undefined, '', clock);
+      const asked = nextApproval(d);
+      const ended = runEnded(d);
+      await say(d, 'web:main', 'push it please');
+      const a = await asked;
+      await clock.advance(599_000);
+      expect(d.store.approvals.get(a.id)?.status).toBe('pending');
+      await clock.advance(1_000);
+      expect(d.store.approvals.get(a.id)).toMatchObject({ status: 'expired', decision: 'deny' });
+      expect((await ended).status).toBe('ok');
+      expect(model.seen[0]).toContain(`approval #${a.id} expired without an answer`);
+      expect(model.seen[0]).not.toContain('PUSH-STEP-RAN');
+    });
+
+    it('the group’s own .claude/settings.json (agent-writable) cannot allow around the guard', async () => {
+      const model = bashOnce(PUSH);
+      const { d, home } = await boot();
+      mkdirSync(join(home, 'groups/main/.claude'), { recursive: true });
+      writeFileSync(
+        join(home, 'groups/main/.claude/settings.json'),
+        JSON.stringify({
+          permissions: { allow: ['Bash', 'Bash(*)'], defaultMode: 'bypassPermissions' },
+        }),
+      );
+      const asked = nextApproval(d);
+      const ended = runEnded(d);
+      await say(d, 'web:main', 'push it please');
+      const a = await asked;
+      expect(a.effect).toMatchObject({ tool: 'Bash', input: { command: PUSH } });
+      await say(d, 'web:main', `no ${a.id}`, 'owner');
+      expect((await ended).status).toBe('ok');
+      expect(model.seen[0]).toContain(`the owner denied approval #${a.id}`);
+    });
+
+    it('a read-only tool a config rule names is sent to the host and held', async () => {
+      fake.setScript((req) =>
+        answeredTool(req) === 'Read'
+          ? reply.text(`READ: ${toolResults(req).join('')}`)
+          : reply.tool('Read', { file_path: '/workspace/group/secret/key.txt' }),
+      );
+      const { d, home } = await boot(
+        undefined,
+        "guard: { rules: { main: [{ kind: tool, pattern: 'Read(/workspace/group/secret/**)', effect: ask }] } }\n",
+      );
+      mkdirSync(join(home, 'groups/main/secret'), { recursive: true });
+      writeFileSync(join(home, 'groups/main/secret/key.txt'), 'SECRET-CONTENT\n');
+      const asked = nextApproval(d);
+      const reply1 = nextMessage(d, (m) => outIn('web:main')(m) && m.text.startsWith('READ:'));
+      await say(d, 'web:main', 'read the key');
+      const a = await asked;
+      expect(a.effect).toMatchObject({
+        tool: 'Read',
+        input: { file_path: '/workspace/group/secret/key.txt' },
+      });
+      await say(d, 'web:main', `yes ${a.id}`, 'owner');
+      expect((await reply1).text).toContain('SECRET-CONTENT');
     });
 
     it('a tainted turn (a member’s message in another group) asks even for a call every rule allows', async () => {
