@@ -89,11 +89,12 @@ export class ToolPermissions {
     return !LOCAL_TOOLS.has(tool) && !tool.startsWith(CLAWPOD_MCP_PREFIX);
   }
 
-  readonly canUseTool: CanUseTool = async (tool, input, { toolUseID }) => {
+  readonly canUseTool: CanUseTool = async (tool, input, { toolUseID, signal }) => {
     if (!this.needsHost(tool)) return { behavior: 'allow', updatedInput: input, toolUseID };
     let answer: ResponseFile;
     try {
-      answer = await this.ask({ tool, input });
+      // A stopped turn stops waiting for the owner (the approval itself stays on the host).
+      answer = await Promise.race([this.ask({ tool, input }), abortion(signal)]);
     } catch (err) {
       return deny(
         `clawpod could not ask the host whether ${tool} may run (${(err as Error).message}); not run`,
@@ -115,6 +116,15 @@ export class ToolPermissions {
  */
 export function askRules(guardedTools: readonly string[] = []): string[] {
   return [...new Set([...ACTING_TOOLS, ...guardedTools.filter((t) => !t.includes('*'))])];
+}
+
+/** Rejects when `signal` aborts (never settles otherwise). */
+function abortion(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    const fail = () => reject(new Error('the turn was stopped'));
+    if (signal.aborted) fail();
+    else signal.addEventListener('abort', fail, { once: true });
+  });
 }
 
 const deny = (message: string, toolUseID: string): PermissionResult => ({
