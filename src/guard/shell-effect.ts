@@ -6,6 +6,10 @@
  * always shows the command itself too.
  */
 
+/** The effect names this many steps, each this long at most: the command itself follows whole. */
+const MAX_STEPS = 20;
+const MAX_STEP_CHARS = 300;
+
 /** One simple command of a chain and how it joins the one before it. */
 interface Step {
   join: ';' | '&&' | '||' | '|' | '&' | '\n' | null;
@@ -127,7 +131,7 @@ function writes(step: string): string[] {
 export function shellEffect(command: string): string[] {
   const steps = splitChain(command);
   if (!steps.length) return ['runs an empty command'];
-  const lines = steps.map((s, i) => {
+  const lines = steps.slice(0, MAX_STEPS).map((s, i) => {
     const words = s.text.replace(/^(\w+=\S*\s+)+/, ''); // leading VAR=value assignments
     const gloss = GLOSSES.find(([re]) => re.test(words))?.[1];
     const extra = [
@@ -137,8 +141,14 @@ export function shellEffect(command: string): string[] {
       ...(words !== s.text ? ['with environment variables set for it'] : []),
     ];
     const lead = i === 0 || !s.join ? '' : `${JOIN_WORDS[s.join]} `;
-    return `${steps.length > 1 ? `${i + 1}. ` : ''}${lead}runs \`${s.text}\`${extra.length ? ` — ${extra.join('; ')}` : ''}`;
+    const shown =
+      s.text.length > MAX_STEP_CHARS
+        ? `${s.text.slice(0, MAX_STEP_CHARS)}… (${s.text.length} characters)`
+        : s.text;
+    return `${steps.length > 1 ? `${i + 1}. ` : ''}${lead}runs \`${shown}\`${extra.length ? ` — ${extra.join('; ')}` : ''}`;
   });
+  if (steps.length > MAX_STEPS)
+    lines.push(`… and ${steps.length - MAX_STEPS} more steps (the whole command is below)`);
   if (/[^&]&\s*$/.test(command)) lines.push('the last step keeps running in the background');
   return lines;
 }

@@ -30,6 +30,11 @@ describe('shell effect', () => {
     );
     expect(shellEffect('echo $(cat ~/.ssh/id_rsa)')[0]).toContain('nested command');
     expect(shellEffect('bash -c "rm -rf /"')[0]).toContain('runs a shell script given as text');
+    // A flood of steps or a huge step stays readable; the command itself is on the card whole.
+    const many = shellEffect(Array.from({ length: 50 }, (_, i) => `echo ${i}`).join('; '));
+    expect(many).toHaveLength(21);
+    expect(many.at(-1)).toBe('… and 30 more steps (the whole command is below)');
+    expect(shellEffect(`echo ${'a'.repeat(1000)}`)[0]).toContain('… (1005 characters)');
   });
 });
 
