@@ -77,8 +77,8 @@ function bashOnce(command: string): { seen: string[] } {
   return state;
 }
 
-const outIn = (chat: string) => (m: { direction: string; chatJid: string }) =>
-  m.direction === 'out' && m.chatJid === chat;
+const outIn = (chat: string) => (m: { direction: string; chatId: string }) =>
+  m.direction === 'out' && m.chatId === chat;
 
 async function api(d: Daemon, home: string, method: string, path: string, body?: unknown) {
   const token = readFileSync(join(home, 'api-token'), 'utf8').trim();
