@@ -2,8 +2,10 @@
  * Guard benchmark, on a real Daemon at its defaults (SQLite on disk, 50 rules of the owner for
  * the group): the time the guard adds to an action it allows — `request` for a tool call, a
  * message to another chat (main), and the egress list lookup with the owner's hosts merged —
- * and the whole IPC gate for an allowed `send_message` compared with the handler alone.
- * Goal: p50 < 1 ms for an allowed action.
+ * and the whole IPC gate for an allowed `send_message` compared with the handler alone; and the
+ * round trip a Claude tool call that acts makes before it runs (`approve_tool` through the IPC
+ * folder, the agent's own client, answered by the rules). Goal: p50 < 1 ms for an allowed
+ * action in the guard; the round trip is reported against a model turn's seconds.
  * Run alone: `node --import tsx bench/guard.ts` (table + BENCH_JSON line).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
+import { IpcClient } from '../src/agent/mcp/ipc-client.js';
 import { loadConfig } from '../src/config/load.js';
 import { Daemon } from '../src/daemon.js';
 import type { GuardAction } from '../src/guard/actions.js';
@@ -74,6 +77,7 @@ export async function guardBench(): Promise<Figure[]> {
         if (d.guard.egressEntries('main').length !== 10) throw new Error('entries');
       }),
     ];
+    figures.push(...(await approveToolRoundTrip(d, home)));
     // No approval was opened: every action above was allowed by a rule.
     if (d.store.approvals.list({ status: 'all' }).length) throw new Error('an approval was asked');
     return figures;
@@ -81,6 +85,26 @@ export async function guardBench(): Promise<Figure[]> {
     await d.stop();
     rmSync(home, { recursive: true, force: true });
   }
+}
+
+/** `approve_tool` for an allowed Bash call, agent client → IPC folder → guard → answer. */
+async function approveToolRoundTrip(d: Daemon, home: string): Promise<Figure[]> {
+  d.ipc.ensureGroup('main');
+  const client = new IpcClient(join(home, 'ipc', 'main'));
+  const args = { tool: 'Bash', input: { command: 'npm test -- --run' } };
+  const ms: number[] = [];
+  for (let i = 0; i < 330; i++) {
+    const t = performance.now();
+    const r = await client.request('approve_tool', args);
+    if (i >= 30) ms.push(performance.now() - t); // the first 30 warm up
+    if (!r.ok || (r.result as { behavior?: string }).behavior !== 'allow')
+      throw new Error('approve_tool was not allowed');
+  }
+  ms.sort((a, b) => a - b);
+  return [
+    { name: 'approve_tool round trip (IPC, allowed) p50', value: percentile(ms, 50), unit: 'ms' },
+    { name: 'approve_tool round trip (IPC, allowed) p95', value: percentile(ms, 95), unit: 'ms' },
+  ];
 }
 
 if (import.meta.url === pathToFileURL(resolve(process.argv[1] ?? '')).href) {

@@ -168,6 +168,7 @@ export class Daemon {
       harnesses: builtinHarnesses.map((h) => h.spec),
       runtimes: opts.runtimes,
       beforeRun: (folder) => this.ipc.ensureGroup(folder),
+      guardedTools: (folder) => this.guard.guardedTools(folder),
     });
     for (const l of [...this.sandbox.launchers(), ...(opts.launchers ?? [])])
       this.launchers.register(l);

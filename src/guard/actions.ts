@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { guardActionKinds } from '../config/schema.js';
+import { toolLines } from './tool-card.js';
 
 /** Every kind of action the guard knows (defined with the config that names them). */
 export const actionKinds = guardActionKinds;
@@ -153,10 +154,11 @@ export function summaryOf(a: GuardAction): string {
 }
 
 /**
- * The full effect as a human reads it: every argument, nothing elided (long values are shown
- * whole; the channel splits long cards). Lines, without the header or the answer syntax.
+ * The full effect as a human reads it: every argument, nothing hidden. Lines, without the
+ * header or the answer syntax. `limit`: a tool argument longer than this is cut, saying so and
+ * giving its length (chat cards); absent: every value whole.
  */
-export function effectLines(a: GuardAction): string[] {
+export function effectLines(a: GuardAction, limit?: number): string[] {
   switch (a.kind) {
     case 'egress':
       return [
@@ -167,7 +169,7 @@ export function effectLines(a: GuardAction): string[] {
           : 'Request: an encrypted tunnel (HTTPS): the path and method are not visible to clawpod',
       ];
     case 'tool':
-      return [`Tool: ${a.tool}`, 'Arguments:', ...argumentLines(a.input)];
+      return toolLines(a, { limit });
     case 'command':
       return [`Command: ${a.command}`, ...(a.cwd ? [`In: ${a.cwd}`] : [])];
     case 'send_message':
@@ -205,18 +207,6 @@ export function effectLines(a: GuardAction): string[] {
         `Message: ${a.preview}`,
       ];
   }
-}
-
-/** Every argument of a tool call, one per line, each value in full (JSON for non-strings). */
-function argumentLines(input: Record<string, unknown>): string[] {
-  const keys = Object.keys(input);
-  if (!keys.length) return ['  (none)'];
-  return keys.flatMap((k) => {
-    const v = input[k];
-    const text = typeof v === 'string' ? v : JSON.stringify(v);
-    const [first, ...rest] = (text ?? 'undefined').split('\n');
-    return [`  ${k}: ${first}`, ...rest.map((l) => `    ${l}`)];
-  });
 }
 
 /**

@@ -6,6 +6,7 @@
 import { formatLocalTime } from '../conversation/prompt.js';
 import { effectLines, summaryOf, type GuardAction } from './actions.js';
 import { answerHint } from './answers.js';
+import { CARD_VALUE_LIMIT } from './tool-card.js';
 
 /** The rule an `always` answer writes (kind + pattern), or undefined when it writes none. */
 export function alwaysRule(
@@ -70,7 +71,7 @@ export interface CardInput {
 export function renderCard(c: CardInput): string {
   const lines = [
     `🔐 Approval #${c.id}: group "${c.group}" wants to ${summaryOf(c.action)}.`,
-    ...effectLines(c.action),
+    ...effectLines(c.action, CARD_VALUE_LIMIT),
   ];
   if (c.code) lines.push(`Code the sender was given: ${c.code}`);
   if (c.taint.length) lines.push(`⚠️ Asked because the turn is tainted: ${c.taint.join('; ')}.`);

@@ -18,7 +18,7 @@ import type { Store } from '../store/store.js';
 import { dedupeKey, subjectOf, summaryOf, type ActionKind, type GuardAction } from './actions.js';
 import { alwaysRule, renderCard } from './card.js';
 import { GuardError } from './errors.js';
-import { decide, defaultRules, type Rule, type Verdict } from './policy.js';
+import { decide, defaultRules, toolRuleName, type Rule, type Verdict } from './policy.js';
 import { TaintLedger } from './taint.js';
 
 /** Who is acting: the group (by its IPC directory or run), the run, the conversation's chat. */
@@ -217,6 +217,19 @@ export class Guard {
     if (!this.deps.store.guardRules.revoke(id, this.deps.clock.now()))
       throw new GuardError('not_found', `no live rule #${id}`);
     this.layerCache.clear();
+  }
+
+  /**
+   * Tool-name patterns that some rule of the group (owner's, config's, default) may ask about
+   * or deny: a harness sends calls of these to the host even when it would decide the tool
+   * itself (StartRequest.guardedTools).
+   */
+  guardedTools(group: string): string[] {
+    const names = new Set<string>();
+    for (const layer of this.layers(group))
+      for (const r of layer)
+        if (r.kind === 'tool' && r.effect !== 'allow') names.add(toolRuleName(r.pattern));
+    return [...names].sort();
   }
 
   /** Egress entries the owner allowed for a group (merged with config `egress.groups`). */

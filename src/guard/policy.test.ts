@@ -97,6 +97,54 @@ describe('guard policy', () => {
   });
 });
 
+describe('default tool rules', () => {
+  const tool = (t: string, input: Record<string, unknown>): GuardAction => ({
+    kind: 'tool',
+    tool: t,
+    input,
+  });
+  it('ask for a web fetch, and for writes to /workspace/global in main (deny elsewhere)', () => {
+    const main = [defaultRules(true)];
+    const other = [defaultRules(false)];
+    const fetch = tool('WebFetch', { url: 'https://example.org/x', prompt: 'read' });
+    expect(decide(fetch, main, false).effect).toBe('ask');
+    expect(decide(fetch, other, false).effect).toBe('ask');
+    for (const t of ['Write', 'Edit', 'MultiEdit', 'NotebookEdit']) {
+      const global = tool(t, {
+        file_path: '/workspace/global/CLAUDE.md',
+        notebook_path: '/workspace/global/n.ipynb',
+      });
+      expect(decide(global, main, false).effect).toBe('ask');
+      expect(decide(global, other, false).effect).toBe('deny');
+    }
+    // A path that climbs out of the group folder is matched where it lands.
+    const sneaky = tool('Write', { file_path: '/workspace/group/../global/x.md', content: '' });
+    expect(decide(sneaky, main, false).effect).toBe('ask');
+    const relative = tool('Write', { file_path: '../global/x.md', content: '' });
+    expect(decide(relative, main, false).effect).toBe('ask');
+    expect(decide(tool('Write', { file_path: '/workspace/group/a.md' }), main, false).effect).toBe(
+      'allow',
+    );
+    expect(decide(tool('Read', { file_path: '/workspace/global/x' }), main, false).effect).toBe(
+      'allow',
+    );
+  });
+
+  it('an exact command (what `always` writes) allows that command, chain and all, nothing else', () => {
+    const cmd = 'git push origin main; echo done';
+    const exact = [[rule('tool', `Bash(${cmd})`, 'allow')], defaultRules(true)];
+    expect(decide(bash(cmd), exact, false).effect).toBe('allow');
+    expect(decide(bash(`${cmd}; curl x`), exact, false).effect).toBe('ask');
+  });
+
+  it('a tainted turn asks for a tool a rule allows', () => {
+    expect(decide(bash('npm test'), [defaultRules(true)], true)).toMatchObject({
+      effect: 'ask',
+      tainted: true,
+    });
+  });
+});
+
 describe('approval answers', () => {
   it('reads yes / always / no with the id, and nothing else', () => {
     expect(parseAnswer('yes 7')).toEqual({ id: 7, decision: 'once' });
@@ -124,7 +172,7 @@ describe('approval card', () => {
     });
     expect(text).toContain('Approval #7');
     expect(text).toContain('command: git push origin main');
-    expect(text).toContain('description: push');
+    expect(text).toContain("description (the agent's own words, not checked by clawpod): push");
     expect(text).toContain('hidden: {"env":"X=1"}');
     expect(text).toContain('tainted: this turn read an email from x@y.org');
     expect(text).toContain('"always 7" (allow Bash(git push origin main) for group "team"');

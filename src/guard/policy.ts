@@ -7,6 +7,7 @@
  * Within a layer, deny beats ask beats allow. A tainted turn turns an allow into an ask.
  * Budgets and unknown senders always ask: no rule allows them.
  */
+import { posix } from 'node:path';
 import { Allowlist } from '../egress/allowlist.js';
 import type { RuleEffect } from '../store/guard-rules.js';
 import type { ActionKind, GuardAction } from './actions.js';
@@ -29,10 +30,15 @@ export interface Verdict {
   tainted?: boolean;
 }
 
+/** Claude Code's tools that write a file (their path argument is what a rule's `(…)` names). */
+const FILE_WRITING_TOOLS = ['Write', 'Edit', 'MultiEdit', 'NotebookEdit'] as const;
+
 /**
  * The defaults. Main is the owner's admin chat: it may message any chat and register groups;
  * other groups ask before messaging one of their other chats or delegating. Everyone asks for a
- * new egress host, a schedule firing more than the daily limit, and `git push`.
+ * new egress host, a schedule firing more than the daily limit, `git push`, and a web fetch
+ * (`always` allows that domain from then on). Main asks before writing to the shared
+ * /workspace/global (every group reads it); other groups may not (it is read-only for them).
  */
 export function defaultRules(isMain: boolean): Rule[] {
   const d = (kind: ActionKind, pattern: string, effect: RuleEffect): Rule => ({
@@ -45,6 +51,10 @@ export function defaultRules(isMain: boolean): Rule[] {
     d('egress', '*:*', 'ask'),
     d('schedule_task', '*', 'ask'),
     d('tool', 'Bash(git push:*)', 'ask'),
+    d('tool', 'WebFetch', 'ask'),
+    ...FILE_WRITING_TOOLS.map((t) =>
+      d('tool', `${t}(/workspace/global/**)`, isMain ? 'ask' : 'deny'),
+    ),
     d('command', 'git push:*', 'ask'),
     d('tool', '*', 'allow'),
     d('command', '*', 'allow'),
@@ -110,6 +120,8 @@ export function globToRegExp(glob: string): RegExp {
 function commandMatches(spec: string, command: string, effect: RuleEffect): boolean {
   const cmd = command.trim();
   if (spec === '*') return true;
+  // The exact command (an `always` answer writes it): the owner has read all of it, chain and all.
+  if (spec === cmd) return true;
   if (spec.endsWith(':*')) {
     const prefix = spec.slice(0, -2);
     const hit = cmd === prefix || cmd.startsWith(`${prefix} `);
@@ -141,18 +153,28 @@ function egressMatches(pattern: string, host: string, port: number): boolean {
   return list !== null && list.matches({ host, port }).length > 0;
 }
 
-/** The argument a tool pattern's `(spec)` is matched against. */
-function toolSubject(tool: string, input: Record<string, unknown>): string {
+/** The sandbox's working directory: a relative path in a tool call is taken from there. */
+const SANDBOX_WORKDIR = '/workspace/group';
+
+/**
+ * The argument a tool pattern's `(spec)` is matched against. A path is normalised first, so
+ * `/workspace/group/../global/x` is matched as `/workspace/global/x`.
+ */
+export function toolSubject(input: Record<string, unknown>): string {
   const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+  const path = str(input.file_path) ?? str(input.notebook_path) ?? str(input.path);
   return (
     str(input.command) ??
-    str(input.file_path) ??
-    str(input.notebook_path) ??
-    str(input.path) ??
+    (path !== undefined ? posix.resolve(SANDBOX_WORKDIR, path) : undefined) ??
     str(input.url) ??
     str(input.query) ??
     JSON.stringify(input)
   );
+}
+
+/** The tool-name part of a tool pattern: `Bash` of `Bash(git push:*)`. */
+export function toolRuleName(pattern: string): string {
+  return /^([^()]+?)(?:\((.*)\))?$/s.exec(pattern.trim())?.[1] ?? pattern.trim();
 }
 
 /** Whether `rule` matches `action` (same kind assumed). */
@@ -178,7 +200,7 @@ export function ruleMatches(rule: Rule, action: GuardAction): boolean {
       }
       if (action.tool === 'Bash')
         return commandMatches(spec, String(action.input.command ?? ''), rule.effect);
-      return globToRegExp(spec).test(toolSubject(action.tool, action.input));
+      return globToRegExp(spec).test(toolSubject(action.input));
     }
     case 'command':
       return commandMatches(rule.pattern, action.command, rule.effect);

@@ -67,6 +67,12 @@ export const startRequestSchema = z.strictObject({
   assistantName: z.string(),
   /** Absent or null: the sandbox has no way out (no model access, no egress). */
   proxy: z.optional(z.nullable(proxyInfoSchema)),
+  /**
+   * Tool-name patterns (`*` any run) that some rule of the group may ask about or deny: a
+   * harness that decides read-only tools locally sends calls of these to the host all the same
+   * (`approve_tool`). Tools that act always go to the host. Absent: none beyond those.
+   */
+  guardedTools: z.optional(z.array(z.string().check(z.maxLength(200)))),
 });
 export type StartRequest = z.infer<typeof startRequestSchema>;
 

@@ -55,6 +55,8 @@ export interface LaunchDeps {
   beforeRun?: (folder: string) => void;
   /** The credential/egress proxy; without it every sandbox has no network at all. */
   egress?: Egress;
+  /** Tool-name patterns the group's guard rules may ask about (StartRequest.guardedTools). */
+  guardedTools?: (folder: string) => string[];
   /** Where the bundles (dist/agent-bundle/) and harness packages (node_modules/) are; default this package. */
   packageRoot?: string;
 }

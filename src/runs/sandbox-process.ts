@@ -88,6 +88,7 @@ export class SandboxProcess implements AgentProcess {
       assistantName: this.spec.assistantName,
       proxy: launched.proxy,
       harnessOptions: optionsFor(g, this.spec.harness),
+      guardedTools: this.opts.guardedTools?.(g.folder) ?? [],
     };
     handle.stdin.on('error', () => undefined);
     const write = (line: HostLine | StartRequest) =>

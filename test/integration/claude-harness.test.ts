@@ -123,7 +123,9 @@ describe('claude harness (real Claude Code, fake model)', () => {
 
   it('runs tools: Write creates a file in the group folder, send_message goes over IPC', async () => {
     const world = claudeWorld(fake.url);
-    const host = world.answerIpc(() => ({ delivered: true, chat: 'web:main' }));
+    const host = world.answerIpc((op) =>
+      op === 'approve_tool' ? { behavior: 'allow' } : { delivered: true, chat: 'web:main' },
+    );
     fake.setScript((req) => {
       if (!isToolRound(req))
         return reply.tool('Write', {
@@ -144,7 +146,18 @@ describe('claude harness (real Claude Code, fake model)', () => {
       { type: 'tool', name: 'mcp__clawpod__send_message', summary: 'progress: file written' },
     ]);
     expect(readFileSync(join(world.group, 'notes/out.txt'), 'utf8')).toBe('written by the agent\n');
+    // Write asked the host first (approve_tool); clawpod's own tool went straight to its op.
     expect(host.requests).toEqual([
+      expect.objectContaining({
+        op: 'approve_tool',
+        args: {
+          tool: 'Write',
+          input: {
+            file_path: join(world.group, 'notes/out.txt'),
+            content: 'written by the agent\n',
+          },
+        },
+      }),
       expect.objectContaining({ op: 'send_message', args: { text: 'progress: file written' } }),
     ]);
     // The model saw the host's real answer as the tool result.
@@ -154,12 +167,14 @@ describe('claude harness (real Claude Code, fake model)', () => {
 
   it('reports usage for a turn that says nothing (tool-only)', async () => {
     const world = claudeWorld(fake.url);
+    const host = world.answerIpc();
     fake.setScript((req) =>
       isToolRound(req)
         ? { content: [], usage: { input_tokens: 50, output_tokens: 1 } }
         : reply.tool('Bash', { command: 'true', description: 'nothing' }),
     );
     const evs = await collect(harness(world).turn('do it quietly', null, never));
+    host.stop();
     expect(settled(evs).map((e) => e.type)).toEqual(['result']);
     // 100 for the tool call, 50 for each empty answer (Claude Code may nudge the model once more).
     const calls = fake.messages().length;

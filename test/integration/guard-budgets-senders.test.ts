@@ -277,7 +277,7 @@ describe('frequent schedules and the tool op', () => {
     await say(d, 'web:main', 'push it');
     const a = await asked;
     expect(a.card).toContain('command: git push origin main');
-    expect(a.card).toContain('description: x');
+    expect(a.card).toContain("description (the agent's own words, not checked by clawpod): x");
     await say(d, 'web:main', `no ${a.id}`);
     await ended;
     expect(results[0]).toMatchObject({ ok: true, result: { behavior: 'allow' } });

@@ -2,8 +2,8 @@
  * A sandbox-shaped set of temp folders (group, global, ipc, session) and the env the claude
  * harness sees in them, for running the REAL Claude Code binary outside a sandbox.
  *
- * As root, Claude Code refuses bypassPermissions unless IS_SANDBOX=1; that variable is set
- * here, in the test env only. The real path runs as a non-root uid inside bubblewrap.
+ * As root, Claude Code refuses some things unless IS_SANDBOX=1; that variable is set here, in
+ * the test env only. The real path runs as a non-root uid inside bubblewrap.
  */
 import {
   mkdirSync,
@@ -31,7 +31,10 @@ export interface ClaudeWorld {
   session: string;
   env: Record<string, string | undefined>;
   start(over?: Partial<StartRequest>): StartRequest;
-  /** Answers IPC requests as the host would (`ok` with `result`), until stopped. */
+  /**
+   * Answers IPC requests as the host would (`ok` with `result`), until stopped. By default
+   * `approve_tool` is allowed and anything else answered `{delivered: true}`.
+   */
   answerIpc(result?: (op: string, args: unknown) => unknown): { requests: unknown[]; stop(): void };
 }
 
@@ -84,7 +87,10 @@ export function claudeWorld(
       assistantName: 'Andy',
       ...over,
     }),
-    answerIpc: (result = () => ({ delivered: true })) => {
+    answerIpc: (
+      result = (op: string) =>
+        op === 'approve_tool' ? { behavior: 'allow' } : { delivered: true },
+    ) => {
       const requests: unknown[] = [];
       const timer = setInterval(() => {
         for (const name of readdirSync(join(ipc, 'requests'))) {

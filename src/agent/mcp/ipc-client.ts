@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import {
   pendingAnswerSchema,
   responseFileSchema,
-  type RequestFile,
   type ResponseFile,
-} from '../../protocol/ipc.js';
+} from '../../protocol/ipc-answers.js';
+import type { RequestFile } from '../../protocol/ipc.js';
 
 /** Added to an approval's wait, for the decision to be written and seen. */
 const PENDING_MARGIN_MS = 60_000;

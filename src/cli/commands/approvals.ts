@@ -11,7 +11,7 @@ import { ApiClient, ApiError } from '../api-client.js';
 import { formatTime, json, oneLine, table } from '../format.js';
 import { intOption, withLocalStore } from '../local.js';
 import { UsageError } from '../usage-error.js';
-import { summaryOf, type GuardAction } from '../../guard/actions.js';
+import { effectLines, summaryOf, type GuardAction } from '../../guard/actions.js';
 
 /** A guard on the database alone (no daemon): decisions are recorded, nobody waits on them. */
 function offlineGuard(config: Config, store: Store): Guard {
@@ -57,6 +57,9 @@ export function renderApproval(a: ApprovalRecord): string {
   ];
   if (a.status !== 'pending') lines.push(`decided:   ${decidedText(a)}`);
   lines.push('', a.card);
+  // The card cuts long tool arguments; here every one is printed whole.
+  if (a.kind === 'tool' && a.card.includes('… [cut:'))
+    lines.push('', 'Every argument in full:', ...effectLines(a.effect as GuardAction).slice(1));
   if (a.status === 'pending')
     lines.push(
       '',

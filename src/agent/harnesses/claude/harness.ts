@@ -11,6 +11,8 @@ import { LiveQuery, loadQuery, type QueryFn } from './live-query.js';
 import { buildOptions, claudePaths, credentialProblem, type ClaudePaths } from './options.js';
 import { cumulativeTotals, UsageLedger } from './usage-ledger.js';
 import type { Harness, HarnessFactory } from '../harness.js';
+import { IpcClient } from '../../mcp/ipc-client.js';
+import { ToolPermissions } from './permissions.js';
 import { claudeOptionsSchema, type ClaudeOptions } from './spec.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -60,6 +62,7 @@ export class ClaudeHarness implements Harness {
   private readonly paths: ClaudePaths;
   private readonly ledger: UsageLedger;
   private readonly options: ClaudeOptions;
+  private readonly permissions: ToolPermissions;
 
   constructor(
     private readonly start: StartRequest,
@@ -68,6 +71,11 @@ export class ClaudeHarness implements Harness {
     this.paths = claudePaths(env);
     this.ledger = new UsageLedger(join(this.paths.configDir, 'clawpod-usage'));
     this.options = claudeOptionsSchema.parse(start.harnessOptions ?? {});
+    const ipc = new IpcClient(this.paths.ipcDir, start.sessionToken);
+    this.permissions = new ToolPermissions(
+      (args) => ipc.request('approve_tool', args),
+      start.guardedTools ?? [],
+    );
   }
 
   async *turn(
@@ -154,6 +162,7 @@ export class ClaudeHarness implements Harness {
       resume,
       hooks: { PreCompact: [{ hooks: [this.preCompact] }] },
       stderr: (d) => (this.stderrTail = (this.stderrTail + d).slice(-STDERR_TAIL)),
+      permissions: this.permissions,
     });
     this.live = new LiveQuery(query, options, resume, abortController);
     return this.live;

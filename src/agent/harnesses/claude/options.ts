@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { HookCallbackMatcher, HookEvent, Options } from '@anthropic-ai/claude-agent-sdk';
 import type { StartRequest } from '../../../protocol/runner-protocol.js';
 import { mcpServerPath } from '../../mcp/location.js';
+import { askRules, type ToolPermissions } from './permissions.js';
 import { CREDENTIAL_VARS, type ClaudeOptions } from './spec.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -62,8 +63,7 @@ export function credentialProblem(env: Env): string | undefined {
 
 /**
  * The environment of the Claude Code process: the runner's own (PATH, TZ, the base URL and
- * the credential placeholder the host gave it) plus quiet, fast-failing defaults. IS_SANDBOX
- * is never set here: the agent runs as a non-root user, so bypassing permissions is allowed.
+ * the credential placeholder the host gave it) plus quiet, fast-failing defaults.
  */
 export function claudeEnv(
   env: Env,
@@ -114,6 +114,8 @@ export interface OptionInputs {
   resume: string | null;
   hooks: Partial<Record<HookEvent, HookCallbackMatcher[]>>;
   stderr: (data: string) => void;
+  /** The permission callback (tool calls the guard may ask about go to the host). */
+  permissions: ToolPermissions;
 }
 
 /** The `query()` options for one live Claude Code process. */
@@ -127,9 +129,10 @@ export function buildOptions(i: OptionInputs): Options {
     resume: i.resume ?? undefined,
     model: start.model ?? undefined,
     effort: options.effort,
-    // The sandbox is the boundary; inside it the agent acts without asking anyone.
-    permissionMode: 'bypassPermissions',
-    allowDangerouslySkipPermissions: true,
+    // The sandbox bounds what a tool can reach; within it, the host's guard decides the calls
+    // that act (its rules, the turn's taint, the owner's answer) through this callback.
+    permissionMode: 'default',
+    canUseTool: i.permissions.canUseTool,
     disallowedTools: [...DISALLOWED_TOOLS],
     // Project settings: the group's CLAUDE.md, .claude/settings.json, skills and agents.
     settingSources: ['project'],
@@ -150,8 +153,13 @@ export function buildOptions(i: OptionInputs): Options {
       },
     },
     mcpServersDelivery: 'initialize',
-    // Teammates run inside this process: there is no terminal multiplexer in the sandbox.
-    ...(options.agentTeams ? { settings: { teammateMode: 'in-process' as const } } : {}),
+    settings: {
+      // Flag settings rank above the group's .claude/settings.json (which the agent can write):
+      // an ask rule there sends the acting tools to the callback whatever an allow rule says.
+      permissions: { ask: askRules(start.guardedTools ?? []) },
+      // Teammates run inside this process: there is no terminal multiplexer in the sandbox.
+      ...(options.agentTeams ? { teammateMode: 'in-process' as const } : {}),
+    },
     hooks: i.hooks,
     stderr: i.stderr,
     // Text deltas as they are written (the harness reports them as `partial` events).
