@@ -9,6 +9,7 @@ import { safeReadDir, safeReadFile, safeWriteFile, splitRelative } from '../sand
 import { TaskError } from '../schedule/errors.js';
 import { TaskService } from '../tasks/task-service.js';
 import type { Store } from '../store/store.js';
+import { chatOverviewOf } from '../store/views.js';
 import { apiError } from './errors.js';
 import { RunJournal } from './run-journal.js';
 
@@ -111,7 +112,7 @@ export function mountUiRoutes(app: Hono, deps: UiRouteDeps, defaultHarness: stri
     throw err;
   };
 
-  app.get('/api/chats/overview', (c) => c.json(deps.store.views.chatOverview()));
+  app.get('/api/chats/overview', (c) => c.json(deps.store.chats.list().map(chatOverviewOf)));
   app.get('/api/chats/:chat/recent', (c) => {
     const chat = chatIdSchema.safeParse(c.req.param('chat'));
     if (!chat.success) return apiError(c, 400, 'invalid_chat', issue(chat.error));
