@@ -1,7 +1,6 @@
 import { join } from 'node:path';
 import type { Context, Hono } from 'hono';
 import { z } from 'zod';
-import type { EventBus } from '../events/bus.js';
 import type { GroupService } from '../groups/group-service.js';
 import { chatIdSchema } from '../store/group-schema.js';
 import { UnsafePathError } from '../sandbox/errors.js';
@@ -11,7 +10,6 @@ import { TaskService } from '../tasks/task-service.js';
 import type { Store } from '../store/store.js';
 import { chatOverviewOf } from '../store/views.js';
 import { apiError } from './errors.js';
-import { RunJournal } from './run-journal.js';
 
 /** One `clawpod doctor` finding (same shape as the CLI prints with `--json`). */
 export interface DoctorFinding {
@@ -31,7 +29,6 @@ export interface EgressRefusal {
 /** What the Control UI's routes need beyond the core API's dependencies. */
 export interface UiRouteDeps {
   store: Store;
-  bus: EventBus;
   groups: GroupService;
   /** `$CLAWPOD_HOME/groups`: each group's folder (sandbox-writable: read and written safely). */
   groupsDir: string;
@@ -101,8 +98,7 @@ function relativePath(raw: string): string {
  * refusals. Group folders are written by sandboxes: every touch goes through safe-fs (no
  * symlink followed, no path outside the folder). Mount after the token middleware.
  */
-export function mountUiRoutes(app: Hono, deps: UiRouteDeps, defaultHarness: string): RunJournal {
-  const journal = new RunJournal(deps.bus);
+export function mountUiRoutes(app: Hono, deps: UiRouteDeps, defaultHarness: string): void {
   const folderOf = (name: string) => join(deps.groupsDir, deps.groups.get(name).folder);
   const unsafe = (c: Context, err: unknown): Response => {
     if (err instanceof UnsafePathError) return apiError(c, 400, 'unsafe_path', err.message);
@@ -228,7 +224,7 @@ export function mountUiRoutes(app: Hono, deps: UiRouteDeps, defaultHarness: stri
     return c.json({
       run,
       input,
-      steps: journal.entries(run.id),
+      steps: deps.store.transcripts.steps(run.id),
       replies: deps.store.views.runReplies(run.id),
     });
   });
@@ -254,7 +250,6 @@ export function mountUiRoutes(app: Hono, deps: UiRouteDeps, defaultHarness: stri
     return c.json(await deps.doctor());
   });
   app.get('/api/egress/refusals', (c) => c.json(deps.egressRefusals?.() ?? []));
-  return journal;
 }
 
 /** The mean cost of a group's recent runs that reported one (null when none did). */
