@@ -3,7 +3,6 @@
  * event-stream resume, progress, stop, chats, memory and folder (with planted links made by a
  * real bubblewrap sandbox), schedule preview, dead letters, attachments.
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,15 +10,7 @@ import type { Daemon } from '../../src/daemon.js';
 import type { RunnerEvent } from '../../src/protocol/runner-protocol.js';
 import { nextMessage, runEnded, startDaemon, tempHome } from '../support/daemon-harness.js';
 import { reply, scriptedLauncher } from '../support/scripted-launcher.js';
-
-const hasBwrap = (() => {
-  try {
-    execFileSync('bwrap', ['--version']);
-    return true;
-  } catch {
-    return false;
-  }
-})();
+import { hasBwrap } from '../support/host-tools.js';
 
 let d: Daemon;
 let home: string;

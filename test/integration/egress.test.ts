@@ -4,23 +4,14 @@
  * runner's bridge, and fake upstreams on 127.0.0.1. The sandbox's command calls the model API
  * with the placeholder; the fake model sees the real key; the sandbox never does.
  */
-import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Daemon } from '../../src/daemon.js';
 import { startEchoUpstream, type EchoUpstream } from '../fakes/echo-upstream.js';
 import { nextMessage, say, startDaemon, tempHome } from '../support/daemon-harness.js';
+import { hasBwrap, works } from '../support/host-tools.js';
 
-const works = (cmd: string, args: string[]) => {
-  try {
-    execFileSync(cmd, args, { stdio: 'ignore', timeout: 60_000 });
-    return true;
-  } catch {
-    return false;
-  }
-};
-const hasBwrap = works('bwrap', ['--version']);
 /** Podman with the agent image already built (sandbox-podman.test.ts builds it). */
 const hasPodman =
   works('podman', ['info']) && works('podman', ['image', 'exists', 'clawpod-agent:local']);
