@@ -331,3 +331,21 @@ describe('chats, groups, schedule preview, doctor, dead letters, attachments', (
     expect(existsSync(join(home, 'groups/main/attachments'))).toBe(true);
   });
 });
+
+describe('run transcript', () => {
+  it("lists a run's tool steps once it ended, and still after the daemon restarted", async () => {
+    const ended = runEnded(d, (s) => s === 'ok');
+    await post('/api/messages', { chat: 'web:main', text: 'ping for the record' });
+    const run = await ended;
+    const steps = async () =>
+      (await json<{ steps: unknown[] }>(`/api/runs/${run.id}/transcript`)).steps;
+    const expected = [
+      { at: expect.any(Number), kind: 'tool', name: 'Bash', summary: 'ls /workspace/group' },
+    ];
+    expect(await steps()).toEqual(expected);
+    await d.stop();
+    d = await startDaemon(home, [launcher]); // afterAll stops this one
+    base = `http://127.0.0.1:${d.port}`;
+    expect(await steps()).toEqual(expected);
+  });
+});
