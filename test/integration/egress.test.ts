@@ -23,6 +23,34 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
+/**
+ * A daemon at its defaults but for the runtime, the command harness and `allowed` on the egress
+ * list, whose model API is `model` (the real key in its .env) and whose main group folder holds
+ * the egress probe.
+ */
+async function probeDaemon(
+  runtime: string,
+  model: EchoUpstream,
+  allowed: EchoUpstream,
+): Promise<{ home: string; d: Daemon }> {
+  const home = tempHome(
+    `runtime: ${runtime}\n` +
+      'defaults: { harness: command, idleTimeoutMs: 60000 }\n' +
+      `egress: { allow: ["127.0.0.1:${allowed.port}"] }\n`,
+  );
+  const d: Daemon = await startDaemon(home, [], undefined, {
+    ANTHROPIC_API_KEY: REAL_KEY,
+    ANTHROPIC_BASE_URL: model.url,
+  });
+  cleanups.push(() => d.stop());
+  mkdirSync(join(home, 'groups', 'main'), { recursive: true });
+  copyFileSync(
+    join(root, 'test/fixtures/egress-probe.mjs'),
+    join(home, 'groups', 'main', 'egress-probe.mjs'),
+  );
+  return { home, d };
+}
+
 describe.each([
   { runtime: 'bubblewrap', skip: !hasBwrap },
   { runtime: 'podman', skip: !hasPodman },
@@ -35,21 +63,7 @@ describe.each([
       const allowed = await startEchoUpstream();
       const other = await startEchoUpstream();
       cleanups.push(model.close, allowed.close, other.close);
-      const home = tempHome(
-        `runtime: ${runtime}\n` +
-          'defaults: { harness: command, idleTimeoutMs: 60000 }\n' +
-          `egress: { allow: ["127.0.0.1:${allowed.port}"] }\n`,
-      );
-      const d: Daemon = await startDaemon(home, [], undefined, {
-        ANTHROPIC_API_KEY: REAL_KEY,
-        ANTHROPIC_BASE_URL: model.url,
-      });
-      cleanups.push(() => d.stop());
-      mkdirSync(join(home, 'groups', 'main'), { recursive: true });
-      copyFileSync(
-        join(root, 'test/fixtures/egress-probe.mjs'),
-        join(home, 'groups', 'main', 'egress-probe.mjs'),
-      );
+      const { home, d } = await probeDaemon(runtime, model, allowed);
       d.groups.update('main', {
         harness: 'command',
         command: `node /workspace/group/egress-probe.mjs ${allowed.url}/hello ${other.url}/secret`,
@@ -126,21 +140,7 @@ describe.each([
       const allowed = await startEchoUpstream();
       const fresh = await startEchoUpstream();
       cleanups.push(model.close, allowed.close, fresh.close);
-      const home = tempHome(
-        `runtime: ${runtime}\n` +
-          'defaults: { harness: command, idleTimeoutMs: 60000 }\n' +
-          `egress: { allow: ["127.0.0.1:${allowed.port}"] }\n`,
-      );
-      const d: Daemon = await startDaemon(home, [], undefined, {
-        ANTHROPIC_API_KEY: REAL_KEY,
-        ANTHROPIC_BASE_URL: model.url,
-      });
-      cleanups.push(() => d.stop());
-      mkdirSync(join(home, 'groups', 'main'), { recursive: true });
-      copyFileSync(
-        join(root, 'test/fixtures/egress-probe.mjs'),
-        join(home, 'groups', 'main', 'egress-probe.mjs'),
-      );
+      const { d } = await probeDaemon(runtime, model, allowed);
       // The same new host twice: the first request waits for the answer, the second does not ask.
       d.groups.update('main', {
         harness: 'command',
