@@ -7,7 +7,7 @@ import type { OutboxWorker } from '../delivery/outbox-worker.js';
 import type { EventBus } from '../events/bus.js';
 import type { Group } from '../store/group-schema.js';
 import type { Store } from '../store/store.js';
-import type { ToolStep } from '../store/transcripts.js';
+import { MAX_TOOL_STEPS, type ToolStep } from '../store/transcripts.js';
 import type { LauncherRegistry } from './agent-process.js';
 import type { SessionPool } from './session-pool.js';
 
@@ -154,7 +154,8 @@ async function answer(
       // run's transcript. Partial text and log lines are live only (log lines: daemon log).
       onProgress: (p) => {
         const at = clock.now();
-        if (p.kind === 'tool') tools.push({ name: p.name, summary: p.summary, at });
+        if (p.kind === 'tool' && tools.length < MAX_TOOL_STEPS)
+          tools.push({ name: p.name, summary: p.summary, at });
         deps.bus.emit('progress', { ...p, runId: req.runId, group: g.folder, chat: req.chat, at });
       },
     },
