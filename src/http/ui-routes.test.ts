@@ -45,7 +45,7 @@ describe('GET /api/runs/:id/transcript', () => {
       id: 'run1',
       group: 'main',
       kind: 'message',
-      chatJid: 'web:owner',
+      chatId: 'web:owner',
       seqStart: null,
       seqEnd: null,
       attempt: 1,

@@ -29,7 +29,7 @@ describe('ChatStore.list (the one chat query)', () => {
   it('gives each chat its newest message (a reply too) and orders by it', () => {
     store.chats.touch('tg:1', { name: 'One' }, 100);
     store.messages.insert({
-      chatJid: 'tg:1',
+      chatId: 'tg:1',
       platformId: 'a',
       sender: 'tg:7',
       text: 'hi',
@@ -37,7 +37,7 @@ describe('ChatStore.list (the one chat query)', () => {
     });
     store.chats.touch('tg:2', { name: 'Two' }, 200);
     store.messages.insert({
-      chatJid: 'tg:2',
+      chatId: 'tg:2',
       platformId: 'b',
       sender: 'tg:8',
       text: 'yo',
@@ -45,7 +45,7 @@ describe('ChatStore.list (the one chat query)', () => {
     });
     // A reply in tg:1 after tg:2's last inbound message makes tg:1 the most recent chat.
     store.messages.insert(
-      { chatJid: 'tg:1', platformId: 'r', sender: 'bot', text: 'hello', ts: 300 },
+      { chatId: 'tg:1', platformId: 'r', sender: 'bot', text: 'hello', ts: 300 },
       'out',
     );
     const list = store.chats.list();
@@ -60,7 +60,7 @@ describe('chatOverviewOf (the Control UI row)', () => {
   it('shows replies as the assistant, a sender by name, and cuts the text at 200 characters', () => {
     store.chats.touch('tg:1', {}, 10);
     store.messages.insert({
-      chatJid: 'tg:1',
+      chatId: 'tg:1',
       platformId: 'a',
       sender: 'tg:7',
       senderName: 'Ann',
@@ -69,7 +69,7 @@ describe('chatOverviewOf (the Control UI row)', () => {
     });
     store.chats.touch('tg:2', {}, 5);
     store.messages.insert(
-      { chatJid: 'tg:2', platformId: 'b', sender: 'b', text: 'ok', ts: 5 },
+      { chatId: 'tg:2', platformId: 'b', sender: 'b', text: 'ok', ts: 5 },
       'out',
     );
     const [ann, reply] = store.chats.list().map(chatOverviewOf);

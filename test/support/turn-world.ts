@@ -54,7 +54,7 @@ export function turnWorld(script: Script): TurnWorld {
         id: runId,
         group: 'main',
         kind: 'message',
-        chatJid: 'web:owner',
+        chatId: 'web:owner',
         seqStart: 1,
         seqEnd: 1,
         attempt: 1,
