@@ -236,7 +236,7 @@ export function createApp(deps: ApiDeps): Hono {
     const { defaultHarness, ...ui } = deps.ui;
     mountUiRoutes(
       app,
-      { ...ui, store: deps.store, bus: deps.bus, groups: deps.groups, timezone: deps.timezone },
+      { ...ui, store: deps.store, groups: deps.groups, timezone: deps.timezone },
       defaultHarness,
     );
   }

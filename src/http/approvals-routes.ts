@@ -5,7 +5,7 @@ import type { Budgets } from '../guard/budgets.js';
 import { GUARD_ERROR_STATUS, GuardError } from '../guard/errors.js';
 import type { Guard } from '../guard/guard.js';
 import { OWNER_SENDER } from '../conversation/senders.js';
-import { apiError } from './errors.js';
+import { answeringErrors } from './errors.js';
 
 /** What the approvals routes need from the daemon. */
 export interface ApprovalRouteDeps {
@@ -13,20 +13,12 @@ export interface ApprovalRouteDeps {
   budgets: Budgets;
 }
 
-type Handler = (c: Context) => Response | Promise<Response>;
-
-/** GuardError → `{error: {code, message}}` with its status; anything else to app.onError. */
-function guarded(fn: Handler): Handler {
-  return async (c) => {
-    try {
-      return await fn(c);
-    } catch (err) {
-      if (err instanceof GuardError)
-        return apiError(c, GUARD_ERROR_STATUS[err.code], err.code, err.message);
-      throw err;
-    }
-  };
-}
+/** GuardError answers `{error: {code, message}}` with its status. */
+const guarded = answeringErrors((err) =>
+  err instanceof GuardError
+    ? { status: GUARD_ERROR_STATUS[err.code], code: err.code, message: err.message }
+    : undefined,
+);
 
 const idOf = (c: Context): number => {
   const raw = c.req.param('id') ?? '';

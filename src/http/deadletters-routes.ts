@@ -4,22 +4,14 @@ import {
   DeadLetterError,
   type DeadLetterService,
 } from '../delivery/dead-letter-service.js';
-import { apiError } from './errors.js';
+import { answeringErrors } from './errors.js';
 
-type Handler = (c: Context) => Response | Promise<Response>;
-
-/** Maps DeadLetterError to `{error: {code, message}}` with its status; anything else to app.onError. */
-function guard(fn: Handler): Handler {
-  return async (c) => {
-    try {
-      return await fn(c);
-    } catch (err) {
-      if (err instanceof DeadLetterError)
-        return apiError(c, DEAD_LETTER_ERROR_STATUS[err.code], err.code, err.message);
-      throw err;
-    }
-  };
-}
+/** DeadLetterError answers `{error: {code, message}}` with its status. */
+const guard = answeringErrors((err) =>
+  err instanceof DeadLetterError
+    ? { status: DEAD_LETTER_ERROR_STATUS[err.code], code: err.code, message: err.message }
+    : undefined,
+);
 
 const idOf = (c: Context): number => {
   const raw = c.req.param('id') ?? '';

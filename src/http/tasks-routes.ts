@@ -2,7 +2,7 @@ import type { Context, Hono } from 'hono';
 import { z } from 'zod';
 import { TASK_ERROR_STATUS, TaskError } from '../schedule/errors.js';
 import { OWNER, type Actor, type TaskService } from '../tasks/task-service.js';
-import { apiError } from './errors.js';
+import { answeringErrors } from './errors.js';
 
 /** The API acts as the owner: it manages every group's tasks. */
 const API_ACTOR: Actor = { ...OWNER, via: 'api' };
@@ -13,21 +13,12 @@ const listQuery = z.strictObject({
 });
 const limitQuery = z.coerce.number().int().min(1).max(1000).default(50);
 
-type Handler = (c: Context) => Response | Promise<Response>;
-
-/** Maps TaskError to `{error: {code, message}}` with its status; anything else to app.onError. */
-function guard(fn: Handler): Handler {
-  return async (c) => {
-    try {
-      return await fn(c);
-    } catch (err) {
-      if (err instanceof TaskError) {
-        return apiError(c, TASK_ERROR_STATUS[err.code], err.detail ?? err.code, err.message);
-      }
-      throw err;
-    }
-  };
-}
+/** TaskError answers `{error: {code, message}}` with its status (its detail as the code). */
+const guard = answeringErrors((err) =>
+  err instanceof TaskError
+    ? { status: TASK_ERROR_STATUS[err.code], code: err.detail ?? err.code, message: err.message }
+    : undefined,
+);
 
 const idOf = (c: Context): string => c.req.param('id') ?? '';
 

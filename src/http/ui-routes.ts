@@ -1,7 +1,6 @@
 import { join } from 'node:path';
 import type { Context, Hono } from 'hono';
 import { z } from 'zod';
-import type { EventBus } from '../events/bus.js';
 import type { GroupService } from '../groups/group-service.js';
 import { chatIdSchema } from '../store/group-schema.js';
 import { UnsafePathError } from '../sandbox/errors.js';
@@ -9,8 +8,8 @@ import { safeReadDir, safeReadFile, safeWriteFile, splitRelative } from '../sand
 import { TaskError } from '../schedule/errors.js';
 import { TaskService } from '../tasks/task-service.js';
 import type { Store } from '../store/store.js';
+import { chatOverviewOf } from '../store/views.js';
 import { apiError } from './errors.js';
-import { RunJournal } from './run-journal.js';
 
 /** One `clawpod doctor` finding (same shape as the CLI prints with `--json`). */
 export interface DoctorFinding {
@@ -30,7 +29,6 @@ export interface EgressRefusal {
 /** What the Control UI's routes need beyond the core API's dependencies. */
 export interface UiRouteDeps {
   store: Store;
-  bus: EventBus;
   groups: GroupService;
   /** `$CLAWPOD_HOME/groups`: each group's folder (sandbox-writable: read and written safely). */
   groupsDir: string;
@@ -100,8 +98,7 @@ function relativePath(raw: string): string {
  * refusals. Group folders are written by sandboxes: every touch goes through safe-fs (no
  * symlink followed, no path outside the folder). Mount after the token middleware.
  */
-export function mountUiRoutes(app: Hono, deps: UiRouteDeps, defaultHarness: string): RunJournal {
-  const journal = new RunJournal(deps.bus);
+export function mountUiRoutes(app: Hono, deps: UiRouteDeps, defaultHarness: string): void {
   const folderOf = (name: string) => join(deps.groupsDir, deps.groups.get(name).folder);
   const unsafe = (c: Context, err: unknown): Response => {
     if (err instanceof UnsafePathError) return apiError(c, 400, 'unsafe_path', err.message);
@@ -111,7 +108,7 @@ export function mountUiRoutes(app: Hono, deps: UiRouteDeps, defaultHarness: stri
     throw err;
   };
 
-  app.get('/api/chats/overview', (c) => c.json(deps.store.views.chatOverview()));
+  app.get('/api/chats/overview', (c) => c.json(deps.store.chats.list().map(chatOverviewOf)));
   app.get('/api/chats/:chat/recent', (c) => {
     const chat = chatIdSchema.safeParse(c.req.param('chat'));
     if (!chat.success) return apiError(c, 400, 'invalid_chat', issue(chat.error));
@@ -227,7 +224,7 @@ export function mountUiRoutes(app: Hono, deps: UiRouteDeps, defaultHarness: stri
     return c.json({
       run,
       input,
-      steps: journal.entries(run.id),
+      steps: deps.store.transcripts.steps(run.id),
       replies: deps.store.views.runReplies(run.id),
     });
   });
@@ -253,7 +250,6 @@ export function mountUiRoutes(app: Hono, deps: UiRouteDeps, defaultHarness: stri
     return c.json(await deps.doctor());
   });
   app.get('/api/egress/refusals', (c) => c.json(deps.egressRefusals?.() ?? []));
-  return journal;
 }
 
 /** The mean cost of a group's recent runs that reported one (null when none did). */

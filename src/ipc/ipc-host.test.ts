@@ -313,3 +313,66 @@ describe('errors/ cap', () => {
     expect(existsSync(s.q('team', 'errors', 'old-0'))).toBe(false);
   });
 });
+
+describe('bad request files', () => {
+  const reasonOf = (s: Setup, name: string) =>
+    (
+      JSON.parse(readFileSync(s.q('team', 'errors', `${name}.error.json`), 'utf8')) as {
+        reason: string;
+      }
+    ).reason;
+
+  it('invalid JSON: moved to errors/ with the parse error, answered invalid_json under its name', async () => {
+    const s = setup();
+    writeFileSync(s.q('team', 'requests', 'broken.json'), '{"id": "broken", "op": ');
+    await s.host.scan('team', 'requests');
+    expect(s.handled).toEqual([]);
+    expect(readdirSync(s.q('team', 'requests'))).toEqual([]);
+    expect(readdirSync(s.q('team', 'errors')).sort()).toEqual([
+      'broken.json',
+      'broken.json.error.json',
+    ]);
+    expect(reasonOf(s, 'broken.json')).toMatch(/^unreadable or invalid JSON: /);
+    expect(answerOf(s, 'team', 'broken')).toMatchObject({
+      id: 'broken',
+      ok: false,
+      error: { code: 'invalid_json' },
+    });
+  });
+
+  it('an unknown op: answered invalid_request under the id the file holds, saying which field', async () => {
+    const s = setup();
+    writeFileSync(
+      s.q('team', 'requests', 'x.json'),
+      JSON.stringify({ id: 'ask1', op: 'format_disk', args: {} }),
+    );
+    await s.host.scan('team', 'requests');
+    expect(s.handled).toEqual([]);
+    expect(reasonOf(s, 'x.json')).toMatch(/^op: /);
+    const answer = answerOf(s, 'team', 'ask1');
+    expect(answer).toMatchObject({ id: 'ask1', ok: false, error: { code: 'invalid_request' } });
+    expect(answer.error!.message).toBe(reasonOf(s, 'x.json'));
+  });
+
+  it('a file over the size cap is refused unread, with a reason and an answer', async () => {
+    const s = setup();
+    writeFileSync(
+      s.q('team', 'requests', 'big.json'),
+      JSON.stringify({ id: 'big', op: 'list_tasks', args: { pad: 'x'.repeat(300 * 1024) } }),
+    );
+    await s.host.scan('team', 'requests');
+    expect(s.handled).toEqual([]);
+    expect(reasonOf(s, 'big.json')).toMatch(/^unreadable or invalid JSON: .+/);
+    expect(answerOf(s, 'team', 'big').ok).toBe(false);
+  });
+
+  it('a file not named .json is moved aside with the rule it broke, and nothing else stops', async () => {
+    const s = setup();
+    writeFileSync(s.q('team', 'requests', 'notes.txt'), 'hello');
+    writeFileSync(s.q('team', 'requests', 'good.json'), request('good'));
+    await s.host.scan('team', 'requests');
+    expect(reasonOf(s, 'notes.txt')).toBe('IPC files must be .json');
+    expect(s.handled).toEqual(['team:good']);
+    expect(answerOf(s, 'team', 'good').ok).toBe(true);
+  });
+});

@@ -52,7 +52,7 @@ export class Router implements InboundSink {
   }
 
   async receive(msg: Inbound): Promise<IntakeResult> {
-    const { store, bus, log } = this.opts;
+    const { store, log } = this.opts;
     const now = this.opts.now?.() ?? Date.now();
     // An approval answer (`yes 7`) from whoever may give it is stored but never a prompt.
     if (this.opts.guard?.isAnswer(msg)) return this.answer(msg, now);
@@ -99,17 +99,9 @@ export class Router implements InboundSink {
       group !== undefined &&
       allowed &&
       (Boolean(msg.mentioned) || isTriggered(text, group, this.opts.assistantName));
-    // On disk (fsynced) before the caller acknowledges: a 202, a channel's ack.
-    const res = await store.commit(() => {
-      store.chats.touch(msg.chatId, { name: msg.chatName, kind: msg.chatKind }, now);
-      const inserted = store.messages.insert({ ...msg, text, excluded: !allowed, wakes });
-      if (inserted.inserted) store.cursors.ensure(msg.chatId, inserted.seq);
-      return inserted;
-    });
+    const res = await this.keep({ ...msg, text }, { excluded: !allowed, wakes }, now);
     if (!res.inserted)
       return { seq: res.seq, duplicate: true, wakes: false, quiet: 'a redelivery' };
-    const stored = store.messages.get(res.seq);
-    if (stored) bus.emit('message', stored);
     const done = (quiet?: string): IntakeResult => ({
       seq: res.seq,
       duplicate: false,
@@ -166,18 +158,33 @@ export class Router implements InboundSink {
 
   /** Stores an approval answer (excluded from prompts, waking nothing), then decides by it. */
   private async answer(msg: Inbound, now: number): Promise<IntakeResult> {
+    const res = await this.keep(msg, { excluded: true, wakes: false }, now);
+    if (!res.inserted)
+      return { seq: res.seq, duplicate: true, wakes: false, quiet: 'a redelivery' };
+    const quiet = this.opts.guard!.answer(msg);
+    return { seq: res.seq, duplicate: false, wakes: false, quiet };
+  }
+
+  /**
+   * Stores `msg` with its chat and cursor, on disk (fsynced) before the caller acknowledges (a
+   * 202, a channel's ack), and announces it; a redelivery is stored once (`inserted: false`).
+   */
+  private async keep(
+    msg: Inbound,
+    decided: { excluded: boolean; wakes: boolean },
+    now: number,
+  ): Promise<{ seq: number; inserted: boolean }> {
     const { store, bus } = this.opts;
     const res = await store.commit(() => {
       store.chats.touch(msg.chatId, { name: msg.chatName, kind: msg.chatKind }, now);
-      const inserted = store.messages.insert({ ...msg, excluded: true, wakes: false });
+      const inserted = store.messages.insert({ ...msg, ...decided });
       if (inserted.inserted) store.cursors.ensure(msg.chatId, inserted.seq);
       return inserted;
     });
-    if (!res.inserted)
-      return { seq: res.seq, duplicate: true, wakes: false, quiet: 'a redelivery' };
-    const stored = store.messages.get(res.seq);
-    if (stored) bus.emit('message', stored);
-    const quiet = this.opts.guard!.answer(msg);
-    return { seq: res.seq, duplicate: false, wakes: false, quiet };
+    if (res.inserted) {
+      const stored = store.messages.get(res.seq);
+      if (stored) bus.emit('message', stored);
+    }
+    return res;
   }
 }

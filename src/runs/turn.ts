@@ -7,6 +7,7 @@ import type { OutboxWorker } from '../delivery/outbox-worker.js';
 import type { EventBus } from '../events/bus.js';
 import type { Group } from '../store/group-schema.js';
 import type { Store } from '../store/store.js';
+import { MAX_TOOL_STEPS, type ToolStep } from '../store/transcripts.js';
 import type { LauncherRegistry } from './agent-process.js';
 import type { SessionPool } from './session-pool.js';
 
@@ -143,20 +144,20 @@ async function answer(
   const channel = req.typing ? deps.channels.forChat(req.chat) : undefined;
   void channel?.setTyping?.(req.chat, true).catch(() => undefined);
   log.info({ harness, session: session.id }, 'turn started');
+  const tools: ToolStep[] = [];
   const outcome = await session.turn(
     req.prompt,
     { runId: req.runId, chat: req.chat, replyTo: req.replyTo },
     {
       timeoutMs: g.limits.runTimeoutMs ?? config.file.limits.runTimeoutMs,
-      // Live views only (SSE): partial text, tool steps, log lines; never stored.
-      onProgress: (p) =>
-        deps.bus.emit('progress', {
-          ...p,
-          runId: req.runId,
-          group: g.folder,
-          chat: req.chat,
-          at: clock.now(),
-        }),
+      // Live views (SSE) get every step; tool steps are also kept, with the turn's end, in its
+      // run's transcript. Partial text and log lines are live only (log lines: daemon log).
+      onProgress: (p) => {
+        const at = clock.now();
+        if (p.kind === 'tool' && tools.length < MAX_TOOL_STEPS)
+          tools.push({ name: p.name, summary: p.summary, at });
+        deps.bus.emit('progress', { ...p, runId: req.runId, group: g.folder, chat: req.chat, at });
+      },
     },
   );
   void channel?.setTyping?.(req.chat, false).catch(() => undefined);
@@ -168,6 +169,7 @@ async function answer(
     store.tx(() => {
       if (req.onStop) req.onStop();
       else req.onCommit([]);
+      keepToolSteps(deps, req.runId, tools);
       store.runs.finish(req.runId, 'error', STOPPED_BY_OWNER, clock.now());
     });
     emitRun(deps, req.runId);
@@ -176,11 +178,15 @@ async function answer(
   }
 
   if (!outcome.ok) {
+    // What the agent did before it failed stays on the run's page.
     if (!outcome.retryable) {
       log.warn({ err: outcome.message }, 'turn failed; not retryable');
-      return refuse(deps, req, outcome.message);
+      return refuse(deps, req, outcome.message, tools);
     }
-    store.runs.finish(req.runId, 'error', outcome.message, clock.now());
+    store.tx(() => {
+      keepToolSteps(deps, req.runId, tools);
+      store.runs.finish(req.runId, 'error', outcome.message, clock.now());
+    });
     emitRun(deps, req.runId);
     log.warn({ err: outcome.message }, 'turn failed');
     return { status: 'failed', message: outcome.message };
@@ -201,10 +207,11 @@ async function answer(
     if (outcome.resumeId && req.conversation)
       store.resumeIds.set(g.folder, harness, outcome.resumeId, clock.now());
     req.onCommit(texts);
-    // Searchable history; tool steps join here once the runner reports them (`tools`).
+    // Searchable history and the run page's steps.
     store.transcripts.recordTurn(req.runId, {
       prompt: req.prompt,
       replies: texts,
+      tools,
       at: clock.now(),
     });
     store.runs.finish(req.runId, 'ok', null, clock.now());
@@ -240,9 +247,15 @@ function skip(deps: TurnDeps, req: TurnRequest, reason: string): TurnResult {
  * Tells the chat why nothing can run, consumes the input, and ends the run `dead`: it is over
  * for good (no retry can help; the user must act), as after its last failed attempt.
  */
-function refuse(deps: TurnDeps, req: TurnRequest, message: string): TurnResult {
+function refuse(
+  deps: TurnDeps,
+  req: TurnRequest,
+  message: string,
+  tools: ToolStep[] = [],
+): TurnResult {
   const { store, outbox, clock } = deps;
   store.tx(() => {
+    keepToolSteps(deps, req.runId, tools);
     outbox.enqueue({
       key: `${req.keyPrefix}:notice`,
       chatId: req.chat,
@@ -261,4 +274,15 @@ function refuse(deps: TurnDeps, req: TurnRequest, message: string): TurnResult {
 export function emitRun(deps: Pick<TurnDeps, 'store' | 'bus'>, runId: string): void {
   const run = deps.store.runs.get(runId);
   if (run) deps.bus.emit('run', run);
+}
+
+/** Keeps a turn's tool steps in its run's transcript when it ends without replies. */
+function keepToolSteps(deps: TurnDeps, runId: string, tools: ToolStep[]): void {
+  if (tools.length)
+    deps.store.transcripts.recordTurn(runId, {
+      prompt: '',
+      replies: [],
+      tools,
+      at: deps.clock.now(),
+    });
 }

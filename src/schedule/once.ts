@@ -1,5 +1,5 @@
 import { EXPECTED_FORMS, ScheduleError, quote } from './errors.js';
-import { instantFromWallTime, type WallTime } from './time-zone.js';
+import { instantFromWallTime, wallAsUtc, type WallTime } from './time-zone.js';
 
 const ISO_TIME =
   /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?)?$/i;
@@ -64,14 +64,5 @@ export function parseIsoTime(value: string, zone: string): number {
     throw invalid(value, 'has an impossible time of day');
   }
   if (offset === undefined) return instantFromWallTime(zone, wall);
-  const asUtc = Date.UTC(
-    wall.year,
-    wall.month - 1,
-    wall.day,
-    wall.hour,
-    wall.minute,
-    wall.second,
-    wall.millisecond,
-  );
-  return asUtc - offsetMs(value, offset);
+  return wallAsUtc(wall) - offsetMs(value, offset);
 }

@@ -37,17 +37,27 @@ export class ChatStore {
     ).run(jid, channel, meta.name ?? null, meta.kind ?? 'group', now, now);
   }
 
+  /**
+   * Every chat seen on a channel, and every chat bound to a group before its first message
+   * (seen times: the binding's), each with its newest stored message; most recent activity
+   * first (a reply counts). The one chat query: `clawpod chats list`, `GET /api/chats` and the
+   * Control UI's `GET /api/chats/overview` (a projection of it) all read this.
+   */
   list(): ChatInfo[] {
     // The newest message per chat through the (chat_jid, seq) index: one seek per chat.
     const rows = stmt(
       this.db,
       `SELECT c.*, b.group_folder, m.seq AS m_seq, m.direction AS m_direction, m.sender AS m_sender,
               m.sender_name AS m_sender_name, m.text AS m_text, m.ts AS m_ts
-         FROM chats c
+         FROM (SELECT jid, channel, name, kind, first_seen, last_seen FROM chats
+               UNION ALL
+               SELECT chat_jid, substr(chat_jid, 1, instr(chat_jid, ':') - 1), NULL, 'group',
+                      created_at, created_at
+                 FROM chat_bindings WHERE chat_jid NOT IN (SELECT jid FROM chats)) c
          LEFT JOIN chat_bindings b ON b.chat_jid = c.jid
          LEFT JOIN messages m ON m.seq =
            (SELECT seq FROM messages WHERE chat_jid = c.jid ORDER BY seq DESC LIMIT 1)
-         ORDER BY c.last_seen DESC`,
+        ORDER BY COALESCE(m.ts, c.last_seen) DESC, c.jid`,
     ).all() as Array<{
       jid: string;
       channel: string;

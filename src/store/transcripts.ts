@@ -6,6 +6,16 @@ export type TranscriptRole = 'prompt' | 'reply' | 'tool';
 export interface ToolStep {
   name: string;
   summary: string;
+  /** When the agent made the call (default: the turn's `at`). */
+  at?: number;
+}
+
+/** A tool step as a run's transcript shows it (`GET /api/runs/:id/transcript`). */
+export interface TranscriptStep {
+  at: number;
+  kind: 'tool';
+  name: string;
+  summary: string;
 }
 
 /** What a committed turn adds to its run's transcript. */
@@ -14,10 +24,7 @@ export interface TurnTranscript {
   prompt: string;
   /** The replies, cleaned, as they went to the outbox. */
   replies: string[];
-  /**
-   * The turn's tool calls in short. The hook for runner `tool` events: empty until the host
-   * receives them from the runner.
-   */
+  /** The turn's tool calls in short, in order, from the runner's `tool` events. */
   tools?: ToolStep[];
   at: number;
 }
@@ -45,10 +52,15 @@ interface Row {
 
 /** A tool step is kept short: the transcript says what was done, not its whole output. */
 export const MAX_TOOL_STEP_CHARS = 500;
+/** At most this many tool steps are kept per turn (an agent in a loop cannot fill the disk). */
+export const MAX_TOOL_STEPS = 500;
+
+/** Between a tool step's name and its summary in the stored text (tool names hold no colon). */
+const TOOL_SEPARATOR = ': ';
 
 /**
- * Run transcripts: what a run did beyond the chat's own messages, for history search. Rows are
- * written once, when the turn commits, and never changed.
+ * Run transcripts: what a run did beyond the chat's own messages, for history search and the
+ * run page. Rows are written once, when the turn ends, and never changed.
  */
 export class TranscriptStore {
   constructor(private readonly db: Db) {}
@@ -68,13 +80,32 @@ export class TranscriptStore {
       this.db,
       'INSERT INTO run_transcripts (run_id, group_folder, chat_jid, role, text, ts) VALUES (?, ?, ?, ?, ?, ?)',
     );
-    const add = (role: TranscriptRole, text: string) => {
-      if (text.trim()) insert.run(runId, run.group_folder, run.chat_jid, role, text, turn.at);
+    const add = (role: TranscriptRole, text: string, at = turn.at) => {
+      if (text.trim()) insert.run(runId, run.group_folder, run.chat_jid, role, text, at);
     };
     if (run.kind === 'task') add('prompt', turn.prompt);
-    for (const t of turn.tools ?? [])
-      add('tool', `${t.name}: ${t.summary}`.slice(0, MAX_TOOL_STEP_CHARS));
+    for (const t of (turn.tools ?? []).slice(0, MAX_TOOL_STEPS))
+      add('tool', `${t.name}${TOOL_SEPARATOR}${t.summary}`.slice(0, MAX_TOOL_STEP_CHARS), t.at);
     for (const r of turn.replies) add('reply', r);
+  }
+
+  /** A run's tool steps, in order (what the run page shows as its steps). */
+  steps(runId: string): TranscriptStep[] {
+    const rows = stmt(
+      this.db,
+      "SELECT text, ts FROM run_transcripts WHERE run_id = ? AND role = 'tool' ORDER BY id",
+    ).all(runId) as Array<{ text: string; ts: number }>;
+    return rows.map((r) => {
+      const cut = r.text.indexOf(TOOL_SEPARATOR);
+      return cut < 0
+        ? { at: r.ts, kind: 'tool', name: r.text, summary: '' }
+        : {
+            at: r.ts,
+            kind: 'tool',
+            name: r.text.slice(0, cut),
+            summary: r.text.slice(cut + TOOL_SEPARATOR.length),
+          };
+    });
   }
 
   /** A run's transcript in the order it was written. */

@@ -1,8 +1,9 @@
+import type { ChatInfo } from './chats.js';
 import { stmt, type Db } from './db.js';
 
 /**
  * Read-only views the Control UI and its API routes need beyond the table stores: the chat list
- * with each chat's last message, a chat's latest page, messages after a sequence number across
+ * (a projection of `store.chats.list()`), a chat's latest page, messages after a sequence number across
  * chats (event-stream resume), a run's replies. Nothing here writes.
  */
 
@@ -15,6 +16,26 @@ export interface ChatOverview {
   group: string | null;
   lastSeen: number;
   last: { seq: number; direction: 'in' | 'out'; sender: string; text: string; ts: number } | null;
+}
+
+/** The Control UI's row for a chat (`GET /api/chats/overview`): sender as shown, text cut. */
+export function chatOverviewOf(c: ChatInfo): ChatOverview {
+  const m = c.lastMessage;
+  return {
+    jid: c.jid,
+    channel: c.channel,
+    name: c.name,
+    kind: c.kind,
+    group: c.group,
+    lastSeen: c.lastSeen,
+    last: m && {
+      seq: m.seq,
+      direction: m.direction,
+      sender: m.direction === 'out' ? 'assistant' : (m.senderName ?? m.sender),
+      text: m.text.slice(0, 200),
+      ts: m.ts,
+    },
+  };
 }
 
 /** A message as the API shows it: `sender` is "assistant" for replies. */
@@ -49,50 +70,6 @@ const toView = (r: MessageRow): MessageView => ({
 /** The read-only views over messages, chats and the outbox; one per Store (`store.views`). */
 export class ViewStore {
   constructor(private readonly db: Db) {}
-
-  /** Every chat seen (bound ones and bound-but-silent ones too), most recent first. */
-  chatOverview(): ChatOverview[] {
-    const rows = stmt(
-      this.db,
-      `SELECT c.jid, c.channel, c.name, c.kind, c.last_seen, b.group_folder,
-              m.seq, m.direction, m.sender, m.sender_name, m.text, m.ts
-         FROM (SELECT jid, channel, name, kind, last_seen FROM chats
-               UNION ALL
-               SELECT chat_jid, substr(chat_jid, 1, instr(chat_jid, ':') - 1), NULL, 'group', 0
-                 FROM chat_bindings WHERE chat_jid NOT IN (SELECT jid FROM chats)) c
-         LEFT JOIN chat_bindings b ON b.chat_jid = c.jid
-         LEFT JOIN messages m ON m.seq = (SELECT MAX(seq) FROM messages WHERE chat_jid = c.jid)
-        ORDER BY COALESCE(m.ts, c.last_seen) DESC, c.jid`,
-    ).all() as Array<
-      Omit<MessageRow, 'chat_jid' | 'seq'> & {
-        jid: string;
-        channel: string;
-        name: string | null;
-        kind: 'group' | 'direct';
-        last_seen: number;
-        group_folder: string | null;
-        seq: number | null;
-      }
-    >;
-    return rows.map((r) => ({
-      jid: r.jid,
-      channel: r.channel,
-      name: r.name,
-      kind: r.kind,
-      group: r.group_folder,
-      lastSeen: r.last_seen,
-      last:
-        r.seq === null
-          ? null
-          : {
-              seq: r.seq,
-              direction: r.direction,
-              sender: r.direction === 'out' ? 'assistant' : (r.sender_name ?? r.sender),
-              text: r.text.slice(0, 200),
-              ts: r.ts,
-            },
-    }));
-  }
 
   /** The latest `limit` messages of a chat (before `beforeSeq` when given), oldest first. */
   latestOfChat(chat: string, limit: number, beforeSeq?: number): MessageView[] {

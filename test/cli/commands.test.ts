@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { DaemonStatus } from '../../src/status.js';
 import { useTempDirs } from '../support/tmp.js';
-import { cliEnv, closedPort, root, runCli } from './cli-helpers.js';
+import { cliEnv, closedPort, root, runCli } from '../support/cli-helpers.js';
 
 const tmp = useTempDirs();
 let home: string;

@@ -6,7 +6,7 @@ import { Store } from '../../src/store/store.js';
 import { nextMessage, startDaemon, tempHome } from '../support/daemon-harness.js';
 import { reply, scriptedLauncher } from '../support/scripted-launcher.js';
 import { testChannels, useTestChannel, type TestChannel } from '../support/test-channel.js';
-import { cliEnv, closedPort, runCli } from './cli-helpers.js';
+import { cliEnv, closedPort, runCli } from '../support/cli-helpers.js';
 
 let channel: TestChannel;
 let nobody: string;

@@ -13,7 +13,7 @@ import {
 import { FakeSlack } from '../fakes/slack-server.js';
 import { startFakeTelegram, type FakeTelegram } from '../fakes/telegram-server.js';
 import { useTempDirs } from '../support/tmp.js';
-import { cliEnv, closedPort, runCli } from './cli-helpers.js';
+import { cliEnv, closedPort, runCli } from '../support/cli-helpers.js';
 
 // `clawpod doctor` logs in to every configured channel (against the fakes, which speak the real
 // wire protocols) and reports the platform's own reason with a fix.

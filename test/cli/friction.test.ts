@@ -7,7 +7,7 @@ import type { Daemon } from '../../src/daemon.js';
 import { say, startDaemon, tempHome } from '../support/daemon-harness.js';
 import { reply, scriptedLauncher } from '../support/scripted-launcher.js';
 import { useTempDirs } from '../support/tmp.js';
-import { cliEnv, closedPort, root, runCli } from './cli-helpers.js';
+import { cliEnv, closedPort, root, runCli } from '../support/cli-helpers.js';
 
 // The rough edges a new user met, each pinned: a daemon found wherever it listens, the start
 // telling the truth, chats listable and unbindable, host paths in `command` refused.

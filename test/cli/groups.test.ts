@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Group } from '../../src/store/group-schema.js';
 import { useTempDirs } from '../support/tmp.js';
-import { cliEnv, runCli } from './cli-helpers.js';
+import { cliEnv, runCli } from '../support/cli-helpers.js';
 
 const tmp = useTempDirs();
 let env: NodeJS.ProcessEnv;

@@ -5,7 +5,7 @@ import type { HistoryResult } from '../../src/memory/history-search.js';
 import { MEMORY_HYGIENE_PROMPT } from '../../src/memory/task-templates.js';
 import { Store } from '../../src/store/store.js';
 import { useTempDirs } from '../support/tmp.js';
-import { cliEnv, closedPort, runCli } from './cli-helpers.js';
+import { cliEnv, closedPort, runCli } from '../support/cli-helpers.js';
 
 const tmp = useTempDirs();
 let home: string;

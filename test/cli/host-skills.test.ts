@@ -5,7 +5,7 @@ import { parseSkillMd } from '../../src/skills/skill-files.js';
 import type { Daemon } from '../../src/daemon.js';
 import { startDaemon, tempHome } from '../support/daemon-harness.js';
 import { reply, scriptedLauncher } from '../support/scripted-launcher.js';
-import { cliEnv, root, runCli } from './cli-helpers.js';
+import { cliEnv, root, runCli } from '../support/cli-helpers.js';
 
 // The host skills in .claude/skills/ tell Claude Code (in this repository) how to drive the
 // clawpod CLI. So they cannot rot, every `clawpod …` line in a ```sh block is run, in order,

@@ -6,7 +6,7 @@ import type { Daemon } from '../../src/daemon.js';
 import { startDaemon, tempHome } from '../support/daemon-harness.js';
 import { reply, scriptedLauncher } from '../support/scripted-launcher.js';
 import { useTempDirs } from '../support/tmp.js';
-import { cliEnv, closedPort, runCli } from './cli-helpers.js';
+import { cliEnv, closedPort, runCli } from '../support/cli-helpers.js';
 
 const tmp = useTempDirs();
 let d: Daemon;

@@ -6,7 +6,7 @@ import type { AgentLauncher } from '../../src/runs/agent-process.js';
 import { startDaemon, tempHome } from '../support/daemon-harness.js';
 import { agentRequest } from '../support/agent-ipc.js';
 import { reply, scriptedLauncher } from '../support/scripted-launcher.js';
-import { cliEnv, runCli } from './cli-helpers.js';
+import { cliEnv, runCli } from '../support/cli-helpers.js';
 
 /** A launcher whose agent never answers until killed (for the timeout path). */
 function silentLauncher(harness: string): AgentLauncher {

@@ -5,7 +5,7 @@ import { loadConfig } from '../../src/config/load.js';
 import { Store } from '../../src/store/store.js';
 import { startFakeTelegram, type FakeTelegram } from '../fakes/telegram-server.js';
 import { useTempDirs } from '../support/tmp.js';
-import { cliEnv, runCli } from './cli-helpers.js';
+import { cliEnv, runCli } from '../support/cli-helpers.js';
 
 // `clawpod setup --yes`: the wizard's steps from flags, for scripts and CI (no terminal).
 

@@ -5,7 +5,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { installShippedSkills } from '../../src/skills/shipped.js';
 import { startDaemon, tempHome } from '../support/daemon-harness.js';
 import { useTempDirs } from '../support/tmp.js';
-import { cliEnv, runCli } from './cli-helpers.js';
+import { cliEnv, runCli } from '../support/cli-helpers.js';
 
 const tmp = useTempDirs();
 const skillMd = (body: string) =>

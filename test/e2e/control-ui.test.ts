@@ -5,7 +5,6 @@
  * test fire a task and run out a dead letter's retries. Screenshots of each view at phone size
  * go to a temp dir, or to docs/ui/ with CLAWPOD_UI_SCREENSHOTS=1.
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -16,17 +15,10 @@ import { startFakeAnthropic, reply, type FakeAnthropic } from '../fakes/anthropi
 import { TEST_MODEL } from '../support/claude-world.js';
 import { defaultHome, nextMessage, runEnded, startDaemon } from '../support/daemon-harness.js';
 import { FakeClock, flush } from '../support/fake-clock.js';
+import { hasBwrap } from '../support/host-tools.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const hasBrowser = existsSync(CHROMIUM);
-const hasBwrap = (() => {
-  try {
-    execFileSync('bwrap', ['--version']);
-    return true;
-  } catch {
-    return false;
-  }
-})();
 // CI installs both (.ci/run); there a missing one is a failure, not a skip.
 if (process.env.CI && (!hasBrowser || !hasBwrap))
   throw new Error(`the Control UI test needs ${CHROMIUM} and bwrap (see .ci/run)`);

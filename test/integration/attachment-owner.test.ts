@@ -1,21 +1,13 @@
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Daemon } from '../../src/daemon.js';
 import { nextMessage, startDaemon, tempHome } from '../support/daemon-harness.js';
+import { hasBwrap } from '../support/host-tools.js';
 
 // A root daemon saves attachments into a group folder the sandbox user owns: the files must be
 // the agent's to delete, and a symlink the agent plants must not redirect the save or the chown.
 
-const hasBwrap = (() => {
-  try {
-    execFileSync('bwrap', ['--version']);
-    return true;
-  } catch {
-    return false;
-  }
-})();
 const isRoot = process.getuid?.() === 0;
 const CHAT = 'web:files';
 let n = 0;

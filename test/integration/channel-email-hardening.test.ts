@@ -13,7 +13,7 @@ import {
   type FakeImap,
   type FakeSmtp,
 } from '../fakes/mail-servers.js';
-import { closedPort } from '../cli/cli-helpers.js';
+import { closedPort } from '../support/cli-helpers.js';
 import { nextMessage, startDaemon, tempHome } from '../support/daemon-harness.js';
 import { reply, scriptedLauncher, type ScriptedLauncher } from '../support/scripted-launcher.js';
 

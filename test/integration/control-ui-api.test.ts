@@ -3,7 +3,6 @@
  * event-stream resume, progress, stop, chats, memory and folder (with planted links made by a
  * real bubblewrap sandbox), schedule preview, dead letters, attachments.
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,15 +10,7 @@ import type { Daemon } from '../../src/daemon.js';
 import type { RunnerEvent } from '../../src/protocol/runner-protocol.js';
 import { nextMessage, runEnded, startDaemon, tempHome } from '../support/daemon-harness.js';
 import { reply, scriptedLauncher } from '../support/scripted-launcher.js';
-
-const hasBwrap = (() => {
-  try {
-    execFileSync('bwrap', ['--version']);
-    return true;
-  } catch {
-    return false;
-  }
-})();
+import { hasBwrap } from '../support/host-tools.js';
 
 let d: Daemon;
 let home: string;
@@ -338,5 +329,23 @@ describe('chats, groups, schedule preview, doctor, dead letters, attachments', (
     const empty = await post('/api/messages', { chat: 'web:main', text: ' ' });
     expect(empty.status).toBe(400);
     expect(existsSync(join(home, 'groups/main/attachments'))).toBe(true);
+  });
+});
+
+describe('run transcript', () => {
+  it("lists a run's tool steps once it ended, and still after the daemon restarted", async () => {
+    const ended = runEnded(d, (s) => s === 'ok');
+    await post('/api/messages', { chat: 'web:main', text: 'ping for the record' });
+    const run = await ended;
+    const steps = async () =>
+      (await json<{ steps: unknown[] }>(`/api/runs/${run.id}/transcript`)).steps;
+    const expected = [
+      { at: expect.any(Number), kind: 'tool', name: 'Bash', summary: 'ls /workspace/group' },
+    ];
+    expect(await steps()).toEqual(expected);
+    await d.stop();
+    d = await startDaemon(home, [launcher]); // afterAll stops this one
+    base = `http://127.0.0.1:${d.port}`;
+    expect(await steps()).toEqual(expected);
   });
 });

@@ -4,23 +4,14 @@
  * runner's bridge, and fake upstreams on 127.0.0.1. The sandbox's command calls the model API
  * with the placeholder; the fake model sees the real key; the sandbox never does.
  */
-import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Daemon } from '../../src/daemon.js';
 import { startEchoUpstream, type EchoUpstream } from '../fakes/echo-upstream.js';
 import { nextMessage, say, startDaemon, tempHome } from '../support/daemon-harness.js';
+import { hasBwrap, works } from '../support/host-tools.js';
 
-const works = (cmd: string, args: string[]) => {
-  try {
-    execFileSync(cmd, args, { stdio: 'ignore', timeout: 60_000 });
-    return true;
-  } catch {
-    return false;
-  }
-};
-const hasBwrap = works('bwrap', ['--version']);
 /** Podman with the agent image already built (sandbox-podman.test.ts builds it). */
 const hasPodman =
   works('podman', ['info']) && works('podman', ['image', 'exists', 'clawpod-agent:local']);
@@ -31,6 +22,34 @@ const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
+
+/**
+ * A daemon at its defaults but for the runtime, the command harness and `allowed` on the egress
+ * list, whose model API is `model` (the real key in its .env) and whose main group folder holds
+ * the egress probe.
+ */
+async function probeDaemon(
+  runtime: string,
+  model: EchoUpstream,
+  allowed: EchoUpstream,
+): Promise<{ home: string; d: Daemon }> {
+  const home = tempHome(
+    `runtime: ${runtime}\n` +
+      'defaults: { harness: command, idleTimeoutMs: 60000 }\n' +
+      `egress: { allow: ["127.0.0.1:${allowed.port}"] }\n`,
+  );
+  const d: Daemon = await startDaemon(home, [], undefined, {
+    ANTHROPIC_API_KEY: REAL_KEY,
+    ANTHROPIC_BASE_URL: model.url,
+  });
+  cleanups.push(() => d.stop());
+  mkdirSync(join(home, 'groups', 'main'), { recursive: true });
+  copyFileSync(
+    join(root, 'test/fixtures/egress-probe.mjs'),
+    join(home, 'groups', 'main', 'egress-probe.mjs'),
+  );
+  return { home, d };
+}
 
 describe.each([
   { runtime: 'bubblewrap', skip: !hasBwrap },
@@ -44,21 +63,7 @@ describe.each([
       const allowed = await startEchoUpstream();
       const other = await startEchoUpstream();
       cleanups.push(model.close, allowed.close, other.close);
-      const home = tempHome(
-        `runtime: ${runtime}\n` +
-          'defaults: { harness: command, idleTimeoutMs: 60000 }\n' +
-          `egress: { allow: ["127.0.0.1:${allowed.port}"] }\n`,
-      );
-      const d: Daemon = await startDaemon(home, [], undefined, {
-        ANTHROPIC_API_KEY: REAL_KEY,
-        ANTHROPIC_BASE_URL: model.url,
-      });
-      cleanups.push(() => d.stop());
-      mkdirSync(join(home, 'groups', 'main'), { recursive: true });
-      copyFileSync(
-        join(root, 'test/fixtures/egress-probe.mjs'),
-        join(home, 'groups', 'main', 'egress-probe.mjs'),
-      );
+      const { home, d } = await probeDaemon(runtime, model, allowed);
       d.groups.update('main', {
         harness: 'command',
         command: `node /workspace/group/egress-probe.mjs ${allowed.url}/hello ${other.url}/secret`,
@@ -135,21 +140,7 @@ describe.each([
       const allowed = await startEchoUpstream();
       const fresh = await startEchoUpstream();
       cleanups.push(model.close, allowed.close, fresh.close);
-      const home = tempHome(
-        `runtime: ${runtime}\n` +
-          'defaults: { harness: command, idleTimeoutMs: 60000 }\n' +
-          `egress: { allow: ["127.0.0.1:${allowed.port}"] }\n`,
-      );
-      const d: Daemon = await startDaemon(home, [], undefined, {
-        ANTHROPIC_API_KEY: REAL_KEY,
-        ANTHROPIC_BASE_URL: model.url,
-      });
-      cleanups.push(() => d.stop());
-      mkdirSync(join(home, 'groups', 'main'), { recursive: true });
-      copyFileSync(
-        join(root, 'test/fixtures/egress-probe.mjs'),
-        join(home, 'groups', 'main', 'egress-probe.mjs'),
-      );
+      const { d } = await probeDaemon(runtime, model, allowed);
       // The same new host twice: the first request waits for the answer, the second does not ask.
       d.groups.update('main', {
         harness: 'command',

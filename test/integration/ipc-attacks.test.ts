@@ -4,7 +4,6 @@
  * replaces its queue dirs, floods requests, plants answer slots and dot-files, and fills errors/.
  * The daemon must keep running and answering, never write outside, and tell the owner once.
  */
-import { execFileSync } from 'node:child_process';
 import {
   copyFileSync,
   existsSync,
@@ -21,15 +20,8 @@ import type { Daemon } from '../../src/daemon.js';
 import { IPC_DEFAULTS } from '../../src/ipc/ipc-host.js';
 import { nextMessage, say, startDaemon, tempHome } from '../support/daemon-harness.js';
 import { fileAppears } from '../support/guard-world.js';
+import { hasBwrap } from '../support/host-tools.js';
 
-const hasBwrap = (() => {
-  try {
-    execFileSync('bwrap', ['--version']);
-    return true;
-  } catch {
-    return false;
-  }
-})();
 const root = resolve(import.meta.dirname, '../..');
 const daemons: Daemon[] = [];
 afterEach(async () => {

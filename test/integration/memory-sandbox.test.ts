@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import {
   copyFileSync,
   lstatSync,
@@ -11,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Daemon } from '../../src/daemon.js';
 import { nextMessage, say, startDaemon, tempHome } from '../support/daemon-harness.js';
+import { hasBwrap } from '../support/host-tools.js';
 
 /**
  * The agent is an adversary: inside a real bubblewrap sandbox it swaps its memory file (or
@@ -18,14 +18,6 @@ import { nextMessage, say, startDaemon, tempHome } from '../support/daemon-harne
  * there with `remember` / `consolidate_memory`. The host must refuse, write nothing outside the
  * group folder, and answer the agent.
  */
-const hasBwrap = (() => {
-  try {
-    execFileSync('bwrap', ['--version']);
-    return true;
-  } catch {
-    return false;
-  }
-})();
 const root = resolve(import.meta.dirname, '../..');
 const daemons: Daemon[] = [];
 afterEach(async () => {

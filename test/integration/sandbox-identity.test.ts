@@ -3,7 +3,6 @@
  * uid, so one group can neither use up another's process limit nor touch its files, and the
  * data dir is private at rest. Skipped (reason in the suite name) without bwrap or root.
  */
-import { execFileSync } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -21,15 +20,8 @@ import { silentLogger } from '../../src/logging/logger.js';
 import type { StoredMessage } from '../../src/store/messages.js';
 import type { RunRecord } from '../../src/store/runs.js';
 import { say, startDaemon, tempHome } from '../support/daemon-harness.js';
+import { hasBwrap } from '../support/host-tools.js';
 
-const hasBwrap = (() => {
-  try {
-    execFileSync('bwrap', ['--version']);
-    return true;
-  } catch {
-    return false;
-  }
-})();
 const skipReason = !hasBwrap
   ? 'SKIPPED: bwrap not installed'
   : process.getuid?.() !== 0

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import {
   copyFileSync,
   existsSync,
@@ -12,15 +11,8 @@ import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Daemon } from '../../src/daemon.js';
 import { nextMessage, say, startDaemon, tempHome } from '../support/daemon-harness.js';
+import { hasBwrap } from '../support/host-tools.js';
 
-const hasBwrap = (() => {
-  try {
-    execFileSync('bwrap', ['--version']);
-    return true;
-  } catch {
-    return false;
-  }
-})();
 const root = resolve(import.meta.dirname, '../..');
 const daemons: Daemon[] = [];
 afterEach(async () => {

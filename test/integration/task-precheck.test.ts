@@ -7,16 +7,9 @@ import { OWNER } from '../../src/tasks/task-service.js';
 import { FakeClock } from '../support/fake-clock.js';
 import { nextMessage, tempHome } from '../support/daemon-harness.js';
 import { reply, scriptedLauncher } from '../support/scripted-launcher.js';
+import { hasBwrap } from '../support/host-tools.js';
 
 const HOUR = 3_600_000;
-const hasBwrap = (() => {
-  try {
-    execFileSync('bwrap', ['--version']);
-    return true;
-  } catch {
-    return false;
-  }
-})();
 const daemons: Daemon[] = [];
 afterEach(async () => {
   for (const d of daemons.splice(0)) await d.stop();

@@ -1,18 +1,9 @@
-import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Daemon } from '../../src/daemon.js';
 import { startDaemon, tempHome } from './daemon-harness.js';
 
-/** Whether bubblewrap works here (the harness end-to-end tests run in it). */
-export const hasBwrap = (() => {
-  try {
-    execFileSync('bwrap', ['--version']);
-    return true;
-  } catch {
-    return false;
-  }
-})();
+export { hasBwrap } from './host-tools.js';
 
 /**
  * A real daemon running `harness` in bubblewrap, with `env` (credentials) in the data dir's

@@ -15,17 +15,17 @@ export type { UsageDay } from '../../src/store/usage.js';
 export type { DeadLetter } from '../../src/store/dead-letters.js';
 export type { ChatOverview, MessageView } from '../../src/store/views.js';
 export type { DoctorFinding, EgressRefusal } from '../../src/http/ui-routes.js';
-export type { JournalEntry } from '../../src/http/run-journal.js';
+export type { TranscriptStep } from '../../src/store/transcripts.js';
 
 import type { RunRecord } from '../../src/store/runs.js';
-import type { JournalEntry } from '../../src/http/run-journal.js';
+import type { TranscriptStep } from '../../src/store/transcripts.js';
 import type { MessageView } from '../../src/store/views.js';
 
 /** `GET /api/runs/:id/transcript`. */
 export interface RunTranscript {
   run: RunRecord;
   input: MessageView[];
-  steps: JournalEntry[];
+  steps: TranscriptStep[];
   replies: Array<{ text: string; status: string; attempts: number; error: string | null }>;
 }
 

@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closedPort } from '../../../test/cli/cli-helpers.js';
+import { closedPort } from '../../../test/support/cli-helpers.js';
 import { downloadCapped } from './download.js';
 
 let base = '';

@@ -45,25 +45,8 @@ export function registerChats(program: Command): void {
     .option('--json', 'print as JSON')
     .action(async (opts: { unbound?: boolean; json?: boolean }) => {
       const config = loadConfig();
-      const all = await withLocalStore(config, { create: false }, (s) => {
-        const seen = s.chats.list();
-        // Bound chats with no message yet are listed too.
-        const known = new Set(seen.map((c) => c.jid));
-        for (const g of s.groups.list())
-          for (const jid of g.chats)
-            if (!known.has(jid))
-              seen.push({
-                jid,
-                channel: jid.slice(0, jid.indexOf(':')),
-                name: null,
-                kind: 'group', // unknown until a message arrives; the store's default
-                firstSeen: g.createdAt,
-                lastSeen: g.createdAt,
-                group: g.folder,
-                lastMessage: null,
-              });
-        return seen;
-      });
+      // Bound chats with no message yet are in the list too (the store's one chat query).
+      const all = await withLocalStore(config, { create: false }, (s) => s.chats.list());
       const list = opts.unbound ? all.filter((c) => !c.group) : all;
       console.log(opts.json ? json(list) : renderChats(list));
     });

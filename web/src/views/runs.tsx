@@ -135,22 +135,18 @@ function RunDetail({ id }: { id: string }) {
         {t.data.steps.length ? (
           <ol class="steps">
             {t.data.steps.map((s) => (
-              <li class={s.kind === 'log' ? `log log-${s.level}` : 'tool'}>
+              <li class="tool">
                 <span class="muted">{new Date(s.at).toLocaleTimeString()}</span>{' '}
-                {s.kind === 'tool' ? (
-                  <>
-                    <strong>{s.name}</strong> {s.summary}
-                  </>
-                ) : (
-                  <>
-                    [{s.level}] {s.msg}
-                  </>
-                )}
+                <strong>{s.name}</strong> {s.summary}
               </li>
             ))}
           </ol>
         ) : (
-          <Empty>No tool calls or log lines recorded (kept in memory for recent runs).</Empty>
+          <Empty>
+            {run.status === 'running'
+              ? 'Tool calls are listed here when the turn ends.'
+              : 'No tool calls recorded.'}
+          </Empty>
         )}
         {p?.text && run.status === 'running' ? (
           <div class="msg out working">

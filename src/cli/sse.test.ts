@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseMessageEvent, parseRunEvent } from '../../src/cli/live-chat.js';
-import { SseParser } from '../../src/cli/sse.js';
+import { parseMessageEvent, parseRunEvent } from './live-chat.js';
+import { SseParser } from './sse.js';
 
 describe('SseParser', () => {
   it('dispatches a block on its blank line, with event, data and id', () => {

@@ -3,15 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  ApiClient,
-  ApiError,
-  DaemonUnreachableError,
-  daemonUrl,
-} from '../../src/cli/api-client.js';
-import type { SseEvent } from '../../src/cli/sse.js';
-import type { Config } from '../../src/config/load.js';
-import { closedPort } from './cli-helpers.js';
+import { ApiClient, ApiError, DaemonUnreachableError, daemonUrl } from './api-client.js';
+import type { SseEvent } from './sse.js';
+import type { Config } from '../config/load.js';
+import { closedPort } from '../../test/support/cli-helpers.js';
 
 let server: Server | undefined;
 afterEach(async () => {

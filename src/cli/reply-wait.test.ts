@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { ChatMessage } from '../../src/cli/api-client.js';
-import { ReplyWaiter, type RunView } from '../../src/cli/reply-wait.js';
+import type { ChatMessage } from './api-client.js';
+import { ReplyWaiter, type RunView } from './reply-wait.js';
 
 const out = (seq: number, text = `m${seq}`): ChatMessage => ({
   seq,
