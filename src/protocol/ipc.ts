@@ -39,16 +39,13 @@ export const requestFileSchema = z.strictObject({
 });
 export type RequestFile = z.infer<typeof requestFileSchema>;
 
-/** host → agent: file `responses/<id>.json`. */
-export const responseFileSchema = z.union([
-  z.strictObject({ id: z.string(), ok: z.literal(true), result: z.unknown() }),
-  z.strictObject({
-    id: z.string(),
-    ok: z.literal(false),
-    error: z.strictObject({ code: z.string(), message: z.string() }),
-  }),
-]);
-export type ResponseFile = z.infer<typeof responseFileSchema>;
+// host → agent answers (`responses/<id>.json`): shared with the in-sandbox runner, in zod/mini.
+export {
+  pendingAnswerSchema,
+  responseFileSchema,
+  type PendingAnswer,
+  type ResponseFile,
+} from './ipc-answer.js';
 
 export const sendMessageArgs = z
   .strictObject({
@@ -92,14 +89,3 @@ export const approveToolArgs = z.strictObject({
   tool: z.string().min(1).max(200),
   input: z.record(z.string(), z.unknown()).default({}),
 });
-
-/**
- * A first answer `{id, ok: true, result: {pending}}` means the request waits for the owner:
- * the final answer comes as `responses/<id>.final.json` within `waitMs` (plus a margin).
- */
-export const pendingAnswerSchema = z.strictObject({
-  approval: z.number().int(),
-  waitMs: z.number().int().min(0),
-  message: z.string(),
-});
-export type PendingAnswer = z.infer<typeof pendingAnswerSchema>;
