@@ -54,7 +54,7 @@ async function message(d: Daemon, e: HarnessE2e): Promise<number> {
   });
   const t0 = performance.now();
   await d.router.receive({
-    chatJid: 'web:main',
+    chatId: 'web:main',
     platformId: `bench-${e.harness}-${++seq}`,
     // The owner, as the web page posts: another sender in web:main is an unknown sender the
     // guard asks about first (no run until the owner answers).

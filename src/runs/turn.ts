@@ -190,7 +190,7 @@ async function answer(
     texts.forEach((text, i) =>
       outbox.enqueue({
         key: `${req.keyPrefix}:${i}`,
-        chatJid: req.chat,
+        chatId: req.chat,
         text,
         replyTo: req.replyTo,
         thread: g.threadReplies,
@@ -221,7 +221,7 @@ function skip(deps: TurnDeps, req: TurnRequest, reason: string): TurnResult {
   store.tx(() => {
     outbox.enqueue({
       key: `${req.keyPrefix}:skipped`,
-      chatJid: req.chat,
+      chatId: req.chat,
       text: `⏭️ Not run: ${reason}.`,
       replyTo: req.replyTo,
       runId: req.runId,
@@ -245,7 +245,7 @@ function refuse(deps: TurnDeps, req: TurnRequest, message: string): TurnResult {
   store.tx(() => {
     outbox.enqueue({
       key: `${req.keyPrefix}:notice`,
-      chatJid: req.chat,
+      chatId: req.chat,
       text: `⚠️ ${message}`,
       replyTo: req.replyTo,
       runId: req.runId,

@@ -67,8 +67,8 @@ async function boot(home: string): Promise<Daemon> {
   return d;
 }
 
-const outIn = (chat: string) => (m: { direction: string; chatJid: string }) =>
-  m.direction === 'out' && m.chatJid === chat;
+const outIn = (chat: string) => (m: { direction: string; chatId: string }) =>
+  m.direction === 'out' && m.chatId === chat;
 
 /** Says `text` in web:main and waits for the reply `answer` and the run's end. */
 async function exchange(d: Daemon, text: string, answer: string): Promise<string> {

@@ -42,7 +42,7 @@ export function renderRun(r: RunRecord, now = Date.now()): string {
     `id:        ${r.id}`,
     `group:     ${r.group}`,
     `kind:      ${r.kind}${r.taskId ? ` (task ${r.taskId})` : ''}`,
-    `chat:      ${r.chatJid ?? '-'}`,
+    `chat:      ${r.chatId ?? '-'}`,
     `answers:   ${r.replyTo ?? '-'}`,
     `session:   ${r.sessionId ?? '-'}`,
     `messages:  ${r.seqStart === null ? '-' : `seq ${r.seqStart}..${r.seqEnd ?? '?'}`}`,

@@ -15,7 +15,7 @@ function RunRow({ r }: { r: RunRecord }) {
       <Badge value={label} />
       <span class="grow">
         <strong>{r.group}</strong>{' '}
-        <span class="muted">{r.kind === 'task' ? `task ${r.taskId ?? ''}` : r.chatJid}</span>
+        <span class="muted">{r.kind === 'task' ? `task ${r.taskId ?? ''}` : r.chatId}</span>
       </span>
       <span class="muted">{when(r.startedAt)}</span>
       <span class="num">{duration(end - r.startedAt)}</span>
@@ -101,7 +101,7 @@ function RunDetail({ id }: { id: string }) {
         {run.kind === 'task' ? (
           <a href={href('tasks', run.taskId ?? '')}>task {run.taskId}</a>
         ) : (
-          <a href={href('chat', run.chatJid ?? '')}>{run.chatJid}</a>
+          <a href={href('chat', run.chatId ?? '')}>{run.chatId}</a>
         )}{' '}
         · attempt {run.attempt} · {when(run.startedAt)} ·{' '}
         {duration((run.endedAt ?? Date.now()) - run.startedAt)} · in {tokens(run.usage.inputTokens)}{' '}
