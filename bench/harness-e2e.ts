@@ -35,6 +35,8 @@ export interface HarnessE2e {
   env: string;
   /** Resolves with the time (performance.now()) of the fake's next model request. */
   nextRequest(): Promise<{ at: number }>;
+  /** The main group's harness options (e.g. `{ codex: { mode: 'exec' } }`); absent: defaults. */
+  harnessOptions?: Record<string, unknown>;
 }
 
 let seq = 0;
@@ -54,8 +56,10 @@ async function message(d: Daemon, e: HarnessE2e): Promise<number> {
   await d.router.receive({
     chatId: 'web:main',
     platformId: `bench-${e.harness}-${++seq}`,
-    sender: 'alice',
-    senderName: 'alice',
+    // The owner, as the web page posts: another sender in web:main is an unknown sender the
+    // guard asks about first (no run until the owner answers).
+    sender: 'owner',
+    senderName: 'owner',
     text: `message ${seq}`,
     ts: Date.now(),
   });
@@ -83,6 +87,7 @@ export async function coldAndWarm(
       log: silentLogger(),
     });
     await d.start();
+    if (e.harnessOptions) d.groups.update('main', { harnessOptions: e.harnessOptions });
     try {
       cold.push(await message(d, e));
       // The runner stays up (idle timeout 60 s): later messages are handed to it.

@@ -1,7 +1,8 @@
 /**
  * The codex harness with the REAL Codex CLI binary (outside any sandbox) against the fake
  * OpenAI Responses API on 127.0.0.1: text turns, resume, usage and cost, the clawpod MCP tool
- * reaching the IPC queue, a shell tool call, credential failures, abort.
+ * reaching the IPC queue, a shell tool call, credential failures, abort. Every case runs in
+ * both modes: `app-server` (the default) and `exec` (the fallback).
  */
 import {
   existsSync,
@@ -16,7 +17,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createCodexHarness } from '../../src/agent/harnesses/codex/harness.js';
 import { resolveCodex } from '../../src/agent/harnesses/codex/binary.js';
 import { STREAM_RETRIES } from '../../src/agent/harnesses/codex/config.js';
@@ -47,6 +48,9 @@ const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
+
+/** The mode of the describe block being run (its beforeEach sets it). */
+let mode: 'app-server' | 'exec' = 'app-server';
 
 interface Rig {
   fake: FakeOpenAi;
@@ -80,6 +84,7 @@ async function rig(
     OPENAI_BASE_URL: fake.baseUrl,
     OPENAI_API_KEY: 'sk-test-key',
   };
+  const extra = typeof over === 'function' ? over(fake) : over;
   const start: StartRequest = {
     type: 'start',
     sessionId: 'ses_test',
@@ -92,7 +97,8 @@ async function rig(
     resumeId: null,
     timezone: 'UTC',
     assistantName: 'Andy',
-    ...(typeof over === 'function' ? over(fake) : over),
+    ...extra,
+    harnessOptions: { mode, ...extra.harnessOptions },
   };
   return { fake, root, env, start };
 }
@@ -106,7 +112,11 @@ async function turn(
 ): Promise<RunnerEvent[]> {
   const harness = createCodexHarness(r.start, env);
   const events: RunnerEvent[] = [];
-  for await (const ev of harness.turn(prompt, sessionId, signal)) events.push(ev);
+  try {
+    for await (const ev of harness.turn(prompt, sessionId, signal)) events.push(ev);
+  } finally {
+    harness.close?.();
+  }
   return events;
 }
 
@@ -137,201 +147,210 @@ function answerIpc(
   return seen;
 }
 
-describe.skipIf(!!codexMissing)('codex harness with the real Codex CLI', () => {
-  it('answers a text turn with the reply, the thread id and per-turn usage with cost', async () => {
-    const r = await rig(() =>
-      reply.text('Hello from the fake model', {
-        input_tokens: 1000,
-        cached_tokens: 200,
-        output_tokens: 50,
-      }),
-    );
-    writeFileSync(join(r.root, 'group', 'AGENTS.md'), 'group-memory-marker');
-    writeFileSync(join(r.root, 'global', 'CLAUDE.md'), 'global-memory-marker');
-    const evs = await turn(r, 'hi there');
-    expect(errors(evs)).toEqual([]);
-    expect(texts(evs)).toEqual(['Hello from the fake model']);
-    const res = result(evs)!;
-    expect(res.resumeId).toMatch(/^[0-9a-f-]{36}$/);
-    expect(res.usage).toMatchObject({
-      inputTokens: 800,
-      cacheReadTokens: 200,
-      cacheWriteTokens: 0,
-      outputTokens: 50,
+describe.skipIf(!!codexMissing).each(['app-server', 'exec'] as const)(
+  'codex harness (%s mode) with the real Codex CLI',
+  (m) => {
+    beforeEach(() => {
+      mode = m;
     });
-    // gpt-5.5: 800 × $5 + 200 × $0.50 + 50 × $30 per 1M tokens
-    expect(res.usage!.costUsd).toBeCloseTo((800 * 5 + 200 * 0.5 + 50 * 30) / 1e6, 9);
 
-    const [req] = r.fake.responses();
-    expect(req!.headers.authorization).toBe('Bearer sk-test-key');
-    expect(req!.body!.model).toBe('gpt-5.5');
-    const input = JSON.stringify(req!.body!.input);
-    expect(input).toContain(`<cwd>${join(r.root, 'group')}</cwd>`);
-    expect(input).toContain('group-memory-marker');
-    expect(input).toContain('global-memory-marker');
-    expect(input).toContain('You are Andy');
-    expect(userTexts(req!.body!).at(-1)).toBe('hi there');
-    expect(toolNames(req!.body!)).toContain('exec_command');
-    expect(readFileSync(join(r.root, 'session', 'codex', 'config.toml'), 'utf8')).toContain(
-      'model_provider = "clawpod"',
-    );
-  });
-
-  it('resumes the thread: the fake sees the earlier turn; usage counts only the new turn', async () => {
-    const r = await rig((_req, n) =>
-      reply.text(`answer ${n}`, {
-        input_tokens: 1000 * (n + 1),
-        cached_tokens: 0,
-        output_tokens: 10,
-      }),
-    );
-    const first = await turn(r, 'first question');
-    const thread = result(first)!.resumeId!;
-    const second = await turn(r, 'second question', thread);
-    expect(texts(second)).toEqual(['answer 1']);
-    expect(result(second)!.resumeId).toBe(thread);
-    expect(result(second)!.usage).toMatchObject({ inputTokens: 2000, outputTokens: 10 });
-    const last = r.fake.responses().at(-1)!.body!;
-    const said = JSON.stringify(last.input);
-    expect(userTexts(last)).toEqual(expect.arrayContaining(['first question', 'second question']));
-    expect(said).toContain('answer 0');
-  });
-
-  it('starts a fresh thread when the one to resume is gone', async () => {
-    const r = await rig(() => reply.text('fresh'));
-    const evs = await turn(r, 'hello', '01a21840-0000-7000-8000-000000000000');
-    expect(texts(evs)).toEqual(['fresh']);
-    expect(evs.some((e) => e.type === 'log' && e.msg.includes('is gone'))).toBe(true);
-    expect(result(evs)!.resumeId).not.toBe('01a21840-0000-7000-8000-000000000000');
-  });
-
-  it('calls the clawpod send_message tool over IPC and runs a shell command in the group folder', async () => {
-    const script: FakeScript = (req, n) => {
-      if (n === 0) return reply.mcp('clawpod', 'send_message', { text: 'working on it' });
-      if (n === 1) return reply.shell('echo made-by-codex > made.txt && pwd');
-      return reply.text(
-        `done: ${toolOutputs(req)
-          .map((o) => o.output)
-          .join(' | ')}`,
+    it('answers a text turn with the reply, the thread id and per-turn usage with cost', async () => {
+      const r = await rig(() =>
+        reply.text('Hello from the fake model', {
+          input_tokens: 1000,
+          cached_tokens: 200,
+          output_tokens: 50,
+        }),
       );
-    };
-    const r = await rig(script);
-    const ipc = answerIpc(join(r.root, 'ipc'));
-    const evs = await turn(r, 'do the work');
-    expect(errors(evs)).toEqual([]);
-    expect(ipc).toEqual([
-      expect.objectContaining({ op: 'send_message', args: { text: 'working on it' } }),
-    ]);
-    expect(readFileSync(join(r.root, 'group', 'made.txt'), 'utf8').trim()).toBe('made-by-codex');
-    const [reply1] = texts(evs);
-    expect(reply1).toContain('delivered');
-    expect(reply1).toContain(join(r.root, 'group'));
-    // The tools as Codex offers them: MCP tools under the mcp__clawpod namespace.
-    const calls = r.fake.responses()[1]!.body!.input.filter((i) => i.type === 'function_call');
-    expect(calls).toEqual([
-      expect.objectContaining({ namespace: 'mcp__clawpod', name: 'send_message' }),
-    ]);
-  });
-
-  it('reports a refused key (401) at once, not retryable, naming OPENAI_API_KEY', async () => {
-    const r = await rig(() => reply.text('never'), {}, 'sk-the-real-one');
-    const t0 = Date.now();
-    const evs = await turn(r, 'hi');
-    const [err] = errors(evs);
-    expect(err).toMatchObject({ retryable: false });
-    expect(err!.message).toContain('OPENAI_API_KEY');
-    expect(err!.message).toContain('401');
-    expect(result(evs)).toBeUndefined();
-    // Codex retries a failed stream STREAM_RETRIES times, a 401 included; then it gives up.
-    expect(r.fake.responses()).toHaveLength(1 + STREAM_RETRIES);
-    expect(Date.now() - t0).toBeLessThan(5_000);
-  });
-
-  it('fails at once without a key, naming the variable', async () => {
-    const r = await rig(() => reply.text('never'));
-    const { OPENAI_API_KEY: _gone, ...env } = r.env;
-    const evs = await turn(r, 'hi', null, undefined, env);
-    expect(errors(evs)).toEqual([
-      expect.objectContaining({
-        retryable: false,
-        message: expect.stringContaining('OPENAI_API_KEY'),
-      }),
-    ]);
-    expect(r.fake.requests).toHaveLength(0);
-  });
-
-  it('uses the run placeholder for a custom provider key and sends no model prices for it', async () => {
-    const r = await rig(
-      () => reply.text('local model says hi'),
-      (fake) => ({
-        model: 'llama3.2',
-        harnessOptions: {
-          provider: {
-            name: 'Ollama',
-            baseUrl: fake.baseUrl,
-            envKey: 'OLLAMA_KEY',
-            wireApi: 'responses',
-          },
-        },
-        proxy: {
-          socket: '/nonexistent',
-          placeholder: 'placeholder-0123456789',
-          anthropicAuth: 'api-key',
-        },
-      }),
-    );
-    const evs = await turn(r, 'hi');
-    expect(texts(evs)).toEqual(['local model says hi']);
-    expect(result(evs)!.usage!.costUsd).toBeUndefined();
-    expect(r.fake.responses()[0]!.headers.authorization).toBe('Bearer placeholder-0123456789');
-  });
-
-  it('writes a config Codex reads back exactly, whatever the assistant name holds', async () => {
-    const name = 'An"dy \\ \u0001 é 🦀\nline2';
-    const r = await rig(() => reply.text('ok'), { assistantName: name });
-    const evs = await turn(r, 'hi');
-    expect(errors(evs)).toEqual([]);
-    const dev = r.fake
-      .responses()[0]!
-      .body!.input.filter(
-        (i) => i.type === 'message' && (i as { role?: string }).role === 'developer',
-      )
-      .map((i) => JSON.stringify(i))
-      .join('');
-    expect(dev).toContain(JSON.stringify(`You are ${name},`).slice(1, -1));
-  });
-
-  it('ends the turn on abort and leaves no Codex process behind', async () => {
-    let release!: () => void;
-    const held = new Promise<void>((res) => (release = res));
-    cleanups.push(() => release());
-    const r = await rig(async () => {
-      await held;
-      return reply.text('too late');
-    });
-    const ac = new AbortController();
-    const seen = r.fake.nextRequest();
-    const done = turn(r, 'wait', null, ac.signal);
-    await seen;
-    const t0 = Date.now();
-    ac.abort();
-    const evs = await done;
-    expect(Date.now() - t0).toBeLessThan(5000);
-    expect(errors(evs)[0]!.message).toContain('aborted');
-    expect(texts(evs)).toEqual([]);
-    expect(existsSync(join(r.root, 'session', 'codex'))).toBe(true);
-    // Nothing keeps running in the group folder (Codex, its MCP server, the shell).
-    const group = join(r.root, 'group');
-    const inGroup = () =>
-      readdirSync('/proc').filter((pid) => {
-        try {
-          return /^\d+$/.test(pid) && readlinkSync(`/proc/${pid}/cwd`) === group;
-        } catch {
-          return false;
-        }
+      writeFileSync(join(r.root, 'group', 'AGENTS.md'), 'group-memory-marker');
+      writeFileSync(join(r.root, 'global', 'CLAUDE.md'), 'global-memory-marker');
+      const evs = await turn(r, 'hi there');
+      expect(errors(evs)).toEqual([]);
+      expect(texts(evs)).toEqual(['Hello from the fake model']);
+      const res = result(evs)!;
+      expect(res.resumeId).toMatch(/^[0-9a-f-]{36}$/);
+      expect(res.usage).toMatchObject({
+        inputTokens: 800,
+        cacheReadTokens: 200,
+        cacheWriteTokens: 0,
+        outputTokens: 50,
       });
-    for (let i = 0; i < 50 && inGroup().length; i++)
-      await new Promise((res) => setTimeout(res, 100));
-    expect(inGroup()).toEqual([]);
-  });
-});
+      // gpt-5.5: 800 × $5 + 200 × $0.50 + 50 × $30 per 1M tokens
+      expect(res.usage!.costUsd).toBeCloseTo((800 * 5 + 200 * 0.5 + 50 * 30) / 1e6, 9);
+
+      const [req] = r.fake.responses();
+      expect(req!.headers.authorization).toBe('Bearer sk-test-key');
+      expect(req!.body!.model).toBe('gpt-5.5');
+      const input = JSON.stringify(req!.body!.input);
+      expect(input).toContain(`<cwd>${join(r.root, 'group')}</cwd>`);
+      expect(input).toContain('group-memory-marker');
+      expect(input).toContain('global-memory-marker');
+      expect(input).toContain('You are Andy');
+      expect(userTexts(req!.body!).at(-1)).toBe('hi there');
+      expect(toolNames(req!.body!)).toContain('exec_command');
+      expect(readFileSync(join(r.root, 'session', 'codex', 'config.toml'), 'utf8')).toContain(
+        'model_provider = "clawpod"',
+      );
+    });
+
+    it('resumes the thread: the fake sees the earlier turn; usage counts only the new turn', async () => {
+      const r = await rig((_req, n) =>
+        reply.text(`answer ${n}`, {
+          input_tokens: 1000 * (n + 1),
+          cached_tokens: 0,
+          output_tokens: 10,
+        }),
+      );
+      const first = await turn(r, 'first question');
+      const thread = result(first)!.resumeId!;
+      const second = await turn(r, 'second question', thread);
+      expect(texts(second)).toEqual(['answer 1']);
+      expect(result(second)!.resumeId).toBe(thread);
+      expect(result(second)!.usage).toMatchObject({ inputTokens: 2000, outputTokens: 10 });
+      const last = r.fake.responses().at(-1)!.body!;
+      const said = JSON.stringify(last.input);
+      expect(userTexts(last)).toEqual(
+        expect.arrayContaining(['first question', 'second question']),
+      );
+      expect(said).toContain('answer 0');
+    });
+
+    it('starts a fresh thread when the one to resume is gone', async () => {
+      const r = await rig(() => reply.text('fresh'));
+      const evs = await turn(r, 'hello', '01a21840-0000-7000-8000-000000000000');
+      expect(texts(evs)).toEqual(['fresh']);
+      expect(evs.some((e) => e.type === 'log' && e.msg.includes('is gone'))).toBe(true);
+      expect(result(evs)!.resumeId).not.toBe('01a21840-0000-7000-8000-000000000000');
+    });
+
+    it('calls the clawpod send_message tool over IPC and runs a shell command in the group folder', async () => {
+      const script: FakeScript = (req, n) => {
+        if (n === 0) return reply.mcp('clawpod', 'send_message', { text: 'working on it' });
+        if (n === 1) return reply.shell('echo made-by-codex > made.txt && pwd');
+        return reply.text(
+          `done: ${toolOutputs(req)
+            .map((o) => o.output)
+            .join(' | ')}`,
+        );
+      };
+      const r = await rig(script);
+      const ipc = answerIpc(join(r.root, 'ipc'));
+      const evs = await turn(r, 'do the work');
+      expect(errors(evs)).toEqual([]);
+      expect(ipc).toEqual([
+        expect.objectContaining({ op: 'send_message', args: { text: 'working on it' } }),
+      ]);
+      expect(readFileSync(join(r.root, 'group', 'made.txt'), 'utf8').trim()).toBe('made-by-codex');
+      const [reply1] = texts(evs);
+      expect(reply1).toContain('delivered');
+      expect(reply1).toContain(join(r.root, 'group'));
+      // The tools as Codex offers them: MCP tools under the mcp__clawpod namespace.
+      const calls = r.fake.responses()[1]!.body!.input.filter((i) => i.type === 'function_call');
+      expect(calls).toEqual([
+        expect.objectContaining({ namespace: 'mcp__clawpod', name: 'send_message' }),
+      ]);
+    });
+
+    it('reports a refused key (401) at once, not retryable, naming OPENAI_API_KEY', async () => {
+      const r = await rig(() => reply.text('never'), {}, 'sk-the-real-one');
+      const t0 = Date.now();
+      const evs = await turn(r, 'hi');
+      const [err] = errors(evs);
+      expect(err).toMatchObject({ retryable: false });
+      expect(err!.message).toContain('OPENAI_API_KEY');
+      expect(err!.message).toContain('401');
+      expect(result(evs)).toBeUndefined();
+      // Codex retries a failed stream STREAM_RETRIES times, a 401 included; then it gives up.
+      expect(r.fake.responses()).toHaveLength(1 + STREAM_RETRIES);
+      expect(Date.now() - t0).toBeLessThan(5_000);
+    });
+
+    it('fails at once without a key, naming the variable', async () => {
+      const r = await rig(() => reply.text('never'));
+      const { OPENAI_API_KEY: _gone, ...env } = r.env;
+      const evs = await turn(r, 'hi', null, undefined, env);
+      expect(errors(evs)).toEqual([
+        expect.objectContaining({
+          retryable: false,
+          message: expect.stringContaining('OPENAI_API_KEY'),
+        }),
+      ]);
+      expect(r.fake.requests).toHaveLength(0);
+    });
+
+    it('uses the run placeholder for a custom provider key and sends no model prices for it', async () => {
+      const r = await rig(
+        () => reply.text('local model says hi'),
+        (fake) => ({
+          model: 'llama3.2',
+          harnessOptions: {
+            provider: {
+              name: 'Ollama',
+              baseUrl: fake.baseUrl,
+              envKey: 'OLLAMA_KEY',
+              wireApi: 'responses',
+            },
+          },
+          proxy: {
+            socket: '/nonexistent',
+            placeholder: 'placeholder-0123456789',
+            anthropicAuth: 'api-key',
+          },
+        }),
+      );
+      const evs = await turn(r, 'hi');
+      expect(texts(evs)).toEqual(['local model says hi']);
+      expect(result(evs)!.usage!.costUsd).toBeUndefined();
+      expect(r.fake.responses()[0]!.headers.authorization).toBe('Bearer placeholder-0123456789');
+    });
+
+    it('writes a config Codex reads back exactly, whatever the assistant name holds', async () => {
+      const name = 'An"dy \\ \u0001 é 🦀\nline2';
+      const r = await rig(() => reply.text('ok'), { assistantName: name });
+      const evs = await turn(r, 'hi');
+      expect(errors(evs)).toEqual([]);
+      const dev = r.fake
+        .responses()[0]!
+        .body!.input.filter(
+          (i) => i.type === 'message' && (i as { role?: string }).role === 'developer',
+        )
+        .map((i) => JSON.stringify(i))
+        .join('');
+      expect(dev).toContain(JSON.stringify(`You are ${name},`).slice(1, -1));
+    });
+
+    it('ends the turn on abort and leaves no Codex process behind', async () => {
+      let release!: () => void;
+      const held = new Promise<void>((res) => (release = res));
+      cleanups.push(() => release());
+      const r = await rig(async () => {
+        await held;
+        return reply.text('too late');
+      });
+      const ac = new AbortController();
+      const seen = r.fake.nextRequest();
+      const done = turn(r, 'wait', null, ac.signal);
+      await seen;
+      const t0 = Date.now();
+      ac.abort();
+      const evs = await done;
+      expect(Date.now() - t0).toBeLessThan(5000);
+      expect(errors(evs)[0]!.message).toContain('aborted');
+      expect(texts(evs)).toEqual([]);
+      expect(existsSync(join(r.root, 'session', 'codex'))).toBe(true);
+      // Nothing keeps running in the group folder (Codex, its MCP server, the shell).
+      const group = join(r.root, 'group');
+      const inGroup = () =>
+        readdirSync('/proc').filter((pid) => {
+          try {
+            return /^\d+$/.test(pid) && readlinkSync(`/proc/${pid}/cwd`) === group;
+          } catch {
+            return false;
+          }
+        });
+      for (let i = 0; i < 50 && inGroup().length; i++)
+        await new Promise((res) => setTimeout(res, 100));
+      expect(inGroup()).toEqual([]);
+    });
+  },
+);

@@ -66,77 +66,84 @@ const LEAK_PROBE = `${VIEW_PROBE}; ${leakProbe(REAL_KEY)}`;
 describe.skipIf(Boolean(skipWhy))(
   `codex in bubblewrap through the proxy${skipWhy ? ` (skipped: ${skipWhy})` : ''}`,
   () => {
-    it('delivers send_message, writes the file, leaks no key, records usage, and resumes', async () => {
-      let probe = '';
-      fake.setScript((req) => {
-        if (userTexts(req).at(-1)?.includes('second message')) return reply.text('second answer');
-        const outputs = toolOutputs(req);
-        switch (outputs.length) {
-          case 0:
-            return reply.mcp('clawpod', 'send_message', { text: 'working on it' });
-          case 1:
-            return reply.shell('echo made in the sandbox > /workspace/group/e2e.txt');
-          case 2:
-            return reply.shell(LEAK_PROBE);
-          default:
-            probe = outputs.at(-1)!.output;
-            return reply.text('all done');
-        }
-      });
-      const { d, home } = await boot({ OPENAI_API_KEY: REAL_KEY, OPENAI_BASE_URL: fake.baseUrl });
-      const progress = nextMessage(d, (m) => outIn('web:main')(m) && m.text === 'working on it');
-      const final = nextMessage(d, (m) => outIn('web:main')(m) && m.text === 'all done');
-      const ended = runEnded(d);
-      await say(d, 'web:main', 'please work');
-      await progress;
-      await final;
-      expect((await ended).status).toBe('ok');
+    it.each(['app-server', 'exec'] as const)(
+      '(%s mode) delivers send_message, writes the file, leaks no key, records usage, and resumes',
+      async (mode) => {
+        let probe = '';
+        fake.setScript((req) => {
+          if (userTexts(req).at(-1)?.includes('second message')) return reply.text('second answer');
+          const outputs = toolOutputs(req);
+          switch (outputs.length) {
+            case 0:
+              return reply.mcp('clawpod', 'send_message', { text: 'working on it' });
+            case 1:
+              return reply.shell('echo made in the sandbox > /workspace/group/e2e.txt');
+            case 2:
+              return reply.shell(LEAK_PROBE);
+            default:
+              probe = outputs.at(-1)!.output;
+              return reply.text('all done');
+          }
+        });
+        const { d, home } = await boot({ OPENAI_API_KEY: REAL_KEY, OPENAI_BASE_URL: fake.baseUrl });
+        d.groups.update('main', { harnessOptions: { codex: { mode } } });
+        const progress = nextMessage(d, (m) => outIn('web:main')(m) && m.text === 'working on it');
+        const final = nextMessage(d, (m) => outIn('web:main')(m) && m.text === 'all done');
+        const ended = runEnded(d);
+        await say(d, 'web:main', 'please work');
+        await progress;
+        await final;
+        expect((await ended).status).toBe('ok');
 
-      expect(readFileSync(join(home, 'groups/main/e2e.txt'), 'utf8')).toBe('made in the sandbox\n');
-      const run = d.store.runs.list()[0]!;
-      expect(run.usage.inputTokens).toBeGreaterThan(0);
-      expect(run.usage.outputTokens).toBeGreaterThan(0);
-      expect(run.usage.costUsd).toBeGreaterThan(0);
+        expect(readFileSync(join(home, 'groups/main/e2e.txt'), 'utf8')).toBe(
+          'made in the sandbox\n',
+        );
+        const run = d.store.runs.list()[0]!;
+        expect(run.usage.inputTokens).toBeGreaterThan(0);
+        expect(run.usage.outputTokens).toBeGreaterThan(0);
+        expect(run.usage.costUsd).toBeGreaterThan(0);
 
-      // The model API got the real key; the sandbox saw only a placeholder.
-      const calls = fake.responses();
-      expect(calls.length).toBe(4);
-      for (const r of calls) expect(r.headers.authorization).toBe(`Bearer ${REAL_KEY}`);
-      expect(probe).toContain('PROBE-END');
-      expect(probe).toContain('CLAWPOD_IPC_DIR=/workspace/ipc'); // it ran in the sandbox…
-      expect(probe).toMatch(/UID=[1-9]/); // …as a non-root user
-      expect(probe).toMatch(/OPENAI_API_KEY=\S+/);
-      expect(probe).not.toContain(REAL_KEY);
-      expect(probe).not.toContain(REAL_KEY.slice(0, 20));
-      expect(probe).toMatch(/GREP\s+PROBE-END/); // grep found no file holding the key
-      // Of clawpod itself the sandbox sees the two bundles and the codex packages, nothing else
-      // of dist/ or node_modules/ (no other harness's packages, no host libraries).
-      const view = parseView(probe);
-      expect(view['/opt/clawpod']).toEqual(['agent', 'node_modules']);
-      expect(view['/opt/clawpod/agent']).toEqual(['mcp.cjs', 'runner.cjs']);
-      expect(view['/opt/clawpod/node_modules']).toEqual(['@openai']);
-      expect(view['/opt/clawpod/node_modules/@openai']).toEqual([
-        'codex',
-        `codex-${process.platform}-${process.arch}`,
-      ]);
-      expect(view['/opt/clawpod/node_modules/@anthropic-ai']).toEqual([]);
+        // The model API got the real key; the sandbox saw only a placeholder.
+        const calls = fake.responses();
+        expect(calls.length).toBe(4);
+        for (const r of calls) expect(r.headers.authorization).toBe(`Bearer ${REAL_KEY}`);
+        expect(probe).toContain('PROBE-END');
+        expect(probe).toContain('CLAWPOD_IPC_DIR=/workspace/ipc'); // it ran in the sandbox…
+        expect(probe).toMatch(/UID=[1-9]/); // …as a non-root user
+        expect(probe).toMatch(/OPENAI_API_KEY=\S+/);
+        expect(probe).not.toContain(REAL_KEY);
+        expect(probe).not.toContain(REAL_KEY.slice(0, 20));
+        expect(probe).toMatch(/GREP\s+PROBE-END/); // grep found no file holding the key
+        // Of clawpod itself the sandbox sees the two bundles and the codex packages, nothing else
+        // of dist/ or node_modules/ (no other harness's packages, no host libraries).
+        const view = parseView(probe);
+        expect(view['/opt/clawpod']).toEqual(['agent', 'node_modules']);
+        expect(view['/opt/clawpod/agent']).toEqual(['mcp.cjs', 'runner.cjs']);
+        expect(view['/opt/clawpod/node_modules']).toEqual(['@openai']);
+        expect(view['/opt/clawpod/node_modules/@openai']).toEqual([
+          'codex',
+          `codex-${process.platform}-${process.arch}`,
+        ]);
+        expect(view['/opt/clawpod/node_modules/@anthropic-ai']).toEqual([]);
 
-      // The second message resumes the thread: the model sees the first turn.
-      const thread = d.store.resumeIds.get('main', 'codex');
-      expect(thread).toMatch(/^[0-9a-f-]{36}$/);
-      const second = nextMessage(d, (m) => outIn('web:main')(m) && m.text === 'second answer');
-      const ended2 = runEnded(d);
-      await say(d, 'web:main', 'second message');
-      await second;
-      expect((await ended2).status).toBe('ok');
-      const last = fake.responses().at(-1)!.body!;
-      expect(JSON.stringify(userTexts(last))).toContain('please work');
-      expect(JSON.stringify(last.input)).toContain('all done');
-      expect(d.store.resumeIds.get('main', 'codex')).toBe(thread);
-      // Usage per turn: the resumed run counts its one request, not the thread's five.
-      const run2 = d.store.runs.list()[0]!;
-      expect(run2.usage.inputTokens).toBeLessThan(run.usage.inputTokens!);
-    }, 120_000);
+        // The second message resumes the thread: the model sees the first turn.
+        const thread = d.store.resumeIds.get('main', 'codex');
+        expect(thread).toMatch(/^[0-9a-f-]{36}$/);
+        const second = nextMessage(d, (m) => outIn('web:main')(m) && m.text === 'second answer');
+        const ended2 = runEnded(d);
+        await say(d, 'web:main', 'second message');
+        await second;
+        expect((await ended2).status).toBe('ok');
+        const last = fake.responses().at(-1)!.body!;
+        expect(JSON.stringify(userTexts(last))).toContain('please work');
+        expect(JSON.stringify(last.input)).toContain('all done');
+        expect(d.store.resumeIds.get('main', 'codex')).toBe(thread);
+        // Usage per turn: the resumed run counts its one request, not the thread's five.
+        const run2 = d.store.runs.list()[0]!;
+        expect(run2.usage.inputTokens).toBeLessThan(run.usage.inputTokens!);
+      },
+      120_000,
+    );
 
     it('tells the chat which variable to set when there is no OpenAI key', async () => {
       const { d } = await boot({ OPENAI_BASE_URL: fake.baseUrl });

@@ -2,12 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { watch } from 'node:fs';
 import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { RequestFile } from '../../protocol/ipc.js';
 import {
   pendingAnswerSchema,
   responseFileSchema,
   type ResponseFile,
 } from '../../protocol/ipc-answers.js';
-import type { RequestFile } from '../../protocol/ipc.js';
 
 /** Added to an approval's wait, for the decision to be written and seen. */
 const PENDING_MARGIN_MS = 60_000;

@@ -30,6 +30,33 @@ export interface CodexSetup {
   mcp: { command: string; args: string[]; ipcDir: string; sessionToken: string };
   /** Developer instructions added to Codex's own. */
   instructions: string;
+  /**
+   * Command prefixes Codex asks about before running (app-server mode, where the harness answers
+   * approval requests); empty: Codex asks nothing (`approval_policy = "never"`).
+   */
+  askBefore: readonly string[];
+}
+
+/**
+ * The approval policy: "never", or — when some commands must be asked about — only the asks
+ * our rules file (rules/clawpod.rules) triggers. Codex's own sandbox stays off either way, so
+ * no other approval (sandbox escalation, permissions, elicitations) can come up.
+ */
+export function approvalPolicy(askBefore: readonly string[]): string {
+  if (askBefore.length === 0) return '"never"';
+  return '{ granular = { sandbox_approval = false, rules = true, skill_approval = false, request_permissions = false, mcp_elicitations = false } }';
+}
+
+/** The execpolicy rules file: one `prompt` rule per command prefix (Starlark, read by Codex at start). */
+export function renderRules(askBefore: readonly string[]): string {
+  return [
+    '# Written by clawpod before every run: edits here are overwritten.',
+    ...askBefore.map(
+      (prefix) =>
+        `prefix_rule(pattern = [${prefix.split(' ').map(tomlString).join(', ')}], decision = "prompt")`,
+    ),
+    '',
+  ].join('\n');
 }
 
 /** The provider for a run: the group's custom one (option `provider`), else OpenAI at OPENAI_BASE_URL. */
@@ -91,7 +118,7 @@ export function renderConfig(setup: CodexSetup): string {
     ...(setup.effort ? [`model_reasoning_effort = ${tomlString(setup.effort)}`] : []),
     `model_provider = ${tomlString(PROVIDER_ID)}`,
     // clawpod's sandbox is the boundary; Codex's own would only get in the way.
-    'approval_policy = "never"',
+    `approval_policy = ${approvalPolicy(setup.askBefore)}`,
     'sandbox_mode = "danger-full-access"',
     'check_for_update_on_startup = false',
     // A group folder made for claude has CLAUDE.md: read it when there is no AGENTS.md.
@@ -119,6 +146,8 @@ export function renderConfig(setup: CodexSetup): string {
     '[mcp_servers.clawpod]',
     `command = ${tomlString(mcp.command)}`,
     `args = [${mcp.args.map(tomlString).join(', ')}]`,
+    // clawpod's tools are gated by the host's guard already: Codex must not ask about them.
+    'default_tools_approval_mode = "approve"',
     `env = { CLAWPOD_IPC_DIR = ${tomlString(mcp.ipcDir)}, CLAWPOD_SESSION_TOKEN = ${tomlString(mcp.sessionToken)} }`,
     '',
   ];
@@ -147,6 +176,12 @@ export async function prepareCodexHome(setup: CodexSetup, globalDir: string): Pr
   const tmp = `${file}.${process.pid}.tmp`;
   await writeFile(tmp, renderConfig(setup), { mode: 0o600 });
   await rename(tmp, file);
+  const rules = join(setup.codexHome, 'rules', 'clawpod.rules');
+  if (setup.askBefore.length > 0) {
+    await mkdir(join(setup.codexHome, 'rules'), { recursive: true, mode: 0o700 });
+    await writeFile(`${rules}.tmp`, renderRules(setup.askBefore), { mode: 0o600 });
+    await rename(`${rules}.tmp`, rules);
+  } else await rm(rules, { force: true });
   const memory = join(setup.codexHome, 'AGENTS.md');
   for (const name of ['AGENTS.md', 'CLAUDE.md']) {
     const source = join(globalDir, name);

@@ -88,6 +88,7 @@ describe('codex config', () => {
         sessionToken: 'token-token-token-token',
       },
       instructions: 'be "nice"',
+      askBefore: [],
     };
     const text = renderConfig(setup);
     expect(text).toContain('model = "gpt-5.5"\n');
@@ -109,6 +110,12 @@ describe('codex config', () => {
     });
     expect(keyless).not.toContain('env_key');
     expect(keyless).not.toMatch(/^model = /m);
+    expect(text).toContain('approval_policy = "never"');
+    // Commands to ask about: only the rules file's prompts ask (granular policy).
+    const asking = renderConfig({ ...setup, askBefore: ['git push'] });
+    expect(asking).toMatch(
+      /^approval_policy = \{ granular = \{ sandbox_approval = false, rules = true,/m,
+    );
   });
 });
 

@@ -18,14 +18,35 @@ export const modelProviderSchema = z.strictObject({
 });
 export type ModelProvider = z.infer<typeof modelProviderSchema>;
 
+/** A command prefix: words of letters, digits and `._/:=@+-`, one space between them. */
+const COMMAND_PREFIX = /^[\w./:=@+-]+( [\w./:=@+-]+){0,7}$/;
+const COMMAND_PREFIX_HINT =
+  'a command prefix: up to 8 words of letters, digits and ._/:=@+- separated by single spaces, e.g. "git push"';
+
 /** The codex harness's options (a group's `harnessOptions.codex`). */
 export const codexOptionsSchema = z.strictObject({
   /** `model_reasoning_effort`; absent: the model's default. */
   effort: z.optional(z.enum(['low', 'medium', 'high', 'xhigh', 'max'])),
   /** A custom OpenAI-compatible provider (Ollama, vLLM, OpenRouter…); absent: OpenAI at OPENAI_BASE_URL. */
   provider: z.optional(modelProviderSchema),
+  /**
+   * How Codex is driven: `app-server` (default) keeps one `codex app-server` per agent session
+   * and its thread across turns; `exec` runs one `codex exec --json [resume]` per turn (the
+   * fallback: no live process between turns, no approvals routed).
+   */
+  mode: z.optional(z.enum(['app-server', 'exec'])),
+  /**
+   * Command prefixes (`git push`, `rm -rf`) Codex must ask about before running them (app-server
+   * mode): each asks clawpod's guard as the tool `Bash` with the command, so the group's guard
+   * rules decide and the owner is asked when they say ask. Absent: `["git push"]`, the prefix
+   * the guard's default rules ask about; `[]`: Codex asks nothing (approval policy "never").
+   */
+  askBefore: z.optional(z.array(z.string().check(z.regex(COMMAND_PREFIX, COMMAND_PREFIX_HINT)))),
 });
 export type CodexOptions = z.infer<typeof codexOptionsSchema>;
+
+/** `askBefore` when a group sets none: what the guard's default rules ask about. */
+export const DEFAULT_ASK_BEFORE: readonly string[] = ['git push'];
 
 /** `@openai/codex` ships its native binary in a per-platform optional package. */
 export const codexPlatformPackage = (platform: string, arch: string): string =>
