@@ -201,6 +201,7 @@ describe('formatting', () => {
             replyTo: null,
             sessionId: null,
             parentRunId: null,
+            billedTo: [],
             chatJid: 'web:main',
             seqStart: 1,
             seqEnd: 1,
