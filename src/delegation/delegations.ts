@@ -317,7 +317,7 @@ export class Delegations {
       this.end(id, { status: 'failed', error: why });
       return;
     }
-    let handoff: HandoffEntry[] = [];
+    let handoff: HandoffEntry[];
     try {
       const copy = await collectOutputs(
         this.handoffLimits(),

@@ -85,7 +85,9 @@ export async function copyInputs(
       });
     } catch (err) {
       const fromRoot = join(limits.groupsDir, from.group);
-      throw new Error(`files: cannot hand over ${file}: ${shownError(err, fromRoot)}`);
+      throw new Error(`files: cannot hand over ${file}: ${shownError(err, fromRoot)}`, {
+        cause: err,
+      });
     }
     total += data.length;
     await safeWriteFile(toRoot, `${dir}/${name}`, data, { inheritOwner: true });

@@ -209,10 +209,9 @@ export class RunStore {
   /** The runs a run delegated (its children), oldest first. */
   children(parentRunId: string): RunRecord[] {
     return (
-      stmt(
-        this.db,
-        'SELECT * FROM runs WHERE parent_run_id = ? ORDER BY started_at, rowid',
-      ).all(parentRunId) as Row[]
+      stmt(this.db, 'SELECT * FROM runs WHERE parent_run_id = ? ORDER BY started_at, rowid').all(
+        parentRunId,
+      ) as Row[]
     ).map(toRun);
   }
 
