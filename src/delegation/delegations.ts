@@ -161,6 +161,8 @@ export class Delegations {
     log.info({ approval: r.approval.id }, 'delegation waits for the owner');
     void r.decided
       .then(async (o) => {
+        // Stopping: the question stays open; the next start settles the delegation (recover).
+        if (!o.allowed && o.via === 'shutdown') return fail('interrupted', o.message);
         if (!o.allowed) {
           this.end(d.id, { status: 'failed', error: o.message });
           return fail(o.via === 'shutdown' ? 'interrupted' : 'denied', o.message);
@@ -209,6 +211,7 @@ export class Delegations {
 
   /** Queues the delegate run and arms its time limit. */
   private launch(d: DelegationRecord): void {
+    this.deps.store.delegations.launched(d.id, this.deps.clock.now());
     const timer = this.deps.clock.setTimeout(
       () =>
         this.end(d.id, {
@@ -307,6 +310,11 @@ export class Delegations {
       store.runs.finish(runId, 'error', result.message, clock.now());
       emitRun(this.deps.turns, runId);
     }
+    if (result.status !== 'ok' && !this.accepting && !d.wait) {
+      // Cut off by the daemon stopping, not failed: it runs again at the next start.
+      store.delegations.requeue(id);
+      return;
+    }
     if (result.status !== 'ok') {
       const why =
         result.status === 'stopped'
@@ -401,8 +409,9 @@ export class Delegations {
   }
 
   /**
-   * After a restart: a `wait: false` delegation runs again from the start (its result is owed
-   * to a chat); one a caller waited for is abandoned (that turn is gone and re-runs itself).
+   * After a restart: a `wait: false` delegation the guard had let go runs again from the start
+   * (its result is owed to a chat); one still waiting for the owner's approval fails (told in
+   * the chat: delegate again); one a caller waited for is abandoned (that turn re-runs itself).
    */
   recover(): number {
     const { store } = this.deps;
@@ -410,6 +419,14 @@ export class Delegations {
     for (const d of store.delegations.open()) {
       if (d.wait) {
         this.end(d.id, { status: 'abandoned', error: 'clawpod restarted while its caller waited' });
+        continue;
+      }
+      if (d.launchedAt === null) {
+        // The owner was being asked when clawpod stopped: never run unapproved; ask again.
+        this.end(d.id, {
+          status: 'failed',
+          error: 'clawpod restarted before the owner answered its approval; delegate again',
+        });
         continue;
       }
       store.delegations.requeue(d.id);

@@ -42,6 +42,8 @@ export interface DelegationRecord {
   handoff: HandoffEntry[];
   error: string | null;
   createdAt: number;
+  /** When the guard let it go and its job was queued; null while the owner is asked. */
+  launchedAt: number | null;
   endedAt: number | null;
 }
 
@@ -63,6 +65,7 @@ interface Row {
   handoff: string | null;
   error: string | null;
   created_at: number;
+  launched_at: number | null;
   ended_at: number | null;
 }
 
@@ -84,6 +87,7 @@ const toRecord = (r: Row): DelegationRecord => ({
   handoff: r.handoff ? (JSON.parse(r.handoff) as HandoffEntry[]) : [],
   error: r.error,
   createdAt: r.created_at,
+  launchedAt: r.launched_at,
   endedAt: r.ended_at,
 });
 
@@ -91,7 +95,10 @@ export class DelegationStore {
   constructor(private readonly db: Db) {}
 
   create(
-    d: Omit<DelegationRecord, 'status' | 'reply' | 'handoff' | 'error' | 'endedAt' | 'runId'>,
+    d: Omit<
+      DelegationRecord,
+      'status' | 'reply' | 'handoff' | 'error' | 'endedAt' | 'runId' | 'launchedAt'
+    >,
   ): void {
     stmt(
       this.db,
@@ -144,6 +151,11 @@ export class DelegationStore {
         "SELECT * FROM delegations WHERE status IN ('queued', 'running') ORDER BY created_at, rowid",
       ).all() as Row[]
     ).map(toRecord);
+  }
+
+  /** Records that its job was queued (the guard let it go). */
+  launched(id: string, now: number): void {
+    stmt(this.db, 'UPDATE delegations SET launched_at = ? WHERE id = ?').run(now, id);
   }
 
   /** queued → running with its run; false when it is no longer queued. */

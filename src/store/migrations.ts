@@ -541,6 +541,8 @@ export const migrations: ReadonlyArray<{ version: number; name: string; sql: str
         handoff TEXT,
         error TEXT,
         created_at INTEGER NOT NULL,
+        -- When it was let go (the guard allowed it): a restart re-runs only those.
+        launched_at INTEGER,
         ended_at INTEGER
       );
       CREATE INDEX delegations_caller ON delegations(caller_run_id);

@@ -38,8 +38,10 @@ interface World {
   prompts: Map<string, string[]>;
 }
 
-async function boot(groups: Array<{ name: string; delegates?: string[] }>): Promise<World> {
-  const home = defaultHome();
+async function boot(
+  groups: Array<{ name: string; delegates?: string[] }>,
+  home = defaultHome(),
+): Promise<World> {
   const clock = new FakeClock(Date.now());
   const agents = new Map<string, Behaviour>();
   const prompts = new Map<string, string[]>();
@@ -59,6 +61,7 @@ async function boot(groups: Array<{ name: string; delegates?: string[] }>): Prom
   });
   d.ipc.ensureGroup('main');
   for (const g of groups) {
+    if (d.store.groups.get(g.name)) continue; // a restart on the same data dir
     d.groups.add({
       name: g.name,
       chats: [`web:${g.name}`],
@@ -359,5 +362,63 @@ describe('delegate (scripted agents, default settings)', () => {
     expect(readFileSync(join(w.home, 'groups', 'main', 'handoff', id, 'impl.ts'), 'utf8')).toBe(
       '// from the spec\n',
     );
+  });
+
+  it('wait:false survives a restart: a delegation cut off by the stop runs again and is delivered', async () => {
+    const w = await boot([{ name: 'coder' }]);
+    const coderRunning = gate();
+    w.agents.set('coder', () => {
+      coderRunning.open();
+      return new Promise<RunnerEvent[]>(() => undefined); // still working when clawpod stops
+    });
+    w.agents.set('main', async ({ delegate }) =>
+      reply(show(await delegate({ group: 'coder', prompt: 'long report', wait: false }))),
+    );
+    const first = JSON.parse(await ask(w, 'web:main')) as { result: { delegation: string } };
+    const id = first.result.delegation;
+    await coderRunning.promise;
+    // Stop, and the delegate's process dies with the daemon.
+    const stopping = w.d.stop();
+    w.d.pool.killAll('the machine went down');
+    await stopping;
+    daemons.splice(daemons.indexOf(w.d), 1);
+
+    const again = await boot([{ name: 'coder' }], w.home);
+    again.agents.set('coder', () => reply('the long report, at last'));
+    again.agents.set('main', ({ prompt }) =>
+      reply(prompt.includes('Result of delegation') ? 'got it after the restart' : 'hm'),
+    );
+    const out = nextMessage(again.d, outIn('web:main'));
+    // Started by the restart itself (no new message): the owed result arrives as a new turn.
+    expect((await out).text).toBe('got it after the restart');
+    expect(again.d.store.delegations.get(id)).toMatchObject({
+      status: 'ok',
+      reply: 'the long report, at last',
+    });
+  });
+
+  it('a wait:false delegation still waiting for the owner when clawpod stopped fails, told in the chat', async () => {
+    const home = defaultHome();
+    const w = await boot([{ name: 'team', delegates: ['coder'] }, { name: 'coder' }], home);
+    w.d.bus.removeAllListeners('approval'); // nobody answers this time
+    const asked = new Promise<void>((r) => w.d.bus.once('approval', () => r()));
+    w.agents.set('team', async ({ delegate }) =>
+      reply(show(await delegate({ group: 'coder', prompt: 'x', wait: false }))),
+    );
+    const turn = ask(w, 'web:team');
+    await asked;
+    await w.d.stop();
+    daemons.splice(daemons.indexOf(w.d), 1);
+    expect(JSON.parse(await turn)).toMatchObject({ ok: false, error: { code: 'interrupted' } });
+
+    const again = await boot([], home);
+    again.agents.set('team', ({ prompt }) =>
+      reply(
+        prompt.includes('failed: clawpod restarted before the owner answered') ? 'noted' : 'hm',
+      ),
+    );
+    const out = nextMessage(again.d, outIn('web:team'));
+    expect((await out).text).toBe('noted');
+    expect(again.prompts.get('coder')).toBeUndefined();
   });
 });
