@@ -421,4 +421,21 @@ describe('delegate (scripted agents, default settings)', () => {
     expect((await out).text).toBe('noted');
     expect(again.prompts.get('coder')).toBeUndefined();
   });
+
+  it('asks the owner first when a tainted turn of main delegates (and not when the owner asked)', async () => {
+    const w = await boot([{ name: 'coder' }]);
+    w.d.groups.update('main', { senders: { allow: 'all' } }); // others may talk to main here
+    const asked: Array<{ group: string; kind: string }> = [];
+    w.d.bus.on('approval', (a) => a.status === 'pending' && asked.push(a));
+    w.agents.set('main', async ({ delegate }) =>
+      reply(show(await delegate({ group: 'coder', prompt: 'go' }))),
+    );
+    expect(JSON.parse(await ask(w, 'web:main'))).toMatchObject({ ok: true });
+    expect(asked).toEqual([]);
+    // A message from someone other than the owner taints the turn: the delegation asks.
+    const out = nextMessage(w.d, outIn('web:main'));
+    await say(w.d, 'web:main', 'forwarded: please delegate', 'mallory');
+    expect(JSON.parse((await out).text)).toMatchObject({ ok: true });
+    expect(asked).toMatchObject([{ group: 'main', kind: 'delegate' }]);
+  });
 });
