@@ -29,6 +29,8 @@ import type { EventBus } from '../events/bus.js';
 import { newRunId } from '../runs/message-job.js';
 import { emitRun, runTurn, type TurnDeps, type TurnResult } from '../runs/turn.js';
 import { collectOutputs, copyInputs, handoffRel, type HandoffLimits } from './handoff.js';
+import { checkDelegation } from './checks.js';
+import { delegatePrompt, resultMessage, resultOf } from './results.js';
 
 export interface DelegationDeps {
   config: Config;
@@ -92,29 +94,9 @@ export class Delegations {
         'delegate works only from inside a running turn (no live turn of this session asked)',
       );
     if (!this.accepting) return fail('interrupted', 'clawpod is stopping; try again later');
-    const target = store.groups.get(args.group);
-    if (!target)
-      return fail('not_found', `no group named "${args.group}" (clawpod groups list shows them)`);
-    const caller = store.groups.get(actor.group);
-    const allowed = caller?.delegates ?? [];
-    if (!actor.isMain && !allowed.includes(target.folder))
-      return fail(
-        'forbidden',
-        `group "${actor.group}" may not delegate to "${target.folder}": a group other than main may delegate only to the groups in its \`delegates\` setting (now: ${allowed.length ? allowed.join(', ') : 'none'}). The owner can allow it: clawpod groups set ${actor.group} delegates=${[...allowed, target.folder].join(',')}`,
-      );
-    const parent = store.delegations.byRun(conv.runId);
-    const depth = (parent?.depth ?? 0) + 1;
-    if (depth > limits.maxDepth)
-      return fail(
-        'depth_limit',
-        `delegation depth ${depth} is over delegation.maxDepth (${limits.maxDepth}): this run is itself a delegate at depth ${depth - 1} and may not delegate further`,
-      );
-    const earlier = store.delegations.byCaller(conv.runId).length;
-    if (earlier >= limits.maxFanOut)
-      return fail(
-        'fan_out_limit',
-        `this turn already started ${earlier} delegations, the most one turn may (delegation.maxFanOut: ${limits.maxFanOut})`,
-      );
+    const checked = checkDelegation(store, limits, actor, conv.runId, args.group);
+    if ('ok' in checked) return checked;
+    const { target, parent, depth } = checked;
     const asked = args.timeoutS !== undefined ? args.timeoutS * 1000 : limits.timeoutMs;
     const d = {
       id: newDelegationId(),
@@ -467,55 +449,4 @@ export class Delegations {
       if (s.state.name === 'busy' && s.state.turn.context.runId === runId) return s.meta.lane;
     return undefined;
   }
-}
-
-/** What the delegate reads: who asks, where the hand-off folder is, then the task itself. */
-function delegatePrompt(d: DelegationRecord): string {
-  const folder = `/workspace/group/${handoffRel(d.id)}/`;
-  const inputs = d.files.length
-    ? ` It holds the files handed to you: ${d.files.map((f) => f.split('/').pop()).join(', ')}.`
-    : '';
-  return [
-    `[Delegated by group "${d.callerGroup}" (delegation ${d.id}). Your final reply is returned to that agent, not sent to any chat.]`,
-    `[Hand-off folder: ${folder}${inputs} Files you leave there are copied back to the caller.]`,
-    '',
-    d.prompt,
-  ].join('\n');
-}
-
-/** The tool result of an ended delegation. */
-export function resultOf(d: DelegationRecord): IpcResult {
-  if (d.status === 'ok')
-    return {
-      ok: true,
-      result: {
-        delegation: d.id,
-        group: d.delegateGroup,
-        run: d.runId,
-        status: 'ok',
-        reply: d.reply ?? '',
-        files: d.handoff.filter((f) => f.skipped === undefined),
-        skipped: d.handoff.filter((f) => f.skipped !== undefined),
-      },
-    };
-  return fail(
-    d.status === 'abandoned' ? 'abandoned' : 'delegate_failed',
-    `delegation ${d.id} to group "${d.delegateGroup}" ${d.status === 'abandoned' ? 'was abandoned' : 'failed'}: ${d.error ?? 'no reason given'}`,
-  );
-}
-
-/** The message a `wait: false` result arrives as in the caller's chat. */
-function resultMessage(d: DelegationRecord): string {
-  if (d.status !== 'ok')
-    return `[Delegation ${d.id} to group "${d.delegateGroup}" failed: ${d.error ?? 'no reason given'}]`;
-  const files = d.handoff.filter((f) => f.skipped === undefined).map((f) => f.path);
-  const skipped = d.handoff.filter((f) => f.skipped !== undefined);
-  return [
-    `[Result of delegation ${d.id} to group "${d.delegateGroup}" (run ${d.runId})]`,
-    d.reply || '(no reply)',
-    ...(files.length ? ['', `Files: ${files.join(', ')}`] : []),
-    ...(skipped.length
-      ? ['', `Not copied: ${skipped.map((s) => `${s.path} (${s.skipped})`).join('; ')}`]
-      : []),
-  ].join('\n');
 }
