@@ -52,7 +52,7 @@ async function message(d: Daemon, e: HarnessE2e): Promise<number> {
   });
   const t0 = performance.now();
   await d.router.receive({
-    chatJid: 'web:main',
+    chatId: 'web:main',
     platformId: `bench-${e.harness}-${++seq}`,
     sender: 'alice',
     senderName: 'alice',

@@ -83,7 +83,7 @@ async function ingest(n: number): Promise<Figure[]> {
   const t0 = performance.now();
   for (let i = 0; i < n; i++) {
     await daemon.router.receive({
-      chatJid: 'web:busy',
+      chatId: 'web:busy',
       platformId: `b${i}`,
       sender: 'u',
       text: `context ${i}`,
@@ -168,7 +168,7 @@ async function concurrentReceive(daemon: Daemon, total: number, receivers: numbe
     while (next < total) {
       const i = next++;
       await daemon.router.receive({
-        chatJid: 'web:busy',
+        chatId: 'web:busy',
         platformId: `r${i}`,
         sender: 'u',
         text: `context ${i}`,

@@ -33,7 +33,7 @@ interface Posted {
 
 interface RunEvent {
   id: string;
-  chatJid: string | null;
+  chatId: string | null;
   seqStart: number | null;
   seqEnd: number | null;
   status: string;
@@ -91,8 +91,8 @@ export async function loadBench(): Promise<Figure[]> {
     const data = JSON.parse(ev.data) as Record<string, unknown>;
     if (ev.event === 'run') {
       const r = data as unknown as RunEvent;
-      if (r.status === 'ok' && r.chatJid && okRanges.has(r.chatJid))
-        okRanges.get(r.chatJid)!.push([r.seqStart!, r.seqEnd!]);
+      if (r.status === 'ok' && r.chatId && okRanges.has(r.chatId))
+        okRanges.get(r.chatId)!.push([r.seqStart!, r.seqEnd!]);
     } else if (ev.event === 'message' && data.direction === 'out') {
       const chat = String(data.chat);
       if (replies.has(chat)) replies.set(chat, replies.get(chat)! + 1);

@@ -266,7 +266,7 @@ async function ingest(
     const t = await timed(async () => {
       for (let i = 0; i < perRound; i++) {
         await router.receive({
-          chatJid: w.chats[(n + i) % w.chats.length]!,
+          chatId: w.chats[(n + i) % w.chats.length]!,
           platformId: `i${n + i}`,
           sender: 'tg:1',
           text: texts[i]!,

@@ -49,13 +49,13 @@ function roundTrip(d: Daemon, chat = 'web:main'): Promise<number> {
   return new Promise((resolveMs) => {
     const t0 = performance.now();
     const on = (m: StoredMessage) => {
-      if (m.direction !== 'out' || m.chatJid !== chat) return;
+      if (m.direction !== 'out' || m.chatId !== chat) return;
       d.bus.off('message', on);
       resolveMs(performance.now() - t0);
     };
     d.bus.on('message', on);
     void d.router.receive({
-      chatJid: chat,
+      chatId: chat,
       platformId: `b${++n}`,
       sender: 'o',
       text: `m${n}`,

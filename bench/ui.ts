@@ -40,7 +40,7 @@ export async function uiBench(): Promise<Figure[]> {
   const base = `http://127.0.0.1:${d.port}`;
   for (let i = 0; i < 20; i++)
     await d.router.receive({
-      chatJid: 'web:main',
+      chatId: 'web:main',
       platformId: `b${i}`,
       sender: 'owner',
       text: `message **${i}**`,

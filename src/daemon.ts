@@ -472,12 +472,12 @@ export class Daemon {
    * chat's cursor is already past it); a task occurrence runs again now.
    */
   private retryRun(dl: DeadLetter): void {
-    if (dl.chatJid !== null && dl.seqStart !== null && dl.seqEnd !== null) {
-      const g = this.store.groups.groupForChat(dl.chatJid);
+    if (dl.chatId !== null && dl.seqStart !== null && dl.seqEnd !== null) {
+      const g = this.store.groups.groupForChat(dl.chatId);
       if (!g)
         throw new DeadLetterError(
           'not_supported',
-          `dead letter #${dl.id}: ${dl.chatJid} is bound to no group any more; bind it first (clawpod groups bind <group> ${dl.chatJid})`,
+          `dead letter #${dl.id}: ${dl.chatId} is bound to no group any more; bind it first (clawpod groups bind <group> ${dl.chatId})`,
         );
       const batch = {
         from: 'range' as const,
@@ -486,7 +486,7 @@ export class Daemon {
         ref: `dl${dl.id}`,
       };
       this.queue.enqueue(
-        new MessageJob({ ...this.turns, queue: this.queue }, g.folder, dl.chatJid, batch),
+        new MessageJob({ ...this.turns, queue: this.queue }, g.folder, dl.chatId, batch),
       );
       return;
     }

@@ -33,14 +33,14 @@ export function safeFileName(name: string): string {
 export async function saveAttachments(opts: {
   groupsDir: string;
   folder: string;
-  chatJid: string;
+  chatId: string;
   platformId: string;
   attachments: InboundAttachment[];
   maxBytes: number;
 }): Promise<string[]> {
   const root = join(opts.groupsDir, opts.folder);
   await safeMkdirp(root, ATTACHMENT_DIR, { inheritOwner: true });
-  const prefix = safeFileName(`${opts.chatJid}-${opts.platformId}`);
+  const prefix = safeFileName(`${opts.chatId}-${opts.platformId}`);
   const lines: string[] = [];
   for (const [i, a] of opts.attachments.entries()) {
     const name = `${prefix}-${i + 1}-${safeFileName(a.name)}`;

@@ -88,21 +88,21 @@ export interface Channel {
   /** The channel's name in status, logs and metrics (`web`, `email`, …). */
   readonly name: string;
   readonly limits: ChannelLimits;
-  owns(chatJid: string): boolean;
+  owns(chatId: string): boolean;
   connect(sink: InboundSink): Promise<void>;
   disconnect(): Promise<void>;
-  send(chatJid: string, text: string, opts: SendOptions): Promise<{ platformId: string }>;
+  send(chatId: string, text: string, opts: SendOptions): Promise<{ platformId: string }>;
   /**
    * Looks up whether a message with this idempotency key was already posted (a send cut by a
    * crash). Optional: adapters whose platform can answer avoid a duplicate on retry.
    */
   findSent?(
-    chatJid: string,
+    chatId: string,
     idemKey: string,
     opts?: Pick<SendOptions, 'replyTo' | 'thread'>,
   ): Promise<string | undefined>;
   /** Typing indicator while a run is active; optional. */
-  setTyping?(chatJid: string, on: boolean): Promise<void>;
+  setTyping?(chatId: string, on: boolean): Promise<void>;
   health(): ChannelHealth;
   /**
    * HTTP routes this channel serves on the daemon's one server (see ChannelRoutes). Called

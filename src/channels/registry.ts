@@ -4,8 +4,8 @@ import type { Channel } from './channel.js';
 export class ChannelSet {
   constructor(private readonly channels: Channel[]) {}
 
-  forChat(chatJid: string): Channel | undefined {
-    return this.channels.find((c) => c.owns(chatJid));
+  forChat(chatId: string): Channel | undefined {
+    return this.channels.find((c) => c.owns(chatId));
   }
 
   all(): readonly Channel[] {

@@ -63,7 +63,7 @@ function messageRoutes(sink: () => InboundSink | undefined, accepting: () => boo
     if (!text.trim() && !attachments?.length)
       return apiError(c, 400, 'invalid_body', 'text: a message needs text or an attachment');
     const res = await to.receive({
-      chatJid: chat,
+      chatId: chat,
       platformId: id ?? `api-${crypto.randomUUID()}`,
       sender: sender ?? 'owner',
       senderName: sender ?? 'Owner',

@@ -11,7 +11,7 @@ export interface ReplyWaitOptions {
 /** What a run event tells the waiter, as the waiter needs it. */
 export type RunView = Pick<
   RunRecord,
-  'id' | 'kind' | 'chatJid' | 'status' | 'seqStart' | 'seqEnd' | 'error'
+  'id' | 'kind' | 'chatId' | 'status' | 'seqStart' | 'seqEnd' | 'error'
 >;
 
 /**
@@ -62,7 +62,7 @@ export class ReplyWaiter {
   ours(run: RunView): boolean {
     return (
       run.kind === 'message' &&
-      run.chatJid === this.opts.chat &&
+      run.chatId === this.opts.chat &&
       run.seqStart !== null &&
       run.seqEnd !== null &&
       run.seqStart <= this.opts.postedSeq &&

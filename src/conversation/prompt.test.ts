@@ -8,7 +8,7 @@ const opts = { timezone: 'UTC', maxMessages: 50 };
 function msg(seq: number, over: Partial<StoredMessage> = {}): StoredMessage {
   return {
     seq,
-    chatJid: 'tg:100',
+    chatId: 'tg:100',
     platformId: `p${seq}`,
     direction: 'in',
     sender: 'tg:user1',

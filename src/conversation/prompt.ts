@@ -62,7 +62,7 @@ export function formatPrompt(messages: StoredMessage[], opts: PromptOptions): st
   for (const m of shown) {
     const attrs = [
       `id="${escapeXml(m.platformId)}"`,
-      `chat="${escapeXml(m.chatJid)}"`,
+      `chat="${escapeXml(m.chatId)}"`,
       `sender="${escapeXml(m.senderName ?? m.sender)}"`,
       `sender_id="${escapeXml(m.sender)}"`,
       ...(opts.roleOf ? [`role="${opts.roleOf(m.sender)}"`] : []),

@@ -254,7 +254,7 @@ export class Delegations {
         id: runId,
         group: group.folder,
         kind: 'delegate',
-        chatJid: d.callerChat,
+        chatId: d.callerChat,
         parentRunId: d.callerRunId,
         billedTo: d.billedTo,
         seqStart: null,
@@ -340,7 +340,7 @@ export class Delegations {
       const d = store.delegations.get(id)!;
       if (!d.wait && d.callerChat && end.status !== 'abandoned') {
         const res = store.messages.insert({
-          chatJid: d.callerChat,
+          chatId: d.callerChat,
           platformId: `delegation:${id}`,
           sender: `delegate:${d.delegateGroup}`,
           senderName: `delegate ${d.delegateGroup}`,

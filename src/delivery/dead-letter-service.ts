@@ -87,13 +87,13 @@ export class DeadLetterService {
           : null,
       };
     }
-    if (dl.chatJid && dl.seqStart !== null && dl.seqEnd !== null) {
+    if (dl.chatId && dl.seqStart !== null && dl.seqEnd !== null) {
       const messages = store.messages
-        .range(dl.chatJid, dl.seqStart, dl.seqEnd)
+        .range(dl.chatId, dl.seqStart, dl.seqEnd)
         .slice(0, 50)
         .map((m) => ({
           seq: m.seq,
-          chat: m.chatJid,
+          chat: m.chatId,
           sender: m.senderName ?? m.sender,
           text: m.text,
           ts: m.ts,

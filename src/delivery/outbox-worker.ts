@@ -47,14 +47,14 @@ export class OutboxWorker {
    */
   enqueue(item: {
     key: string;
-    chatJid: string;
+    chatId: string;
     text: string;
     replyTo?: string | null;
     thread?: boolean;
     runId?: string | null;
     files?: OutboundFile[];
   }): number {
-    const limit = this.opts.channels.forChat(item.chatJid)?.limits.maxMessageLength ?? 4000;
+    const limit = this.opts.channels.forChat(item.chatId)?.limits.maxMessageLength ?? 4000;
     const pieces = chunkText(item.text, limit);
     // A file-only message still needs one row to carry the files.
     if (pieces.length === 0 && item.files?.length) pieces.push('');
@@ -75,7 +75,7 @@ export class OutboxWorker {
       this.opts.log.error({ key }, 'no main chat to notify the owner');
       return;
     }
-    this.enqueue({ key: `notice:${key}`, chatJid: chat, text });
+    this.enqueue({ key: `notice:${key}`, chatId: chat, text });
     this.kick();
   }
 
@@ -147,9 +147,9 @@ export class OutboxWorker {
       this.again = false;
       const byChat = new Map<string, OutboxItem[]>();
       for (const item of this.opts.store.outbox.undelivered(1000)) {
-        const list = byChat.get(item.chatJid) ?? [];
+        const list = byChat.get(item.chatId) ?? [];
         list.push(item);
-        byChat.set(item.chatJid, list);
+        byChat.set(item.chatId, list);
       }
       const now = this.now();
       nextAt = undefined;
@@ -183,20 +183,20 @@ export class OutboxWorker {
 
   private async deliver(item: OutboxItem): Promise<'sent' | 'dead' | 'retry'> {
     const { store, channels, bus, log, retry } = this.opts;
-    const channel = channels.forChat(item.chatJid);
+    const channel = channels.forChat(item.chatId);
     store.outbox.markSending(item.id);
     const attempts = item.attempts + 1;
     this.inFlight++;
     try {
-      if (!channel) throw new DeliveryError(`no connected channel handles ${item.chatJid}`);
+      if (!channel) throw new DeliveryError(`no connected channel handles ${item.chatId}`);
       // A send cut by a crash may have reached the platform: ask before posting again.
       const earlier =
         item.status === 'sending'
-          ? await channel.findSent?.(item.chatJid, item.idemKey, item)
+          ? await channel.findSent?.(item.chatId, item.idemKey, item)
           : undefined;
       const { platformId } = earlier
         ? { platformId: earlier }
-        : await channel.send(item.chatJid, item.text, {
+        : await channel.send(item.chatId, item.text, {
             replyTo: item.replyTo,
             thread: item.thread,
             idemKey: item.idemKey,
@@ -209,7 +209,7 @@ export class OutboxWorker {
         store.outbox.markSent(item.id, platformId, this.now());
         return store.messages.insert(
           {
-            chatJid: item.chatJid,
+            chatId: item.chatId,
             platformId,
             sender: 'assistant',
             text: recorded,
@@ -230,14 +230,14 @@ export class OutboxWorker {
         err instanceof DeliveryError
           ? err
           : new DeliveryError(err instanceof Error ? err.message : String(err));
-      const itemLog = log.child({ chat: item.chatJid, outbox: item.id, attempts });
+      const itemLog = log.child({ chat: item.chatId, outbox: item.id, attempts });
       if (e.opts.permanent || attempts >= retry.maxAttempts) {
         const deadId = store.tx(() => {
           store.outbox.markDead(item.id, e.message);
           return store.deadLetters.add({
             kind: 'outbox',
-            group: store.groups.groupForChat(item.chatJid)?.folder ?? null,
-            chatJid: item.chatJid,
+            group: store.groups.groupForChat(item.chatId)?.folder ?? null,
+            chatId: item.chatId,
             ref: item.idemKey,
             seqStart: null,
             seqEnd: null,
@@ -246,11 +246,11 @@ export class OutboxWorker {
           });
         });
         itemLog.error({ err: e.message }, 'delivery failed every attempt; dead-lettered');
-        bus.emit('outbox-dead', { idemKey: item.idemKey, chatJid: item.chatJid, error: e.message });
+        bus.emit('outbox-dead', { idemKey: item.idemKey, chatId: item.chatId, error: e.message });
         if (!item.idemKey.startsWith('notice:')) {
           this.notifyOwner(
             `outbox-dead:${deadId}`,
-            `⚠️ A reply to ${item.chatJid} could not be delivered after ${attempts} attempts: ${e.message}. It is kept as dead letter #${deadId}: \`clawpod deadletters retry ${deadId}\` sends it again, \`clawpod deadletters discard ${deadId}\` drops it.`,
+            `⚠️ A reply to ${item.chatId} could not be delivered after ${attempts} attempts: ${e.message}. It is kept as dead letter #${deadId}: \`clawpod deadletters retry ${deadId}\` sends it again, \`clawpod deadletters discard ${deadId}\` drops it.`,
           );
         }
         return 'dead';

@@ -20,7 +20,7 @@ export interface BusEvents {
   progress: [RunProgress];
   /** An approval was asked, or decided (once). */
   approval: [ApprovalRecord];
-  'outbox-dead': [{ idemKey: string; chatJid: string; error: string }];
+  'outbox-dead': [{ idemKey: string; chatId: string; error: string }];
 }
 
 /** A typed in-process event emitter. Listeners must not throw. */

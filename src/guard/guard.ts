@@ -61,7 +61,7 @@ export interface GuardDeps {
   store: Store;
   clock: Clock;
   bus: EventBus;
-  outbox: { enqueue(item: { key: string; chatJid: string; text: string }): number; kick(): void };
+  outbox: { enqueue(item: { key: string; chatId: string; text: string }): number; kick(): void };
   log: Logger;
 }
 
@@ -323,7 +323,7 @@ export class Guard {
   private deliver(a: ApprovalRecord, ctx: GuardContext, action: GuardAction): void {
     const { outbox } = this.deps;
     if (a.askedIn)
-      outbox.enqueue({ key: `approval:${a.id}:card`, chatJid: a.askedIn, text: a.card });
+      outbox.enqueue({ key: `approval:${a.id}:card`, chatId: a.askedIn, text: a.card });
     else
       this.deps.log.warn(
         { approval: a.id },
@@ -337,7 +337,7 @@ export class Guard {
         action.kind === 'sender'
           ? `🔒 This conversation does not know you yet. The owner has been asked; your code is ${a.code}.`
           : `⏳ Waiting for the owner's approval #${a.id} (${summaryOf(action)}).`;
-      outbox.enqueue({ key: `approval:${a.id}:wait`, chatJid: ctx.chat, text });
+      outbox.enqueue({ key: `approval:${a.id}:wait`, chatId: ctx.chat, text });
     }
     outbox.kick();
   }
@@ -367,7 +367,7 @@ export class Guard {
       if (x.chat === a.askedIn) continue;
       this.deps.outbox.enqueue({
         key: `approval:${id}:fallback:${x.chat}`,
-        chatJid: x.chat,
+        chatId: x.chat,
         text: `${a.card}\n(The owner has not answered; you are an approver of group "${a.group}".)`,
       });
     }
@@ -414,7 +414,7 @@ export class Guard {
     if (a.askedIn) {
       this.deps.outbox.enqueue({
         key: `approval:${a.id}:decided`,
-        chatJid: a.askedIn,
+        chatId: a.askedIn,
         text: decidedText(a),
       });
       this.deps.outbox.kick();

@@ -17,11 +17,11 @@ export interface IntakeGuard {
   /** True when `msg` is an approval answer its sender may give (store it quiet, then `answer`). */
   isAnswer(msg: { text: string; sender: string; isBot?: boolean }): boolean;
   /** Decides from a stored answer message; returns why the message wakes nothing. */
-  answer(msg: { text: string; sender: string; chatJid: string }): string;
+  answer(msg: { text: string; sender: string; chatId: string }): string;
   /** A sender `group` does not know wrote (policy `ask`); their message is stored excluded. */
   unknownSender(
     group: Group,
-    msg: { chatJid: string; sender: string; senderName?: string | null; text: string },
+    msg: { chatId: string; sender: string; senderName?: string | null; text: string },
     seq: number,
   ): void;
 }
@@ -30,7 +30,7 @@ export interface IntakeDeps {
   guard: Guard;
   store: Store;
   groups: GroupService;
-  outbox: { enqueue(item: { key: string; chatJid: string; text: string }): number; kick(): void };
+  outbox: { enqueue(item: { key: string; chatId: string; text: string }): number; kick(): void };
   /** A chat has messages that wake its group now (the daemon queues the turn). */
   onWake(group: string, chat: string): void;
   log: Logger;
@@ -69,7 +69,7 @@ export function intakeGuard(deps: IntakeDeps): IntakeGuard {
       // The card's chat hears the decision from the guard; an answer from elsewhere, or one
       // that came too late, is answered where it was given.
       const told = r.ok ? r.approval.askedIn : undefined;
-      if (told !== msg.chatJid) {
+      if (told !== msg.chatId) {
         const text = r.ok
           ? decidedText(r.approval)
           : r.approval
@@ -77,8 +77,8 @@ export function intakeGuard(deps: IntakeDeps): IntakeGuard {
             : r.message;
         const n = r.ok ? 'ok' : `late:${Date.now()}`;
         outbox.enqueue({
-          key: `approval:${parsed.id}:answer:${msg.chatJid}:${n}`,
-          chatJid: msg.chatJid,
+          key: `approval:${parsed.id}:answer:${msg.chatId}:${n}`,
+          chatId: msg.chatId,
           text,
         });
         outbox.kick();
@@ -90,14 +90,14 @@ export function intakeGuard(deps: IntakeDeps): IntakeGuard {
     unknownSender(group, msg, seq) {
       const action: SenderAction = {
         kind: 'sender',
-        chat: msg.chatJid,
+        chat: msg.chatId,
         sender: msg.sender,
         senderName: msg.senderName ?? null,
         preview: msg.text.length > 300 ? `${msg.text.slice(0, 300)}…` : msg.text,
         seq,
       };
       // The decision's hook admits the sender; nobody waits on the promise here.
-      const r = guard.request(action, { group: group.folder, chat: msg.chatJid });
+      const r = guard.request(action, { group: group.folder, chat: msg.chatId });
       if (r.verdict === 'ask') void r.decided;
     },
   };

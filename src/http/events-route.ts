@@ -34,7 +34,7 @@ export function parseCursor(raw: string | undefined): Cursor | undefined | 'inva
 
 const messageView = (m: StoredMessage): MessageView => ({
   seq: m.seq,
-  chat: m.chatJid,
+  chat: m.chatId,
   direction: m.direction,
   sender: m.direction === 'out' ? 'assistant' : (m.senderName ?? m.sender),
   text: m.text,
@@ -79,7 +79,7 @@ export function mountEventsRoute(app: Hono, deps: { store: Store; bus: EventBus 
           ...(stored ? { id: id() } : {}),
         });
       const onMessage = (msg: StoredMessage) => {
-        if (chat && msg.chatJid !== chat) return;
+        if (chat && msg.chatId !== chat) return;
         const emit = () => {
           if (msg.seq <= cursor.seq) return; // already replayed
           cursor.seq = msg.seq;

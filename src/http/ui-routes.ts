@@ -221,8 +221,8 @@ export function mountUiRoutes(app: Hono, deps: UiRouteDeps, defaultHarness: stri
     const run = deps.store.runs.get(c.req.param('id'));
     if (!run) return apiError(c, 404, 'not_found', `no run ${c.req.param('id')}`);
     const input =
-      run.chatJid && run.seqStart !== null && run.seqEnd !== null
-        ? deps.store.views.runInput(run.chatJid, run.seqStart, run.seqEnd)
+      run.chatId && run.seqStart !== null && run.seqEnd !== null
+        ? deps.store.views.runInput(run.chatId, run.seqStart, run.seqEnd)
         : [];
     return c.json({
       run,

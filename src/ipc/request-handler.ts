@@ -123,7 +123,7 @@ export class RequestHandler {
     if (files[0] && 'error' in files[0]) return fail('invalid_file', files[0].error);
     const added = this.deps.outbox.enqueue({
       key,
-      chatJid: chat,
+      chatId: chat,
       text: args.data.text,
       files: files as OutboundFile[],
     });

@@ -17,7 +17,7 @@ const say = (
 ) =>
   store.messages.insert(
     {
-      chatJid: chat,
+      chatId: chat,
       platformId: `p${++n}`,
       sender: over.sender ?? 'tg:alice',
       senderName: 'Alice',
@@ -112,7 +112,7 @@ describe('HistorySearch scope', () => {
       id: 'r1',
       group: 'lonely',
       kind: 'task',
-      chatJid: null,
+      chatId: null,
       seqStart: null,
       seqEnd: null,
       attempt: 1,
@@ -160,7 +160,7 @@ describe('HistorySearch results', () => {
       group: 'team',
       kind: 'task',
       taskId: 't1',
-      chatJid: 'tg:1',
+      chatId: 'tg:1',
       seqStart: null,
       seqEnd: null,
       attempt: 1,
@@ -187,7 +187,7 @@ describe('HistorySearch results', () => {
       id: 'run_m',
       group: 'team',
       kind: 'message',
-      chatJid: 'tg:1',
+      chatId: 'tg:1',
       seqStart: seq,
       seqEnd: seq,
       attempt: 1,

@@ -111,17 +111,17 @@ export class HistorySearch {
     // A delivered reply is both an outbound message and a transcript line: show it once.
     const byReply = new Map<string, (typeof runs)[number]>();
     for (const r of runs)
-      if (r.role === 'reply' && r.chatJid) byReply.set(`${r.chatJid}\n${r.text.trim()}`, r);
+      if (r.role === 'reply' && r.chatId) byReply.set(`${r.chatId}\n${r.text.trim()}`, r);
     const merged = new Set<number>();
     const hits: HistoryHit[] = messages.map((m) => {
-      const run = m.direction === 'out' ? byReply.get(`${m.chatJid}\n${m.text.trim()}`) : undefined;
+      const run = m.direction === 'out' ? byReply.get(`${m.chatId}\n${m.text.trim()}`) : undefined;
       if (run) merged.add(run.id);
       return {
         source: 'message',
         date: dateOf(m.ts, timezone),
         ts: m.ts,
-        group: groupOf(m.chatJid),
-        chat: m.chatJid,
+        group: groupOf(m.chatId),
+        chat: m.chatId,
         snippet: m.snippet,
         seq: m.seq,
         direction: m.direction,
@@ -137,7 +137,7 @@ export class HistorySearch {
         date: dateOf(r.ts, timezone),
         ts: r.ts,
         group: r.group,
-        chat: r.chatJid,
+        chat: r.chatId,
         snippet: r.snippet,
         runId: r.runId,
         role: r.role,

@@ -18,7 +18,7 @@ function setup() {
   let n = 0;
   const store1 = (text: string) => {
     const { seq } = store.messages.insert({
-      chatJid: 'tg:1',
+      chatId: 'tg:1',
       platformId: `p${++n}`,
       sender: 'u',
       text,

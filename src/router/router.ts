@@ -50,11 +50,11 @@ export class Router implements InboundSink {
     const now = this.opts.now?.() ?? Date.now();
     // An approval answer (`yes 7`) from whoever may give it is stored but never a prompt.
     if (this.opts.guard?.isAnswer(msg)) return this.answer(msg, now);
-    const group = msg.isBot ? undefined : store.groups.groupForChat(msg.chatJid);
+    const group = msg.isBot ? undefined : store.groups.groupForChat(msg.chatId);
     const allowed = !group || senderAllowed(group, msg.sender, this.opts.ownerIds);
     if (group && !allowed && effectiveSenders(group, this.opts.ownerIds)?.others === 'drop') {
       log.info(
-        { group: group.folder, chat: msg.chatJid },
+        { group: group.folder, chat: msg.chatId },
         'message from a sender outside the allowlist dropped',
       );
       return {
@@ -70,7 +70,7 @@ export class Router implements InboundSink {
       const lines = await saveAttachments({
         groupsDir: this.opts.groupsDir,
         folder: group.folder,
-        chatJid: msg.chatJid,
+        chatId: msg.chatId,
         platformId: msg.platformId,
         attachments: msg.attachments,
         maxBytes: this.opts.attachmentMaxBytes,
@@ -95,9 +95,9 @@ export class Router implements InboundSink {
       (Boolean(msg.mentioned) || isTriggered(text, group, this.opts.assistantName));
     // On disk (fsynced) before the caller acknowledges: a 202, a channel's ack.
     const res = await store.commit(() => {
-      store.chats.touch(msg.chatJid, { name: msg.chatName, kind: msg.chatKind }, now);
+      store.chats.touch(msg.chatId, { name: msg.chatName, kind: msg.chatKind }, now);
       const inserted = store.messages.insert({ ...msg, text, excluded: !allowed, wakes });
-      if (inserted.inserted) store.cursors.ensure(msg.chatJid, inserted.seq);
+      if (inserted.inserted) store.cursors.ensure(msg.chatId, inserted.seq);
       return inserted;
     });
     if (!res.inserted)
@@ -112,9 +112,9 @@ export class Router implements InboundSink {
     });
     if (msg.isBot) return done('a message of the bot itself');
     if (!group) {
-      log.info({ chat: msg.chatJid }, 'message from an unbound chat stored for discovery');
+      log.info({ chat: msg.chatId }, 'message from an unbound chat stored for discovery');
       return done(
-        `no group is bound to ${msg.chatJid}; it is kept for discovery (clawpod groups bind <group> ${msg.chatJid})`,
+        `no group is bound to ${msg.chatId}; it is kept for discovery (clawpod groups bind <group> ${msg.chatId})`,
       );
     }
     if (!allowed) {
@@ -125,7 +125,7 @@ export class Router implements InboundSink {
         );
       }
       log.info(
-        { group: group.folder, chat: msg.chatJid },
+        { group: group.folder, chat: msg.chatId },
         'message from a sender outside the allowlist kept for the record',
       );
       return done(
@@ -136,7 +136,7 @@ export class Router implements InboundSink {
     }
     if (msg.automatic) {
       log.info(
-        { group: group.folder, chat: msg.chatJid, why: msg.automatic },
+        { group: group.folder, chat: msg.chatId, why: msg.automatic },
         'automatic message kept as context; it starts no run',
       );
       return done(`an automatic message (${msg.automatic}) is kept as context`);
@@ -145,7 +145,7 @@ export class Router implements InboundSink {
       return done(
         `it does not start with the trigger ${effectiveTrigger(group, this.opts.assistantName)} (kept as context for the next one)`,
       );
-    if (this.accepting) this.opts.onWake(group.folder, msg.chatJid);
+    if (this.accepting) this.opts.onWake(group.folder, msg.chatId);
     return done();
   }
 
@@ -153,9 +153,9 @@ export class Router implements InboundSink {
   private async answer(msg: Inbound, now: number): Promise<IntakeResult> {
     const { store, bus } = this.opts;
     const res = await store.commit(() => {
-      store.chats.touch(msg.chatJid, { name: msg.chatName, kind: msg.chatKind }, now);
+      store.chats.touch(msg.chatId, { name: msg.chatName, kind: msg.chatKind }, now);
       const inserted = store.messages.insert({ ...msg, excluded: true, wakes: false });
-      if (inserted.inserted) store.cursors.ensure(msg.chatJid, inserted.seq);
+      if (inserted.inserted) store.cursors.ensure(msg.chatId, inserted.seq);
       return inserted;
     });
     if (!res.inserted)

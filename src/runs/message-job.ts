@@ -68,7 +68,7 @@ export class MessageJob implements Job {
       id: runId,
       group: g.folder,
       kind: 'message',
-      chatJid: this.chat,
+      chatId: this.chat,
       replyTo: answering.platformId,
       seqStart,
       seqEnd,
@@ -109,7 +109,7 @@ export class MessageJob implements Job {
       store.deadLetters.add({
         kind: 'run',
         group: this.group,
-        chatJid: this.chat,
+        chatId: this.chat,
         ref: a?.runId ?? this.key,
         seqStart: a?.seqStart ?? null,
         seqEnd: a?.seqEnd ?? null,
@@ -122,7 +122,7 @@ export class MessageJob implements Job {
       if (!store.groups.main()?.chats.includes(this.chat)) {
         outbox.enqueue({
           key: `dead:${a.runId}:chat`,
-          chatJid: this.chat,
+          chatId: this.chat,
           text: `Sorry, I could not answer that: the agent failed ${attempts} times (${error.message}). The owner has been told.`,
         });
       }
@@ -166,7 +166,7 @@ export function decideLegacyWakes(deps: Pick<TurnDeps, 'store' | 'config'>): num
   const undecided = store.messages.undecided();
   store.tx(() => {
     for (const m of undecided) {
-      const g = store.groups.groupForChat(m.chatJid);
+      const g = store.groups.groupForChat(m.chatId);
       const wakes =
         g !== undefined && (m.mentioned || isTriggered(m.text, g, config.file.assistant.name));
       store.messages.setWakes(m.seq, wakes);

@@ -196,7 +196,7 @@ async function answer(
     (sending ? texts : []).forEach((text, i) =>
       outbox.enqueue({
         key: `${req.keyPrefix}:${i}`,
-        chatJid: req.chat,
+        chatId: req.chat,
         text,
         replyTo: req.replyTo,
         thread: g.threadReplies,
@@ -228,7 +228,7 @@ function skip(deps: TurnDeps, req: TurnRequest, reason: string): TurnResult {
     if (req.deliver !== 'none')
       outbox.enqueue({
         key: `${req.keyPrefix}:skipped`,
-        chatJid: req.chat,
+        chatId: req.chat,
         text: `⏭️ Not run: ${reason}.`,
         replyTo: req.replyTo,
         runId: req.runId,
@@ -253,7 +253,7 @@ function refuse(deps: TurnDeps, req: TurnRequest, message: string): TurnResult {
     if (req.deliver !== 'none')
       outbox.enqueue({
         key: `${req.keyPrefix}:notice`,
-        chatJid: req.chat,
+        chatId: req.chat,
         text: `⚠️ ${message}`,
         replyTo: req.replyTo,
         runId: req.runId,

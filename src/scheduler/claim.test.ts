@@ -9,7 +9,7 @@ const T = Date.UTC(2026, 4, 1, 12);
 const task = (over: Partial<TaskRecord> = {}): TaskRecord => ({
   id: 't1',
   group: 'team',
-  chatJid: null,
+  chatId: null,
   prompt: 'p',
   type: 'interval',
   value: String(HOUR),

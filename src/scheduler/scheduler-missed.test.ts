@@ -168,7 +168,7 @@ describe('10,000 active tasks', () => {
         store.insert({
           id: `t${i}`,
           group: 'team',
-          chatJid: null,
+          chatId: null,
           prompt: 'p',
           type: 'interval',
           value: '3600000',

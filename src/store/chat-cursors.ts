@@ -8,35 +8,35 @@ import { stmt, type Db } from './db.js';
 export class ChatCursorStore {
   constructor(private readonly db: Db) {}
 
-  get(chatJid: string): number {
-    return (stmt(this.db, 'SELECT seq FROM chat_cursors WHERE chat_jid = ?').pluck().get(chatJid) ??
+  get(chatId: string): number {
+    return (stmt(this.db, 'SELECT seq FROM chat_cursors WHERE chat_jid = ?').pluck().get(chatId) ??
       0) as number;
   }
 
   /** Creates the chat's cursor just below its first message (inside the intake transaction). */
-  ensure(chatJid: string, firstSeq: number): void {
+  ensure(chatId: string, firstSeq: number): void {
     stmt(this.db, 'INSERT OR IGNORE INTO chat_cursors (chat_jid, seq) VALUES (?, ?)').run(
-      chatJid,
+      chatId,
       firstSeq - 1,
     );
   }
 
   /** Moves the cursor forward only (never back). */
-  advance(chatJid: string, seq: number): void {
+  advance(chatId: string, seq: number): void {
     stmt(
       this.db,
       `INSERT INTO chat_cursors (chat_jid, seq) VALUES (?, ?)
          ON CONFLICT(chat_jid) DO UPDATE SET seq = MAX(seq, excluded.seq)`,
-    ).run(chatJid, seq);
+    ).run(chatId, seq);
   }
 
   /** A chat bound now starts from now: what it said while unbound is history, not a prompt. */
-  skipToLatest(chatJid: string): void {
+  skipToLatest(chatId: string): void {
     stmt(
       this.db,
       `INSERT INTO chat_cursors (chat_jid, seq)
          VALUES (@chat, COALESCE((SELECT MAX(seq) FROM messages WHERE chat_jid = @chat), 0))
          ON CONFLICT(chat_jid) DO UPDATE SET seq = MAX(seq, excluded.seq)`,
-    ).run({ chat: chatJid });
+    ).run({ chat: chatId });
   }
 }

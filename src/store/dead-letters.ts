@@ -7,7 +7,7 @@ export interface DeadLetter {
   id: number;
   kind: 'run' | 'outbox';
   group: string | null;
-  chatJid: string | null;
+  chatId: string | null;
   /** `outbox`: the reply's idempotency key; `run`: the last run's id. */
   ref: string;
   seqStart: number | null;
@@ -37,7 +37,7 @@ const toDeadLetter = (r: Row): DeadLetter => ({
   id: r.id,
   kind: r.kind,
   group: r.group_folder,
-  chatJid: r.chat_jid,
+  chatId: r.chat_jid,
   ref: r.ref,
   seqStart: r.seq_start,
   seqEnd: r.seq_end,
@@ -58,7 +58,7 @@ export class DeadLetterStore {
         this.db,
         `INSERT INTO dead_letters (kind, group_folder, chat_jid, ref, seq_start, seq_end, error, created_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      ).run(d.kind, d.group, d.chatJid, d.ref, d.seqStart, d.seqEnd, d.error, d.createdAt)
+      ).run(d.kind, d.group, d.chatId, d.ref, d.seqStart, d.seqEnd, d.error, d.createdAt)
         .lastInsertRowid,
     );
   }

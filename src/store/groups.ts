@@ -145,30 +145,30 @@ export class GroupStore {
     );
   }
 
-  bind(chatJid: string, folder: string, now: number): void {
+  bind(chatId: string, folder: string, now: number): void {
     stmt(
       this.db,
       `INSERT INTO chat_bindings (chat_jid, group_folder, created_at) VALUES (?, ?, ?)
          ON CONFLICT(chat_jid) DO UPDATE SET group_folder = excluded.group_folder`,
-    ).run(chatJid, folder, now);
+    ).run(chatId, folder, now);
   }
 
-  unbind(chatJid: string): boolean {
-    return stmt(this.db, 'DELETE FROM chat_bindings WHERE chat_jid = ?').run(chatJid).changes > 0;
+  unbind(chatId: string): boolean {
+    return stmt(this.db, 'DELETE FROM chat_bindings WHERE chat_jid = ?').run(chatId).changes > 0;
   }
 
   /**
    * The group a chat belongs to: its own binding, else, for a sub-chat `<chat>/<sub>` (a Slack
    * thread `slack:C1/1712.5`), the binding of `<chat>`. Unbinding the parent unbinds its threads.
    */
-  groupForChat(chatJid: string): Group | undefined {
+  groupForChat(chatId: string): Group | undefined {
     const lookup = stmt(
       this.db,
       'SELECT group_folder FROM chat_bindings WHERE chat_jid = ?',
     ).pluck();
-    const slash = chatJid.indexOf('/');
-    const folder = (lookup.get(chatJid) ??
-      (slash > 0 ? lookup.get(chatJid.slice(0, slash)) : undefined)) as string | undefined;
+    const slash = chatId.indexOf('/');
+    const folder = (lookup.get(chatId) ??
+      (slash > 0 ? lookup.get(chatId.slice(0, slash)) : undefined)) as string | undefined;
     return folder === undefined ? undefined : this.get(folder);
   }
 }

@@ -12,7 +12,7 @@ let n = 0;
 function inbound(over: Partial<InboundMessage> = {}): InboundMessage {
   n++;
   return {
-    chatJid: 'tg:1',
+    chatId: 'tg:1',
     platformId: `p${n}`,
     sender: 'tg:alice',
     text: `text ${n}`,
@@ -34,8 +34,8 @@ describe('MessageStore.insert', () => {
   });
 
   it('treats the same platform id in another chat as another message', () => {
-    const a = store.messages.insert(inbound({ chatJid: 'tg:1', platformId: 'x' }));
-    const b = store.messages.insert(inbound({ chatJid: 'tg:2', platformId: 'x' }));
+    const a = store.messages.insert(inbound({ chatId: 'tg:1', platformId: 'x' }));
+    const b = store.messages.insert(inbound({ chatId: 'tg:2', platformId: 'x' }));
     expect(b.inserted).toBe(true);
     expect(b.seq).not.toBe(a.seq);
     expect(store.messages.count()).toBe(2);
@@ -44,7 +44,7 @@ describe('MessageStore.insert', () => {
   it('gives each new message a strictly increasing seq', () => {
     const seqs = Array.from(
       { length: 20 },
-      (_, i) => store.messages.insert(inbound({ chatJid: `tg:${i % 3}` })).seq,
+      (_, i) => store.messages.insert(inbound({ chatId: `tg:${i % 3}` })).seq,
     );
     for (let i = 1; i < seqs.length; i++) expect(seqs[i]!).toBeGreaterThan(seqs[i - 1]!);
   });
@@ -64,7 +64,7 @@ describe('MessageStore.insert', () => {
     );
     expect(store.messages.get(seq)).toEqual({
       seq,
-      chatJid: 'tg:1',
+      chatId: 'tg:1',
       platformId: 'full',
       direction: 'in',
       sender: 'tg:alice',
@@ -90,14 +90,14 @@ describe('MessageStore.pendingForChat and chat cursors', () => {
   /** Stores as intake does: the message, then its chat's cursor (just below the first one). */
   const take = (over: Partial<InboundMessage> = {}) => {
     const r = store.messages.insert(inbound(over));
-    store.cursors.ensure(over.chatJid ?? 'tg:1', r.seq);
+    store.cursors.ensure(over.chatId ?? 'tg:1', r.seq);
     return r;
   };
 
   it('returns the human messages of one chat only, oldest first', () => {
-    const a = take({ chatJid: 'tg:1', text: 'a' });
-    take({ chatJid: 'tg:2', text: 'b' });
-    const c = take({ chatJid: 'tg:1', text: 'c' });
+    const a = take({ chatId: 'tg:1', text: 'a' });
+    take({ chatId: 'tg:2', text: 'b' });
+    const c = take({ chatId: 'tg:1', text: 'c' });
     expect(store.messages.pendingForChat('tg:1').map((m) => m.seq)).toEqual([a.seq, c.seq]);
     expect(store.messages.pendingForChat('tg:2').map((m) => m.text)).toEqual(['b']);
   });
@@ -135,8 +135,8 @@ describe('MessageStore.pendingForChat and chat cursors', () => {
   });
 
   it('keeps each chat on its own cursor: consuming one chat leaves the other pending', () => {
-    const a = take({ chatJid: 'tg:1', wakes: true });
-    const b = take({ chatJid: 'tg:2', wakes: true });
+    const a = take({ chatId: 'tg:1', wakes: true });
+    const b = take({ chatId: 'tg:2', wakes: true });
     store.cursors.advance('tg:2', b.seq);
     expect(store.messages.pendingForChat('tg:1').map((m) => m.seq)).toEqual([a.seq]);
     expect(store.messages.pendingForChat('tg:2')).toEqual([]);
@@ -144,18 +144,18 @@ describe('MessageStore.pendingForChat and chat cursors', () => {
   });
 
   it('lists chats with pending work only when a pending message wakes', () => {
-    take({ chatJid: 'tg:1', text: 'context only' });
+    take({ chatId: 'tg:1', text: 'context only' });
     expect(store.messages.chatsWithWork()).toEqual([]);
-    take({ chatJid: 'tg:1', text: '@Andy now', wakes: true });
-    take({ chatJid: 'tg:2', text: 'other', wakes: true });
+    take({ chatId: 'tg:1', text: '@Andy now', wakes: true });
+    take({ chatId: 'tg:2', text: 'other', wakes: true });
     expect(store.messages.chatsWithWork()).toEqual(['tg:1', 'tg:2']);
   });
 
   it('starts a newly bound chat from now: what it said unbound is history', () => {
-    take({ chatJid: 'tg:9', text: 'before binding', wakes: false });
+    take({ chatId: 'tg:9', text: 'before binding', wakes: false });
     store.cursors.skipToLatest('tg:9');
     expect(store.messages.pendingForChat('tg:9')).toEqual([]);
-    const after = take({ chatJid: 'tg:9', text: 'after' });
+    const after = take({ chatId: 'tg:9', text: 'after' });
     expect(store.messages.pendingForChat('tg:9').map((m) => m.seq)).toEqual([after.seq]);
   });
 
@@ -170,10 +170,10 @@ describe('MessageStore.pendingForChat and chat cursors', () => {
 
 describe('MessageStore.listChat', () => {
   it('lists one chat in both directions after a seq, with a limit', () => {
-    const a = store.messages.insert(inbound({ chatJid: 'web:main', text: 'q' }));
-    store.messages.insert(inbound({ chatJid: 'web:x', text: 'elsewhere' }));
-    const b = store.messages.insert(inbound({ chatJid: 'web:main', text: 'answer' }), 'out');
-    const c = store.messages.insert(inbound({ chatJid: 'web:main', text: 'thanks' }));
+    const a = store.messages.insert(inbound({ chatId: 'web:main', text: 'q' }));
+    store.messages.insert(inbound({ chatId: 'web:x', text: 'elsewhere' }));
+    const b = store.messages.insert(inbound({ chatId: 'web:main', text: 'answer' }), 'out');
+    const c = store.messages.insert(inbound({ chatId: 'web:main', text: 'thanks' }));
     expect(store.messages.listChat('web:main', 0).map((m) => [m.seq, m.direction])).toEqual([
       [a.seq, 'in'],
       [b.seq, 'out'],

@@ -2,7 +2,7 @@ import { stmt, type Db } from './db.js';
 
 export interface StoredMessage {
   seq: number;
-  chatJid: string;
+  chatId: string;
   platformId: string;
   direction: 'in' | 'out';
   sender: string;
@@ -24,7 +24,7 @@ export interface StoredMessage {
 }
 
 export interface InboundMessage {
-  chatJid: string;
+  chatId: string;
   /** The platform's own id; with the chat it makes a message unique (redelivery is a no-op). */
   platformId: string;
   sender: string;
@@ -61,7 +61,7 @@ interface Row {
 
 const toMessage = (r: Row): StoredMessage => ({
   seq: r.seq,
-  chatJid: r.chat_jid,
+  chatId: r.chat_jid,
   platformId: r.platform_id,
   direction: r.direction,
   sender: r.sender,
@@ -89,7 +89,7 @@ export class MessageStore {
   constructor(private readonly db: Db) {
     this.insertStmt = db.prepare(
       `INSERT INTO messages (chat_jid, platform_id, direction, sender, sender_name, text, ts, reply_to, is_bot, mentioned, excluded, wakes, standalone)
-       VALUES (@chatJid, @platformId, @direction, @sender, @senderName, @text, @ts, @replyTo, @isBot, @mentioned, @excluded, @wakes, @standalone)
+       VALUES (@chatId, @platformId, @direction, @sender, @senderName, @text, @ts, @replyTo, @isBot, @mentioned, @excluded, @wakes, @standalone)
        ON CONFLICT (chat_jid, direction, platform_id) DO NOTHING`,
     );
     this.findStmt = db.prepare(
@@ -100,7 +100,7 @@ export class MessageStore {
   /** Stores a message once. Returns its seq and whether this call inserted it. */
   insert(msg: InboundMessage, direction: 'in' | 'out' = 'in'): { seq: number; inserted: boolean } {
     const info = this.insertStmt.run({
-      chatJid: msg.chatJid,
+      chatId: msg.chatId,
       platformId: msg.platformId,
       direction,
       sender: msg.sender,
@@ -115,7 +115,7 @@ export class MessageStore {
       standalone: msg.standalone ? 1 : 0,
     });
     if (info.changes > 0) return { seq: Number(info.lastInsertRowid), inserted: true };
-    const row = this.findStmt.get(msg.chatJid, direction, msg.platformId) as { seq: number };
+    const row = this.findStmt.get(msg.chatId, direction, msg.platformId) as { seq: number };
     return { seq: row.seq, inserted: false };
   }
 
@@ -125,23 +125,23 @@ export class MessageStore {
   }
 
   /** Human messages of one chat after its cursor, oldest first: the next turn's batch. */
-  pendingForChat(chatJid: string): StoredMessage[] {
+  pendingForChat(chatId: string): StoredMessage[] {
     const rows = stmt(
       this.db,
       `SELECT m.* FROM messages m
          WHERE m.chat_jid = @chat AND ${HUMAN}
            AND m.seq > COALESCE((SELECT seq FROM chat_cursors WHERE chat_jid = @chat), 0)
          ORDER BY m.seq`,
-    ).all({ chat: chatJid }) as Row[];
+    ).all({ chat: chatId }) as Row[];
     return rows.map(toMessage);
   }
 
   /** Human messages of one chat in a seq range (a dead-lettered batch, replayed). */
-  range(chatJid: string, fromSeq: number, toSeq: number): StoredMessage[] {
+  range(chatId: string, fromSeq: number, toSeq: number): StoredMessage[] {
     const rows = stmt(
       this.db,
       `SELECT m.* FROM messages m WHERE m.chat_jid = ? AND ${HUMAN} AND m.seq BETWEEN ? AND ? ORDER BY m.seq`,
-    ).all(chatJid, fromSeq, toSeq) as Row[];
+    ).all(chatId, fromSeq, toSeq) as Row[];
     return rows.map(toMessage);
   }
 
@@ -171,24 +171,24 @@ export class MessageStore {
    * Lets stored messages of one sender in one chat into the conversation after all (an
    * unknown sender the owner approved): no longer excluded, and they wake. Returns how many.
    */
-  admitSender(chatJid: string, sender: string, sinceSeq: number): number {
+  admitSender(chatId: string, sender: string, sinceSeq: number): number {
     return stmt(
       this.db,
       `UPDATE messages SET excluded = 0, wakes = 1
          WHERE chat_jid = ? AND sender = ? AND direction = 'in' AND excluded = 1 AND seq >= ?
            AND seq > COALESCE((SELECT seq FROM chat_cursors WHERE chat_jid = messages.chat_jid), 0)`,
-    ).run(chatJid, sender, sinceSeq).changes;
+    ).run(chatId, sender, sinceSeq).changes;
   }
 
-  /** Whether any of `senders` has written in `chatJid` (is the owner in this chat?). */
-  hasSenderIn(chatJid: string, senders: readonly string[]): boolean {
+  /** Whether any of `senders` has written in `chatId` (is the owner in this chat?). */
+  hasSenderIn(chatId: string, senders: readonly string[]): boolean {
     if (!senders.length) return false;
     const marks = senders.map(() => '?').join(', ');
     return (
       stmt(
         this.db,
         `SELECT 1 FROM messages WHERE chat_jid = ? AND direction = 'in' AND sender IN (${marks}) LIMIT 1`,
-      ).get(chatJid, ...senders) !== undefined
+      ).get(chatId, ...senders) !== undefined
     );
   }
 
@@ -213,11 +213,11 @@ export class MessageStore {
   }
 
   /** Messages of one chat after `afterSeq` in both directions, oldest first. */
-  listChat(chatJid: string, afterSeq: number, limit = 500): StoredMessage[] {
+  listChat(chatId: string, afterSeq: number, limit = 500): StoredMessage[] {
     const rows = stmt(
       this.db,
       'SELECT * FROM messages WHERE chat_jid = ? AND seq > ? ORDER BY seq LIMIT ?',
-    ).all(chatJid, afterSeq, limit) as Row[];
+    ).all(chatId, afterSeq, limit) as Row[];
     return rows.map(toMessage);
   }
 

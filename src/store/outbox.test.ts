@@ -7,7 +7,7 @@ beforeEach(() => {
   store = new Store(openDb(':memory:'));
 });
 
-const reply = (idemKey: string, text = `reply ${idemKey}`) => ({ idemKey, chatJid: 'tg:1', text });
+const reply = (idemKey: string, text = `reply ${idemKey}`) => ({ idemKey, chatId: 'tg:1', text });
 const rowCount = () => store.db.prepare('SELECT COUNT(*) FROM outbox').pluck().get() as number;
 
 describe('OutboxStore', () => {

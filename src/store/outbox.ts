@@ -11,7 +11,7 @@ export type OutboxStatus = 'pending' | 'sending' | 'sent' | 'dead';
 export interface OutboxItem {
   id: number;
   idemKey: string;
-  chatJid: string;
+  chatId: string;
   text: string;
   /** Platform id of the message this reply answers (email threads on it). */
   replyTo: string | null;
@@ -48,7 +48,7 @@ interface Row {
 const toItem = (r: Row): OutboxItem => ({
   id: r.id,
   idemKey: r.idem_key,
-  chatJid: r.chat_jid,
+  chatId: r.chat_jid,
   text: r.text,
   replyTo: r.reply_to,
   thread: r.thread === 1,
@@ -73,7 +73,7 @@ export class OutboxStore {
   enqueue(
     item: {
       idemKey: string;
-      chatJid: string;
+      chatId: string;
       text: string;
       replyTo?: string | null;
       /** Quote or thread on `replyTo` (the group's threadReplies). */
@@ -90,7 +90,7 @@ export class OutboxStore {
            VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?) ON CONFLICT(idem_key) DO NOTHING`,
       ).run(
         item.idemKey,
-        item.chatJid,
+        item.chatId,
         item.text,
         item.replyTo ?? null,
         item.thread ? 1 : 0,

@@ -19,7 +19,7 @@ export interface RunRecord {
   group: string;
   kind: RunKind;
   taskId: string | null;
-  chatJid: string | null;
+  chatId: string | null;
   /** Platform id of the message this run answers (replies thread to it). */
   replyTo: string | null;
   /** The agent session that served it. */
@@ -73,7 +73,7 @@ const toRun = (r: Row): RunRecord => ({
   group: r.group_folder,
   kind: r.kind,
   taskId: r.task_id,
-  chatJid: r.chat_jid,
+  chatId: r.chat_jid,
   replyTo: r.reply_to,
   sessionId: r.session_id,
   parentRunId: r.parent_run_id,
@@ -105,7 +105,7 @@ export class RunStore {
     group: string;
     kind: RunKind;
     taskId?: string | null;
-    chatJid: string | null;
+    chatId: string | null;
     replyTo?: string | null;
     parentRunId?: string | null;
     billedTo?: readonly string[];
@@ -123,7 +123,7 @@ export class RunStore {
       run.group,
       run.kind,
       run.taskId ?? null,
-      run.chatJid,
+      run.chatId,
       run.replyTo ?? null,
       run.parentRunId ?? null,
       run.billedTo?.length ? JSON.stringify(run.billedTo) : null,

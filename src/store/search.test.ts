@@ -6,7 +6,7 @@ import { Store } from './store.js';
 let store: Store;
 let n = 0;
 const say = (chat: string, text: string) =>
-  store.messages.insert({ chatJid: chat, platformId: `p${++n}`, sender: 'u', text, ts: n }).seq;
+  store.messages.insert({ chatId: chat, platformId: `p${++n}`, sender: 'u', text, ts: n }).seq;
 const find = (match: string) =>
   store.search.messages(match, { includeExcluded: true, limit: 100 }).map((m) => m.seq);
 const mark = () =>
@@ -50,7 +50,7 @@ describe('SearchStore.catchUp', () => {
       id: 'r1',
       group: 'team',
       kind: 'task',
-      chatJid: 'tg:1/7',
+      chatId: 'tg:1/7',
       seqStart: null,
       seqEnd: null,
       attempt: 1,

@@ -22,7 +22,7 @@ export interface SearchFilter {
 /** A message that matched, newest first. `snippet` marks the matches with `**`. */
 export interface MessageMatch {
   seq: number;
-  chatJid: string;
+  chatId: string;
   direction: 'in' | 'out';
   sender: string;
   senderName: string | null;
@@ -37,7 +37,7 @@ export interface TranscriptMatch {
   id: number;
   runId: string;
   group: string;
-  chatJid: string | null;
+  chatId: string | null;
   role: 'prompt' | 'reply' | 'tool';
   ts: number;
   text: string;
@@ -162,7 +162,7 @@ export class SearchStore {
     }>;
     return rows.map((r) => ({
       seq: r.seq,
-      chatJid: r.chat_jid,
+      chatId: r.chat_jid,
       direction: r.direction,
       sender: r.sender,
       senderName: r.sender_name,
@@ -197,7 +197,7 @@ export class SearchStore {
       id: r.id,
       runId: r.run_id,
       group: r.group_folder,
-      chatJid: r.chat_jid,
+      chatId: r.chat_jid,
       role: r.role,
       ts: r.ts,
       text: r.text,

@@ -12,7 +12,7 @@ export interface TaskRecord {
   id: string;
   group: string;
   /** Where output goes; null means the group's first chat at run time. */
-  chatJid: string | null;
+  chatId: string | null;
   prompt: string;
   type: TaskType;
   /** Canonical schedule value (see schedule/schedule.ts `Schedule.value`). */
@@ -47,7 +47,7 @@ export type NewTaskRecord = Omit<
 export type TaskPatch = Partial<
   Pick<
     TaskRecord,
-    | 'chatJid'
+    | 'chatId'
     | 'prompt'
     | 'type'
     | 'value'
@@ -90,7 +90,7 @@ interface Row {
 const toTask = (r: Row): TaskRecord => ({
   id: r.id,
   group: r.group_folder,
-  chatJid: r.chat_jid,
+  chatId: r.chat_jid,
   prompt: r.prompt,
   type: r.type,
   value: r.value,
@@ -112,7 +112,7 @@ const toTask = (r: Row): TaskRecord => ({
 });
 
 const patchColumns: Record<keyof TaskPatch, string> = {
-  chatJid: 'chat_jid',
+  chatId: 'chat_jid',
   prompt: 'prompt',
   type: 'type',
   value: 'value',
@@ -186,7 +186,7 @@ export class TaskStore {
     this.stmt(
       `INSERT INTO tasks (id, group_folder, chat_jid, prompt, type, value, timezone, context_mode,
            missed_policy, missed_cap, status, next_run_at, anchor_at, pre_check, created_by, created_at, updated_at)
-         VALUES (@id, @group, @chatJid, @prompt, @type, @value, @timezone, @contextMode,
+         VALUES (@id, @group, @chatId, @prompt, @type, @value, @timezone, @contextMode,
            @missedPolicy, @missedCap, @status, @nextRunAt, @anchorAt, @preCheck, @createdBy, @createdAt, @updatedAt)`,
     ).run(t);
   }

@@ -27,7 +27,7 @@ export interface TranscriptEntry {
   id: number;
   runId: string;
   group: string;
-  chatJid: string | null;
+  chatId: string | null;
   role: TranscriptRole;
   text: string;
   ts: number;
@@ -86,7 +86,7 @@ export class TranscriptStore {
       id: r.id,
       runId: r.run_id,
       group: r.group_folder,
-      chatJid: r.chat_jid,
+      chatId: r.chat_jid,
       role: r.role,
       text: r.text,
       ts: r.ts,

@@ -16,7 +16,7 @@ describe('UsageStore.byGroupDay', () => {
         id,
         group,
         kind: 'message',
-        chatJid: null,
+        chatId: null,
         seqStart: null,
         seqEnd: null,
         attempt: 1,

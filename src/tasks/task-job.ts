@@ -92,7 +92,7 @@ export class TaskJob implements Job {
       return leases.finished(task.id);
     }
     const group = store.groups.get(task.group);
-    const chat = task.chatJid ?? group?.chats[0];
+    const chat = task.chatId ?? group?.chats[0];
     if (!group || !chat) {
       const why = group
         ? `group "${task.group}" has no chat to send the task's output to`
@@ -125,7 +125,7 @@ export class TaskJob implements Job {
         group: task.group,
         kind: 'task',
         taskId: task.id,
-        chatJid: chat,
+        chatId: chat,
         seqStart: null,
         seqEnd: null,
         attempt,
@@ -142,7 +142,7 @@ export class TaskJob implements Job {
       prompt: taskPrompt(task, {
         scheduledFor: run.scheduledFor,
         trigger: run.trigger,
-        chatJid: chat,
+        chatId: chat,
       }),
       chat,
       replyTo: null,
@@ -213,7 +213,7 @@ export class TaskJob implements Job {
   ): void {
     const { store, outbox, clock } = this.deps;
     const now = clock.now();
-    const chat = task.chatJid ?? store.groups.get(task.group)?.chats[0] ?? null;
+    const chat = task.chatId ?? store.groups.get(task.group)?.chats[0] ?? null;
     const ownerChat = store.groups.main()?.chats[0];
     const tellChat = chat !== null && chat !== ownerChat;
     const usage = run.runId ? store.runs.get(run.runId)?.usage : undefined;
@@ -234,7 +234,7 @@ export class TaskJob implements Job {
       store.deadLetters.add({
         kind: 'run',
         group: task.group,
-        chatJid: chat,
+        chatId: chat,
         ref: run.runId ?? this.key,
         seqStart: null,
         seqEnd: null,
@@ -244,13 +244,13 @@ export class TaskJob implements Job {
       if (tellChat && !chatTold)
         outbox.enqueue({
           key: `taskfail:${this.key}`,
-          chatJid: chat,
+          chatId: chat,
           text: chatFailedNotice(task, message),
         });
       if (tellChat && paused)
         outbox.enqueue({
           key: `taskpause:${this.key}`,
-          chatJid: chat,
+          chatId: chat,
           text: pausedNotice(task, failures),
         });
     });

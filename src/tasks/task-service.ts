@@ -140,8 +140,8 @@ export class TaskService {
         return this.created(existing, false);
       }
     }
-    const chatJid = input.chat ?? null;
-    checkChat(group, chatJid);
+    const chatId = input.chat ?? null;
+    checkChat(group, chatId);
     checkPreCheck(input.preCheck, this.opts.preCheckAvailable ?? false);
     const timezone = input.timezone ?? this.opts.timezone;
     const schedule = scheduleGuard(() =>
@@ -154,7 +154,7 @@ export class TaskService {
     this.tasks.insert({
       id,
       group: groupName,
-      chatJid,
+      chatId,
       prompt: input.prompt,
       type: schedule.type,
       value: schedule.value,
@@ -199,7 +199,7 @@ export class TaskService {
     if (p.contextMode !== undefined) patch.contextMode = p.contextMode;
     if (p.chat !== undefined) {
       checkChat(this.group(task.group), p.chat);
-      patch.chatJid = p.chat;
+      patch.chatId = p.chat;
     }
     if (p.preCheck !== undefined) {
       checkPreCheck(p.preCheck, this.opts.preCheckAvailable ?? false);

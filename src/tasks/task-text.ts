@@ -21,14 +21,14 @@ export function shortPrompt(prompt: string, max = 60): string {
  */
 export function taskPrompt(
   task: TaskRecord,
-  run: { scheduledFor: number; trigger: TaskRunTrigger; chatJid: string },
+  run: { scheduledFor: number; trigger: TaskRunTrigger; chatId: string },
 ): string {
   const attrs = [
     `id="${escapeXml(task.id)}"`,
     `schedule="${escapeXml(describeSchedule(scheduleOf(task)))}"`,
     `due="${escapeXml(`${formatWallTime(task.timezone, run.scheduledFor)} ${task.timezone}`)}"`,
     `trigger="${run.trigger}"`,
-    `chat="${escapeXml(run.chatJid)}"`,
+    `chat="${escapeXml(run.chatId)}"`,
   ];
   const why =
     run.trigger === 'manual'
@@ -39,7 +39,7 @@ export function taskPrompt(
   return [
     `<scheduled_task ${attrs.join(' ')}>`,
     `This is a scheduled task, not a live message: nobody is waiting for an answer. ${why}`,
-    `Do what it asks. Your reply is sent to ${escapeXml(run.chatJid)}; reply with nothing if there is nothing worth sending.`,
+    `Do what it asks. Your reply is sent to ${escapeXml(run.chatId)}; reply with nothing if there is nothing worth sending.`,
     '<prompt>',
     escapeXml(task.prompt),
     '</prompt>',

@@ -45,7 +45,7 @@ export function toTaskView(t: TaskRecord, now: number): TaskView {
   return {
     id: t.id,
     group: t.group,
-    chat: t.chatJid,
+    chat: t.chatId,
     prompt: t.prompt,
     type: t.type,
     value: t.value,

@@ -87,7 +87,7 @@ export function mountHookRoutes(app: Hono, deps: HookDeps): void {
     let res: Awaited<ReturnType<HookDeps['receive']>>;
     try {
       res = await deps.receive({
-        chatJid: hook.chat,
+        chatId: hook.chat,
         platformId: fresh.nonce,
         sender: `webhook:${name}`,
         senderName: `webhook ${name}`,

@@ -21,12 +21,12 @@ function seeded(): { home: string; reply: number; run: number } {
   const store = Store.open(dataPaths(home).db);
   try {
     new GroupService(store, dataPaths(home)).ensureMain();
-    store.outbox.enqueue({ idemKey: 'k-cli', chatJid: 'test:cli', text: 'the lost reply' }, 1);
+    store.outbox.enqueue({ idemKey: 'k-cli', chatId: 'test:cli', text: 'the lost reply' }, 1);
     store.outbox.markDead(1, 'chat not found');
     const reply = store.deadLetters.add({
       kind: 'outbox',
       group: null,
-      chatJid: 'test:cli',
+      chatId: 'test:cli',
       ref: 'k-cli',
       seqStart: null,
       seqEnd: null,
@@ -36,7 +36,7 @@ function seeded(): { home: string; reply: number; run: number } {
     const run = store.deadLetters.add({
       kind: 'run',
       group: 'main',
-      chatJid: 'web:main',
+      chatId: 'web:main',
       ref: 'run_x',
       seqStart: 1,
       seqEnd: 1,
@@ -126,14 +126,14 @@ describe('clawpod deadletters with a running daemon (through the API)', () => {
     try {
       d.groups.add({ name: 'tg', chats: ['test:cli2'] });
       channel.failForever = true;
-      const told = nextMessage(d, (m) => m.chatJid === 'web:main' && m.text.includes('test:cli2'));
-      d.outbox.enqueue({ key: 'k-cli2', chatJid: 'test:cli2', text: 'second chance' });
+      const told = nextMessage(d, (m) => m.chatId === 'web:main' && m.text.includes('test:cli2'));
+      d.outbox.enqueue({ key: 'k-cli2', chatId: 'test:cli2', text: 'second chance' });
       d.outbox.kick();
       await told;
       channel.failForever = false;
       const [dl] = d.store.deadLetters.list({ status: 'pending' });
       const env = cliEnv(home, { CLAWPOD_URL: `http://127.0.0.1:${d.port}` });
-      const delivered = nextMessage(d, (m) => m.chatJid === 'test:cli2' && m.direction === 'out');
+      const delivered = nextMessage(d, (m) => m.chatId === 'test:cli2' && m.direction === 'out');
       const r = await runCli(['deadletters', 'retry', String(dl!.id), '--json'], env);
       expect(r.stderr).toBe('');
       expect(JSON.parse(r.stdout)).toMatchObject({ id: dl!.id, status: 'retried' });

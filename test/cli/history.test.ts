@@ -31,7 +31,7 @@ function seed(): void {
     ['tg:1', 'Remember the dentist bill', 2],
   ] as const)
     store.messages.insert({
-      chatJid: chat,
+      chatId: chat,
       platformId: `p${++n}`,
       sender: 'tg:alice',
       senderName: 'alice',

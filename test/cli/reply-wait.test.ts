@@ -20,7 +20,7 @@ const run = (status: string, seqStart: number, seqEnd: number, over: Partial<Run
   ({
     id: 'r1',
     kind: 'message',
-    chatJid: 'web:main',
+    chatId: 'web:main',
     status,
     seqStart,
     seqEnd,
@@ -54,7 +54,7 @@ describe('ReplyWaiter', () => {
 
   it('ignores runs of other chats and of batches without the message', () => {
     const w = new ReplyWaiter({ postedSeq: 5, chat: 'web:main' });
-    expect(w.onRun(run('ok', 5, 5, { chatJid: 'web:other' })).name).toBe('waiting');
+    expect(w.onRun(run('ok', 5, 5, { chatId: 'web:other' })).name).toBe('waiting');
     expect(w.onRun(run('ok', 1, 4)).name).toBe('waiting');
     expect(w.onRun(run('ok', 6, 9)).name).toBe('waiting');
     expect(w.onRun(run('ok', 3, 7, { kind: 'task' })).name).toBe('waiting');

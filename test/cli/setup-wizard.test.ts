@@ -114,7 +114,7 @@ describe('clawpod setup (interactive)', () => {
     const agent = scriptedLauncher(() => reply('hello Olga'));
     const daemon = await startDaemon(home, [agent]);
     try {
-      const answered = nextMessage(daemon, (m) => m.direction === 'out' && m.chatJid === 'tg:4242');
+      const answered = nextMessage(daemon, (m) => m.direction === 'out' && m.chatId === 'tg:4242');
       telegram.pushMessage({
         chat: { id: 4242, type: 'private', first_name: 'Olga' },
         from: { id: 4242, is_bot: false, first_name: 'Olga' },

@@ -165,7 +165,7 @@ describe.skipIf(!hasBrowser || !hasBwrap)('Control UI in Chromium', () => {
     await box.pressSequentially('there');
     expect(await box.inputValue()).toBe('hello\nthere');
     expect(await page.locator('[data-testid=msg-in]').count()).toBe(0);
-    const answered = nextMessage(d, (m) => m.direction === 'out' && m.chatJid === 'web:main');
+    const answered = nextMessage(d, (m) => m.direction === 'out' && m.chatId === 'web:main');
     await page.keyboard.press('Enter');
     await page.getByTestId('working').waitFor();
     expect(await box.inputValue()).toBe('');
@@ -213,7 +213,7 @@ describe.skipIf(!hasBrowser || !hasBwrap)('Control UI in Chromium', () => {
 
   it('streams a claude reply from the fake model and records its cost', async () => {
     await page.goto(`${base}/#/chat/web%3Aresearch`);
-    const answered = nextMessage(d, (m) => m.direction === 'out' && m.chatJid === 'web:research');
+    const answered = nextMessage(d, (m) => m.direction === 'out' && m.chatId === 'web:research');
     await page.getByTestId('composer').fill('summarise the news');
     await page.keyboard.press('Enter');
     await answered;
@@ -286,7 +286,7 @@ describe.skipIf(!hasBrowser || !hasBwrap)('Control UI in Chromium', () => {
     await page.goto(`${base}/#/health`);
     await page.getByTestId('dead-letter').first().waitFor();
     await shot('health');
-    const answered = nextMessage(d, (m) => m.direction === 'out' && m.chatJid === 'web:ops');
+    const answered = nextMessage(d, (m) => m.direction === 'out' && m.chatId === 'web:ops');
     await page.getByTestId('dead-retry').first().click();
     expect((await answered).text).toContain('upstream is back');
     await page.getByTestId('dead-letter').waitFor({ state: 'detached' });

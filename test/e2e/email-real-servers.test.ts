@@ -139,7 +139,7 @@ describe.skipIf(why !== null)(
       const first = inbox.next();
       d.outbox.enqueue({
         key: 'rt:1',
-        chatJid: ALICE,
+        chatId: ALICE,
         text: 'late answer one',
         replyTo: '<q1@alice.test>',
       });
@@ -148,7 +148,7 @@ describe.skipIf(why !== null)(
       const second = inbox.next();
       d.outbox.enqueue({
         key: 'rt:2',
-        chatJid: ALICE,
+        chatId: ALICE,
         text: 'late answer two',
         replyTo: '<a2@alice.test>',
       });
@@ -161,7 +161,7 @@ describe.skipIf(why !== null)(
     it('a real Sieve vacation reply is stored as context and not answered', async () => {
       const runs = runner.inputs.length;
       const carol = await watch('carol');
-      const vacation = nextMessage(d, (m) => m.chatJid === CAROL && m.direction === 'in');
+      const vacation = nextMessage(d, (m) => m.chatId === CAROL && m.direction === 'in');
       // The owner writes to carol from the bot's address; her vacation answers the bot.
       await servers.send({ from: 'bot', to: 'carol', subject: 'lunch?', text: 'Tuesday?' });
       const stored = await vacation;

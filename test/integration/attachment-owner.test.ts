@@ -51,9 +51,9 @@ describe.skipIf(!hasBwrap || !isRoot)('attachments of a root daemon, in bubblewr
 
   /** One message (with an attachment) through the router, as a channel would; its reply. */
   async function say(text: string, attach: boolean) {
-    const out = nextMessage(d, (m) => m.direction === 'out' && m.chatJid === CHAT);
+    const out = nextMessage(d, (m) => m.direction === 'out' && m.chatId === CHAT);
     await d.router.receive({
-      chatJid: CHAT,
+      chatId: CHAT,
       platformId: `f${++n}`,
       sender: 'u1',
       text,

@@ -77,9 +77,9 @@ async function world(
 }
 
 const outIn = (d: Daemon, jid: string) =>
-  nextMessage(d, (m) => m.direction === 'out' && m.chatJid === jid);
+  nextMessage(d, (m) => m.direction === 'out' && m.chatId === jid);
 const stored = (d: Daemon, jid: string) =>
-  nextMessage(d, (m) => m.direction === 'in' && m.chatJid === jid);
+  nextMessage(d, (m) => m.direction === 'in' && m.chatId === jid);
 const created = (fake: FakeDiscord, n: number) =>
   new Promise<void>((resolve) => {
     let seen = 0;
@@ -259,7 +259,7 @@ describe('Discord adapter against a fake Discord (real discord.js)', () => {
         const home = tempHome();
         const store = Store.open(join(home, 'clawpod.db'));
         for (const key of ['cut-1', 'cut-2']) {
-          store.outbox.enqueue({ idemKey: key, chatJid: chat(GENERAL), text: `piece ${key}` }, 1);
+          store.outbox.enqueue({ idemKey: key, chatId: chat(GENERAL), text: `piece ${key}` }, 1);
           store.outbox.markSending(store.outbox.byKey(key)!.id);
         }
         store.close();

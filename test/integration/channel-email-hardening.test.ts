@@ -78,7 +78,7 @@ describe('Email: threading and automatic mail', () => {
     const first = smtp.next();
     d.outbox.enqueue({
       key: 't1',
-      chatJid: 'mail:carol@example.com',
+      chatId: 'mail:carol@example.com',
       text: 'to the first',
       replyTo: '<c1@example.com>',
     });
@@ -87,7 +87,7 @@ describe('Email: threading and automatic mail', () => {
     const second = smtp.next();
     d.outbox.enqueue({
       key: 't2',
-      chatJid: 'mail:carol@example.com',
+      chatId: 'mail:carol@example.com',
       text: 'to the second',
       replyTo: '<c2@example.com>',
     });

@@ -89,7 +89,7 @@ describe('Email channel in a running daemon', () => {
 
   it('stores mail from an unbound sender for discovery and starts no run', async () => {
     const before = runner.inputs.length;
-    const stored = nextMessage(d, (m) => m.chatJid === 'mail:bob@example.com');
+    const stored = nextMessage(d, (m) => m.chatId === 'mail:bob@example.com');
     imap.deliver(
       rawMail({
         from: 'bob@example.com',

@@ -49,7 +49,7 @@ async function boot(home = slackHome()) {
 }
 
 const outIn = (d: Daemon, chat: string) =>
-  nextMessage(d, (m) => m.direction === 'out' && m.chatJid === chat);
+  nextMessage(d, (m) => m.direction === 'out' && m.chatId === chat);
 
 function event(channel: string, text: string, extra: Record<string, unknown> = {}) {
   return {
@@ -208,7 +208,7 @@ describe('Slack channel (Socket Mode against a fake Slack)', () => {
     const home = slackHome();
     const store = Store.open(join(home, 'clawpod.db'));
     for (const key of ['cut-1', 'cut-2']) {
-      store.outbox.enqueue({ idemKey: key, chatJid: 'slack:C1', text: `half sent ${key}` }, 1);
+      store.outbox.enqueue({ idemKey: key, chatId: 'slack:C1', text: `half sent ${key}` }, 1);
       store.outbox.markSending(store.outbox.byKey(key)!.id);
     }
     store.close();

@@ -16,8 +16,8 @@ const GROUP = -1001234567890;
 const alice = { id: 4242, is_bot: false as const, first_name: 'Alice' };
 const supergroup = (id: number, title = 'Team') => ({ id, type: 'supergroup' as const, title });
 const privateChat = { id: 4242, type: 'private' as const, first_name: 'Alice' };
-const isReply = (chat: string) => (m: { direction: string; chatJid: string }) =>
-  m.direction === 'out' && m.chatJid === chat;
+const isReply = (chat: string) => (m: { direction: string; chatId: string }) =>
+  m.direction === 'out' && m.chatId === chat;
 
 function telegramHome(fake: FakeTelegram, extra = ''): string {
   const home = tempHome(
@@ -191,7 +191,7 @@ describe('Telegram channel in a running daemon', () => {
 
   it('an unknown chat is stored for discovery and starts no run', async () => {
     const before = runner.inputs.length;
-    const stored = nextMessage(d, (m) => m.chatJid === 'tg:-100555');
+    const stored = nextMessage(d, (m) => m.chatId === 'tg:-100555');
     fake.pushMessage({ chat: supergroup(-100555, 'Strangers'), text: '@Andy hello?' });
     await stored;
     expect(d.store.chats.list().find((c) => c.jid === 'tg:-100555')).toMatchObject({
@@ -375,7 +375,7 @@ describe('Telegram channel across a crash', () => {
     const fake = await startFakeTelegram();
     const home = telegramHome(fake);
     const store = Store.open(join(home, 'clawpod.db'));
-    store.outbox.enqueue({ idemKey: 'cut-1', chatJid: `tg:${GROUP}`, text: 'half sent' }, 1);
+    store.outbox.enqueue({ idemKey: 'cut-1', chatId: `tg:${GROUP}`, text: 'half sent' }, 1);
     store.outbox.markSending(store.outbox.byKey('cut-1')!.id);
     store.close();
     let done!: ReturnType<typeof nextMessage>;

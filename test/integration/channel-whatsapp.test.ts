@@ -11,8 +11,8 @@ import { reply, scriptedLauncher, type ScriptedLauncher } from '../support/scrip
 
 const GROUP = '120363000000000001@g.us';
 const ALICE = '4917000000002@s.whatsapp.net';
-const isReply = (chat: string) => (m: { direction: string; chatJid: string }) =>
-  m.direction === 'out' && m.chatJid === chat;
+const isReply = (chat: string) => (m: { direction: string; chatId: string }) =>
+  m.direction === 'out' && m.chatId === chat;
 
 describe('WhatsApp channel in a running daemon (fake Baileys socket)', () => {
   const fake = fakeConnect();

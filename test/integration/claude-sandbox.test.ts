@@ -48,8 +48,8 @@ afterEach(async () => {
   fake.requests.length = 0;
 });
 
-const outIn = (chat: string) => (m: { direction: string; chatJid: string }) =>
-  m.direction === 'out' && m.chatJid === chat;
+const outIn = (chat: string) => (m: { direction: string; chatId: string }) =>
+  m.direction === 'out' && m.chatId === chat;
 
 async function boot(env: Record<string, string>): Promise<{ d: Daemon; home: string }> {
   const booted = await bootHarnessDaemon('claude', TEST_MODEL, env);

@@ -33,7 +33,7 @@ describe('command harness: a program missing in the sandbox', () => {
       command,
     });
     const ended = runEnded(d);
-    const notice = nextMessage(d, (m) => m.direction === 'out' && m.chatJid === `web:${name}`);
+    const notice = nextMessage(d, (m) => m.direction === 'out' && m.chatId === `web:${name}`);
     await say(d, `web:${name}`, 'hello');
     const run = await ended;
     expect(run.status).toBe('dead'); // over for good: not 'error' waiting for a retry

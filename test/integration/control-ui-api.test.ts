@@ -171,7 +171,7 @@ describe('stop', () => {
       error: 'stopped by the owner',
     });
     // Retries here are 1 ms apart; the next turn of the chat comes after any retry would have.
-    const pong = nextMessage(d, (m) => m.chatJid === 'web:main' && m.text === 'pong');
+    const pong = nextMessage(d, (m) => m.chatId === 'web:main' && m.text === 'pong');
     await post('/api/messages', { chat: 'web:main', text: 'ping after the stop' });
     await pong;
     const after = launcher.inputs.slice(inputsBefore).map((i) => i.prompt);
@@ -201,7 +201,7 @@ describe.skipIf(!hasBwrap)(
         harness: 'command',
         command: `ln -sf ${tokenFile} CLAUDE.md && mkdir -p d && ln -s ${home} d/home && ln -s / rootlink && echo planted`,
       });
-      const planted = nextMessage(d, (m) => m.chatJid === 'web:evil' && m.direction === 'out');
+      const planted = nextMessage(d, (m) => m.chatId === 'web:evil' && m.direction === 'out');
       await post('/api/messages', { chat: 'web:evil', text: 'go' });
       expect((await planted).text).toContain('planted');
 
@@ -256,7 +256,7 @@ describe.skipIf(!hasBwrap)(
 describe('chats, groups, schedule preview, doctor, dead letters, attachments', () => {
   it('lists chats with their last message, pages a chat, and unbinds', async () => {
     d.groups.add({ name: 'side', chats: ['web:side'], requiresTrigger: false });
-    const pong = nextMessage(d, (m) => m.chatJid === 'web:side' && m.direction === 'out');
+    const pong = nextMessage(d, (m) => m.chatId === 'web:side' && m.direction === 'out');
     await post('/api/messages', { chat: 'web:side', text: 'ping side' });
     await pong;
     const overview =
@@ -301,7 +301,7 @@ describe('chats, groups, schedule preview, doctor, dead letters, attachments', (
     d.store.deadLetters.add({
       kind: 'outbox',
       group: 'main',
-      chatJid: 'web:main',
+      chatId: 'web:main',
       ref: 'nope:0',
       seqStart: null,
       seqEnd: null,
@@ -321,7 +321,7 @@ describe('chats, groups, schedule preview, doctor, dead letters, attachments', (
   });
 
   it('takes attachments with a message: saved in the group folder, referenced in the text', async () => {
-    const got = nextMessage(d, (m) => m.chatJid === 'web:main' && m.direction === 'in');
+    const got = nextMessage(d, (m) => m.chatId === 'web:main' && m.direction === 'in');
     const res = await post('/api/messages', {
       chat: 'web:main',
       text: 'see the file',

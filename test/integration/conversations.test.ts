@@ -19,8 +19,8 @@ afterEach(async () => {
   for (const f of fakes.splice(0)) await f.close();
 });
 
-const outIn = (chat: string) => (m: { direction: string; chatJid: string }) =>
-  m.direction === 'out' && m.chatJid === chat;
+const outIn = (chat: string) => (m: { direction: string; chatId: string }) =>
+  m.direction === 'out' && m.chatId === chat;
 const replies = (d: Daemon, chat: string) =>
   d.store.messages
     .listChat(chat, 0)
@@ -58,7 +58,7 @@ describe('a group bound to several chats', () => {
     const runs = d.store.runs.list();
     const alicePid = d.store.messages.get(a.seq)!.platformId;
     const carolPid = d.store.messages.get(c.seq)!.platformId;
-    expect(runs.map((r) => [r.chatJid, r.replyTo, r.status])).toEqual([
+    expect(runs.map((r) => [r.chatId, r.replyTo, r.status])).toEqual([
       ['web:carol', carolPid, 'ok'],
       ['web:alice', alicePid, 'ok'],
     ]);
@@ -78,7 +78,7 @@ describe('a group bound to several chats', () => {
       ['web:alice', 'alice two'],
     ] as const) {
       const { seq } = store.messages.insert({
-        chatJid: chat,
+        chatId: chat,
         platformId: text,
         sender: chat.slice(4),
         text,
@@ -126,7 +126,7 @@ describe('who is speaking', () => {
     daemons.push(d);
     d.groups.bind('main', 'web:family');
     await d.router.receive({
-      chatJid: 'web:family',
+      chatId: 'web:family',
       platformId: 'f1',
       sender: 'tg:666',
       senderName: 'Owner',
@@ -136,7 +136,7 @@ describe('who is speaking', () => {
     expect(launcher.inputs).toHaveLength(0); // stored, but it cannot wake main
     const out = nextMessage(d, outIn('web:family'));
     await d.router.receive({
-      chatJid: 'web:family',
+      chatId: 'web:family',
       platformId: 'f2',
       sender: 'tg:4242',
       senderName: 'Alice',
@@ -151,7 +151,7 @@ describe('who is speaking', () => {
     d.groups.update('main', { senders: { allow: 'all', others: 'store' } });
     const again = nextMessage(d, outIn('web:family'));
     await d.router.receive({
-      chatJid: 'web:family',
+      chatId: 'web:family',
       platformId: 'f3',
       sender: 'tg:666',
       senderName: 'Owner',
@@ -201,7 +201,7 @@ describe('agent tools act in the conversation they were called from', () => {
     await answered;
     expect(replies(d, 'web:main')).toEqual([]); // nothing went to main's first chat
     expect(replies(d, dm)).toEqual(['on it…', 'Scheduled for Mondays at 8.']);
-    expect(d.store.tasks.get(taskId)!.chatJid).toBe(dm);
+    expect(d.store.tasks.get(taskId)!.chatId).toBe(dm);
 
     // The task's own output goes to the DM too.
     const reminder = nextMessage(d, (m) => outIn(dm)(m) && m.text.startsWith('Good morning'));

@@ -43,9 +43,9 @@ async function deadReply(d: Daemon, chat: string, key: string, text: string) {
   channel.failForever = true;
   const notice = nextMessage(
     d,
-    (m) => m.chatJid === 'web:main' && m.direction === 'out' && m.text.includes(chat),
+    (m) => m.chatId === 'web:main' && m.direction === 'out' && m.text.includes(chat),
   );
-  d.outbox.enqueue({ key, chatJid: chat, text });
+  d.outbox.enqueue({ key, chatId: chat, text });
   d.outbox.kick();
   const told = await notice;
   channel.failForever = false;
@@ -59,8 +59,8 @@ async function deadReply(d: Daemon, chat: string, key: string, text: string) {
  */
 async function drained(d: Daemon, chat: string) {
   const key = `marker-${Math.random()}`;
-  const seen = nextMessage(d, (m) => m.chatJid === chat && m.text === 'marker');
-  d.outbox.enqueue({ key, chatJid: chat, text: 'marker' });
+  const seen = nextMessage(d, (m) => m.chatId === chat && m.text === 'marker');
+  d.outbox.enqueue({ key, chatId: chat, text: 'marker' });
   d.outbox.kick();
   await seen;
 }
@@ -80,7 +80,7 @@ describe('dead letters: list, show, retry, discard (API)', () => {
     const shown = await api<DeadLetterDetail>('GET', `/api/deadletters/${id}`);
     expect(shown.body.reply).toMatchObject({ text: 'late but once', status: 'dead', attempts: 5 });
 
-    const delivered = nextMessage(d, (m) => m.chatJid === 'test:dl1' && m.direction === 'out');
+    const delivered = nextMessage(d, (m) => m.chatId === 'test:dl1' && m.direction === 'out');
     const [first, second] = await Promise.all([
       api<DeadLetter>('POST', `/api/deadletters/${id}/retry`),
       api<ApiErr>('POST', `/api/deadletters/${id}/retry`),
@@ -114,7 +114,7 @@ describe('dead letters: list, show, retry, discard (API)', () => {
     const again = nextMessage(
       d,
       (m) =>
-        m.chatJid === 'web:main' && m.direction === 'out' && m.text.includes('#' + (first.id + 1)),
+        m.chatId === 'web:main' && m.direction === 'out' && m.text.includes('#' + (first.id + 1)),
     );
     expect((await api('POST', `/api/deadletters/${first.id}/retry`)).status).toBe(200);
     await again;
@@ -152,7 +152,7 @@ describe('dead letters: list, show, retry, discard (API)', () => {
     d.groups.add({ name: 'team', chats: ['web:team'] });
     const told = nextMessage(
       d,
-      (m) => m.chatJid === 'web:main' && m.direction === 'out' && m.text.includes('dead-lettered'),
+      (m) => m.chatId === 'web:main' && m.direction === 'out' && m.text.includes('dead-lettered'),
     );
     await say(d, 'web:team', '@Andy please fail');
     await told;
@@ -164,12 +164,12 @@ describe('dead letters: list, show, retry, discard (API)', () => {
 
     // Newer traffic in the chat meanwhile is its own turn; the replay holds only the old batch.
     fail = false;
-    const later = nextMessage(d, (m) => m.chatJid === 'web:team' && m.text.startsWith('answered'));
+    const later = nextMessage(d, (m) => m.chatId === 'web:team' && m.text.startsWith('answered'));
     await say(d, 'web:team', '@Andy a newer question');
     await later;
     const replayed = nextMessage(
       d,
-      (m) => m.chatJid === 'web:team' && m.text.startsWith('answered'),
+      (m) => m.chatId === 'web:team' && m.text.startsWith('answered'),
     );
     const retry = await api<DeadLetter>('POST', `/api/deadletters/${dl!.id}/retry`);
     expect(retry.status).toBe(200);

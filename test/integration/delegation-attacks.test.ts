@@ -46,7 +46,7 @@ function caller(d: Daemon, home: string, before: string, requests: unknown[]): v
 }
 
 async function turn(d: Daemon): Promise<string> {
-  const out = nextMessage(d, (m) => m.direction === 'out' && m.chatJid === 'web:main');
+  const out = nextMessage(d, (m) => m.direction === 'out' && m.chatId === 'web:main');
   await say(d, 'web:main', 'go');
   return (await out).text;
 }

@@ -106,8 +106,8 @@ function lastPrompt(req: MessagesRequest): string {
   return '';
 }
 
-const outIn = (chat: string) => (m: { direction: string; chatJid: string; text: string }) =>
-  m.direction === 'out' && m.chatJid === chat && !/^(🔐|⏳|✅)/u.test(m.text);
+const outIn = (chat: string) => (m: { direction: string; chatId: string; text: string }) =>
+  m.direction === 'out' && m.chatId === chat && !/^(🔐|⏳|✅)/u.test(m.text);
 
 /** Sends `text` to `chat`; resolves with the agent's next reply there. */
 async function ask(chat: string, text: string): Promise<string> {

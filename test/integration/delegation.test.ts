@@ -73,8 +73,8 @@ async function boot(
   return { d, home, clock, agents, prompts };
 }
 
-const outIn = (chat: string) => (m: { direction: string; chatJid: string; text: string }) =>
-  m.direction === 'out' && m.chatJid === chat && !/^(🔐|⏳|✅)/u.test(m.text);
+const outIn = (chat: string) => (m: { direction: string; chatId: string; text: string }) =>
+  m.direction === 'out' && m.chatId === chat && !/^(🔐|⏳|✅)/u.test(m.text);
 
 /** One message in `chat`; resolves with the agent's reply there. */
 async function ask(w: World, chat: string, text = 'go'): Promise<string> {

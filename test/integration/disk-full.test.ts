@@ -95,7 +95,7 @@ describe('disk full (a real tmpfs data dir)', () => {
       // The owner hears of it (through the outbox now, or once space returns).
       const ownerNotice = nextMessage(
         d,
-        (m) => m.chatJid === 'web:main' && m.direction === 'out' && m.text.startsWith('⚠️ Storage'),
+        (m) => m.chatId === 'web:main' && m.direction === 'out' && m.text.startsWith('⚠️ Storage'),
       );
       let refused: Response | undefined;
       for (let i = 0; i < 3000 && !refused; i++) {
@@ -120,7 +120,7 @@ describe('disk full (a real tmpfs data dir)', () => {
       // without its attachment.
       const withFile = await d.router
         .receive({
-          chatJid: 'web:team',
+          chatId: 'web:team',
           platformId: 'with-file',
           sender: 'alice',
           text: 'see attached',

@@ -35,8 +35,8 @@ afterEach(async () => {
   channel.answerGate = undefined;
   channel.sent.length = 0;
 });
-const outIn = (chat: string) => (m: { direction: string; chatJid: string }) =>
-  m.direction === 'out' && m.chatJid === chat;
+const outIn = (chat: string) => (m: { direction: string; chatId: string }) =>
+  m.direction === 'out' && m.chatId === chat;
 
 describe('retries and dead letters', () => {
   it('retries a failing run 5 times on its own, then dead-letters and tells owner and chat', async () => {
@@ -95,7 +95,7 @@ describe('retries and dead letters', () => {
     const { dataPaths } = await import('../../src/config/load.js');
     new GroupService(store, dataPaths(home)).ensureMain();
     const { seq } = store.messages.insert({
-      chatJid: 'web:main',
+      chatId: 'web:main',
       platformId: 'm1',
       sender: 'o',
       text: 'before crash',
@@ -107,7 +107,7 @@ describe('retries and dead letters', () => {
       id: 'run_crashed',
       group: 'main',
       kind: 'message',
-      chatJid: 'web:main',
+      chatId: 'web:main',
       seqStart: seq,
       seqEnd: seq,
       attempt: 1,
@@ -160,8 +160,8 @@ describe('outbox', () => {
     );
     d.groups.add({ name: 'tg', chats: ['test:2'] });
     const delivered = nextMessage(d, outIn('test:2'));
-    expect(d.outbox.enqueue({ key: 'k1', chatJid: 'test:2', text: 'once' })).toBe(1);
-    expect(d.outbox.enqueue({ key: 'k1', chatJid: 'test:2', text: 'once' })).toBe(0);
+    expect(d.outbox.enqueue({ key: 'k1', chatId: 'test:2', text: 'once' })).toBe(1);
+    expect(d.outbox.enqueue({ key: 'k1', chatId: 'test:2', text: 'once' })).toBe(0);
     d.outbox.kick();
     await delivered;
     d.outbox.kick();
@@ -176,7 +176,7 @@ describe('outbox', () => {
     d.groups.add({ name: 'tg', chats: ['test:3'] });
     channel.failForever = true;
     const notice = nextMessage(d, outIn('web:main'));
-    d.outbox.enqueue({ key: 'k-dead', chatJid: 'test:3', text: 'doomed' });
+    d.outbox.enqueue({ key: 'k-dead', chatId: 'test:3', text: 'doomed' });
     d.outbox.kick();
     expect((await notice).text).toContain('could not be delivered after 5 attempts');
     expect(d.store.outbox.byKey('k-dead')).toMatchObject({ status: 'dead', attempts: 5 });
@@ -195,7 +195,7 @@ describe('outbox', () => {
     d.groups.add({ name: 'tg', chats: ['test:4'] });
     channel.failNext = 2;
     const delivered = nextMessage(d, outIn('test:4'));
-    d.outbox.enqueue({ key: 'k-flaky', chatJid: 'test:4', text: 'eventually' });
+    d.outbox.enqueue({ key: 'k-flaky', chatId: 'test:4', text: 'eventually' });
     d.outbox.kick();
     await delivered;
     expect(d.store.outbox.byKey('k-flaky')).toMatchObject({ status: 'sent', attempts: 3 });
@@ -211,11 +211,11 @@ describe('outbox', () => {
     let count = 0;
     const both = new Promise<void>((resolve) =>
       d.bus.on('message', (m) => {
-        if (m.chatJid === 'test:ord' && m.direction === 'out' && ++count === 2) resolve();
+        if (m.chatId === 'test:ord' && m.direction === 'out' && ++count === 2) resolve();
       }),
     );
-    d.outbox.enqueue({ key: 'o1', chatJid: 'test:ord', text: 'first' });
-    d.outbox.enqueue({ key: 'o2', chatJid: 'test:ord', text: 'second' });
+    d.outbox.enqueue({ key: 'o1', chatId: 'test:ord', text: 'first' });
+    d.outbox.enqueue({ key: 'o2', chatId: 'test:ord', text: 'second' });
     d.outbox.kick();
     await both;
     expect(channel.sent.filter((s) => s.chat === 'test:ord').map((s) => s.text)).toEqual([
@@ -234,10 +234,10 @@ describe('outbox', () => {
     let count = 0;
     const all = new Promise<void>((resolve) =>
       d.bus.on('message', (m) => {
-        if (m.chatJid === 'test:5' && m.direction === 'out' && ++count === 4) resolve();
+        if (m.chatId === 'test:5' && m.direction === 'out' && ++count === 4) resolve();
       }),
     );
-    d.outbox.enqueue({ key: 'k-long', chatJid: 'test:5', text });
+    d.outbox.enqueue({ key: 'k-long', chatId: 'test:5', text });
     d.outbox.kick();
     await all;
     const sent = channel.sent.filter((s) => s.chat === 'test:5');

@@ -70,7 +70,7 @@ describe.each([
       });
       const reply = nextMessage(
         d,
-        (m) => m.direction === 'out' && m.chatJid === 'web:main' && m.text.startsWith('{'),
+        (m) => m.direction === 'out' && m.chatId === 'web:main' && m.text.startsWith('{'),
       );
       await say(d, 'web:main', 'probe');
       const text = (await reply).text;
@@ -165,7 +165,7 @@ describe.each([
       });
       const reply = nextMessage(
         d,
-        (m) => m.direction === 'out' && m.chatJid === 'web:main' && m.text.startsWith('{'),
+        (m) => m.direction === 'out' && m.chatId === 'web:main' && m.text.startsWith('{'),
       );
       await say(d, 'web:main', 'probe');
       const seen = JSON.parse((await reply).text) as {
@@ -201,7 +201,7 @@ describe.each([
       command:
         'echo "proxy=${HTTPS_PROXY:-none} base=${ANTHROPIC_BASE_URL:-none}"; ls /run/clawpod 2>&1 | head -1',
     });
-    const reply = nextMessage(d, (m) => m.direction === 'out' && m.chatJid === 'web:main');
+    const reply = nextMessage(d, (m) => m.direction === 'out' && m.chatId === 'web:main');
     await say(d, 'web:main', 'probe');
     const text = (await reply).text;
     expect(text).toContain('proxy=none base=none');

@@ -178,12 +178,12 @@ describe('unknown senders', () => {
     let code: string | undefined;
     let said = '';
     const lockNote = nextMessage(d, (m) => {
-      if (m.direction !== 'out' || m.chatJid !== 'test:team') return false;
+      if (m.direction !== 'out' || m.chatId !== 'test:team') return false;
       said += m.text;
       return code !== undefined && said.includes(code);
     });
     const res = await d.router.receive({
-      chatJid: 'test:team',
+      chatId: 'test:team',
       platformId: 'm1',
       sender: 'test:mallory',
       senderName: 'Mallory',

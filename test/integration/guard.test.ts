@@ -79,7 +79,7 @@ function reporter(world: { d?: Daemon; home?: string }, seen: ResponseFile[]): S
 
 const inboundMail = (d: Daemon, text = 'please forward the summary to everyone') =>
   d.router.receive({
-    chatJid: 'test:mail',
+    chatId: 'test:mail',
     platformId: `mail-${Date.now()}-${Math.random()}`,
     sender: 'mail:x@y.org',
     senderName: 'X',
@@ -105,7 +105,7 @@ describe('guard: clawpod tools held for the owner', () => {
 
     // An email wakes the group: the same tool call is held, and the card says why.
     const asked = nextApproval(d);
-    const card = nextMessage(d, (m) => m.direction === 'out' && m.chatJid === 'web:main');
+    const card = nextMessage(d, (m) => m.direction === 'out' && m.chatId === 'web:main');
     const ended = runEnded(d);
     await inboundMail(d);
     const a = await asked;
@@ -150,7 +150,7 @@ describe('guard: clawpod tools held for the owner', () => {
     const ended = runEnded(d);
     const answered = nextMessage(
       d,
-      (m) => m.direction === 'out' && m.chatJid === 'test:mail' && m.text.startsWith('not '),
+      (m) => m.direction === 'out' && m.chatId === 'test:mail' && m.text.startsWith('not '),
     );
     await inboundMail(d);
     const a = await asked;
@@ -239,7 +239,7 @@ describe('guard: clawpod tools held for the owner', () => {
     await inboundMail(d);
     const a = await asked;
     const res = await d.router.receive({
-      chatJid: 'test:desk',
+      chatId: 'test:desk',
       platformId: 'sneaky',
       sender: 'test:mallory',
       text: `yes ${a.id}`,

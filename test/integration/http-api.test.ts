@@ -63,7 +63,7 @@ describe('HTTP API', () => {
   });
 
   it('posts a message and reads the reply', async () => {
-    const out = nextMessage(d, (m) => m.direction === 'out' && m.chatJid === 'web:main');
+    const out = nextMessage(d, (m) => m.direction === 'out' && m.chatId === 'web:main');
     const res = await api('/api/messages', {
       method: 'POST',
       body: JSON.stringify({ chat: 'web:main', text: 'ping' }),

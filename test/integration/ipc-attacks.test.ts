@@ -67,7 +67,7 @@ async function attack(
   // The reply is the script's output; messages it sends over IPC go to the same chat.
   const reply = nextMessage(
     d,
-    (m) => m.direction === 'out' && m.chatJid === `web:${name}` && m.text.startsWith('{"step"'),
+    (m) => m.direction === 'out' && m.chatId === `web:${name}` && m.text.startsWith('{"step"'),
   );
   await say(d, `web:${name}`, 'go');
   const text = (await reply).text;

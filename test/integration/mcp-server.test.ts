@@ -31,7 +31,7 @@ beforeAll(async () => {
   d.groups.add({ name: 'team', chats: ['web:team', 'web:team2'] });
   d.ipc.ensureGroup('team');
   await d.router.receive({
-    chatJid: 'web:team2',
+    chatId: 'web:team2',
     platformId: 'q1',
     sender: 'carol',
     text: '@Andy use your tools',
@@ -92,7 +92,7 @@ describe('clawpod MCP server over IPC', () => {
   });
 
   it('send_message goes to the chat of the conversation being answered, not the first chat', async () => {
-    const delivered = nextMessage(d, (m) => m.direction === 'out' && m.chatJid === 'web:team2');
+    const delivered = nextMessage(d, (m) => m.direction === 'out' && m.chatId === 'web:team2');
     const res = await client.callTool({
       name: 'send_message',
       arguments: { text: 'from the tool' },
@@ -103,7 +103,7 @@ describe('clawpod MCP server over IPC', () => {
   });
 
   it('another chat of the group asks the owner first: the real client waits, then it goes', async () => {
-    const delivered = nextMessage(d, (m) => m.direction === 'out' && m.chatJid === 'web:team');
+    const delivered = nextMessage(d, (m) => m.direction === 'out' && m.chatId === 'web:team');
     const asked = new Promise<ApprovalRecord>((r) => d.bus.once('approval', r));
     const call = client.callTool({
       name: 'send_message',
@@ -115,7 +115,7 @@ describe('clawpod MCP server over IPC', () => {
       'this turn read a message from carol (member), and any file it carried',
     ]);
     await d.router.receive({
-      chatJid: 'web:main',
+      chatId: 'web:main',
       platformId: `answer-${a.id}`,
       sender: 'owner',
       text: `yes ${a.id}`,
@@ -160,7 +160,7 @@ describe('clawpod MCP server over IPC', () => {
     expect(body.nextRuns).toHaveLength(3);
     expect(body.nextRuns[0]).toMatch(/T08:00:00\+0[12]:00$/);
     // The task reports back to the conversation that asked for it.
-    expect(d.store.tasks.get(body.id)!.chatJid).toBe('web:team2');
+    expect(d.store.tasks.get(body.id)!.chatId).toBe('web:team2');
     const list = await client.callTool({ name: 'list_tasks', arguments: {} });
     expect(text(list)).toContain(body.id);
   });

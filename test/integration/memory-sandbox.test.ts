@@ -53,7 +53,7 @@ function attacker(d: Daemon, home: string, name: string, attack: string, request
 }
 
 async function turn(d: Daemon, chat: string): Promise<string> {
-  const out = nextMessage(d, (m) => m.direction === 'out' && m.chatJid === chat);
+  const out = nextMessage(d, (m) => m.direction === 'out' && m.chatId === chat);
   await say(d, chat, 'go');
   return (await out).text;
 }

@@ -51,8 +51,8 @@ beforeAll(async () => {
 });
 afterAll(() => d.stop());
 
-const outIn = (chat: string) => (m: { direction: string; chatJid: string }) =>
-  m.direction === 'out' && m.chatJid === chat;
+const outIn = (chat: string) => (m: { direction: string; chatId: string }) =>
+  m.direction === 'out' && m.chatId === chat;
 
 /** One turn in `chat`: the agent runs `use` and replies with the host's answer. */
 async function turnWithTool(

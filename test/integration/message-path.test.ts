@@ -13,8 +13,8 @@ afterEach(async () => {
   for (const d of daemons.splice(0)) await d.stop();
 });
 
-const isReply = (chat: string) => (m: { direction: string; chatJid: string }) =>
-  m.direction === 'out' && m.chatJid === chat;
+const isReply = (chat: string) => (m: { direction: string; chatId: string }) =>
+  m.direction === 'out' && m.chatId === chat;
 
 describe('message path', () => {
   it('answers a message in main without a trigger and records the run', async () => {
@@ -100,7 +100,7 @@ describe('message path', () => {
   it('stores a redelivered platform message once', async () => {
     const runner = scriptedLauncher(() => reply('ok'));
     const d = await boot(tempHome(), runner);
-    const msg = { chatJid: 'web:main', platformId: 'same', sender: 'a', text: 'hi', ts: 1 };
+    const msg = { chatId: 'web:main', platformId: 'same', sender: 'a', text: 'hi', ts: 1 };
     const a = await d.router.receive(msg);
     const b = await d.router.receive(msg);
     expect(b).toEqual({ seq: a.seq, duplicate: true, wakes: false, quiet: 'a redelivery' });

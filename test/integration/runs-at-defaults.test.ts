@@ -23,8 +23,8 @@ async function boot(launcher: AgentLauncher, clock: FakeClock): Promise<Daemon> 
   return d;
 }
 
-const outIn = (chat: string) => (m: { direction: string; chatJid: string }) =>
-  m.direction === 'out' && m.chatJid === chat;
+const outIn = (chat: string) => (m: { direction: string; chatId: string }) =>
+  m.direction === 'out' && m.chatId === chat;
 const statuses = (d: Daemon) => d.store.runs.list({ limit: 1000 }).map((r) => r.status);
 
 describe('runs end when they answer (defaults)', () => {

@@ -74,7 +74,7 @@ function answer(d: Daemon, group: string): Promise<{ text: string } | { error: s
       resolve(v);
     };
     const onMessage = (m: StoredMessage) => {
-      if (m.direction === 'out' && m.chatJid === `web:${group}`) done({ text: m.text.trim() });
+      if (m.direction === 'out' && m.chatId === `web:${group}`) done({ text: m.text.trim() });
     };
     const onRun = (r: RunRecord) => {
       if (r.group === group && r.status === 'error') done({ error: r.error ?? 'failed' });
@@ -249,7 +249,7 @@ describe.skipIf(skipReason !== '')(`per-group sandbox uids (root daemon) ${skipR
 
     const second = answer(d, 'files');
     await d.router.receive({
-      chatJid: 'web:files',
+      chatId: 'web:files',
       platformId: 'photo-1',
       sender: 'alice',
       senderName: 'alice',

@@ -26,8 +26,8 @@ const daemons: Daemon[] = [];
 afterEach(async () => {
   for (const d of daemons.splice(0)) await d.stop();
 });
-const outIn = (chat: string) => (m: { direction: string; chatJid: string }) =>
-  m.direction === 'out' && m.chatJid === chat;
+const outIn = (chat: string) => (m: { direction: string; chatId: string }) =>
+  m.direction === 'out' && m.chatId === chat;
 
 async function boot(): Promise<{ d: Daemon; home: string }> {
   const home = tempHome(
@@ -69,7 +69,7 @@ describe.skipIf(!hasBwrap)('message → command harness in bubblewrap → reply'
     // Adding a warm group starts its session ahead at once (no restart needed).
     await expect.poll(() => d.pool.list().length, { interval: 20 }).toBe(1);
     const ahead = d.pool.list()[0]!;
-    const out = nextMessage(d, (m) => m.direction === 'out' && m.chatJid === 'web:hot');
+    const out = nextMessage(d, (m) => m.direction === 'out' && m.chatId === 'web:hot');
     await say(d, 'web:hot', 'go');
     expect((await out).text).toMatch(/^pid=\d+$/);
     expect(d.store.runs.list()[0]!.sessionId).toBe(ahead.id); // the run used the session ahead

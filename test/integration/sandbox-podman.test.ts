@@ -30,7 +30,7 @@ describe.skipIf(!podmanWorks)('message → command harness in podman → reply',
 
   it('answers web:main from inside a podman container as a non-root user', async () => {
     d.groups.update('main', { command: 'tr a-z A-Z; echo " uid=$(id -u)"' });
-    const out = nextMessage(d, (m) => m.direction === 'out' && m.chatJid === 'web:main');
+    const out = nextMessage(d, (m) => m.direction === 'out' && m.chatId === 'web:main');
     await say(d, 'web:main', 'hello podman');
     const text = (await out).text;
     expect(text).toContain('HELLO PODMAN');

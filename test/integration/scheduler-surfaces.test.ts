@@ -72,7 +72,7 @@ describe('HTTP API /api/tasks', () => {
     expect((await api('POST', `/api/tasks/${id}/resume`)).body).toMatchObject({ status: 'active' });
 
     const ended = runEnded(d);
-    const output = nextMessage(d, (m) => m.direction === 'out' && m.chatJid === 'web:team');
+    const output = nextMessage(d, (m) => m.direction === 'out' && m.chatId === 'web:team');
     const run = await api('POST', `/api/tasks/${id}/run`);
     expect(run.status).toBe(202);
     expect(run.body).toMatchObject({ scheduledFor: clock.now() });

@@ -33,8 +33,8 @@ async function boot(
   return d;
 }
 
-const out = (chat: string) => (m: { direction: string; chatJid: string }) =>
-  m.direction === 'out' && m.chatJid === chat;
+const out = (chat: string) => (m: { direction: string; chatId: string }) =>
+  m.direction === 'out' && m.chatId === chat;
 const taskRuns = (d: Daemon, id: string) => d.store.taskRuns.list(id, 1000);
 const task = (d: Daemon, id: string) => d.store.tasks.get(id)!;
 
@@ -59,7 +59,7 @@ describe('scheduled tasks through the daemon', () => {
       kind: 'task',
       taskId: id,
       group: 'team',
-      chatJid: 'web:team',
+      chatId: 'web:team',
       status: 'ok',
     });
     const prompt = runner.inputs[0]!.prompt;
@@ -236,7 +236,7 @@ describe('restart recovery', () => {
     tasks.insert({
       id: 'tcrash',
       group: 'main',
-      chatJid: null,
+      chatId: null,
       prompt: 'hourly report',
       type: 'interval',
       value: String(HOUR),

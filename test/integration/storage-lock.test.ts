@@ -127,14 +127,14 @@ describe('a database locked by another process (default settings)', () => {
   it('the outbox pauses while the database is locked and delivers the reply once afterwards', async () => {
     const { d, dbFile } = await boot();
     d.outbox.stop();
-    d.outbox.enqueue({ key: 'k-locked', chatJid: 'web:team', text: 'reply during a lock' });
+    d.outbox.enqueue({ key: 'k-locked', chatId: 'web:team', text: 'reply during a lock' });
     const holder = await holdLock(dbFile);
     holders.push(holder);
     const failing = storageFails(d);
     d.outbox.start(); // its first write (marking the row as sending) meets the lock
     await failing;
     expect(d.store.outbox.byKey('k-locked')).toMatchObject({ status: 'pending', attempts: 0 });
-    const delivered = nextMessage(d, (m) => m.chatJid === 'web:team' && m.direction === 'out');
+    const delivered = nextMessage(d, (m) => m.chatId === 'web:team' && m.direction === 'out');
     await holder.release();
     expect((await delivered).text).toBe('reply during a lock');
     expect(d.store.outbox.byKey('k-locked')).toMatchObject({ status: 'sent', attempts: 1 });

@@ -75,8 +75,8 @@ function signed(body: string, nonce = randomUUID()): Record<string, string> {
 
 const inbound = (d: Daemon) =>
   d.store.messages.listChat('web:ops', 0).filter((m) => m.direction === 'in');
-const out = (m: { direction: string; chatJid: string }) =>
-  m.direction === 'out' && m.chatJid === 'web:ops';
+const out = (m: { direction: string; chatId: string }) =>
+  m.direction === 'out' && m.chatId === 'web:ops';
 
 describe('inbound webhooks', () => {
   it('stores a signed call in the chat, runs the group and delivers the reply', async () => {
@@ -209,7 +209,7 @@ describe('inbound webhooks', () => {
     expect(hooks.isMain).toBe(false);
     expect(d.store.groups.groupForChat('web:alerts')?.folder).toBe('hooks');
     expect(d.store.groups.groupForChat('web:main')?.folder).toBe('main');
-    const answer = nextMessage(d, (m) => m.direction === 'out' && m.chatJid === 'web:alerts');
+    const answer = nextMessage(d, (m) => m.direction === 'out' && m.chatId === 'web:alerts');
     expect((await call(d, 'alerts')).status).toBe(202);
     expect((await answer).text).toBe('alert seen');
     expect(runner.started.map((s) => [s.group.folder, s.group.isMain])).toEqual([['hooks', false]]);

@@ -82,7 +82,7 @@ export function say(
   sender = chat === 'web:main' ? 'owner' : 'alice',
 ) {
   return daemon.router.receive({
-    chatJid: chat,
+    chatId: chat,
     platformId: `p${++n}-${Date.now()}`,
     sender,
     senderName: sender,

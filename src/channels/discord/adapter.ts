@@ -88,8 +88,8 @@ export class DiscordChannel implements Channel {
     });
   }
 
-  owns(chatJid: string): boolean {
-    return chatJid.startsWith('discord:');
+  owns(chatId: string): boolean {
+    return chatId.startsWith('discord:');
   }
 
   async connect(sink: InboundSink): Promise<void> {
@@ -109,21 +109,21 @@ export class DiscordChannel implements Channel {
     await this.pipeline?.drain();
   }
 
-  async send(chatJid: string, text: string, opts: SendOptions): Promise<{ platformId: string }> {
+  async send(chatId: string, text: string, opts: SendOptions): Promise<{ platformId: string }> {
     try {
-      const platformId = await this.poster.post(chatJid, text, opts);
+      const platformId = await this.poster.post(chatId, text, opts);
       this.lastSendAt = Date.now();
       return { platformId };
     } catch (err) {
       // A rate limit is the platform pacing us, not a fault worth showing in status.
       if (!(err instanceof DeliveryError && err.opts.retryAfterMs !== undefined))
-        this.lastError = `send to ${chatJid}: ${(err as Error).message}`;
+        this.lastError = `send to ${chatId}: ${(err as Error).message}`;
       throw err;
     }
   }
 
-  async setTyping(chatJid: string, on: boolean): Promise<void> {
-    this.typing.set(chatJid, on);
+  async setTyping(chatId: string, on: boolean): Promise<void> {
+    this.typing.set(chatId, on);
   }
 
   health(): ChannelHealth {

@@ -25,7 +25,7 @@ describe('toInbound', () => {
   it('maps a server message with chat metadata, not addressed to the bot', () => {
     expect(toInbound(view(), bot)).toEqual({
       inbound: {
-        chatJid: 'discord:222',
+        chatId: 'discord:222',
         platformId: '111',
         sender: 'discord:333',
         senderName: 'Alice',
@@ -117,7 +117,7 @@ describe('toInbound', () => {
       }),
       bot,
     )!;
-    expect(m.inbound.chatJid).toBe('discord:222/777');
+    expect(m.inbound.chatId).toBe('discord:222/777');
     expect(m.inbound.chatName).toBe('Lab #general › plans');
   });
 

@@ -69,7 +69,7 @@ const QUOTE_MAX = 200;
  * `discord:<parent channel id>/<thread id>`, so it follows its parent's binding unless bound
  * itself.
  */
-export function chatJidOf(view: Pick<DiscordMessageView, 'channelId' | 'place'>): string {
+export function chatIdOf(view: Pick<DiscordMessageView, 'channelId' | 'place'>): string {
   const { kind, parentId } = view.place;
   return kind === 'thread' && parentId
     ? `discord:${parentId}/${view.channelId}`
@@ -143,7 +143,7 @@ export function toInbound(view: DiscordMessageView, bot: BotIdentity): MappedMes
   const quote = view.reply && quoteLine(view.reply);
   if (quote) lines.push(readableMentions(quote, view, bot));
   const inbound: Inbound = {
-    chatJid: chatJidOf(view),
+    chatId: chatIdOf(view),
     platformId: view.id,
     sender: `discord:${view.author.id}`,
     senderName: view.author.name,

@@ -22,9 +22,9 @@ export function nonceFor(idemKey: string): string {
  * The Discord channel to post to for a chat id: `discord:<channel id>`, or the thread in
  * `discord:<parent id>/<thread id>` (a thread is a channel of its own on Discord).
  */
-export function channelIdOf(chatJid: string): string {
-  const m = /^discord:(\d{1,25})(?:\/(\d{1,25}))?$/.exec(chatJid);
-  if (!m) throw new DeliveryError(`not a Discord chat id: ${chatJid}`, { permanent: true });
+export function channelIdOf(chatId: string): string {
+  const m = /^discord:(\d{1,25})(?:\/(\d{1,25}))?$/.exec(chatId);
+  if (!m) throw new DeliveryError(`not a Discord chat id: ${chatId}`, { permanent: true });
   return m[2] ?? m[1]!;
 }
 
@@ -54,37 +54,37 @@ export class DiscordPoster {
   constructor(private readonly deps: { rest: REST; limiter: RateLimiter; log: Logger }) {}
 
   /** Posts one piece; returns Discord's message id. */
-  async post(chatJid: string, text: string, opts: PostOptions): Promise<string> {
-    const channelId = channelIdOf(chatJid);
+  async post(chatId: string, text: string, opts: PostOptions): Promise<string> {
+    const channelId = channelIdOf(chatId);
     const files = await this.readFiles(opts.files ?? []);
     const formatted = toDiscordMarkdown(text);
     const plain = toPlainText(text);
     const plainOrRaw = plain.length <= DISCORD_MAX_LENGTH ? plain : text;
     const first = formatted.length <= DISCORD_MAX_LENGTH ? formatted : plainOrRaw;
     try {
-      return await this.create(chatJid, channelId, first, opts, files);
+      return await this.create(chatId, channelId, first, opts, files);
     } catch (err) {
-      if (first === plainOrRaw || !contentRejected(err)) throw this.toDeliveryError(err, chatJid);
+      if (first === plainOrRaw || !contentRejected(err)) throw this.toDeliveryError(err, chatId);
       this.deps.log.warn(
-        { chat: chatJid, err: (err as Error).message },
+        { chat: chatId, err: (err as Error).message },
         'Discord rejected the formatted text; sending it plain',
       );
       try {
-        return await this.create(chatJid, channelId, plainOrRaw, opts, files);
+        return await this.create(chatId, channelId, plainOrRaw, opts, files);
       } catch (again) {
-        throw this.toDeliveryError(again, chatJid);
+        throw this.toDeliveryError(again, chatId);
       }
     }
   }
 
   private async create(
-    chatJid: string,
+    chatId: string,
     channelId: string,
     content: string,
     opts: PostOptions,
     files: Array<{ name: string; data: Buffer }>,
   ): Promise<string> {
-    await this.deps.limiter.acquire(chatJid);
+    await this.deps.limiter.acquire(chatId);
     const body = {
       content,
       nonce: nonceFor(opts.idemKey),
@@ -118,11 +118,11 @@ export class DiscordPoster {
     return out;
   }
 
-  private toDeliveryError(err: unknown, chatJid: string): DeliveryError {
+  private toDeliveryError(err: unknown, chatId: string): DeliveryError {
     if (err instanceof DeliveryError) return err;
     if (err instanceof RateLimitError) {
       const ms = Math.max(1, Math.ceil(err.retryAfter));
-      this.deps.limiter.pause(ms, err.global ? undefined : chatJid);
+      this.deps.limiter.pause(ms, err.global ? undefined : chatId);
       return new DeliveryError(`Discord rate limit${err.global ? ' (global)' : ''}`, {
         retryAfterMs: ms,
       });

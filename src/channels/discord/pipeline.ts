@@ -114,9 +114,9 @@ export class InboundPipeline {
       return true;
     } catch (err) {
       const why = (err as Error).message;
-      this.opts.onError(`storing a message from ${inbound.chatJid}: ${why}`);
+      this.opts.onError(`storing a message from ${inbound.chatId}: ${why}`);
       this.opts.log.error(
-        { chat: inbound.chatJid, platformId: inbound.platformId, err: why },
+        { chat: inbound.chatId, platformId: inbound.platformId, err: why },
         'a Discord message could not be stored',
       );
       return false;

@@ -83,8 +83,8 @@ export class EmailChannel implements Channel {
     return this.link.state;
   }
 
-  owns(chatJid: string): boolean {
-    return chatJid.startsWith('mail:');
+  owns(chatId: string): boolean {
+    return chatId.startsWith('mail:');
   }
 
   /**
@@ -106,16 +106,16 @@ export class EmailChannel implements Channel {
     this.mailer.close();
   }
 
-  async send(chatJid: string, text: string, opts: SendOptions): Promise<{ platformId: string }> {
-    const to = chatJid.slice('mail:'.length);
+  async send(chatId: string, text: string, opts: SendOptions): Promise<{ platformId: string }> {
+    const to = chatId.slice('mail:'.length);
     if (!to.includes('@'))
-      throw new DeliveryError(`not a mail chat: ${chatJid}`, { permanent: true });
+      throw new DeliveryError(`not a mail chat: ${chatId}`, { permanent: true });
     try {
       const platformId = await this.mailer.send({
         to,
         text,
         idemKey: opts.idemKey,
-        answers: this.answered(chatJid, opts.replyTo),
+        answers: this.answered(chatId, opts.replyTo),
         files: opts.files,
       });
       this.smtpError = null;
@@ -142,8 +142,8 @@ export class EmailChannel implements Channel {
    * The mail a reply answers: the one whose Message-ID is `replyTo`; without `replyTo`, the
    * chat's newest mail. A `replyTo` no longer remembered still threads by its id.
    */
-  private answered(chatJid: string, replyTo: string | null | undefined): ThreadInfo | undefined {
-    const newest = this.state.thread(chatJid);
+  private answered(chatId: string, replyTo: string | null | undefined): ThreadInfo | undefined {
+    const newest = this.state.thread(chatId);
     if (!replyTo) return newest;
     const known = this.state.mail(replyTo);
     if (known) return known;

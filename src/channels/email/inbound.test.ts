@@ -17,7 +17,7 @@ describe('mapMail', () => {
     ]);
     const m = mapMail(mail, opts)!;
     expect(m.inbound).toMatchObject({
-      chatJid: 'mail:alice@example.com',
+      chatId: 'mail:alice@example.com',
       sender: 'mail:alice@example.com',
       senderName: 'Alice',
       platformId: '<x1@example.com>',

@@ -127,7 +127,7 @@ export function mapMail(
     references: referencesOf(mail),
     automatic,
     inbound: {
-      chatJid: jid,
+      chatId: jid,
       platformId: messageId,
       sender: jid,
       senderName: from.name || address,

@@ -145,14 +145,14 @@ export class MailboxReader {
     if (!mapped) return;
     if (mapped.automatic)
       log.info(
-        { chat: mapped.inbound.chatJid, why: mapped.automatic },
+        { chat: mapped.inbound.chatId, why: mapped.automatic },
         'automatic mail stored as context; it is not answered',
       );
     // Stored before the cursor moves: a crash here re-reads the mail, and the store skips it
     // as a duplicate (chat + Message-ID).
     await this.opts.sink()!.receive(mapped.inbound);
     this.opts.state.noteInbound(
-      mapped.inbound.chatJid,
+      mapped.inbound.chatId,
       mapped.messageId,
       mapped.subject,
       mapped.references,

@@ -69,9 +69,9 @@ export class EmailState {
     this.save();
   }
 
-  /** The newest mail from `chatJid`. */
-  thread(chatJid: string): ThreadInfo | undefined {
-    return this.data.threads[chatJid];
+  /** The newest mail from `chatId`. */
+  thread(chatId: string): ThreadInfo | undefined {
+    return this.data.threads[chatId];
   }
 
   /** A remembered inbound mail by its Message-ID. */
@@ -81,10 +81,10 @@ export class EmailState {
 
   /**
    * Records an inbound mail, findable by its Message-ID, and (unless `newest` is false, as for
-   * automatic mail) as the newest of `chatJid`.
+   * automatic mail) as the newest of `chatId`.
    */
   noteInbound(
-    chatJid: string,
+    chatId: string,
     messageId: string,
     subject: string,
     references: string[],
@@ -92,7 +92,7 @@ export class EmailState {
   ): void {
     const refs = [...references.filter((r) => r !== messageId), messageId].slice(-MAX_REFERENCES);
     const info = { messageId, subject, references: refs };
-    if (opts.newest !== false) this.data.threads[chatJid] = info;
+    if (opts.newest !== false) this.data.threads[chatId] = info;
     const messages = this.data.messages;
     // A hostile Message-ID must not reach the object's prototype.
     if (messageId === '__proto__') return this.save();

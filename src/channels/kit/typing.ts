@@ -2,11 +2,11 @@ import { systemClock, type Clock } from '../../clock.js';
 
 export interface TypingOptions {
   /** Shows "typing…" in one chat once (a platform shows it for a few seconds). */
-  send(chatJid: string): Promise<void>;
+  send(chatId: string): Promise<void>;
   /** How often the indicator is sent again while on (a bit less than the platform shows it). */
   everyMs: number;
   /** A failed send (a typing hint is never worth a retry); default: ignored. */
-  onError?(chatJid: string, err: unknown): void;
+  onError?(chatId: string, err: unknown): void;
   clock?: Clock;
 }
 
@@ -25,27 +25,27 @@ export class TypingKeeper {
     this.clock = opts.clock ?? systemClock;
   }
 
-  set(chatJid: string, on: boolean): void {
-    const entry = this.active.get(chatJid);
+  set(chatId: string, on: boolean): void {
+    const entry = this.active.get(chatId);
     if (on) {
       if (entry) {
         entry.runs++;
         return;
       }
       const fresh = { runs: 1, timer: undefined as unknown };
-      this.active.set(chatJid, fresh);
-      this.ping(chatJid, fresh);
+      this.active.set(chatId, fresh);
+      this.ping(chatId, fresh);
       return;
     }
     if (!entry) return;
     if (--entry.runs > 0) return;
     this.clock.clearTimeout(entry.timer);
-    this.active.delete(chatJid);
+    this.active.delete(chatId);
   }
 
-  /** Whether `chatJid` shows typing now (for tests and status). */
-  isOn(chatJid: string): boolean {
-    return this.active.has(chatJid);
+  /** Whether `chatId` shows typing now (for tests and status). */
+  isOn(chatId: string): boolean {
+    return this.active.has(chatId);
   }
 
   /** The chats with an indicator on. */
@@ -59,10 +59,10 @@ export class TypingKeeper {
   }
 
   /** Sends now and arms the next send, for as long as this entry is the chat's current one. */
-  private ping(chatJid: string, entry: { timer: unknown }): void {
-    this.opts.send(chatJid).catch((err: unknown) => this.opts.onError?.(chatJid, err));
+  private ping(chatId: string, entry: { timer: unknown }): void {
+    this.opts.send(chatId).catch((err: unknown) => this.opts.onError?.(chatId, err));
     entry.timer = this.clock.setTimeout(() => {
-      if (this.active.get(chatJid) === entry) this.ping(chatJid, entry);
+      if (this.active.get(chatId) === entry) this.ping(chatId, entry);
     }, this.opts.everyMs);
   }
 }

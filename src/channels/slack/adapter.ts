@@ -10,7 +10,7 @@ import {
 } from '../channel.js';
 import { RateLimiter } from '../rate-limiter.js';
 import { SlackConnection } from './connection.js';
-import { parseSlackChatJid, type SlackTarget } from './ids.js';
+import { parseSlackChatId, type SlackTarget } from './ids.js';
 import { toInbound } from './inbound.js';
 import { slackLogger } from './log.js';
 import { SlackLookups, TtlCache } from './lookups.js';
@@ -90,8 +90,8 @@ export class SlackChannel implements Channel {
     this.poster = new SlackPoster(api, limiter, () => this.connection.identity, log);
   }
 
-  owns(chatJid: string): boolean {
-    return chatJid.startsWith('slack:');
+  owns(chatId: string): boolean {
+    return chatId.startsWith('slack:');
   }
 
   async connect(sink: InboundSink): Promise<void> {
@@ -103,24 +103,24 @@ export class SlackChannel implements Channel {
     await this.connection.stop();
   }
 
-  async send(chatJid: string, text: string, opts: SendOptions): Promise<{ platformId: string }> {
-    return this.poster.send(this.replyTarget(chatJid, opts), text, opts.idemKey, opts.files);
+  async send(chatId: string, text: string, opts: SendOptions): Promise<{ platformId: string }> {
+    return this.poster.send(this.replyTarget(chatId, opts), text, opts.idemKey, opts.files);
   }
 
   async findSent(
-    chatJid: string,
+    chatId: string,
     idemKey: string,
     opts: Pick<SendOptions, 'replyTo' | 'thread'> = {},
   ): Promise<string | undefined> {
-    return this.poster.findSent(this.replyTarget(chatJid, opts), idemKey);
+    return this.poster.findSent(this.replyTarget(chatId, opts), idemKey);
   }
 
   /**
    * Where a reply goes: the chat's channel or thread, or, where the group asks for it
    * (threadReplies), the thread of the message it answers (its ts) in a channel.
    */
-  private replyTarget(chatJid: string, opts: Pick<SendOptions, 'replyTo' | 'thread'>): SlackTarget {
-    const target = this.target(chatJid);
+  private replyTarget(chatId: string, opts: Pick<SendOptions, 'replyTo' | 'thread'>): SlackTarget {
+    const target = this.target(chatId);
     return opts.thread && !target.threadTs && opts.replyTo && /^\d+\.\d+$/.test(opts.replyTo)
       ? { ...target, threadTs: opts.replyTo }
       : target;
@@ -145,9 +145,9 @@ export class SlackChannel implements Channel {
     return events ? { platform: events } : {};
   }
 
-  private target(chatJid: string): SlackTarget {
-    const t = parseSlackChatJid(chatJid);
-    if (!t) throw new DeliveryError(`not a Slack chat id: ${chatJid}`, { permanent: true });
+  private target(chatId: string): SlackTarget {
+    const t = parseSlackChatId(chatId);
+    if (!t) throw new DeliveryError(`not a Slack chat id: ${chatId}`, { permanent: true });
     return t;
   }
 

@@ -8,13 +8,13 @@ export interface SlackTarget {
 
 const CHAT = /^slack:([A-Z0-9]+)(?:\/(\d+\.\d+))?$/;
 
-export function slackChatJid(channel: string, threadTs?: string | null): string {
+export function slackChatId(channel: string, threadTs?: string | null): string {
   return threadTs ? `slack:${channel}/${threadTs}` : `slack:${channel}`;
 }
 
 /** The channel and thread of a chat id; undefined when the id is not a Slack chat id. */
-export function parseSlackChatJid(chatJid: string): SlackTarget | undefined {
-  const m = CHAT.exec(chatJid);
+export function parseSlackChatId(chatId: string): SlackTarget | undefined {
+  const m = CHAT.exec(chatId);
   if (!m) return undefined;
   return m[2] ? { channel: m[1]!, threadTs: m[2] } : { channel: m[1]! };
 }

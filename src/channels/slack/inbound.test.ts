@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseSlackChatJid, slackChatJid, tsToMillis } from './ids.js';
+import { parseSlackChatId, slackChatId, tsToMillis } from './ids.js';
 import {
   slackTextToPlain,
   toInbound,
@@ -42,15 +42,15 @@ const msg = (extra: Record<string, unknown> = {}) => ({
 
 describe('chat ids', () => {
   it('round-trips channels and threads', () => {
-    expect(slackChatJid('C1')).toBe('slack:C1');
-    expect(slackChatJid('C1', '1712345678.000100')).toBe('slack:C1/1712345678.000100');
-    expect(parseSlackChatJid('slack:C1/1712345678.000100')).toEqual({
+    expect(slackChatId('C1')).toBe('slack:C1');
+    expect(slackChatId('C1', '1712345678.000100')).toBe('slack:C1/1712345678.000100');
+    expect(parseSlackChatId('slack:C1/1712345678.000100')).toEqual({
       channel: 'C1',
       threadTs: '1712345678.000100',
     });
-    expect(parseSlackChatJid('slack:C1')).toEqual({ channel: 'C1' });
-    expect(parseSlackChatJid('tg:1')).toBeUndefined();
-    expect(parseSlackChatJid('slack:C1/../x')).toBeUndefined();
+    expect(parseSlackChatId('slack:C1')).toEqual({ channel: 'C1' });
+    expect(parseSlackChatId('tg:1')).toBeUndefined();
+    expect(parseSlackChatId('slack:C1/../x')).toBeUndefined();
     expect(tsToMillis('1712345678.000100')).toBe(1712345678000);
   });
 });
@@ -75,7 +75,7 @@ describe('toInbound', () => {
     expect(r).toEqual({
       kind: 'inbound',
       inbound: {
-        chatJid: 'slack:C1',
+        chatId: 'slack:C1',
         platformId: '1712345678.000100',
         sender: 'slack:U1',
         senderName: 'Alice',
@@ -106,7 +106,7 @@ describe('toInbound', () => {
   it('a direct message addresses the bot', async () => {
     const r = await toInbound(msg({ channel: 'D1', channel_type: 'im' }), context());
     expect(r.kind === 'inbound' && r.inbound).toMatchObject({
-      chatJid: 'slack:D1',
+      chatId: 'slack:D1',
       chatKind: 'direct',
       chatName: 'DM with Alice',
       mentioned: true,
@@ -119,13 +119,13 @@ describe('toInbound', () => {
       context(),
     );
     expect(r.kind === 'inbound' && r.inbound).toMatchObject({
-      chatJid: 'slack:C1/1712345600.000001',
+      chatId: 'slack:C1/1712345600.000001',
       replyTo: '1712345600.000001',
       chatName: '#general › thread',
       text: '@Andy agreed?\n> in thread of Bob: "Parent message about the plan (https://x.io)"',
     });
     const parentItself = await toInbound(msg({ thread_ts: '1712345678.000100' }), context());
-    expect(parentItself.kind === 'inbound' && parentItself.inbound.chatJid).toBe('slack:C1');
+    expect(parentItself.kind === 'inbound' && parentItself.inbound.chatId).toBe('slack:C1');
   });
 
   it('ignores its own messages, edits, deletions and system messages; keeps other bots as isBot', async () => {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { InboundAttachment } from '../attachments.js';
 import type { Inbound } from '../channel.js';
-import { slackChatJid, tsToMillis } from './ids.js';
+import { slackChatId, tsToMillis } from './ids.js';
 
 /** A file as Slack describes it in a message event. */
 export const slackFileSchema = z.object({
@@ -212,7 +212,7 @@ export async function toInbound(raw: unknown, ctx: InboundContext): Promise<Mapp
   return {
     kind: 'inbound',
     inbound: {
-      chatJid: slackChatJid(ev.channel, thread),
+      chatId: slackChatId(ev.channel, thread),
       platformId: ev.ts,
       sender: `slack:${sender}`, // channel-prefixed, as sender allowlists hold them
       senderName,

@@ -24,7 +24,7 @@ import {
 } from './connection.js';
 import { describeError, toDeliveryError } from './errors.js';
 import { downloadFiles } from './files.js';
-import { mapMessage, parseChatJid, type BotIdentity } from './inbound.js';
+import { mapMessage, parseChatId, type BotIdentity } from './inbound.js';
 import { sendFile, sendText } from './outbound.js';
 import { webhookRoutes } from './webhook.js';
 
@@ -142,8 +142,8 @@ export class TelegramChannel implements Channel {
     return this.webhook ? { platform: this.webhook } : {};
   }
 
-  owns(chatJid: string): boolean {
-    return chatJid.startsWith('tg:');
+  owns(chatId: string): boolean {
+    return chatId.startsWith('tg:');
   }
 
   /**
@@ -169,11 +169,11 @@ export class TelegramChannel implements Channel {
     await this.source.stop();
   }
 
-  async send(chatJid: string, text: string, opts: SendOptions): Promise<{ platformId: string }> {
+  async send(chatId: string, text: string, opts: SendOptions): Promise<{ platformId: string }> {
     const known = this.sentKeys.get(opts.idemKey);
     if (known) return { platformId: known };
-    const target = parseChatJid(chatJid);
-    if (!target) throw new DeliveryError(`not a Telegram chat id: ${chatJid}`, { permanent: true });
+    const target = parseChatId(chatId);
+    if (!target) throw new DeliveryError(`not a Telegram chat id: ${chatId}`, { permanent: true });
     const files = opts.files ?? [];
     if (!text.trim() && !files.length)
       throw new DeliveryError('nothing to send (empty text, no files)', { permanent: true });
@@ -181,18 +181,18 @@ export class TelegramChannel implements Channel {
     this.progress.remember(opts.idemKey, progress);
     try {
       if (text.trim() && progress.textId === undefined) {
-        await this.limiter.acquire(chatJid);
+        await this.limiter.acquire(chatId);
         // Quotes the message answered only where the group asks for it (threadReplies).
         const quote = opts.thread ? opts.replyTo : null;
         progress.textId = await sendText(this.bot.api, this.log, target, text, quote);
       }
       for (let i = progress.fileIds.length; i < files.length; i++) {
-        await this.limiter.acquire(chatJid);
+        await this.limiter.acquire(chatId);
         progress.fileIds.push(await sendFile(this.bot.api, target, files[i]!));
       }
     } catch (err) {
       const e = toDeliveryError(err, this.settings.token);
-      if (e.opts.retryAfterMs !== undefined) this.limiter.pause(e.opts.retryAfterMs, chatJid);
+      if (e.opts.retryAfterMs !== undefined) this.limiter.pause(e.opts.retryAfterMs, chatId);
       if (e.opts.permanent) this.progress.forget(opts.idemKey);
       this.lastError = e.message;
       throw e;
@@ -204,13 +204,13 @@ export class TelegramChannel implements Channel {
     return { platformId };
   }
 
-  async setTyping(chatJid: string, on: boolean): Promise<void> {
-    if (parseChatJid(chatJid)) this.typing.set(chatJid, on);
+  async setTyping(chatId: string, on: boolean): Promise<void> {
+    if (parseChatId(chatId)) this.typing.set(chatId, on);
   }
 
-  /** Whether "typing…" is being kept up in `chatJid`. */
-  isTyping(chatJid: string): boolean {
-    return this.typing.isOn(chatJid);
+  /** Whether "typing…" is being kept up in `chatId`. */
+  isTyping(chatId: string): boolean {
+    return this.typing.isOn(chatId);
   }
 
   health(): ChannelHealth {
@@ -297,8 +297,8 @@ export class TelegramChannel implements Channel {
     return this.settings.apiRoot?.replace(/\/+$/, '') ?? 'https://api.telegram.org';
   }
 
-  private async sendTyping(chatJid: string): Promise<void> {
-    const target = parseChatJid(chatJid);
+  private async sendTyping(chatId: string): Promise<void> {
+    const target = parseChatId(chatId);
     if (!target || this.state.name !== 'connected') return;
     await this.bot.api.sendChatAction(target.chatId, 'typing', {
       message_thread_id: target.threadId,

@@ -1,6 +1,6 @@
 import type { Chat, Message } from 'grammy/types';
 import { describe, expect, it } from 'vitest';
-import { chatJidOf, mapMessage, mentionsBot, parseChatJid } from './inbound.js';
+import { chatIdOf, mapMessage, mentionsBot, parseChatId } from './inbound.js';
 
 const me = { id: 999, username: 'claw_bot' };
 const group: Chat = { id: -1001234567890, type: 'supergroup', title: 'Team' };
@@ -21,7 +21,7 @@ describe('Telegram message → Inbound', () => {
   it('maps a group text message with chat metadata', () => {
     const { inbound, files } = mapped(msg({ text: 'hello all' }));
     expect(inbound).toMatchObject({
-      chatJid: 'tg:-1001234567890',
+      chatId: 'tg:-1001234567890',
       platformId: '10',
       sender: 'tg:4242',
       senderName: 'Alice Smith',
@@ -38,7 +38,7 @@ describe('Telegram message → Inbound', () => {
   it('a direct message always addresses the bot', () => {
     const { inbound } = mapped(msg({ chat: dm, text: 'hi' }));
     expect(inbound).toMatchObject({
-      chatJid: 'tg:4242',
+      chatId: 'tg:4242',
       mentioned: true,
       chatKind: 'direct',
       chatName: 'Alice Smith',
@@ -107,15 +107,15 @@ describe('Telegram message → Inbound', () => {
       reply_to_message: created as never,
     });
     const { inbound } = mapped(m);
-    expect(inbound.chatJid).toBe('tg:-1001234567890/77');
+    expect(inbound.chatId).toBe('tg:-1001234567890/77');
     expect(inbound.replyTo).toBeNull();
     expect(inbound.text).toBe('in topic');
-    expect(parseChatJid('tg:-1001234567890/77')).toEqual({ chatId: -1001234567890, threadId: 77 });
-    expect(parseChatJid('tg:4242')).toEqual({ chatId: 4242 });
-    expect(parseChatJid('slack:C1')).toBeUndefined();
-    expect(parseChatJid('tg:abc')).toBeUndefined();
+    expect(parseChatId('tg:-1001234567890/77')).toEqual({ chatId: -1001234567890, threadId: 77 });
+    expect(parseChatId('tg:4242')).toEqual({ chatId: 4242 });
+    expect(parseChatId('slack:C1')).toBeUndefined();
+    expect(parseChatId('tg:abc')).toBeUndefined();
     // A reply thread in a non-forum supergroup has a thread id but is not a topic.
-    expect(chatJidOf({ chat: group, message_thread_id: 5 })).toBe('tg:-1001234567890');
+    expect(chatIdOf({ chat: group, message_thread_id: 5 })).toBe('tg:-1001234567890');
   });
 
   it('skips the bot own messages and service messages; marks other bots', () => {

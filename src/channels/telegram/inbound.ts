@@ -30,13 +30,13 @@ const QUOTE_MAX = 200;
  * `tg:<chat id>`, or `tg:<chat id>/<topic id>` for a message in a forum topic (each topic is
  * its own conversation: replies must carry the topic to land in it).
  */
-export function chatJidOf(msg: Pick<Message, 'chat' | 'is_topic_message' | 'message_thread_id'>) {
+export function chatIdOf(msg: Pick<Message, 'chat' | 'is_topic_message' | 'message_thread_id'>) {
   const topic = msg.is_topic_message ? msg.message_thread_id : undefined;
   return topic ? `tg:${msg.chat.id}/${topic}` : `tg:${msg.chat.id}`;
 }
 
-/** The inverse of `chatJidOf`; undefined for anything that is not a Telegram chat id. */
-export function parseChatJid(jid: string): { chatId: number; threadId?: number } | undefined {
+/** The inverse of `chatIdOf`; undefined for anything that is not a Telegram chat id. */
+export function parseChatId(jid: string): { chatId: number; threadId?: number } | undefined {
   const m = /^tg:(-?\d{1,20})(?:\/(\d{1,12}))?$/.exec(jid);
   if (!m) return undefined;
   const chatId = Number(m[1]);
@@ -77,7 +77,7 @@ export function mapMessage(msg: Message, me: BotIdentity): MappedMessage {
     kind: 'message',
     files,
     inbound: {
-      chatJid: chatJidOf(msg),
+      chatId: chatIdOf(msg),
       platformId: String(msg.message_id),
       sender: `tg:${senderChat?.id ?? msg.from?.id ?? msg.chat.id}`,
       senderName: senderChat ? (senderChat.title ?? null) : msg.from ? displayName(msg.from) : null,

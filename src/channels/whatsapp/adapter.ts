@@ -11,7 +11,7 @@ import { SentKeys } from '../kit/sent-keys.js';
 import { RateLimiter, type LimiterClock } from '../rate-limiter.js';
 import { WaConnection } from './connection.js';
 import { selfPrefix } from './format.js';
-import { parseChatJid } from './inbound.js';
+import { parseChatId } from './inbound.js';
 import { outboundContents } from './outbound.js';
 import { toInbound } from './receive.js';
 import type { WaConnect, WaConnectionState } from './types.js';
@@ -98,8 +98,8 @@ export class WhatsAppChannel implements Channel {
     return selfPrefix(this.settings);
   }
 
-  owns(chatJid: string): boolean {
-    return chatJid.startsWith('wa:');
+  owns(chatId: string): boolean {
+    return chatId.startsWith('wa:');
   }
 
   async connect(sink: InboundSink): Promise<void> {
@@ -139,16 +139,16 @@ export class WhatsAppChannel implements Channel {
       selfPrefix: this.prefix,
       maxBytes: this.settings.attachmentMaxBytes,
       log: this.log,
-      isEcho: (m) => this.inflight.has(`${m.chatJid}\n${m.text}`),
+      isEcho: (m) => this.inflight.has(`${m.chatId}\n${m.text}`),
     });
     if (inbound) await this.sink.receive(inbound);
   }
 
-  async send(chatJid: string, text: string, opts: SendOptions): Promise<{ platformId: string }> {
+  async send(chatId: string, text: string, opts: SendOptions): Promise<{ platformId: string }> {
     const known = this.sentKeys.get(opts.idemKey);
     if (known) return { platformId: known };
-    const jid = parseChatJid(chatJid);
-    if (!jid) throw new DeliveryError(`not a WhatsApp chat id: ${chatJid}`, { permanent: true });
+    const jid = parseChatId(chatId);
+    if (!jid) throw new DeliveryError(`not a WhatsApp chat id: ${chatId}`, { permanent: true });
     const files = opts.files ?? [];
     if (!text.trim() && !files.length)
       throw new DeliveryError('nothing to send (empty text, no files)', { permanent: true });
@@ -160,8 +160,8 @@ export class WhatsAppChannel implements Channel {
         throw new DeliveryError(`WhatsApp is not connected (${this.link.state.name})`, {
           retryAfterMs: 5000,
         });
-      await this.limiter.acquire(chatJid);
-      const echo = 'text' in content ? `${chatJid}\n${content.text}` : null;
+      await this.limiter.acquire(chatId);
+      const echo = 'text' in content ? `${chatId}\n${content.text}` : null;
       if (echo) this.inflight.add(echo);
       try {
         const sent = await sock.sendMessage(jid, content);
@@ -182,8 +182,8 @@ export class WhatsAppChannel implements Channel {
     return { platformId };
   }
 
-  async setTyping(chatJid: string, on: boolean): Promise<void> {
-    const jid = parseChatJid(chatJid);
+  async setTyping(chatId: string, on: boolean): Promise<void> {
+    const jid = parseChatId(chatId);
     const sock = this.link.socket;
     if (!jid || !sock) return;
     await sock.sendPresenceUpdate(on ? 'composing' : 'paused', jid).catch(() => undefined);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { WAMessage } from '@whiskeysockets/baileys';
-import { bareJid, mapMessage, parseChatJid, type WaIdentity } from './inbound.js';
+import { bareJid, mapMessage, parseChatId, type WaIdentity } from './inbound.js';
 
 const me: WaIdentity = {
   jid: '4915100000001@s.whatsapp.net',
@@ -15,9 +15,9 @@ const msg = (m: Partial<WAMessage> & { key: WAMessage['key'] }) =>
 describe('WhatsApp inbound mapping', () => {
   it('jids: device suffix dropped, chat ids parsed', () => {
     expect(bareJid('4915100000001:12@s.whatsapp.net')).toBe('4915100000001@s.whatsapp.net');
-    expect(parseChatJid(`wa:${GROUP}`)).toBe(GROUP);
-    expect(parseChatJid('tg:1')).toBeUndefined();
-    expect(parseChatJid('wa:no jid')).toBeUndefined();
+    expect(parseChatId(`wa:${GROUP}`)).toBe(GROUP);
+    expect(parseChatId('tg:1')).toBeUndefined();
+    expect(parseChatId('wa:no jid')).toBeUndefined();
   });
 
   it('a group message: sender is the participant, untriggered without a mention', () => {
@@ -30,7 +30,7 @@ describe('WhatsApp inbound mapping', () => {
       me,
     )!;
     expect(out.inbound).toMatchObject({
-      chatJid: `wa:${GROUP}`,
+      chatId: `wa:${GROUP}`,
       platformId: 'A1',
       sender: `wa:${ALICE}`,
       senderName: 'Alice',

@@ -29,9 +29,9 @@ export function bareJid(jid: string): string {
 export const isGroupJid = (jid: string): boolean => jid.endsWith('@g.us');
 
 /** `wa:<jid>` → jid, or undefined for a chat id that is not WhatsApp's. */
-export function parseChatJid(chatJid: string): string | undefined {
-  if (!chatJid.startsWith('wa:')) return undefined;
-  const jid = chatJid.slice(3);
+export function parseChatId(chatId: string): string | undefined {
+  if (!chatId.startsWith('wa:')) return undefined;
+  const jid = chatId.slice(3);
   return /^[^@\s]+@[a-z.]+$/.test(jid) ? jid : undefined;
 }
 
@@ -150,7 +150,7 @@ export function mapMessage(msg: WAMessage, me: WaIdentity): MappedMessage | null
   const quote = ctx ? quoteLine(ctx) : null;
   const ts = Number(msg.messageTimestamp ?? 0) * 1000 || Date.now();
   const inbound: Inbound = {
-    chatJid: `wa:${chat}`,
+    chatId: `wa:${chat}`,
     platformId: id,
     sender: `wa:${senderJid}`,
     senderName: fromMe ? null : (msg.pushName ?? null),

@@ -105,7 +105,7 @@ export function registerChat(program: Command): void {
             print(formatChatLine(m));
           },
           onRun: (r) => {
-            if (r.chatJid !== chat || !r.error) return;
+            if (r.chatId !== chat || !r.error) return;
             if (r.status === 'error') print(`(run failed: ${r.error}; it will be retried)`);
             if (r.status === 'dead') print(`(not answered: ${r.error})`);
           },

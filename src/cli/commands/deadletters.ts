@@ -40,7 +40,7 @@ function withService<T>(config: Config, fn: (s: DeadLetterService) => T | Promis
 
 const what = (d: DeadLetter) =>
   d.kind === 'outbox'
-    ? `reply to ${d.chatJid ?? '?'}`
+    ? `reply to ${d.chatId ?? '?'}`
     : d.seqStart !== null
       ? `run of ${d.group ?? '?'} (messages ${d.seqStart}–${d.seqEnd ?? '?'})`
       : `task run of ${d.group ?? '?'}`;
@@ -72,7 +72,7 @@ export function renderDeadLetter(d: DeadLetterDetail): string {
     `kind:      ${d.kind} (${what(d)})`,
     `status:    ${d.status}${d.decidedAt ? ` at ${formatTime(d.decidedAt)}` : ''}`,
     `group:     ${d.group ?? '-'}`,
-    `chat:      ${d.chatJid ?? '-'}`,
+    `chat:      ${d.chatId ?? '-'}`,
     `ref:       ${d.ref}`,
     `created:   ${formatTime(d.createdAt)}`,
     `error:     ${d.error}`,

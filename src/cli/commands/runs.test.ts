@@ -50,7 +50,7 @@ const run = (over: Partial<RunRecord>): RunRecord => ({
   group: 'main',
   kind: 'message',
   taskId: null,
-  chatJid: 'web:main',
+  chatId: 'web:main',
   replyTo: null,
   sessionId: null,
   parentRunId: null,

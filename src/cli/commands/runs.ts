@@ -48,7 +48,7 @@ export function renderRun(
     `id:        ${r.id}`,
     `group:     ${r.group}`,
     `kind:      ${r.kind}${r.taskId ? ` (task ${r.taskId})` : ''}`,
-    `chat:      ${r.chatJid ?? '-'}`,
+    `chat:      ${r.chatId ?? '-'}`,
     `answers:   ${r.replyTo ?? '-'}`,
     `session:   ${r.sessionId ?? '-'}`,
     `messages:  ${r.seqStart === null ? '-' : `seq ${r.seqStart}..${r.seqEnd ?? '?'}`}`,

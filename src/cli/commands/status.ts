@@ -153,7 +153,7 @@ export function renderStatus(r: StatusReport, now = Date.now()): string {
   if (s.ipc) out.push(...ipcLines(s.ipc));
   for (const d of dl.recent.filter((x) => (x.status ?? 'pending') === 'pending').slice(0, 5)) {
     out.push(
-      `  #${d.id} ${formatTime(d.createdAt)} ${d.kind} ${d.group ?? '-'} ${d.chatJid ?? ''}: ${oneLine(d.error, 100)}`,
+      `  #${d.id} ${formatTime(d.createdAt)} ${d.kind} ${d.group ?? '-'} ${d.chatId ?? ''}: ${oneLine(d.error, 100)}`,
     );
   }
 

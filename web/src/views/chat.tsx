@@ -269,7 +269,7 @@ export function ChatView({ chat: asked }: { chat?: string }) {
     };
   }, [chat]);
 
-  const running = [...l.runs.values()].filter((r) => r.chatJid === chat && r.status === 'running');
+  const running = [...l.runs.values()].filter((r) => r.chatId === chat && r.status === 'running');
   useEffect(() => {
     const el = log.current;
     if (el && stick.current) el.scrollTop = el.scrollHeight;

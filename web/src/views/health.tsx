@@ -48,7 +48,7 @@ function DeadLetters({ onChange }: { onChange: () => void }) {
         <li class="dead" data-testid="dead-letter">
           <div class="row wrap">
             <strong>#{d.id}</strong> <Badge value={d.kind} /> <span>{d.group ?? ''}</span>{' '}
-            <span class="muted">{d.chatJid ?? ''}</span>
+            <span class="muted">{d.chatId ?? ''}</span>
             <span class="muted">{when(d.createdAt)}</span>
           </div>
           <p class="error small">{d.error}</p>

@@ -20,7 +20,7 @@ function RunRow({ r }: { r: RunRecord }) {
             ? `task ${r.taskId ?? ''}`
             : r.kind === 'delegate'
               ? `↳ delegate of ${r.parentRunId ?? '?'}`
-              : r.chatJid}
+              : r.chatId}
         </span>
       </span>
       <span class="muted">{when(r.startedAt)}</span>
@@ -111,7 +111,7 @@ function RunDetail({ id }: { id: string }) {
             delegated by {run.parentRunId}
           </a>
         ) : (
-          <a href={href('chat', run.chatJid ?? '')}>{run.chatJid}</a>
+          <a href={href('chat', run.chatId ?? '')}>{run.chatId}</a>
         )}{' '}
         · attempt {run.attempt} · {when(run.startedAt)} ·{' '}
         {duration((run.endedAt ?? Date.now()) - run.startedAt)} · in {tokens(run.usage.inputTokens)}{' '}
