@@ -33,6 +33,7 @@ import { STOPPED_BY_OWNER, type TurnDeps } from './runs/turn.js';
 import type { DoctorFinding } from './http/ui-routes.js';
 import { IpcHost } from './ipc/ipc-host.js';
 import { RequestHandler } from './ipc/request-handler.js';
+import { Delegations } from './delegation/delegations.js';
 import { taskIpc } from './ipc/task-ops.js';
 import { MemoryOps } from './ipc/memory-ops.js';
 import { HistorySearch } from './memory/history-search.js';
@@ -110,6 +111,8 @@ export class Daemon {
   /** Allow / ask / deny for privileged actions, and the approvals (docs/approvals.md). */
   readonly guard: Guard;
   readonly budgets: Budgets;
+  /** The `delegate` tool: sub-tasks handed to other groups' agents (docs/delegation.md). */
+  readonly delegations: Delegations;
   private readonly channelList: Channel[] = [];
   readonly channels = new ChannelSet(this.channelList);
   private state: DaemonState = { name: 'created' };
@@ -234,6 +237,18 @@ export class Daemon {
       log: this.log.child({ part: 'search' }),
       clock,
     });
+    this.delegations = new Delegations({
+      config,
+      store: this.store,
+      clock,
+      bus: this.bus,
+      log: this.log.child({ part: 'delegation' }),
+      turns: this.turns,
+      queue: this.queue,
+      guard: this.guard,
+      answerLater: (group, id, result) => this.ipc.answerFinal(group, id, result),
+      wake: (group, chat) => this.queue.enqueue(this.messageJob(group, chat)),
+    });
     // clawpod's own tools go through the guard; a held request is answered `pending` first.
     const gate = new IpcGate({
       guard: this.guard,
@@ -256,6 +271,7 @@ export class Daemon {
           now: () => clock.now(),
           log: this.log.child({ part: 'memory' }),
         }),
+        delegation: this.delegations,
         log: this.log.child({ part: 'ipc' }),
       }),
       files: taskOps,
@@ -452,6 +468,8 @@ export class Daemon {
     this.ipc.start();
     this.searchIndexer.start();
     this.recoverPending();
+    const resumed = this.delegations.recover();
+    if (resumed) this.log.info({ resumed }, 'delegations owed to a chat run again');
     for (const g of this.store.groups.list()) this.pool.prewarm(g);
     this.scheduling.scheduler.start();
     this.state = { name: 'running', startedAt: Date.now(), server, port: boundPort };
@@ -566,6 +584,8 @@ export class Daemon {
     this.guard.stop();
     this.cards.stop();
     const timeoutMs = this.opts.config.file.shutdownTimeoutMs;
+    // Callers waiting on a delegate are answered now: the queue will not start it.
+    this.delegations.stop();
     // Idle sessions end now, busy ones after their turn; the queue starts nothing new.
     const sessionsGone = this.pool.drain(timeoutMs + 2000);
     const still = await this.queue.shutdown(timeoutMs);

@@ -23,6 +23,14 @@ describe('parseGroupSettings', () => {
     expect(() => parseGroupSettings(['senders={nope'])).toThrow(/JSON/);
   });
 
+  it('reads delegates as a comma list or a JSON array; null clears it', () => {
+    expect(parseGroupSettings(['delegates=coder, research'])).toEqual({
+      delegates: ['coder', 'research'],
+    });
+    expect(parseGroupSettings(['delegates=["coder"]'])).toEqual({ delegates: ['coder'] });
+    expect(parseGroupSettings(['delegates=null'])).toEqual({ delegates: null });
+  });
+
   it('reads <harness>.<option> as JSON when it is JSON, else as text', () => {
     expect(
       parseGroupSettings([

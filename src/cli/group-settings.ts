@@ -47,6 +47,7 @@ export const settableKeys = [
   'thread_replies',
   'env.NAME',
   'senders',
+  'delegates',
   'provider',
   '<harness>.<option>',
   'limits.memoryMb',
@@ -94,6 +95,18 @@ export function parseGroupSettings(
       envPatch[key.slice(4)] = isNull ? null : value;
     } else if (key === 'env' && isNull) {
       out.env = {};
+    } else if (key === 'delegates') {
+      // A comma-separated list of group folders (delegates=coder,research), or a JSON array.
+      const v = value.trim();
+      (out as Record<string, unknown>).delegates =
+        isNull || v === ''
+          ? null
+          : v.startsWith('[')
+            ? jsonOrText(v)
+            : v
+                .split(',')
+                .map((g) => g.trim())
+                .filter(Boolean);
     } else if (key === 'senders' || key === 'provider') {
       // JSON values, e.g. senders='{"allow":["tg:1"],"others":"store"}'; the schema checks them.
       try {

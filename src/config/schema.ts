@@ -207,6 +207,33 @@ export const configFileSchema = z.strictObject({
     })
     .default({ baseDelayMs: 5000, maxAttempts: 5 }),
   shutdownTimeoutMs: z.number().int().positive().default(30_000),
+  /** The `delegate` tool: one group's agent hands a sub-task to another's (docs/delegation.md). */
+  delegation: z
+    .strictObject({
+      /** How deep delegates may delegate again: 2 lets a delegate delegate once more. */
+      maxDepth: z.number().int().min(1).max(10).default(2),
+      /** Most delegations one turn may start (waiting or not). */
+      maxFanOut: z.number().int().min(1).max(50).default(4),
+      /** How long a delegation may take (queued and running) when the call gives no timeoutS. */
+      timeoutMs: z.number().int().min(1000).default(900_000),
+      /** The longest timeoutS a call may ask for. */
+      maxTimeoutMs: z.number().int().min(1000).default(3_600_000),
+      /** Hand-off folder caps, per delegation: files copied each way, and their total size. */
+      handoffMaxFiles: z.number().int().min(1).max(10_000).default(100),
+      handoffMaxBytes: z
+        .number()
+        .int()
+        .min(1024)
+        .default(20 * 1024 * 1024),
+    })
+    .default({
+      maxDepth: 2,
+      maxFanOut: 4,
+      timeoutMs: 900_000,
+      maxTimeoutMs: 3_600_000,
+      handoffMaxFiles: 100,
+      handoffMaxBytes: 20 * 1024 * 1024,
+    }),
   /** The SQLite store (docs/operations.md, "Storage"). */
   storage: z
     .strictObject({

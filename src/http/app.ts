@@ -257,7 +257,13 @@ export function createApp(deps: ApiDeps): Hono {
     const run = deps.store.runs.get(c.req.param('id'));
     if (!run) return apiError(c, 404, 'not_found', `no run ${c.req.param('id')}`);
     // How far the run's answer got: its replies by delivery status.
-    return c.json({ ...run, replies: deps.store.outbox.countForRun(run.id) });
+    // Delegation: the runs it delegated (children), and the delegation it served (a delegate).
+    return c.json({
+      ...run,
+      replies: deps.store.outbox.countForRun(run.id),
+      children: deps.store.runs.children(run.id),
+      delegation: deps.store.delegations.byRun(run.id) ?? null,
+    });
   });
   app.get('/api/sessions', (c) => {
     const limit = Math.min(Number(c.req.query('limit') ?? 50) || 50, 1000);

@@ -53,6 +53,8 @@ export interface RequestHandlerDeps {
   tasks?: TaskOps;
   /** search_history, remember, consolidate_memory; absent → "not available". */
   memory?: MemoryOps;
+  /** The `delegate` op (src/delegation/); absent → "not available". */
+  delegation?: { handle(actor: IpcActor, req: RequestFile): Promise<IpcResult> };
 }
 
 /**
@@ -84,6 +86,10 @@ export class RequestHandler {
           if (!this.deps.memory)
             return fail('unavailable', 'history search and memory are not available in this build');
           return await this.deps.memory.handle(req.op, req.args, actor);
+        case 'delegate':
+          if (!this.deps.delegation)
+            return fail('unavailable', 'delegation is not available in this build');
+          return await this.deps.delegation.handle(actor, req);
         default:
           if (!this.deps.tasks)
             return fail('unavailable', 'the scheduler is not available in this build');

@@ -14,11 +14,13 @@ export const responseFileSchema = z.union([
 export type ResponseFile = z.infer<typeof responseFileSchema>;
 
 /**
- * A first answer `{id, ok: true, result: {pending}}` means the request waits for the owner:
- * the final answer comes as `responses/<id>.final.json` within `waitMs` (plus a margin).
+ * A first answer `{id, ok: true, result: {pending}}` means the request waits — for the owner
+ * (`approval`) or for a delegate (`delegation`): the final answer comes as
+ * `responses/<id>.final.json` within `waitMs` (plus a margin).
  */
 export const pendingAnswerSchema = z.strictObject({
-  approval: z.int(),
+  approval: z.optional(z.int()),
+  delegation: z.optional(z.string()),
   waitMs: z.int().check(z.nonnegative()),
   message: z.string(),
 });

@@ -24,6 +24,7 @@ export const requestOps = [
   'remember',
   'consolidate_memory',
   'approve_tool',
+  'delegate',
 ] as const;
 
 /** agent → host: file `requests/<id>.json`. */
@@ -89,3 +90,18 @@ export const approveToolArgs = z.strictObject({
   tool: z.string().min(1).max(200),
   input: z.record(z.string(), z.unknown()).default({}),
 });
+
+/**
+ * `delegate`: hand a sub-task to another group's agent (docs/delegation.md). `files` are paths
+ * in the caller's /workspace/group copied into the delegation's hand-off folder; `wait: true`
+ * answers with the delegate's reply and files, `wait: false` at once with the delegation id
+ * (the result comes later as a message in the caller's chat).
+ */
+export const delegateArgs = z.strictObject({
+  group: z.string().min(1, 'group: the folder of the group to delegate to').max(64),
+  prompt: z.string().min(1, 'prompt: say what the delegate should do').max(100_000),
+  files: z.array(z.string().min(1).max(1024)).max(100).optional(),
+  wait: z.boolean().default(true),
+  timeoutS: z.number().int().min(1).max(86_400).optional(),
+});
+export type DelegateArgs = z.infer<typeof delegateArgs>;

@@ -379,3 +379,45 @@ describe('GroupQueue shutdown', () => {
     expect(q.stats()).toEqual({ running: 0, waiting: 0, pending: 0, backoff: 0 });
   });
 });
+
+describe('GroupQueue.lend (a job waiting on work it queued)', () => {
+  it('lends the slot while waiting, then takes one back before any waiting lane', async () => {
+    const q = makeQueue(1);
+    q.enqueue(item('caller'));
+    let release!: () => void;
+    const waited = q.lend('caller', new Promise<void>((r) => (release = r)));
+    q.enqueue(item('delegate:1', 'd'));
+    q.enqueue(item('other'));
+    // The delegate got the lent slot (the cap is 1); the caller holds none meanwhile.
+    expect(h.keys()).toEqual(['caller/messages', 'delegate:1/d']);
+    expect(q.slotsInUse).toBe(1);
+
+    release();
+    h.open('delegate:1', 'd').resolve();
+    await flush();
+    await waited;
+    // The caller took the freed slot back first: `other` still waits.
+    expect(h.keys()).toEqual(['caller/messages', 'delegate:1/d']);
+    expect(q.slotsInUse).toBe(1);
+
+    h.open('caller', 'messages').resolve();
+    await flush();
+    expect(h.keys()).toEqual(['caller/messages', 'delegate:1/d', 'other/messages']);
+    expect(q.slotsInUse).toBe(1);
+  });
+
+  it('gives nothing back for a job that ended while its slot was lent', async () => {
+    const q = makeQueue(1);
+    q.enqueue(item('caller'));
+    let release!: () => void;
+    const waited = q.lend('caller', new Promise<void>((r) => (release = r)));
+    h.open('caller', 'messages').resolve(); // stopped while waiting
+    await flush();
+    expect(q.slotsInUse).toBe(0);
+    release();
+    await waited;
+    expect(q.slotsInUse).toBe(0);
+    q.enqueue(item('next'));
+    expect(h.keys()).toEqual(['caller/messages', 'next/messages']);
+  });
+});

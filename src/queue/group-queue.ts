@@ -15,7 +15,16 @@ export interface GroupQueueOptions {
 type LaneState =
   | { name: 'idle' }
   | { name: 'waiting' }
-  | { name: 'running'; job: Job; attempt: number; done: Promise<void> }
+  | {
+      name: 'running';
+      job: Job;
+      attempt: number;
+      done: Promise<void>;
+      /** Whether it holds a global slot: not while it waits on work it lent its slot to. */
+      slot: 'held' | 'lent' | 'reclaiming' | 'ended';
+      /** How many waits (see lend) are in progress. */
+      lends: number;
+    }
   | { name: 'backoff'; job: Job; attempt: number; timer: unknown };
 
 interface Lane {
@@ -33,6 +42,8 @@ export class GroupQueue {
   private readonly lanes = new Map<string, Lane>();
   /** Lanes with work, waiting for a global slot, in arrival order. */
   private readonly waiting: string[] = [];
+  /** Running jobs whose wait ended, taking their slot back: served before `waiting`. */
+  private readonly reclaiming: Array<{ lane: Lane; resume: () => void }> = [];
   private running = 0;
   private accepting = true;
   private readonly timers: Pick<Clock, 'setTimeout' | 'clearTimeout'>;
@@ -51,6 +62,43 @@ export class GroupQueue {
     return true;
   }
 
+  /**
+   * The job running in `laneId` waits on `until` — work it queued and cannot go on without
+   * (a delegate run): its global slot is lent meanwhile, so that work can start even when
+   * every slot is taken by jobs waiting like this one (no deadlock at the cap). When `until`
+   * settles the job takes a slot back, first in line before any waiting lane, and this
+   * resolves (or rejects) as `until` did. A lane not running just waits.
+   */
+  async lend<T>(laneId: string, until: Promise<T>): Promise<T> {
+    const lane = this.lanes.get(laneId);
+    const s = lane?.state;
+    if (!lane || s?.name !== 'running') return until;
+    s.lends++;
+    if (s.slot === 'held') {
+      s.slot = 'lent';
+      this.running--;
+      this.pump();
+    }
+    try {
+      return await until;
+    } finally {
+      await this.reclaim(lane, s);
+    }
+  }
+
+  /** The end of one wait: the last one takes the slot back (at once, or first in line). */
+  private reclaim(lane: Lane, s: Extract<LaneState, { name: 'running' }>): Promise<void> {
+    s.lends--;
+    if (s.lends > 0 || s.slot !== 'lent' || lane.state !== s) return Promise.resolve();
+    if (this.running < this.opts.maxConcurrent) {
+      s.slot = 'held';
+      this.running++;
+      return Promise.resolve();
+    }
+    s.slot = 'reclaiming';
+    return new Promise<void>((resume) => this.reclaiming.push({ lane, resume }));
+  }
+
   /** True when a job waits for a global slot (idle agent sessions should make room). */
   hasWaitingWork(): boolean {
     return this.waiting.length > 0;
@@ -59,6 +107,11 @@ export class GroupQueue {
   /** True when the lane has a run in progress. */
   isRunning(laneId: string): boolean {
     return this.lanes.get(laneId)?.state.name === 'running';
+  }
+
+  /** Jobs holding a global slot now (lent slots not counted). */
+  get slotsInUse(): number {
+    return this.running;
   }
 
   stats(): { running: number; waiting: number; pending: number; backoff: number } {
@@ -120,6 +173,18 @@ export class GroupQueue {
   }
 
   private pump(): void {
+    // A job whose wait ended goes on before new work starts (it already has its sandbox).
+    while (this.running < this.opts.maxConcurrent && this.reclaiming.length > 0) {
+      const { lane, resume } = this.reclaiming.shift()!;
+      const s = lane.state;
+      if (s.name !== 'running' || s.slot !== 'reclaiming') {
+        resume();
+        continue;
+      }
+      s.slot = 'held';
+      this.running++;
+      resume();
+    }
     while (this.accepting && this.running < this.opts.maxConcurrent && this.waiting.length > 0) {
       const lane = this.lanes.get(this.waiting.shift()!)!;
       const entry = lane.pending.shift();
@@ -133,18 +198,37 @@ export class GroupQueue {
 
   private start(lane: Lane, job: Job, attempt: number): void {
     this.running++;
-    const done = this.execute(lane, job, attempt);
-    lane.state = { name: 'running', job, attempt, done };
+    const state: LaneState = {
+      name: 'running',
+      job,
+      attempt,
+      done: Promise.resolve(),
+      slot: 'held',
+      lends: 0,
+    };
+    lane.state = state;
+    state.done = this.execute(lane, job, attempt, state);
   }
 
-  private async execute(lane: Lane, job: Job, attempt: number): Promise<void> {
+  private async execute(
+    lane: Lane,
+    job: Job,
+    attempt: number,
+    state: Extract<LaneState, { name: 'running' }>,
+  ): Promise<void> {
     let failure: Error | undefined;
     try {
       await job.run(attempt);
     } catch (err) {
       failure = err instanceof Error ? err : new Error(String(err));
     }
-    this.running--;
+    // Ended while its slot was lent (stopped, timed out): it has no slot to give back.
+    if (state.slot === 'held') this.running--;
+    else if (state.slot === 'reclaiming') {
+      const i = this.reclaiming.findIndex((r) => r.lane === lane);
+      if (i >= 0) this.reclaiming.splice(i, 1)[0]!.resume();
+    }
+    state.slot = 'ended';
     if (failure) await this.failed(lane, job, attempt, failure);
     else this.next(lane);
     this.pump();

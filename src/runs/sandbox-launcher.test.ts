@@ -27,6 +27,7 @@ const group = (over: Partial<Group> = {}): Group => ({
   threadReplies: false,
   env: {},
   harnessOptions: {},
+  delegates: [],
   createdAt: 1,
   sandboxSlot: 1,
   chats: [],

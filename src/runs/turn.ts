@@ -58,6 +58,11 @@ export interface TurnRequest {
   keyPrefix: string;
   /** Show "typing…" in the chat while the agent works (a person is waiting). */
   typing: boolean;
+  /**
+   * Where the replies go: `chat` (default) sends them; `none` only hands them to `onCommit`
+   * (a delegate run: its reply is its caller's result), and refusals and skips are not sent.
+   */
+  deliver?: 'chat' | 'none';
   /** Runs inside the commit transaction, given the replies (cleaned): cursors, task rows. */
   onCommit(replies: string[]): void;
   /**
@@ -192,8 +197,9 @@ async function answer(
     return { status: 'failed', message: outcome.message };
   }
   const texts = outcome.messages.map(cleanReply).filter(Boolean);
+  const sending = req.deliver !== 'none';
   store.tx(() => {
-    texts.forEach((text, i) =>
+    (sending ? texts : []).forEach((text, i) =>
       outbox.enqueue({
         key: `${req.keyPrefix}:${i}`,
         chatId: req.chat,
@@ -226,13 +232,14 @@ async function answer(
 function skip(deps: TurnDeps, req: TurnRequest, reason: string): TurnResult {
   const { store, outbox, clock } = deps;
   store.tx(() => {
-    outbox.enqueue({
-      key: `${req.keyPrefix}:skipped`,
-      chatId: req.chat,
-      text: `⏭️ Not run: ${reason}.`,
-      replyTo: req.replyTo,
-      runId: req.runId,
-    });
+    if (req.deliver !== 'none')
+      outbox.enqueue({
+        key: `${req.keyPrefix}:skipped`,
+        chatId: req.chat,
+        text: `⏭️ Not run: ${reason}.`,
+        replyTo: req.replyTo,
+        runId: req.runId,
+      });
     if (req.onSkip) req.onSkip(reason);
     else req.onCommit([]);
     store.runs.skip(req.runId, reason, clock.now());
@@ -256,13 +263,14 @@ function refuse(
   const { store, outbox, clock } = deps;
   store.tx(() => {
     keepToolSteps(deps, req.runId, tools);
-    outbox.enqueue({
-      key: `${req.keyPrefix}:notice`,
-      chatId: req.chat,
-      text: `⚠️ ${message}`,
-      replyTo: req.replyTo,
-      runId: req.runId,
-    });
+    if (req.deliver !== 'none')
+      outbox.enqueue({
+        key: `${req.keyPrefix}:notice`,
+        chatId: req.chat,
+        text: `⚠️ ${message}`,
+        replyTo: req.replyTo,
+        runId: req.runId,
+      });
     req.onCommit([]);
     store.runs.finish(req.runId, 'dead', message, clock.now());
   });

@@ -91,6 +91,11 @@ export const groupSettingsSchema = z
      * null is removed, a harness set to null loses all its options.
      */
     harnessOptions: harnessOptionsPatchSchema,
+    /**
+     * Groups this group's agent may hand work to with the `delegate` tool (docs/delegation.md).
+     * `main` may delegate to any group whatever this says; null or [] for others: to none.
+     */
+    delegates: z.array(folderNameSchema).max(100).nullable(),
     /** Old top-level options, kept as aliases (see LEGACY_OPTION_KEYS): checked by the harnesses. */
     effort: z.unknown(),
     agentTeams: z.unknown(),
@@ -131,6 +136,8 @@ export interface Group {
   env: Record<string, string>;
   /** Options per harness (see HarnessOptions); the one in effect goes to the start request. */
   harnessOptions: HarnessOptions;
+  /** Groups it may delegate to (main: any, whatever this says). */
+  delegates: string[];
   createdAt: number;
   /** Stable per group while it exists: a root daemon runs it as uid `sandbox.uidBase` + slot. */
   sandboxSlot: number;

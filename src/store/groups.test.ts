@@ -25,11 +25,19 @@ describe('GroupStore', () => {
       threadReplies: false,
       env: {},
       harnessOptions: {},
+      delegates: [],
       createdAt: 10,
       sandboxSlot: 1,
       chats: [],
     });
     expect(store.groups.get('missing')).toBeUndefined();
+  });
+
+  it('stores the groups a group may delegate to; null clears them', () => {
+    store.groups.insert('team', { delegates: ['coder', 'research'] }, { now: 10 });
+    expect(store.groups.get('team')!.delegates).toEqual(['coder', 'research']);
+    store.groups.update('team', { delegates: null });
+    expect(store.groups.get('team')!.delegates).toEqual([]);
   });
 
   it('gives each group the lowest free sandbox slot, kept while the group exists', () => {

@@ -16,11 +16,12 @@ interface GroupRow {
   thread_replies: number;
   env: string | null;
   harness_options: string;
+  delegates: string | null;
   created_at: number;
   sandbox_slot: number | null;
 }
 
-type JsonSetting = 'limits' | 'senders' | 'env' | 'harnessOptions';
+type JsonSetting = 'limits' | 'senders' | 'env' | 'harnessOptions' | 'delegates';
 
 /** Settings stored as plain columns (booleans as 0/1). */
 const columns: Record<keyof Omit<StoredGroupSettings, JsonSetting>, string> = {
@@ -39,6 +40,7 @@ const jsonColumns: Record<Exclude<JsonSetting, 'limits'>, string> = {
   env: 'env',
   // Merged and checked by GroupService (harness-options.ts): stored whole.
   harnessOptions: 'harness_options',
+  delegates: 'delegates',
 };
 
 /** Groups and their chat bindings. */
@@ -67,6 +69,7 @@ export class GroupStore {
       threadReplies: row.thread_replies === 1,
       env: row.env ? (JSON.parse(row.env) as Group['env']) : {},
       harnessOptions: JSON.parse(row.harness_options) as Group['harnessOptions'],
+      delegates: row.delegates ? (JSON.parse(row.delegates) as string[]) : [],
       createdAt: row.created_at,
       sandboxSlot: row.sandbox_slot ?? 0,
       chats,

@@ -35,6 +35,7 @@ const tablesByVersion: Record<number, string[]> = {
   9: ['messages_fts', 'run_transcripts', 'run_transcripts_fts', 'search_index_state'],
   10: [],
   11: ['approvals', 'budget_caps', 'guard_rules'],
+  12: ['delegations'],
 };
 
 /**
@@ -306,6 +307,42 @@ const fixtures: Record<number, { seed(db: Db): void; check(db: Db): void }> = {
       expect(() =>
         db.prepare("UPDATE approvals SET status = 'maybe' WHERE dedupe_key = 'k'").run(),
       ).toThrow(/CHECK constraint/);
+    },
+  },
+  11: {
+    seed(db) {
+      db.prepare(
+        `INSERT INTO runs (id, group_folder, kind, status, started_at, attempt, cost_usd, taint, session_id, reply_to)
+         VALUES ('run_v11', 'team', 'task', 'ok', 25, 2, 0.25, '["mail"]', 'ses_1', 'p9')`,
+      ).run();
+    },
+    check(db) {
+      // Version 12 rebuilds runs (kind 'delegate', billed_to): every column survives.
+      expect(
+        db
+          .prepare(
+            "SELECT kind, attempt, cost_usd, taint, session_id, reply_to, billed_to FROM runs WHERE id = 'run_v11'",
+          )
+          .get(),
+      ).toEqual({
+        kind: 'task',
+        attempt: 2,
+        cost_usd: 0.25,
+        taint: '["mail"]',
+        session_id: 'ses_1',
+        reply_to: 'p9',
+        billed_to: null,
+      });
+      db.prepare(
+        `INSERT INTO runs (id, group_folder, kind, status, started_at, parent_run_id)
+         VALUES ('run_child', 'coder', 'delegate', 'running', 26, 'run_v11')`,
+      ).run();
+      expect(() =>
+        db.prepare("UPDATE runs SET kind = 'swarm' WHERE id = 'run_child'").run(),
+      ).toThrow(/CHECK constraint/);
+      expect(db.prepare("SELECT delegates FROM groups WHERE folder = 'team'").pluck().get()).toBe(
+        null,
+      );
     },
   },
 };

@@ -473,6 +473,82 @@ export const migrations: ReadonlyArray<{ version: number; name: string; sql: str
       ALTER TABLE runs ADD COLUMN skipped TEXT;
     `,
   },
+  {
+    version: 12,
+    name: 'delegation: delegate runs as children of their caller, delegations, group delegates',
+    sql: `
+      -- Runs gain the kind 'delegate' (a CHECK constraint: the table is rebuilt) and billed_to:
+      -- the groups that delegated the run, nearest first (JSON array), whose budgets it counts to.
+      CREATE TABLE runs_v12 (
+        id TEXT PRIMARY KEY,
+        group_folder TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('message', 'task', 'delegate')),
+        task_id TEXT,
+        chat_jid TEXT,
+        reply_to TEXT,
+        seq_start INTEGER,
+        seq_end INTEGER,
+        attempt INTEGER NOT NULL DEFAULT 1,
+        status TEXT NOT NULL CHECK (status IN ('running', 'ok', 'error', 'dead', 'interrupted')),
+        session_id TEXT,
+        parent_run_id TEXT,
+        started_at INTEGER NOT NULL,
+        ended_at INTEGER,
+        error TEXT,
+        input_tokens INTEGER,
+        output_tokens INTEGER,
+        cache_read_tokens INTEGER,
+        cache_write_tokens INTEGER,
+        cost_usd REAL,
+        taint TEXT,
+        skipped TEXT,
+        billed_to TEXT
+      );
+      INSERT INTO runs_v12 (id, group_folder, kind, task_id, chat_jid, reply_to, seq_start, seq_end,
+          attempt, status, session_id, parent_run_id, started_at, ended_at, error, input_tokens,
+          output_tokens, cache_read_tokens, cache_write_tokens, cost_usd, taint, skipped)
+        SELECT id, group_folder, kind, task_id, chat_jid, reply_to, seq_start, seq_end, attempt,
+          status, session_id, parent_run_id, started_at, ended_at, error, input_tokens,
+          output_tokens, cache_read_tokens, cache_write_tokens, cost_usd, taint, skipped
+        FROM runs;
+      DROP TABLE runs;
+      ALTER TABLE runs_v12 RENAME TO runs;
+      CREATE INDEX runs_started ON runs(started_at);
+      CREATE INDEX runs_group ON runs(group_folder, started_at);
+      CREATE INDEX runs_running ON runs(status) WHERE status = 'running';
+      CREATE INDEX runs_parent ON runs(parent_run_id) WHERE parent_run_id IS NOT NULL;
+
+      -- Groups a (non-main) group may delegate to (JSON array of folders; NULL: none).
+      ALTER TABLE groups ADD COLUMN delegates TEXT;
+
+      -- One row per delegate call: durable, so a result promised to a chat survives a restart.
+      CREATE TABLE delegations (
+        id TEXT PRIMARY KEY,
+        caller_group TEXT NOT NULL,
+        caller_run_id TEXT,
+        caller_chat TEXT,
+        delegate_group TEXT NOT NULL,
+        run_id TEXT,
+        depth INTEGER NOT NULL,
+        prompt TEXT NOT NULL,
+        files TEXT,
+        wait INTEGER NOT NULL,
+        timeout_ms INTEGER NOT NULL,
+        billed_to TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'queued'
+          CHECK (status IN ('queued', 'running', 'ok', 'failed', 'abandoned')),
+        reply TEXT,
+        handoff TEXT,
+        error TEXT,
+        created_at INTEGER NOT NULL,
+        -- When it was let go (the guard allowed it): a restart re-runs only those.
+        launched_at INTEGER,
+        ended_at INTEGER
+      );
+      CREATE INDEX delegations_caller ON delegations(caller_run_id);
+      CREATE INDEX delegations_open ON delegations(status) WHERE status IN ('queued', 'running');
+    `,
+  },
 ];
 
 export const latestVersion = migrations[migrations.length - 1]!.version;

@@ -10,7 +10,8 @@ export type { Usage } from '../protocol/runner-protocol.js';
  * to skip it over its budget; stored as `ok` with the reason in `skipped`).
  */
 export type RunStatus = 'running' | 'ok' | 'error' | 'dead' | 'interrupted' | 'skipped';
-export type RunKind = 'message' | 'task';
+/** `delegate`: a run another group's agent asked for (see docs/delegation.md). */
+export type RunKind = 'message' | 'task' | 'delegate';
 
 /** One turn of work: a batch of a chat's messages, or a task occurrence. */
 export interface RunRecord {
@@ -23,7 +24,10 @@ export interface RunRecord {
   replyTo: string | null;
   /** The agent session that served it. */
   sessionId: string | null;
+  /** The run that delegated this one (a `delegate` run's caller). */
   parentRunId: string | null;
+  /** Groups whose budgets this run counts to besides its own: its delegating callers. */
+  billedTo: string[];
   seqStart: number | null;
   seqEnd: number | null;
   attempt: number;
@@ -61,6 +65,7 @@ interface Row {
   cost_usd: number | null;
   taint: string | null;
   skipped: string | null;
+  billed_to: string | null;
 }
 
 const toRun = (r: Row): RunRecord => ({
@@ -72,6 +77,7 @@ const toRun = (r: Row): RunRecord => ({
   replyTo: r.reply_to,
   sessionId: r.session_id,
   parentRunId: r.parent_run_id,
+  billedTo: r.billed_to ? (JSON.parse(r.billed_to) as string[]) : [],
   seqStart: r.seq_start,
   seqEnd: r.seq_end,
   attempt: r.attempt,
@@ -102,6 +108,7 @@ export class RunStore {
     chatId: string | null;
     replyTo?: string | null;
     parentRunId?: string | null;
+    billedTo?: readonly string[];
     seqStart: number | null;
     seqEnd: number | null;
     attempt: number;
@@ -109,8 +116,8 @@ export class RunStore {
   }): void {
     stmt(
       this.db,
-      `INSERT INTO runs (id, group_folder, kind, task_id, chat_jid, reply_to, parent_run_id, seq_start, seq_end, attempt, status, started_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?)`,
+      `INSERT INTO runs (id, group_folder, kind, task_id, chat_jid, reply_to, parent_run_id, billed_to, seq_start, seq_end, attempt, status, started_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?)`,
     ).run(
       run.id,
       run.group,
@@ -119,6 +126,7 @@ export class RunStore {
       run.chatId,
       run.replyTo ?? null,
       run.parentRunId ?? null,
+      run.billedTo?.length ? JSON.stringify(run.billedTo) : null,
       run.seqStart,
       run.seqEnd,
       run.attempt,
@@ -196,6 +204,15 @@ export class RunStore {
     const where = whereEquals({ group_folder: opts.group, status: opts.status });
     const sql = `SELECT * FROM runs ${where.sql} ORDER BY started_at DESC, rowid DESC LIMIT ?`;
     return (stmt(this.db, sql).all(...where.args, opts.limit ?? 50) as Row[]).map(toRun);
+  }
+
+  /** The runs a run delegated (its children), oldest first. */
+  children(parentRunId: string): RunRecord[] {
+    return (
+      stmt(this.db, 'SELECT * FROM runs WHERE parent_run_id = ? ORDER BY started_at, rowid').all(
+        parentRunId,
+      ) as Row[]
+    ).map(toRun);
   }
 
   countByStatus(): Record<string, number> {

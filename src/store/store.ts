@@ -6,6 +6,7 @@ import { BudgetCapStore } from './budget-caps.js';
 import { ChatStore } from './chats.js';
 import { GuardRuleStore } from './guard-rules.js';
 import { DeadLetterStore } from './dead-letters.js';
+import { DelegationStore } from './delegations.js';
 import { GroupCommit } from './group-commit.js';
 import { GroupStore } from './groups.js';
 import { MessageStore } from './messages.js';
@@ -45,6 +46,7 @@ export class Store {
   readonly groups: GroupStore;
   readonly messages: MessageStore;
   readonly runs: RunStore;
+  readonly delegations: DelegationStore;
   readonly outbox: OutboxStore;
   readonly cursors: ChatCursorStore;
   readonly resumeIds: ResumeIdStore;
@@ -75,6 +77,7 @@ export class Store {
     this.groups = new GroupStore(db);
     this.messages = new MessageStore(db);
     this.runs = new RunStore(db);
+    this.delegations = new DelegationStore(db);
     this.outbox = new OutboxStore(db);
     this.cursors = new ChatCursorStore(db);
     this.resumeIds = new ResumeIdStore(db);

@@ -76,15 +76,18 @@ export class UsageStore {
 
   /**
    * What a group (or one task of it) spent since `sinceMs`: every run, silent and failed ones
-   * included. Tokens are input + output (cache reads and writes are priced into the cost).
+   * included, and for a group the delegate runs it (or its delegates) asked for. Tokens are input + output (cache reads and writes are priced into the cost).
    */
   spentSince(scope: { group: string; taskId?: string }, sinceMs: number): Spend {
     const row = stmt(
       this.db,
       `SELECT COUNT(*) AS runs, COALESCE(SUM(cost_usd), 0) AS usd,
               COALESCE(SUM(COALESCE(input_tokens, 0) + COALESCE(output_tokens, 0)), 0) AS tokens
-         FROM runs WHERE group_folder = @group AND started_at >= @since
-           AND (@task IS NULL OR task_id = @task)`,
+         FROM runs WHERE started_at >= @since
+           AND ((group_folder = @group AND (@task IS NULL OR task_id = @task))
+             -- A delegate run counts to the budgets of the groups that delegated it, too.
+             OR (@task IS NULL AND billed_to IS NOT NULL
+               AND EXISTS (SELECT 1 FROM json_each(runs.billed_to) WHERE value = @group)))`,
     ).get({ group: scope.group, since: sinceMs, task: scope.taskId ?? null }) as Spend;
     return row;
   }

@@ -115,6 +115,16 @@ describe('HTTP API', () => {
       requiresTrigger: false,
       trigger: '@Bot',
     });
+    res = await api('/api/groups/family', {
+      method: 'PATCH',
+      body: JSON.stringify({ delegates: ['coder'] }),
+    });
+    expect(await res.json()).toMatchObject({ delegates: ['coder'] });
+    res = await api('/api/groups/family', {
+      method: 'PATCH',
+      body: JSON.stringify({ delegates: ['Not A Folder'] }),
+    });
+    expect(res.status).toBe(400);
     res = await api('/api/groups/family/chats', {
       method: 'POST',
       body: JSON.stringify({ chat: 'web:family2' }),

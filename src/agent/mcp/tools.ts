@@ -105,6 +105,29 @@ export const TOOLS: ToolDef[] = [
     },
   },
   {
+    name: 'delegate',
+    description:
+      "Hand a sub-task to another group's agent (its own harness, model, folder and memory), in a sandbox of its own. wait=true (default): returns its final reply and the files it left in the hand-off folder (copied to /workspace/group/handoff/<delegation>/). wait=false: returns the delegation id at once; the result arrives later as a message in this chat. Only groups you may delegate to (main: any; others: the group's `delegates` setting).",
+    shape: {
+      group: z.string().describe('The group to delegate to, e.g. "coder"'),
+      prompt: z.string().describe('The complete task: the delegate sees nothing of this chat'),
+      files: z
+        .array(z.string())
+        .optional()
+        .describe('Paths inside /workspace/group to copy into the hand-off folder for it'),
+      wait: z
+        .boolean()
+        .optional()
+        .describe('true (default): wait for the result; false: get it later in the chat'),
+      timeoutS: z
+        .number()
+        .int()
+        .min(1)
+        .optional()
+        .describe('Give up after this many seconds (default: the configured delegation timeout)'),
+    },
+  },
+  {
     name: 'consolidate_memory',
     description:
       'Replace your memory file with a consolidated version you wrote (the whole file). The previous version is kept in memory/history/; returns the unified diff. Use it for memory hygiene, not for single facts (use remember).',

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AgentSessionRecord } from '../../store/agent-sessions.js';
-import { renderSessions } from './runs.js';
+import type { RunRecord } from '../../store/runs.js';
+import { renderRun, renderRuns, renderSessions } from './runs.js';
 
 const session = (over: Partial<AgentSessionRecord>): AgentSessionRecord => ({
   id: 'ses_1',
@@ -41,5 +42,57 @@ describe('clawpod runs sessions', () => {
 
   it('says so when there are none', () => {
     expect(renderSessions([])).toBe('no agent sessions yet');
+  });
+});
+
+const run = (over: Partial<RunRecord>): RunRecord => ({
+  id: 'run_parent',
+  group: 'main',
+  kind: 'message',
+  taskId: null,
+  chatId: 'web:main',
+  replyTo: null,
+  sessionId: null,
+  parentRunId: null,
+  billedTo: [],
+  seqStart: 1,
+  seqEnd: 1,
+  attempt: 1,
+  status: 'ok',
+  startedAt: 0,
+  endedAt: 1000,
+  error: null,
+  usage: { inputTokens: 10, outputTokens: 5, costUsd: 0.01 },
+  taint: [],
+  skipped: null,
+  ...over,
+});
+
+describe('clawpod runs: delegation', () => {
+  const child = run({
+    id: 'run_child',
+    group: 'coder',
+    kind: 'delegate',
+    parentRunId: 'run_parent',
+    billedTo: ['main'],
+  });
+
+  it('marks a delegate run as the child of its caller in the list', () => {
+    const [, parent, kid] = renderRuns([run({}), child], 5000).split('\n');
+    expect(parent).toMatch(/^run_parent\s+main\s+chat/);
+    expect(kid).toMatch(/^↳ run_child\s+coder\s+delegate/);
+  });
+
+  it('shows the parent of a delegate run and the children of its caller', () => {
+    expect(renderRun(child, 5000)).toMatch(
+      /parent:\s+run_parent[\s\S]*billed to: main \(and coder\)/,
+    );
+    expect(renderRun(run({}), 5000, { children: [child] })).toMatch(/child:\s+run_child coder ok/);
+  });
+
+  it('labels a delegation lane in the sessions list', () => {
+    expect(renderSessions([session({ group: 'coder', lane: 'delegate:dlg_1' })], 1000)).toMatch(
+      /ses_1\s+coder\s+delegate:dlg_1/,
+    );
   });
 });

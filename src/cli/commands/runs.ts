@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.js';
 import type { AgentSessionRecord } from '../../store/agent-sessions.js';
+import type { DelegationRecord } from '../../store/delegations.js';
 import type { RunRecord } from '../../store/runs.js';
 import type { Store } from '../../store/store.js';
 import {
@@ -22,9 +23,10 @@ export function renderRuns(runs: RunRecord[], now = Date.now()): string {
   return table(
     ['ID', 'GROUP', 'KIND', 'STATUS', 'STARTED', 'DURATION', 'TOKENS in/out', 'COST', 'ERROR'],
     runs.map((r) => [
-      r.id,
+      // A delegate run is marked as the child of the run that asked for it.
+      r.parentRunId ? `↳ ${r.id}` : r.id,
       r.group,
-      r.kind === 'task' ? 'task' : 'chat',
+      r.kind === 'message' ? 'chat' : r.kind,
       r.attempt > 1 ? `${r.status} (try ${r.attempt})` : r.status,
       formatTime(r.startedAt),
       formatDuration(runDuration(r, now)) + (r.endedAt === null ? '…' : ''),
@@ -35,8 +37,12 @@ export function renderRuns(runs: RunRecord[], now = Date.now()): string {
   );
 }
 
-/** Every field of one run. */
-export function renderRun(r: RunRecord, now = Date.now()): string {
+/** Every field of one run; with its delegate runs (children) when it has some. */
+export function renderRun(
+  r: RunRecord,
+  now = Date.now(),
+  family: { children?: RunRecord[]; delegation?: DelegationRecord } = {},
+): string {
   const u = r.usage ?? {};
   const lines = [
     `id:        ${r.id}`,
@@ -55,6 +61,17 @@ export function renderRun(r: RunRecord, now = Date.now()): string {
     `cost:      ${formatCost(u.costUsd)}`,
   ];
   if (r.error) lines.push(`error:     ${r.error}`);
+  if (r.parentRunId) lines.push(`parent:    ${r.parentRunId} (delegated by it)`);
+  if (r.billedTo.length) lines.push(`billed to: ${r.billedTo.join(', ')} (and ${r.group})`);
+  const d = family.delegation;
+  if (d)
+    lines.push(
+      `delegation: ${d.id} from ${d.callerGroup} (depth ${d.depth}, ${d.wait ? 'waited for' : 'result to the chat'}): ${d.status}${d.error ? ` — ${d.error}` : ''}`,
+    );
+  for (const c of family.children ?? [])
+    lines.push(
+      `child:     ${c.id} ${c.group} ${c.status} ${formatTokens(c)} ${formatCost(c.usage?.costUsd)}`,
+    );
   return lines.join('\n');
 }
 
@@ -66,7 +83,11 @@ export function renderSessions(list: AgentSessionRecord[], now = Date.now()): st
     list.map((x) => [
       x.id,
       x.group,
-      x.lane === x.group ? 'conversation' : x.lane.slice(x.group.length + 1),
+      x.lane === x.group
+        ? 'conversation'
+        : x.lane.startsWith('delegate:')
+          ? x.lane
+          : x.lane.slice(x.group.length + 1),
       x.harness,
       x.state,
       String(x.turns),
@@ -146,15 +167,24 @@ export function registerRuns(program: Command): void {
     .option('--json', 'print as JSON')
     .action(async (id: string, opts: { json?: boolean }) => {
       const config = loadConfig();
-      const run = await withLocalStore(config, { create: false }, (store) => {
+      const found = await withLocalStore(config, { create: false }, (store) => {
         const exact = store.runs.get(id);
-        if (exact) return exact;
-        const matches = store.runs.list({ limit: 10_000 }).filter((r) => r.id.startsWith(id));
+        const matches = exact
+          ? [exact]
+          : store.runs.list({ limit: 10_000 }).filter((r) => r.id.startsWith(id));
         if (matches.length > 1)
           throw new Error(`"${id}" matches ${matches.length} runs; give more of the id`);
-        return matches[0];
+        const run = matches[0];
+        return (
+          run && {
+            run,
+            children: store.runs.children(run.id),
+            delegation: store.delegations.byRun(run.id),
+          }
+        );
       });
-      if (!run) throw new Error(`no run ${id} (clawpod runs list)`);
-      console.log(opts.json ? json(run) : renderRun(run));
+      if (!found) throw new Error(`no run ${id} (clawpod runs list)`);
+      const { run, ...family } = found;
+      console.log(opts.json ? json({ ...run, ...family }) : renderRun(run, Date.now(), family));
     });
 }

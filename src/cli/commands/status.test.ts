@@ -43,6 +43,7 @@ describe('renderStatus', () => {
             replyTo: null,
             sessionId: null,
             parentRunId: null,
+            billedTo: [],
             chatId: 'web:main',
             seqStart: 1,
             seqEnd: 1,

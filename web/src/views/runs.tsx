@@ -15,7 +15,13 @@ function RunRow({ r }: { r: RunRecord }) {
       <Badge value={label} />
       <span class="grow">
         <strong>{r.group}</strong>{' '}
-        <span class="muted">{r.kind === 'task' ? `task ${r.taskId ?? ''}` : r.chatId}</span>
+        <span class="muted">
+          {r.kind === 'task'
+            ? `task ${r.taskId ?? ''}`
+            : r.kind === 'delegate'
+              ? `↳ delegate of ${r.parentRunId ?? '?'}`
+              : r.chatId}
+        </span>
       </span>
       <span class="muted">{when(r.startedAt)}</span>
       <span class="num">{duration(end - r.startedAt)}</span>
@@ -100,6 +106,10 @@ function RunDetail({ id }: { id: string }) {
         {run.group} ·{' '}
         {run.kind === 'task' ? (
           <a href={href('tasks', run.taskId ?? '')}>task {run.taskId}</a>
+        ) : run.kind === 'delegate' && run.parentRunId ? (
+          <a href={href('runs', run.parentRunId)} data-testid="run-parent">
+            delegated by {run.parentRunId}
+          </a>
         ) : (
           <a href={href('chat', run.chatId ?? '')}>{run.chatId}</a>
         )}{' '}

@@ -148,11 +148,17 @@ export function renderConfig(setup: CodexSetup): string {
     `args = [${mcp.args.map(tomlString).join(', ')}]`,
     // clawpod's tools are gated by the host's guard already: Codex must not ask about them.
     'default_tools_approval_mode = "approve"',
+    // A clawpod tool may wait for the owner (an approval, 10 min by default) or for a delegate
+    // (up to delegation.maxTimeoutMs, 1 h); Codex's own 60 s default would cut those short.
+    `tool_timeout_sec = ${MCP_TOOL_TIMEOUT_S}`,
     `env = { CLAWPOD_IPC_DIR = ${tomlString(mcp.ipcDir)}, CLAWPOD_SESSION_TOKEN = ${tomlString(mcp.sessionToken)} }`,
     '',
   ];
   return lines.join('\n');
 }
+
+/** Longest wait of a clawpod tool call Codex allows (the host answers well within it). */
+const MCP_TOOL_TIMEOUT_S = 4 * 3600;
 
 /** The developer instructions: how to reach the chat, schedule work and keep memory. */
 export function codexInstructions(start: StartRequest, groupDir: string): string {

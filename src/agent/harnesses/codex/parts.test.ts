@@ -102,6 +102,8 @@ describe('codex config', () => {
       'env = { CLAWPOD_IPC_DIR = "/workspace/ipc", CLAWPOD_SESSION_TOKEN = "token-token-token-token" }',
     );
     expect(text).toContain('developer_instructions = "be \\"nice\\""');
+    // A clawpod tool waiting for the owner or a delegate is not cut at Codex's 60 s default.
+    expect(text).toContain('default_tools_approval_mode = "approve"\ntool_timeout_sec = 14400\n');
     expect(text).not.toContain('model_reasoning_effort');
     const keyless = renderConfig({
       ...setup,
