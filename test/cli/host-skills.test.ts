@@ -80,7 +80,8 @@ describe('host skills (.claude/skills/*/SKILL.md)', () => {
         const r = await runCli(args, env);
         expect(r.code, `clawpod ${args.join(' ')}\n${r.stderr}${r.stdout}`).toBe(0);
       }
-    });
+      // One CLI process per command (dozens in the longest skill): a limit for a loaded machine.
+    }, 120_000);
 
     it('every ```text command names an existing command', async () => {
       for (const args of commands(md, 'text')) {
