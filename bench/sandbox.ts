@@ -57,7 +57,7 @@ function roundTrip(d: Daemon, chat = 'web:main'): Promise<number> {
     void d.router.receive({
       chatId: chat,
       platformId: `b${++n}`,
-      sender: 'o',
+      sender: 'owner', // the owner: an unknown sender would wait for a pairing answer
       text: `m${n}`,
       ts: Date.now(),
     });
