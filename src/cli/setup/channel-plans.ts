@@ -92,3 +92,34 @@ export async function checkPlan(ctx: SetupContext, plan: ChannelPlan): Promise<C
 export function planSecret(plan: ChannelPlan, ref: unknown, env: Record<string, string>) {
   return typeof ref === 'string' ? resolveSecret(ref, { ...env, ...plan.secrets }) : undefined;
 }
+
+/**
+ * The `channels.email` block setup writes: IMAP and SMTP on the given hosts with one user, TLS
+ * from the first byte on the well-known ports (993, 465), passwords as `env:` references.
+ */
+export function emailBlock(o: {
+  imap: { host: string; port: number };
+  smtp: { host: string; port: number };
+  user: string;
+  from: string;
+  imapPw: string;
+  smtpPw: string;
+}): Record<string, unknown> {
+  return {
+    imap: {
+      host: o.imap.host,
+      port: o.imap.port,
+      secure: o.imap.port === 993,
+      user: o.user,
+      password: `env:${o.imapPw}`,
+    },
+    smtp: {
+      host: o.smtp.host,
+      port: o.smtp.port,
+      secure: o.smtp.port === 465,
+      user: o.user,
+      password: `env:${o.smtpPw}`,
+    },
+    from: o.from,
+  };
+}

@@ -2,6 +2,7 @@ import type { CheckResult } from '../doctor-checks.js';
 import {
   channelInfo,
   checkPlan,
+  emailBlock,
   envNameOf,
   type ChannelName,
   type ChannelPlan,
@@ -168,23 +169,7 @@ async function askPlan(
       const password = pw[imapPw] ?? ctx.env[imapPw] ?? '';
       return {
         channel: name,
-        block: {
-          imap: {
-            host: imap.host,
-            port: imap.port,
-            secure: imap.port === 993,
-            user,
-            password: `env:${imapPw}`,
-          },
-          smtp: {
-            host: smtp.host,
-            port: smtp.port,
-            secure: smtp.port === 465,
-            user,
-            password: `env:${smtpPw}`,
-          },
-          from,
-        },
+        block: emailBlock({ imap, smtp, user, from, imapPw, smtpPw }),
         secrets: { ...pw, ...(password ? { [smtpPw]: password } : {}) },
       };
     }

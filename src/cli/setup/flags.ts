@@ -1,6 +1,6 @@
 import { isValidTimezone } from '../../config/load.js';
 import { UsageError } from '../usage-error.js';
-import { checkPlan, envNameOf, type ChannelPlan } from './channel-plans.js';
+import { checkPlan, emailBlock, envNameOf, type ChannelPlan } from './channel-plans.js';
 import { bindOwner, storeSecrets, type SetupContext } from './context.js';
 import { credentialProblem, MODEL_VARS, type ModelChoice } from './model-step.js';
 import {
@@ -155,23 +155,7 @@ function plansOf(flags: SetupFlags, ctx: SetupContext, env: Record<string, strin
     plans.push({
       plan: {
         channel: 'email',
-        block: {
-          imap: {
-            host: imap.host,
-            port: imap.port,
-            secure: imap.port === 993,
-            user,
-            password: `env:${imapPw}`,
-          },
-          smtp: {
-            host: smtp.host,
-            port: smtp.port,
-            secure: smtp.port === 465,
-            user,
-            password: `env:${smtpPw}`,
-          },
-          from,
-        },
+        block: emailBlock({ imap, smtp, user, from, imapPw, smtpPw }),
         secrets: { [imapPw]: pw, [smtpPw]: pw },
       },
       ...(ownerAddress ? { owner: () => emailOwner(ownerAddress) } : {}),
