@@ -55,3 +55,68 @@ describe('UsageStore.byGroupDay', () => {
     ]);
   });
 });
+
+describe('UsageStore.spentSince', () => {
+  const open = () => {
+    const store = Store.open(':memory:');
+    const run = (
+      id: string,
+      group: string,
+      usage: { inputTokens: number; costUsd: number },
+      more: { taskId?: string; parentRunId?: string; billedTo?: string[]; now?: number } = {},
+    ) => {
+      store.runs.start({
+        id,
+        group,
+        kind: more.parentRunId ? 'delegate' : more.taskId ? 'task' : 'message',
+        taskId: more.taskId ?? null,
+        parentRunId: more.parentRunId ?? null,
+        billedTo: more.billedTo,
+        chatId: null,
+        seqStart: null,
+        seqEnd: null,
+        attempt: 1,
+        now: more.now ?? 1000,
+      });
+      store.runs.addUsage(id, usage);
+      store.runs.finish(id, 'ok', null, (more.now ?? 1000) + 1);
+    };
+    return { store, run };
+  };
+
+  it("counts to a task the delegate runs under its runs, at any depth, and nothing of another task's", () => {
+    const { store, run } = open();
+    run('t1', 'main', { inputTokens: 10, costUsd: 0.1 }, { taskId: 'brief' });
+    run('d1', 'coder', { inputTokens: 100, costUsd: 1 }, { parentRunId: 't1', billedTo: ['main'] });
+    run(
+      'd2',
+      'review',
+      { inputTokens: 1000, costUsd: 2 },
+      {
+        parentRunId: 'd1',
+        billedTo: ['coder', 'main'],
+      },
+    );
+    run('t2', 'main', { inputTokens: 5, costUsd: 0.05 }, { taskId: 'other' });
+    run(
+      'd3',
+      'coder',
+      { inputTokens: 7, costUsd: 0.07 },
+      { parentRunId: 't2', billedTo: ['main'] },
+    );
+    run('old', 'main', { inputTokens: 9, costUsd: 9 }, { taskId: 'brief', now: 10 });
+
+    expect(store.usage.spentSince({ group: 'main', taskId: 'brief' }, 500)).toEqual({
+      runs: 3,
+      usd: 3.1,
+      tokens: 1110,
+    });
+    // The group's cap counts its own runs and every delegate run up its chain.
+    expect(store.usage.spentSince({ group: 'main' }, 500)).toMatchObject({ runs: 5, tokens: 1122 });
+    // The delegate's own group counts its own run and what it delegated in turn.
+    expect(store.usage.spentSince({ group: 'coder' }, 500)).toMatchObject({
+      runs: 3,
+      tokens: 1107,
+    });
+  });
+});

@@ -76,20 +76,33 @@ export class UsageStore {
 
   /**
    * What a group (or one task of it) spent since `sinceMs`: every run, silent and failed ones
-   * included, and for a group the delegate runs it (or its delegates) asked for. Tokens are input + output (cache reads and writes are priced into the cost).
+   * included, and the delegate runs it asked for (for a group: every delegate run it, or its
+   * delegates, asked for; for a task: the delegate runs under that task's runs, at any depth).
+   * Tokens are input + output (cache reads and writes are priced into the cost).
    */
   spentSince(scope: { group: string; taskId?: string }, sinceMs: number): Spend {
-    const row = stmt(
-      this.db,
-      `SELECT COUNT(*) AS runs, COALESCE(SUM(cost_usd), 0) AS usd,
-              COALESCE(SUM(COALESCE(input_tokens, 0) + COALESCE(output_tokens, 0)), 0) AS tokens
-         FROM runs WHERE started_at >= @since
-           AND ((group_folder = @group AND (@task IS NULL OR task_id = @task))
+    const params = { group: scope.group, since: sinceMs, task: scope.taskId ?? null };
+    if (scope.taskId === undefined) {
+      return stmt(
+        this.db,
+        `SELECT ${SPEND_COLUMNS} FROM runs WHERE started_at >= @since
+           AND (group_folder = @group
              -- A delegate run counts to the budgets of the groups that delegated it, too.
-             OR (@task IS NULL AND billed_to IS NOT NULL
+             OR (billed_to IS NOT NULL
                AND EXISTS (SELECT 1 FROM json_each(runs.billed_to) WHERE value = @group)))`,
-    ).get({ group: scope.group, since: sinceMs, task: scope.taskId ?? null }) as Spend;
-    return row;
+      ).get(params) as Spend;
+    }
+    // A task's runs and, down parent_run_id, the delegate runs they (and their delegates) asked
+    // for: delegating does not dodge a task's cap either.
+    return stmt(
+      this.db,
+      `WITH RECURSIVE tree(id) AS (
+         SELECT id FROM runs WHERE group_folder = @group AND task_id = @task AND started_at >= @since
+         UNION ALL
+         SELECT child.id FROM runs child JOIN tree ON child.parent_run_id = tree.id
+       )
+       SELECT ${SPEND_COLUMNS} FROM runs WHERE id IN (SELECT id FROM tree)`,
+    ).get(params) as Spend;
   }
 
   /**
@@ -108,6 +121,9 @@ export class UsageStore {
     ).all({ group: scope.group, task: scope.taskId ?? null, n }) as Spend[];
   }
 }
+
+const SPEND_COLUMNS = `COUNT(*) AS runs, COALESCE(SUM(cost_usd), 0) AS usd,
+  COALESCE(SUM(COALESCE(input_tokens, 0) + COALESCE(output_tokens, 0)), 0) AS tokens`;
 
 /** Money and tokens spent by some runs. */
 export interface Spend {
