@@ -188,6 +188,7 @@ export class Daemon {
       log: this.log.child({ part: 'outbox' }),
       retry: config.file.retry,
       actions: this.cards,
+      ownerIds: config.file.owner.ids,
     });
     this.deadLetters = new DeadLetterService({
       store: this.store,

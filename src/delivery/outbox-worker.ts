@@ -3,6 +3,7 @@ import type { ChannelSet } from '../channels/registry.js';
 import { DeliveryError, type MessageAction } from '../channels/channel.js';
 import type { EventBus } from '../events/bus.js';
 import { backoffDelay } from '../queue/backoff.js';
+import { ownerChat } from '../conversation/owner-chat.js';
 import type { Store } from '../store/store.js';
 import type { OutboundFile, OutboxItem } from '../store/outbox.js';
 import { isSqliteStorageError, storageError, storageProblemOf } from '../store/storage-errors.js';
@@ -29,6 +30,8 @@ export interface OutboxWorkerOptions {
   storageRetryMs?: number;
   /** Buttons for approval cards; absent: every piece is plain text. */
   actions?: OutboxActions;
+  /** The owner's ids on the channels (config `owner.ids`): where notices go, see ownerChat. */
+  ownerIds?: readonly string[];
   now?: () => number;
 }
 
@@ -80,10 +83,14 @@ export class OutboxWorker {
     return added;
   }
 
-  /** Tells the owner in `main` (its first chat). Deduplicated by `key`. */
+  /** The chat the owner is told things in (see ownerChat); null without a main chat. */
+  ownerChat(): string | null {
+    return ownerChat(this.opts.store, this.opts.ownerIds ?? []);
+  }
+
+  /** Tells the owner in `main`, where they are (see ownerChat). Deduplicated by `key`. */
   notifyOwner(key: string, text: string): void {
-    const main = this.opts.store.groups.main();
-    const chat = main?.chats[0];
+    const chat = this.ownerChat();
     if (!chat) {
       this.opts.log.error({ key }, 'no main chat to notify the owner');
       return;

@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import { MAX_TIMER_MS } from '../clock.js';
 import type { Config } from '../config/load.js';
+import { ownerChat } from '../conversation/owner-chat.js';
 import { OWNER_SENDER } from '../conversation/senders.js';
 import type { EventBus } from '../events/bus.js';
 import type { ApprovalDecision, ApprovalRecord } from '../store/approvals.js';
@@ -319,7 +320,8 @@ export class Guard {
 
   /**
    * The conversation's chat when the owner is in it (main's chats, the web/CLI/API chats, or a
-   * chat where an owner id has written), else main's first chat; null when there is none.
+   * chat where an owner id has written), else the chat the owner is told things in
+   * (ownerChat); null when there is none.
    */
   private whereToAsk(ctx: GuardContext): string | null {
     const { store, config } = this.deps;
@@ -329,7 +331,7 @@ export class Guard {
       const owners = [OWNER_SENDER, ...config.file.owner.ids];
       if (main?.chats.includes(chat) || store.messages.hasSenderIn(chat, owners)) return chat;
     }
-    return main?.chats[0] ?? null;
+    return ownerChat(store, config.file.owner.ids);
   }
 
   /** The card where the owner is; one short note in the conversation when that is elsewhere. */

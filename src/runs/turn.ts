@@ -17,7 +17,7 @@ export interface TurnDeps {
   store: Store;
   launchers: LauncherRegistry;
   pool: SessionPool;
-  outbox: Pick<OutboxWorker, 'enqueue' | 'kick' | 'notifyOwner'>;
+  outbox: Pick<OutboxWorker, 'enqueue' | 'kick' | 'notifyOwner' | 'ownerChat'>;
   channels: ChannelSet;
   bus: EventBus;
   clock: Clock;

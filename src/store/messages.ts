@@ -192,6 +192,22 @@ export class MessageStore {
     );
   }
 
+  /** Of `chats`, the one where one of `senders` wrote last; null when none has. */
+  lastChatOfSenders(chats: readonly string[], senders: readonly string[]): string | null {
+    let best: { chat: string; seq: number } | null = null;
+    for (const chat of chats) {
+      if (!senders.length) break;
+      const marks = senders.map(() => '?').join(', ');
+      const row = stmt(
+        this.db,
+        `SELECT seq FROM messages WHERE chat_jid = ? AND direction = 'in' AND sender IN (${marks})
+           ORDER BY seq DESC LIMIT 1`,
+      ).get(chat, ...senders) as { seq: number } | undefined;
+      if (row && (!best || row.seq > best.seq)) best = { chat, seq: row.seq };
+    }
+    return best?.chat ?? null;
+  }
+
   setWakes(seq: number, wakes: boolean): void {
     stmt(this.db, 'UPDATE messages SET wakes = ? WHERE seq = ?').run(wakes ? 1 : 0, seq);
   }

@@ -214,8 +214,7 @@ export class TaskJob implements Job {
     const { store, outbox, clock } = this.deps;
     const now = clock.now();
     const chat = task.chatId ?? store.groups.get(task.group)?.chats[0] ?? null;
-    const ownerChat = store.groups.main()?.chats[0];
-    const tellChat = chat !== null && chat !== ownerChat;
+    const tellChat = chat !== null && chat !== outbox.ownerChat();
     const usage = run.runId ? store.runs.get(run.runId)?.usage : undefined;
     let failures = 0;
     let paused = false;

@@ -188,4 +188,50 @@ describe('approval buttons on Telegram', () => {
       expect.objectContaining({ kind: 'schedule_task', pattern: '900000', effect: 'allow' }),
     ]);
   });
+
+  it("a group's approval goes to the owner's Telegram DM bound to main after setup, not the web chat bound first; the group's chat gets the note", async () => {
+    const fake = await startFakeTelegram();
+    stops.push(() => fake.close());
+    const TEAM = -100555;
+    const home = defaultHome(
+      `owner: { ids: ['tg:${owner.id}'] }\n` +
+        `channels:\n  telegram: { token: env:TELEGRAM_BOT_TOKEN, apiRoot: "${fake.apiRoot}" }\n`,
+    );
+    writeFileSync(join(home, '.env'), `TELEGRAM_BOT_TOKEN=${fake.token}\n`);
+    const world: { d?: Daemon } = {};
+    const results: ResponseFile[] = [];
+    const launcher = scriptedLauncher(async ({ spec }) => {
+      const r = await toolCall(world.d!, home, 'team', spec.sessionToken, 'schedule_task', {
+        schedule: '15m',
+        prompt: 'check the oven',
+      });
+      results.push(r.first);
+      return reply('asked');
+    });
+    const d = (world.d = await startDaemon(home, [launcher]));
+    stops.push(() => d.stop());
+    // What `clawpod setup --telegram-owner` leaves: main on web:main first, then the owner's DM.
+    d.groups.bind('main', `tg:${owner.id}`);
+    d.groups.add({ name: 'team', chats: [`tg:${TEAM}`], requiresTrigger: false });
+    d.ipc.ensureGroup('team'); // the sandbox launch would make it; the scripted agent has none
+    expect(d.store.groups.main()!.chats).toEqual(['web:main', `tg:${owner.id}`]);
+
+    const asked = nextApproval(d);
+    const ended = runEnded(d);
+    const card = fake.waitForCall((c) => c.method === 'sendMessage' && !!c.params.reply_markup);
+    const note = fake.waitForCall(
+      (c) => c.method === 'sendMessage' && c.params.chat_id === TEAM && c.ok,
+    );
+    fake.pushMessage({
+      chat: { id: TEAM, type: 'supergroup', title: 'Team' },
+      from: stranger,
+      text: 'check the oven every 15 minutes',
+    });
+    const a = await asked;
+    expect(a).toMatchObject({ group: 'team', kind: 'schedule_task', askedIn: `tg:${owner.id}` });
+    expect((await card).params.chat_id).toBe(owner.id);
+    expect(String((await note).params.text)).toContain(`approval #${a.id}`);
+    await ended;
+    expect(results[0]).toMatchObject({ ok: true, result: { pending: { approval: a.id } } });
+  });
 });
