@@ -22,6 +22,7 @@ import { createApp } from './http/app.js';
 import { hostChecker } from './http/host-check.js';
 import { createMetrics } from './http/metrics.js';
 import { GroupQueue } from './queue/group-queue.js';
+import { newChatNotice } from './router/new-chat-notice.js';
 import { Router } from './router/router.js';
 import { builtinHarnesses } from './agent/harnesses/index.js';
 import { LauncherRegistry, type AgentLauncher } from './runs/agent-process.js';
@@ -310,6 +311,8 @@ export class Daemon {
       groupsDir: config.paths.groups,
       attachmentMaxBytes: config.file.attachments.maxBytes,
       onWake: (group, chat) => this.queue.enqueue(this.messageJob(group, chat)),
+      // Keyed by chat: the outbox keeps one notice per key, so the owner hears of a chat once.
+      onNewChat: (msg) => this.outbox.notifyOwner(`newchat:${msg.chatId}`, newChatNotice(msg)),
       guard: intakeGuard({
         guard: this.guard,
         store: this.store,

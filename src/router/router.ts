@@ -13,6 +13,7 @@ import type { Store } from '../store/store.js';
 import { effectiveSenders, senderAllowed } from '../conversation/senders.js';
 import { effectiveTrigger, isTriggered } from '../conversation/trigger.js';
 import type { IntakeGuard } from '../guard/intake.js';
+import { tellsOwnerOfNewChat } from './new-chat-notice.js';
 
 export interface RouterOptions {
   store: Store;
@@ -27,6 +28,11 @@ export interface RouterOptions {
   attachmentMaxBytes: number;
   /** A chat has a new message that wakes its group (stored, `wakes` set). */
   onWake(group: string, chat: string): void;
+  /**
+   * A chat no group is bound to addressed the bot for the first time (see tellsOwnerOfNewChat);
+   * called once per chat, after the message is stored.
+   */
+  onNewChat?(msg: Inbound): void;
   /** Approval answers and unknown senders (src/guard/intake.ts); absent: neither. */
   guard?: IntakeGuard;
   now?: () => number;
@@ -111,6 +117,7 @@ export class Router implements InboundSink {
     if (msg.isBot) return done('a message of the bot itself');
     if (!group) {
       log.info({ chat: msg.chatId }, 'message from an unbound chat stored for discovery');
+      if (tellsOwnerOfNewChat(msg)) this.opts.onNewChat?.({ ...msg, text });
       return done(
         `no group is bound to ${msg.chatId}; it is kept for discovery (clawpod groups bind <group> ${msg.chatId})`,
       );

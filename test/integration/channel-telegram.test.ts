@@ -208,6 +208,51 @@ describe('Telegram channel in a running daemon', () => {
     expect(sentTo(-100555)).toHaveLength(0);
   });
 
+  it('tells the owner once when a new chat addresses the bot; a chat that only talks among itself tells nobody', async () => {
+    const notices = () =>
+      d.store.outbox
+        .byKeyPrefix('notice:newchat:')
+        .map((r) => ({ chat: r.chatId, key: r.idemKey, text: r.text }));
+    // The notice is delivered to the owner's chat (an event), after the message is stored.
+    const first = nextMessage(d, isReply('web:main'));
+    fake.pushMessage({
+      chat: supergroup(-100777, 'Book club'),
+      from: alice,
+      text: '@clawpod_test_bot can you join us?',
+    });
+    await first;
+    expect(notices()).toEqual([
+      {
+        chat: 'web:main', // main's only chat here: the owner's chat
+        key: 'notice:newchat:tg:-100777',
+        text: expect.stringContaining(
+          'A new chat wrote to the bot: tg:-100777 "Book club" — tg:4242: "@clawpod_test_bot can you join us?"',
+        ),
+      },
+    ]);
+    expect(notices()[0]!.text).toContain('clawpod groups bind <group> tg:-100777');
+
+    const again = nextMessage(
+      d,
+      (m) => m.chatId === 'tg:-100777' && m.text === '@clawpod_test_bot hello?',
+    );
+    fake.pushMessage({
+      chat: supergroup(-100777, 'Book club'),
+      from: alice,
+      text: '@clawpod_test_bot hello?',
+    });
+    await again;
+    const chatter = nextMessage(d, (m) => m.chatId === 'tg:-100778');
+    fake.pushMessage({ chat: supergroup(-100778, 'Chatter'), from: alice, text: 'lunch at noon' });
+    await chatter;
+    // A triggered message in a bound chat afterwards: its reply comes after anything the two
+    // messages above set off, and still one notice.
+    const out = nextMessage(d, isReply(`tg:${GROUP}`));
+    fake.pushMessage({ chat: supergroup(GROUP), text: '@Andy ping' });
+    await out;
+    expect(notices().map((n) => n.key)).toEqual(['notice:newchat:tg:-100777']);
+  });
+
   it('splits a 5,000-character reply into Telegram-sized messages, in order', async () => {
     const paragraphs = Array.from({ length: 25 }, (_, i) =>
       `Paragraph ${i} ${'lorem ipsum '.repeat(16)}`.trim(),
