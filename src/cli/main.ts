@@ -21,31 +21,40 @@ import { registerStatus } from './commands/status.js';
 import { registerTasks } from './commands/tasks.js';
 import { UsageError } from './usage-error.js';
 
-/** Exit codes: 0 ok, 1 failure, 2 usage error. */
-export async function main(argv: string[]): Promise<number> {
+/** The `clawpod` command tree, every command registered (nothing run). */
+export function buildProgram(): Command {
   const program = new Command('clawpod')
     .description('an always-on assistant host')
     .version(version)
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  registerSetup(program);
-  registerStart(program);
-  registerStatus(program);
-  registerOpen(program);
-  registerDoctor(program);
-  registerChat(program);
-  registerSend(program);
-  registerGroups(program);
-  registerChats(program);
-  registerRuns(program);
-  registerTasks(program);
-  registerDeadLetters(program);
-  registerHistory(program);
-  registerApprovals(program);
-  registerSecrets(program);
-  registerSkills(program);
-  registerLogs(program);
-  registerService(program);
+  for (const register of [
+    registerSetup,
+    registerStart,
+    registerStatus,
+    registerOpen,
+    registerDoctor,
+    registerChat,
+    registerSend,
+    registerGroups,
+    registerChats,
+    registerRuns,
+    registerTasks,
+    registerDeadLetters,
+    registerHistory,
+    registerApprovals,
+    registerSecrets,
+    registerSkills,
+    registerLogs,
+    registerService,
+  ])
+    register(program);
+  return program;
+}
+
+/** Exit codes: 0 ok, 1 failure, 2 usage error. */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
   try {
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

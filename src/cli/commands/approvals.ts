@@ -115,7 +115,7 @@ export function registerApprovals(program: Command): void {
     .command('approvals')
     .description('what the agents asked the owner: list, show, allow (once or always), deny');
 
-  ap.command('list')
+  ap.command('list', { isDefault: true })
     .description('approvals, newest first (pending ones unless --status/--all)')
     .addOption(
       new Option('--status <status>', 'which ones')

@@ -115,7 +115,7 @@ export function registerDeadLetters(program: Command): void {
     .command('deadletters')
     .description('work that failed every retry: list, show, retry or discard it');
 
-  dl.command('list')
+  dl.command('list', { isDefault: true })
     .description('dead letters, newest first (pending ones unless --status/--all)')
     .addOption(
       new Option('--status <status>', 'which ones')

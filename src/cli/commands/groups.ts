@@ -132,7 +132,7 @@ export function registerGroups(program: Command): void {
     .description('list, show, add, change, remove groups and bind chats to them');
 
   groups
-    .command('list')
+    .command('list', { isDefault: true })
     .description('all groups with their chats and settings')
     .option('--json', 'print as JSON')
     .action(async (opts: { json?: boolean }) => {

@@ -114,7 +114,7 @@ export function registerRuns(program: Command): void {
     render: (rows: T[]) => string,
   ) =>
     runs
-      .command(name)
+      .command(name, { isDefault: name === 'list' })
       .description(description)
       .option('--group <group>', 'only this group')
       .option('-n, --limit <n>', 'how many', intOption(1), 20)

@@ -189,7 +189,7 @@ export function registerTasks(program: Command): void {
     .description('scheduled tasks: list, show, add, pause, resume, cancel, run now, history, next');
 
   tasks
-    .command('list')
+    .command('list', { isDefault: true })
     .description('all tasks with their schedule and next run')
     .option('--group <group>', 'only this group')
     .addOption(
