@@ -97,6 +97,16 @@ export function expandHome(p: string, homeDir: string): string {
   return p;
 }
 
+/**
+ * The allowed root to suggest for `path`: its parent folder (`~/projects` for
+ * `~/projects/app`), or the folder itself when the parent is `/` or the home directory (never
+ * advise allowing all of either).
+ */
+export function suggestedRoot(path: string, homeDir: string): string {
+  const parent = dirname(path);
+  return tildePath(parent === '/' || parent === homeDir ? path : parent, homeDir);
+}
+
 /** `path` with the home directory shown as `~`, for messages a user copies from. */
 export function tildePath(path: string, homeDir: string): string {
   if (path === homeDir) return '~';
@@ -135,6 +145,13 @@ export function extraMountContext(cfg: ExtraMountConfig, forPath?: string): Extr
   const realData = realOrNull(cfg.dataDir);
   if (!realData)
     return refuse(`Data dir ${cfg.dataDir} does not exist`, 'Start the daemon once to create it');
+  const realAllow = realOrNull(cfg.allowlistPath) ?? normalize(cfg.allowlistPath);
+  if (within(realAllow, realData)) {
+    refuse(
+      `The mount allowlist ${cfg.allowlistPath} is inside the data dir`,
+      'Keep it outside, e.g. ~/.config/clawpod/ (set sandbox.allowlistPath in config.yaml)',
+    );
+  }
   let text: string;
   try {
     text = readFileSync(cfg.allowlistPath, 'utf8');
@@ -145,7 +162,9 @@ export function extraMountContext(cfg: ExtraMountConfig, forPath?: string): Extr
         null,
         `cannot be read (${(e as Error).message})`,
       );
-    const root = forPath ? tildePath(dirname(forPath), cfg.homeDir) : '~/projects';
+    const root = forPath
+      ? suggestedRoot(normalize(expandHome(forPath, cfg.homeDir)), cfg.homeDir)
+      : '~/projects';
     return refuse(
       `Extra mounts need a mount allowlist, and there is none at ${cfg.allowlistPath}`,
       `Create it, e.g. {"allowedRoots":[{"path":"${root}","allowReadWrite":false}]} (allowReadWrite: true for folders agents may change)`,
@@ -253,7 +272,7 @@ export function checkExtraMount(
     }
   }
   if (!best) {
-    const parent = tildePath(dirname(resolved), cfg.homeDir);
+    const parent = suggestedRoot(resolved, cfg.homeDir);
     return refuse(
       `${label}: ${resolved} is not under any allowedRoots of ${cfg.allowlistPath}`,
       `If agents may see it, add "${parent}" to allowedRoots in ${cfg.allowlistPath}, e.g. {"path":"${parent}","allowReadWrite":${String(!req.readOnly)}}`,
