@@ -15,14 +15,16 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { join, resolve } from 'node:path';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Daemon } from '../../src/daemon.js';
 import { GroupError } from '../../src/groups/errors.js';
 import { nextMessage, runEnded, say, startDaemon, tempHome } from '../support/daemon-harness.js';
-import { hasBwrap } from '../support/host-tools.js';
+import { hasBwrap, works } from '../support/host-tools.js';
 
+const root = resolve(import.meta.dirname, '../..');
 const daemons: Daemon[] = [];
 let base: string;
 let projects: string;
@@ -49,9 +51,9 @@ function allow(obj: unknown): void {
   writeFileSync(allowlistPath, JSON.stringify(obj));
 }
 
-async function boot(): Promise<{ d: Daemon; home: string }> {
+async function boot(runtime = 'bubblewrap'): Promise<{ d: Daemon; home: string }> {
   const home = tempHome(
-    `runtime: bubblewrap\ndefaults: { harness: command, idleTimeoutMs: 60000 }\nsandbox: { allowlistPath: ${JSON.stringify(allowlistPath)} }\n`,
+    `runtime: ${runtime}\ndefaults: { harness: command, idleTimeoutMs: 60000 }\nsandbox: { allowlistPath: ${JSON.stringify(allowlistPath)} }\n`,
   );
   const d = await startDaemon(home, []);
   daemons.push(d);
@@ -201,4 +203,32 @@ describe.skipIf(!hasBwrap)('group mounts against an agent (attacks)', () => {
     }
     expect(existsSync(join(home, 'ipc', 'evil', 'guide.md'))).toBe(false);
   });
+});
+
+const podmanWorks = works('podman', ['info']);
+
+describe.skipIf(!podmanWorks)('group mounts in podman', () => {
+  beforeAll(() => {
+    if (!works('podman', ['image', 'exists', 'clawpod-agent:local']))
+      execFileSync('sh', [join(root, 'src/sandbox/build-local-image.sh'), 'podman'], {
+        stdio: 'ignore',
+      });
+  }, 120_000);
+
+  it('mounts by path: rw written through to the host, ro refused', async () => {
+    const { d } = await boot('podman');
+    addGroup(
+      d,
+      'coder',
+      'echo built > /workspace/extra/app/out.txt && echo app-written; touch /workspace/extra/docs/x 2>/dev/null || echo docs-refused',
+    );
+    giveToGroup(d, 'coder', join(projects, 'app'));
+    d.groups.mount('coder', { hostPath: join(projects, 'app'), readOnly: false });
+    d.groups.mount('coder', { hostPath: join(projects, 'docs') });
+    const text = await ask(d, 'web:coder');
+    expect(text).toContain('app-written');
+    expect(text).toContain('docs-refused');
+    expect(readFileSync(join(projects, 'app', 'out.txt'), 'utf8')).toBe('built\n');
+    expect(d.status().runtime.selected).toBe('podman');
+  }, 60_000);
 });
