@@ -17,6 +17,8 @@ import type { DeadLetter } from './store/dead-letters.js';
 import { createEgress, type Egress } from './egress/egress.js';
 import { EventBus } from './events/bus.js';
 import { GroupService } from './groups/group-service.js';
+import { mountPolicyFor } from './groups/group-mounts.js';
+import { AllowlistWatch } from './sandbox/allowlist-watch.js';
 import { ensureApiToken } from './http/api-token.js';
 import { createApp } from './http/app.js';
 import { hostChecker } from './http/host-check.js';
@@ -109,6 +111,8 @@ export class Daemon {
   /** History search (IPC, API, CLI) and the indexer that keeps it close behind the store. */
   readonly history: HistorySearch;
   private readonly searchIndexer: SearchIndexer;
+  /** A change of the mount allowlist ends the live sessions of groups with mounts. */
+  private readonly allowlistWatch: AllowlistWatch;
   /** Allow / ask / deny for privileged actions, and the approvals (docs/approvals.md). */
   readonly guard: Guard;
   readonly budgets: Budgets;
@@ -140,7 +144,16 @@ export class Daemon {
       lockWaitMs: storage.lockWaitMs,
     });
     for (const problem of secureDataDir(config.paths)) this.log.warn(problem);
-    this.groups = new GroupService(this.store, config.paths);
+    this.groups = new GroupService(this.store, config.paths, undefined, mountPolicyFor(config));
+    this.allowlistWatch = new AllowlistWatch(
+      mountPolicyFor(config).allowlistPath,
+      () => {
+        for (const s of this.pool.list())
+          if (this.store.groups.get(s.meta.group)?.mounts.length)
+            s.close('the mount allowlist changed');
+      },
+      this.log.child({ part: 'sandbox' }),
+    );
     const clock = opts.clock ?? systemClock;
     // The guard asks through the outbox, built below (it sends nothing before start).
     this.guard = new Guard({
@@ -173,6 +186,8 @@ export class Daemon {
       runtimes: opts.runtimes,
       beforeRun: (folder) => this.ipc.ensureGroup(folder),
       guardedTools: (folder) => this.guard.guardedTools(folder),
+      allMounts: () => this.store.groups.allMounts(),
+      watchAllowlist: () => this.allowlistWatch.arm(),
     });
     for (const l of [...this.sandbox.launchers(), ...(opts.launchers ?? [])])
       this.launchers.register(l);
@@ -616,6 +631,7 @@ export class Daemon {
     (server as Server).closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
     this.unwatchStorage?.();
+    this.allowlistWatch.close();
     this.store.close();
     this.state = { name: 'stopped' };
     this.log.info('clawpod stopped');

@@ -48,6 +48,7 @@ export const settableKeys = [
   'env.NAME',
   'senders',
   'delegates',
+  'mounts',
   'provider',
   '<harness>.<option>',
   'limits.memoryMb',
@@ -107,6 +108,16 @@ export function parseGroupSettings(
                 .split(',')
                 .map((g) => g.trim())
                 .filter(Boolean);
+    } else if (key === 'mounts') {
+      // The whole list as JSON ('[{"hostPath":"~/projects/app","name":"app","readOnly":false}]')
+      // or null for none; `clawpod groups mount` / `unmount` change one at a time.
+      try {
+        out.mounts = isNull ? null : (JSON.parse(value) as GroupSettings['mounts']);
+      } catch {
+        throw new UsageError(
+          `mounts must be a JSON list or null, not "${value}" (one at a time: clawpod groups mount <group> <hostPath>)`,
+        );
+      }
     } else if (key === 'senders' || key === 'provider') {
       // JSON values, e.g. senders='{"allow":["tg:1"],"others":"store"}'; the schema checks them.
       try {

@@ -9,10 +9,15 @@ import {
   groupSettingsSchema,
   newGroupSchema,
   type Group,
+  groupMountSchema,
+  MAX_GROUP_MOUNTS,
+  type GroupMount,
   type GroupSettings,
   type StoredGroupSettings,
 } from '../store/group-schema.js';
 import { applyOptionsPatch, optionsPatch } from './harness-options.js';
+import { GroupMountChecks, type MountStatus } from './group-mounts.js';
+import type { ExtraMountConfig } from '../sandbox/extra-mounts.js';
 
 const MAIN_MEMORY = `# Main\n\nThis is the owner's admin chat. You can manage other groups and tasks from here.\n`;
 const GLOBAL_MEMORY = `# Shared knowledge\n\nFacts every group's assistant may read.\n`;
@@ -22,18 +27,41 @@ function firstIssue(err: { issues: Array<{ path: PropertyKey[]; message: string 
   return `${i.path.map(String).join('.') || 'body'}: ${i.message}`;
 }
 
+/** Body of `POST /api/groups/:name/mounts` and `clawpod groups mount`: the name defaults to the folder's. */
+export const mountRequestSchema = groupMountSchema.extend({
+  name: groupMountSchema.shape.name.optional(),
+});
+
+/** What `mount` did: the group after it, the mount as its next run gets it, and notes. */
+export interface MountResult {
+  group: Group;
+  mount: MountStatus;
+  /** The name was in use: that mount was replaced. */
+  replaced: boolean;
+  /** For the owner: a link resolved, read-write mounted read-only (with the fix). */
+  notes: string[];
+}
+
 /**
  * Creating, changing and removing groups, and binding chats — one implementation behind the
  * CLI, the HTTP API and (later) the `register_group` tool. Inputs are validated here.
  */
 export class GroupService {
   private readonly listeners: Array<(group: Group) => void> = [];
+  private readonly mountChecks: GroupMountChecks;
 
+  /**
+   * `mountPolicy`: where the mount allowlist is (mountPolicyFor(config)); without it the
+   * `mounts` setting cannot be changed through this service.
+   */
   constructor(
     private readonly store: Store,
     private readonly paths: DataPaths,
     private readonly now: () => number = Date.now,
-  ) {}
+    mountPolicy?: ExtraMountConfig,
+  ) {
+    this.mountChecks = new GroupMountChecks(mountPolicy, () => store.groups.allMounts());
+  }
 
   /** Calls `fn` with a group after it was added or its settings changed (the daemon reacts). */
   onChange(fn: (group: Group) => void): void {
@@ -79,6 +107,12 @@ export class GroupService {
     const settings = withOptions(given, {});
     if (this.store.groups.get(name))
       throw new GroupError('conflict', `group "${name}" already exists`);
+    if (given.mounts?.length)
+      settings.mounts = this.mountChecks.check(
+        { folder: name, isMain: false },
+        [],
+        given.mounts,
+      ).mounts;
     this.store.tx(() => {
       this.store.groups.insert(name, settings, { now: this.now() });
       for (const chat of chats) this.bindChecked(chat, name);
@@ -91,8 +125,57 @@ export class GroupService {
     const current = this.get(name);
     const parsed = groupSettingsSchema.safeParse(input);
     if (!parsed.success) throw new GroupError('invalid', firstIssue(parsed.error));
-    this.store.groups.update(name, withOptions(parsed.data, current.harnessOptions));
+    const settings = withOptions(parsed.data, current.harnessOptions);
+    if (parsed.data.mounts !== undefined)
+      settings.mounts = this.mountChecks.check(
+        current,
+        current.mounts,
+        parsed.data.mounts ?? [],
+      ).mounts;
+    this.store.groups.update(name, settings);
     return this.changed(this.get(name));
+  }
+
+  /**
+   * Adds a host folder to the group at /workspace/extra/<name> (name: the folder's own name
+   * unless given), or replaces the mount of that name. Checked against the mount allowlist now
+   * and again at every run; the group's live session restarts with it.
+   */
+  mount(name: string, input: unknown): MountResult {
+    const current = this.get(name);
+    const parsed = mountRequestSchema.safeParse(input);
+    if (!parsed.success) throw new GroupError('invalid', firstIssue(parsed.error));
+    const { hostPath, readOnly } = parsed.data;
+    const mountName = parsed.data.name ?? folderName(hostPath);
+    const entry: GroupMount = { name: mountName, hostPath, readOnly };
+    const replaced = current.mounts.some((m) => m.name === mountName);
+    const next = replaced
+      ? current.mounts.map((m) => (m.name === mountName ? entry : m))
+      : [...current.mounts, entry];
+    if (next.length > MAX_GROUP_MOUNTS)
+      throw new GroupError('invalid', `a group has at most ${MAX_GROUP_MOUNTS} mounts`);
+    const checked = this.mountChecks.check(current, current.mounts, next);
+    this.store.groups.update(name, { mounts: checked.mounts });
+    const group = this.changed(this.get(name));
+    const mount = this.mountChecks.status(group).find((m) => m.name === mountName)!;
+    return { group, mount, replaced, notes: checked.notes };
+  }
+
+  /** Removes the group's mount `mountName` (the host folder is untouched). */
+  unmount(name: string, mountName: string): Group {
+    const current = this.get(name);
+    if (!current.mounts.some((m) => m.name === mountName))
+      throw new GroupError(
+        'not_found',
+        `group "${name}" has no mount named "${mountName}" (mounts: ${current.mounts.map((m) => m.name).join(', ') || 'none'})`,
+      );
+    this.store.groups.update(name, { mounts: current.mounts.filter((m) => m.name !== mountName) });
+    return this.changed(this.get(name));
+  }
+
+  /** The group's mounts as its next run would get them (the allowlist read now). */
+  mountStatus(name: string): MountStatus[] {
+    return this.mountChecks.status(this.get(name));
   }
 
   /** Removes a group and its bindings; its folder stays on disk (memory is never deleted). */
@@ -140,6 +223,15 @@ export class GroupService {
     const file = join(dir, 'CLAUDE.md');
     if (!existsSync(file)) writeFileSync(file, memory);
   }
+}
+
+/** The last component of a host path (`~/projects/app/` → `app`), the default mount name. */
+function folderName(hostPath: string): string {
+  const parts = hostPath.split('/').filter((p) => p && p !== '~');
+  const last = parts.at(-1);
+  if (!last || last === '.' || last === '..')
+    throw new GroupError('invalid', `give the mount a name: "${hostPath}" has no folder name`);
+  return last;
 }
 
 /** `settings` for the store: the options patch (aliases included) applied to `current`. */

@@ -24,6 +24,7 @@ import { mountSearchRoutes } from './search-routes.js';
 import type { HistorySearch } from '../memory/history-search.js';
 import { mountApprovalRoutes, type ApprovalRouteDeps } from './approvals-routes.js';
 import { mountGroupChatRoutes } from './group-chat-routes.js';
+import { mountGroupMountRoutes } from './group-mount-routes.js';
 import { mountHookRoutes } from '../webhooks/routes.js';
 import type { HookDeps } from '../webhooks/hooks.js';
 
@@ -228,6 +229,7 @@ export function createApp(deps: ApiDeps): Hono {
   });
 
   mountGroupChatRoutes(app, deps.groups);
+  mountGroupMountRoutes(app, deps.groups);
   if (deps.tasks) mountTaskRoutes(app, deps.tasks);
   if (deps.history) mountSearchRoutes(app, { history: deps.history, timezone: deps.timezone });
   if (deps.hooks) mountHookRoutes(app, deps.hooks);

@@ -73,6 +73,13 @@ export const startRequestSchema = z.strictObject({
    * (`approve_tool`). Tools that act always go to the host. Absent: none beyond those.
    */
   guardedTools: z.optional(z.array(z.string().check(z.maxLength(200)))),
+  /**
+   * Host folders mounted for the group (its `mounts` setting, as the mount policy let them
+   * through): where the agent finds each, and whether it may write there. Absent: none.
+   */
+  mounts: z.optional(
+    z.array(z.strictObject({ name: z.string(), path: z.string(), readOnly: z.boolean() })),
+  ),
 });
 export type StartRequest = z.infer<typeof startRequestSchema>;
 

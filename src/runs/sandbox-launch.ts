@@ -4,9 +4,9 @@ import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../config/load.js';
 import type { Egress } from '../egress/egress.js';
-import type { Group } from '../store/group-schema.js';
+import type { Group, GroupMount } from '../store/group-schema.js';
 import type { ProxyInfo } from '../protocol/runner-protocol.js';
-import { defaultAllowlistPath } from '../sandbox/allowlist.js';
+import { mountPolicyFor } from '../groups/group-mounts.js';
 import { prepareGroupDirs } from '../sandbox/group-dirs.js';
 import { buildGroupMounts, SANDBOX_PATHS } from '../sandbox/mount-policy.js';
 import { mapToHost } from '../sandbox/none.js';
@@ -59,6 +59,20 @@ export interface LaunchDeps {
   guardedTools?: (folder: string) => string[];
   /** Where the bundles (dist/agent-bundle/) and harness packages (node_modules/) are; default this package. */
   packageRoot?: string;
+  /**
+   * Every group's extra mounts (GroupStore.allMounts): a mount inside another group's
+   * read-write one is refused at the run. Absent: only the group's own are considered.
+   */
+  allMounts?: () => Array<{ group: string; mount: GroupMount }>;
+  /** Called when a group with mounts starts a sandbox (the daemon watches the allowlist then). */
+  watchAllowlist?: () => void;
+}
+
+/** An extra mount as the agent is told about it: where it is in its view, and whether it may write. */
+export interface ExtraMountInfo {
+  name: string;
+  path: string;
+  readOnly: boolean;
 }
 
 /** A started sandbox whose runner waits for its start request on stdin. */
@@ -67,6 +81,8 @@ export interface LaunchedSandbox {
   ipcDir: string;
   proxy: ProxyInfo | null;
   closeEgress: () => Promise<void>;
+  /** The group's extra mounts as mounted (read-only where the allowlist made them so). */
+  extraMounts: ExtraMountInfo[];
 }
 
 /** The host uid/gid `group` runs as: its own (sandbox.uidBase + slot) under a root daemon. */
@@ -109,26 +125,53 @@ export async function launchSandbox(
     // These runtimes open the mount sources as the sandbox uid; containers mount as root.
     traverse: runtime.name === 'bubblewrap' || runtime.name === 'none',
   });
-  const { mounts, warnings } = await buildGroupMounts(
-    {
-      dataDir: config.paths.home,
-      allowlistPath: config.file.sandbox.allowlistPath ?? defaultAllowlistPath(homedir()),
-      homeDir: homedir(),
-      dbPath: config.paths.db,
-    },
-    { folder: g.folder, isMain: g.isMain, sessionDir },
-  );
+  if (g.mounts.length) deps.watchAllowlist?.();
+  const everyMount = deps.allMounts?.() ?? g.mounts.map((mount) => ({ group: g.folder, mount }));
+  // Checked again at every run: the allowlist may have changed, a path may now be a symlink.
+  const built = await buildGroupMounts(mountPolicyFor(config, homedir()), {
+    folder: g.folder,
+    isMain: g.isMain,
+    sessionDir,
+    extraMounts: g.mounts,
+    granted: true,
+    writable: everyMount
+      .filter((o) => !o.mount.readOnly)
+      .map((o) => ({ group: o.group, name: o.mount.name, hostPath: o.mount.hostPath })),
+    // bubblewrap binds the checked folder by descriptor; the others mount by path.
+    holdDescriptors: runtime.name === 'bubblewrap',
+  });
+  const { mounts, warnings } = built;
   for (const w of warnings) log.warn(w);
   const all = [...mounts, ...agentMounts(job.packages, deps.packageRoot)];
   // The `none` runtime has no /workspace view: point the runner at the host paths instead.
   const at = (p: string) => (runtime.name === 'none' ? mapToHost(p, all) : p);
+  const extraMounts = built.extras.map((x) => ({
+    name: x.name,
+    path: at(x.sandboxPath),
+    readOnly: x.readOnly,
+  }));
+  if (extraMounts.length)
+    log.info(
+      {
+        mounts: built.extras.map(
+          (x) => `${x.hostPath} -> ${x.sandboxPath} (${x.readOnly ? 'ro' : 'rw'})`,
+        ),
+      },
+      'extra mounts',
+    );
   const limits = { ...config.file.limits, ...g.limits };
-  const egress = await openRunEgress(deps.egress, {
-    group: g,
-    runId: job.label,
-    harness: job.harness,
-    runtime: runtime.name,
-  });
+  let egress: Awaited<ReturnType<typeof openRunEgress>>;
+  try {
+    egress = await openRunEgress(deps.egress, {
+      group: g,
+      runId: job.label,
+      harness: job.harness,
+      runtime: runtime.name,
+    });
+  } catch (err) {
+    await built.close();
+    throw err;
+  }
   try {
     const handle = runtime.spawn({
       id: `${g.folder}-${job.label}`.toLowerCase().replace(/[^a-z0-9_.-]/g, '-'),
@@ -155,9 +198,12 @@ export async function launchSandbox(
       network: egress.network,
       image: config.file.sandbox.image,
     });
-    return { handle, ipcDir, proxy: egress.proxy, closeEgress: egress.close };
+    return { handle, ipcDir, proxy: egress.proxy, closeEgress: egress.close, extraMounts };
   } catch (err) {
     await egress.close();
     throw err;
+  } finally {
+    // The child has its own copies of the mount descriptors once spawn() returned.
+    await built.close();
   }
 }

@@ -28,6 +28,7 @@ const group = (over: Partial<Group> = {}): Group => ({
   env: {},
   harnessOptions: {},
   delegates: [],
+  mounts: [],
   createdAt: 1,
   sandboxSlot: 1,
   chats: [],

@@ -89,6 +89,7 @@ export class SandboxProcess implements AgentProcess {
       proxy: launched.proxy,
       harnessOptions: optionsFor(g, this.spec.harness),
       guardedTools: this.opts.guardedTools?.(g.folder) ?? [],
+      ...(launched.extraMounts.length ? { mounts: launched.extraMounts } : {}),
     };
     handle.stdin.on('error', () => undefined);
     const write = (line: HostLine | StartRequest) =>

@@ -35,7 +35,7 @@ const newSessionId = (): string =>
 
 /** The group settings a live session was started with (a change needs a new one). */
 function fingerprint(group: Group, harness: string, model: string | null): string {
-  const { command, runtime, env, limits, isMain } = group;
+  const { command, runtime, env, limits, isMain, mounts } = group;
   return JSON.stringify({
     harness,
     model,
@@ -45,6 +45,7 @@ function fingerprint(group: Group, harness: string, model: string | null): strin
     env,
     limits,
     isMain,
+    mounts,
   });
 }
 

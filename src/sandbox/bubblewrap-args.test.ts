@@ -31,7 +31,7 @@ const spec = (over: Partial<SandboxSpec> = {}): SandboxSpec => ({
 const host = (over: Partial<BwrapHost> = {}): BwrapHost => ({
   bwrapPath: '/usr/bin/bwrap',
   prlimitPath: '/usr/bin/prlimit',
-  features: { disableUserns: true, tmpfsSize: true },
+  features: { disableUserns: true, tmpfsSize: true, bindFd: true },
   systemPaths: [{ path: '/usr' }, { path: '/bin', symlinkTarget: 'usr/bin' }, { path: '/etc/ssl' }],
   ...over,
 });
@@ -75,7 +75,10 @@ describe('buildBwrapCommand', () => {
   it('omits --disable-userns and --size when bwrap lacks them, and prlimit when absent', () => {
     const { file, args } = buildBwrapCommand(
       spec(),
-      host({ prlimitPath: null, features: { disableUserns: false, tmpfsSize: false } }),
+      host({
+        prlimitPath: null,
+        features: { disableUserns: false, tmpfsSize: false, bindFd: false },
+      }),
     );
     expect(file).toBe('/usr/bin/bwrap');
     expect(args).not.toContain('--disable-userns');
@@ -131,6 +134,26 @@ describe('buildBwrapCommand', () => {
     expect(sub).toBeGreaterThan(group);
   });
 
+  it('binds a mount by its descriptor (passed as fd 3, 4, …) when bwrap can', () => {
+    const mounts = [
+      ...spec().mounts,
+      { hostPath: '/home/a/app', sandboxPath: '/workspace/extra/app', readOnly: false, fd: 41 },
+      { hostPath: '/home/a/doc', sandboxPath: '/workspace/extra/doc', readOnly: true, fd: 17 },
+    ];
+    const built = buildBwrapCommand(spec({ mounts }), host());
+    expect(hasSeq(built.args, ['--bind-fd', '3', '/workspace/extra/app'])).toBe(true);
+    expect(hasSeq(built.args, ['--ro-bind-fd', '4', '/workspace/extra/doc'])).toBe(true);
+    expect(built.args).not.toContain('/home/a/app');
+    expect(built.fds).toEqual([41, 17]);
+    // Without --bind-fd: by path (the mount policy's checks still ran just before).
+    const old = buildBwrapCommand(
+      spec({ mounts }),
+      host({ features: { disableUserns: true, tmpfsSize: true, bindFd: false } }),
+    );
+    expect(hasSeq(old.args, ['--bind', '/home/a/app', '/workspace/extra/app'])).toBe(true);
+    expect(old.fds).toEqual([]);
+  });
+
   it('sets uid/gid, workdir, a read-only root, then the command after --', () => {
     const { args } = buildBwrapCommand(spec(), host());
     expect(
@@ -177,15 +200,15 @@ describe('prlimitArgs', () => {
 
 describe('host probing', () => {
   it('parses bwrap --help for optional features', () => {
-    expect(parseBwrapFeatures('  --disable-userns   Disable…\n    --size BYTES  Set size')).toEqual(
-      {
-        disableUserns: true,
-        tmpfsSize: true,
-      },
-    );
+    expect(
+      parseBwrapFeatures(
+        '  --disable-userns   Disable…\n    --size BYTES  Set size\n    --ro-bind-fd FD DEST  Bind',
+      ),
+    ).toEqual({ disableUserns: true, tmpfsSize: true, bindFd: true });
     expect(parseBwrapFeatures('  --unshare-all\n')).toEqual({
       disableUserns: false,
       tmpfsSize: false,
+      bindFd: false,
     });
   });
 

@@ -40,6 +40,11 @@ export interface BwrapFeatures {
   disableUserns: boolean;
   /** `--size` before `--tmpfs` (bubblewrap >= 0.7): bounded /tmp. */
   tmpfsSize: boolean;
+  /**
+   * `--bind-fd` / `--ro-bind-fd` (bubblewrap >= 0.8): bind an open descriptor; bwrap checks that
+   * what it mounted is the descriptor's folder, so a swap on the path cannot redirect the mount.
+   */
+  bindFd: boolean;
 }
 
 /** Host facts the builder needs. */
@@ -51,11 +56,18 @@ export interface BwrapHost {
   systemPaths: readonly SystemPath[];
 }
 
-/** The command to spawn: `file` with `args` (argv[0] excluded). */
+/**
+ * The command to spawn: `file` with `args` (argv[0] excluded). `fds` are host descriptors the
+ * child must get as its fds 3, 4, … (in this order): the args name them so.
+ */
 export interface BuiltCommand {
   file: string;
   args: string[];
+  fds: number[];
 }
+
+/** The first descriptor number a passed mount descriptor gets in bwrap (after stdio). */
+export const FIRST_PASSED_FD = 3;
 
 const MiB = 1024 * 1024;
 
@@ -98,7 +110,14 @@ export function buildBwrapCommand(spec: SandboxSpec, host: BwrapHost): BuiltComm
 
   // Parents before children, so a nested mount is not hidden by its parent's bind.
   const mounts = [...spec.mounts].sort((x, y) => depth(x.sandboxPath) - depth(y.sandboxPath));
-  for (const m of mounts) a.push(m.readOnly ? '--ro-bind' : '--bind', m.hostPath, m.sandboxPath);
+  const fds: number[] = [];
+  for (const m of mounts) {
+    if (m.fd !== undefined && host.features.bindFd) {
+      a.push(m.readOnly ? '--ro-bind-fd' : '--bind-fd', String(FIRST_PASSED_FD + fds.length));
+      a.push(m.sandboxPath);
+      fds.push(m.fd);
+    } else a.push(m.readOnly ? '--ro-bind' : '--bind', m.hostPath, m.sandboxPath);
+  }
 
   if (spec.network.mode === 'socket') {
     a.push('--ro-bind', spec.network.hostSocketPath, spec.network.sandboxSocketPath);
@@ -109,9 +128,10 @@ export function buildBwrapCommand(spec: SandboxSpec, host: BwrapHost): BuiltComm
   a.push('--remount-ro', '/');
   a.push('--', ...spec.command);
 
-  if (host.prlimitPath === null) return { file: host.bwrapPath, args: a };
+  if (host.prlimitPath === null) return { file: host.bwrapPath, args: a, fds };
   return {
     file: host.prlimitPath,
     args: [...prlimitArgs(spec.limits), '--', host.bwrapPath, ...a],
+    fds,
   };
 }

@@ -2,13 +2,23 @@
  * Real bubblewrap sandboxes: isolation, identity, environment, network, limits. Skipped (with
  * the reason in the suite name) when bwrap is absent or cannot create sandboxes here.
  */
-import { chmodSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer as createNetServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { BubblewrapRuntime, nodeDirIfOutsideSystem } from './bubblewrap.js';
 import { MountUnreachableError } from './errors.js';
 import { findExecutable } from './exec-util.js';
+import { holdDirectory } from './path-descriptor.js';
 import type { SandboxSpec } from './runtime.js';
 import { collect, ISOLATION_PROBE, makeLayout, type TestLayout } from './test-support.js';
 
@@ -124,6 +134,42 @@ describe.skipIf(skipReason !== '')(`bubblewrap runtime ${skipReason}`, () => {
     // The file the sandbox wrote belongs to the sandbox uid on the host, not to root.
     if (root) expect(statSync(join(layout.groupDir, 'written.txt')).uid).toBe(1000);
     expect(readdirSync(layout.globalDir)).toEqual(['README.md']);
+  });
+
+  it('mounts the folder held by descriptor, not what a swap put at its path since', async () => {
+    const granted = join(layout.base, 'granted');
+    const other = join(layout.base, 'other');
+    for (const [dir, text] of [
+      [granted, 'granted'],
+      [other, 'not granted'],
+    ] as const) {
+      mkdirSync(dir);
+      writeFileSync(join(dir, 'f'), text);
+    }
+    const held = await holdDirectory(granted);
+    // Between the check and the spawn, the folder moves away and a symlink takes its name.
+    renameSync(granted, `${granted}.moved`);
+    symlinkSync(other, granted);
+    const read = (fd?: number) =>
+      collect(
+        rt.spawn(
+          spec({
+            script: `process.stdout.write(require('fs').readFileSync('/workspace/extra/app/f', 'utf8'))`,
+            mounts: [
+              ...spec({ script: '' }).mounts,
+              { hostPath: granted, sandboxPath: '/workspace/extra/app', readOnly: true, fd },
+            ],
+          }),
+        ),
+      );
+    try {
+      const byFd = await read(held.fd);
+      expect(byFd.stdout).toBe('granted');
+      // By path the same mount would follow the symlink: what the descriptor prevents.
+      expect((await read()).stdout).toBe('not granted');
+    } finally {
+      await held.close();
+    }
   });
 
   it('socket mode: the declared host socket is reachable, TCP still is not', async () => {

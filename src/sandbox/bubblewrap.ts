@@ -6,7 +6,7 @@
  * as the spec's uid/gid so the sandboxed process is that uid on the host too (a user namespace
  * created by root would map the sandbox user to host root).
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { lstatSync, readlinkSync, realpathSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Logger } from 'pino';
@@ -93,6 +93,7 @@ export function parseBwrapFeatures(help: string): BwrapFeatures {
   return {
     disableUserns: help.includes('--disable-userns'),
     tmpfsSize: /^\s*--size\b/m.test(help),
+    bindFd: /^\s*--ro-bind-fd\b/m.test(help),
   };
 }
 
@@ -211,17 +212,21 @@ export class BubblewrapRuntime implements Runtime {
         );
       }
     }
-    const { file, args } = buildBwrapCommand(spec, host);
+    const { file, args, fds } = buildBwrapCommand(spec, host);
     this.opts.logger?.debug({ sandbox: spec.id, file }, 'starting bubblewrap sandbox');
     const child = spawnWithUmask(SANDBOX_UMASK, () =>
       spawn(file, args, {
-        stdio: 'pipe',
+        // Mount descriptors become the child's fds 3, 4, … (buildBwrapCommand names them so).
+        stdio: ['pipe', 'pipe', 'pipe', ...fds],
         env: {},
         cwd: '/',
         ...(root ? { uid: spec.uid, gid: spec.gid } : {}),
       }),
     );
-    return wrapChild(child, { wallTimeMs: spec.limits.wallTimeMs });
+    // stdio 0-2 are pipes whatever follows them.
+    return wrapChild(child as ChildProcessWithoutNullStreams, {
+      wallTimeMs: spec.limits.wallTimeMs,
+    });
   }
 }
 

@@ -1,9 +1,14 @@
+import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { works } from '../../test/support/host-tools.js';
 import { MountUnreachableError } from './errors.js';
 import { assertMountsReachable, reachProblem } from './host-access.js';
+
+const root = process.getuid?.() === 0;
+const hasSetfacl = works('setfacl', ['--version']);
 
 let base: string;
 beforeEach(() => {
@@ -47,4 +52,27 @@ describe('reachProblem', () => {
     expect(() => assertMountsReachable(m, 4242, 4242)).toThrow(MountUnreachableError);
     expect(() => assertMountsReachable(m, 4242, 4242)).toThrow(/chown -R 4242:4242/);
   });
+
+  it.skipIf(!root || !hasSetfacl)(
+    'lets an ACL grant a host folder to the sandbox uid (the kernel is asked as that uid)',
+    () => {
+      const home = join(base, 'alice');
+      const app = join(home, 'app');
+      mkdirSync(app, { recursive: true });
+      chmodSync(home, 0o700);
+      chmodSync(app, 0o700);
+      const m = [{ hostPath: app, sandboxPath: '/workspace/extra/app', readOnly: false }];
+      expect(() => assertMountsReachable(m, 4242, 4242)).toThrow(
+        /setfacl -m u:4242:x on each folder above .*setfacl -R -m u:4242:rwX,d:u:4242:rwX/,
+      );
+      execFileSync('setfacl', ['-m', 'u:4242:x', home]);
+      execFileSync('setfacl', ['-m', 'u:4242:rx', app]);
+      // Read-only now; read-write still refused until the ACL allows writing.
+      expect(() => assertMountsReachable([{ ...m[0]!, readOnly: true }], 4242, 4242)).not.toThrow();
+      expect(() => assertMountsReachable(m, 4242, 4242)).toThrow(MountUnreachableError);
+      execFileSync('setfacl', ['-m', 'u:4242:rwx', app]);
+      expect(() => assertMountsReachable(m, 4242, 4242)).not.toThrow();
+      expect(() => assertMountsReachable(m, 4343, 4343)).toThrow(MountUnreachableError);
+    },
+  );
 });

@@ -3,8 +3,10 @@
  * the sandbox uid itself (so the sandboxed process is not host root), and then every mount
  * source must be traversable - and rw mounts writable - by that uid. Checking this up front
  * turns bwrap's terse "Can't find source path" into an error that says what to chmod/chown.
- * Only mode bits are considered (not ACLs); supplementary groups are dropped at spawn.
+ * Mode bits are checked first; what they refuse is asked of the kernel as that uid (ACLs).
+ * Supplementary groups are dropped at spawn.
  */
+import { spawnSync } from 'node:child_process';
 import { statSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
 import { MountUnreachableError } from './errors.js';
@@ -69,14 +71,44 @@ export function traversalProblem(path: string, uid: number, gid: number): string
   return null;
 }
 
-/** Throw MountUnreachableError for the first mount the sandbox uid cannot use. */
+/**
+ * Whether the kernel lets `uid:gid` (no supplementary groups) use `path`, ACLs included: `test`
+ * run as that user. Only asked when the mode bits say no (a few ms per call; root only).
+ */
+export function kernelAllows(path: string, uid: number, gid: number, needWrite: boolean): boolean {
+  let dir: boolean;
+  try {
+    dir = statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+  const tests = ['-r', ...(dir ? ['-x'] : []), ...(needWrite ? ['-w'] : [])];
+  const script = tests.map((t) => `test ${t} "$1"`).join(' && ');
+  const r = spawnSync('/bin/sh', ['-c', script, 'sh', path], {
+    uid,
+    gid,
+    env: {},
+    stdio: 'ignore',
+    timeout: 5000,
+  });
+  return r.status === 0;
+}
+
+/**
+ * Throw MountUnreachableError for the first mount the sandbox uid cannot use. Mode bits first;
+ * a mount they refuse is asked of the kernel as that uid (an ACL may grant it: `setfacl`).
+ */
 export function assertMountsReachable(mounts: readonly Mount[], uid: number, gid: number): void {
   for (const m of mounts) {
     const problem = reachProblem(m.hostPath, uid, gid, !m.readOnly);
-    if (problem) {
+    if (problem && !kernelAllows(m.hostPath, uid, gid, !m.readOnly)) {
+      // A group's own host folder (/workspace/extra/…) stays the owner's: grant with an ACL.
+      const hint = m.sandboxPath.startsWith('/workspace/extra/')
+        ? `Give uid ${uid} access and keep yours: setfacl -m u:${uid}:x on each folder above ${m.hostPath}, then setfacl -R -m u:${uid}:${m.readOnly ? 'rX' : 'rwX'},d:u:${uid}:${m.readOnly ? 'rX' : 'rwX'} ${m.hostPath}`
+        : `Give the sandbox user access (e.g. chown -R ${uid}:${gid} on the group/IPC/session dirs, and let uid ${uid} or gid ${gid} traverse their parents), or keep CLAWPOD_HOME in a directory that uid can traverse (not /root)`;
       throw new MountUnreachableError(
         `Sandbox uid ${uid} cannot use mount ${m.hostPath} -> ${m.sandboxPath}: ${problem}`,
-        `Give the sandbox user access (e.g. chown -R ${uid}:${gid} on the group/IPC/session dirs, and let uid ${uid} or gid ${gid} traverse their parents), or keep CLAWPOD_HOME in a directory that uid can traverse (not /root)`,
+        hint,
       );
     }
   }

@@ -1,4 +1,12 @@
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  fstatSync,
+  mkdirSync,
+  mkdtempSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -120,7 +128,10 @@ describe('extra mounts', () => {
   });
 
   it('refuses every extra mount when there is no allowlist file', async () => {
-    await refused(join(home, 'projects', 'site'), /no mount allowlist at .*mount-allowlist\.json/);
+    await refused(
+      join(home, 'projects', 'site'),
+      /need a mount allowlist, and there is none at .*mount-allowlist\.json.*Create it, e.g. .*"path":"~\/projects"/,
+    );
   });
 
   it('refuses paths outside every allowed root, including via symlink and ..', async () => {
@@ -281,5 +292,77 @@ describe('extra mounts', () => {
       await expect(p).rejects.toThrow(AllowlistFileError);
       await expect(p).rejects.toThrow(pattern);
     }
+  });
+});
+
+describe('extra mounts of a group setting (granted, checked again at each run)', () => {
+  const granted = (
+    extra: { hostPath: string; name: string; readOnly: boolean }[],
+    more: Partial<Parameters<typeof buildGroupMounts>[1]> = {},
+  ) => ({ ...req(extra), granted: true, ...more });
+
+  it('refuses a granted path on which a folder became a symlink, even into an allowed root', async () => {
+    allow({ allowedRoots: [{ path: '~/projects' }] });
+    const app = mk(join(home, 'projects', 'team', 'app'));
+    mk(join(home, 'projects', 'other', 'app'));
+    const mount = [{ hostPath: app, name: 'app', readOnly: true }];
+    expect((await buildGroupMounts(cfg, granted(mount))).mounts.at(-1)?.hostPath).toBe(app);
+    // Someone swaps a parent folder for a link to another place under the same allowed root.
+    rmSync(join(home, 'projects', 'team'), { recursive: true });
+    symlinkSync(join(home, 'projects', 'other'), join(home, 'projects', 'team'));
+    const p = buildGroupMounts(cfg, granted(mount));
+    await expect(p).rejects.toThrow(MountRefusedError);
+    await expect(p).rejects.toThrow(
+      /now resolves to .*projects\/other\/app: a folder on that path was replaced by a symlink since the mount was granted/,
+    );
+  });
+
+  it('refuses a folder inside a read-write mount of any group, not the same folder', async () => {
+    allow({ allowedRoots: [{ path: '~/projects', allowReadWrite: true }] });
+    const projects = join(home, 'projects');
+    const site = join(projects, 'site');
+    const writable = [{ group: 'coder', name: 'projects', hostPath: projects }];
+    const p = buildGroupMounts(
+      cfg,
+      granted([{ hostPath: site, name: 'site', readOnly: true }], { writable }),
+    );
+    await expect(p).rejects.toThrow(
+      /lies inside .*projects, which group "coder" mounts read-write \("projects"\).*swap folders/,
+    );
+    // The very folder another group writes is fine: its agent cannot replace the folder itself.
+    const same = await buildGroupMounts(
+      cfg,
+      granted([{ hostPath: projects, name: 'p', readOnly: true }], { writable }),
+    );
+    expect(same.mounts.at(-1)?.hostPath).toBe(projects);
+  });
+
+  it('refuses names that nest, and a file instead of a folder', async () => {
+    allow({ allowedRoots: [{ path: '~/projects' }] });
+    const site = join(home, 'projects', 'site');
+    const nested = [
+      { hostPath: site, name: 'repos', readOnly: true },
+      { hostPath: join(home, 'projects'), name: 'repos/site', readOnly: true },
+    ];
+    await expect(buildGroupMounts(cfg, req(nested))).rejects.toThrow(
+      /"repos" and "repos\/site" nest/,
+    );
+    await refused(join(site, 'index.html'), /is not a folder/);
+  });
+
+  it('holds each folder open for bubblewrap: the descriptor is the checked folder', async () => {
+    allow({ allowedRoots: [{ path: '~/projects' }] });
+    const site = join(home, 'projects', 'site');
+    const r = await buildGroupMounts(
+      cfg,
+      granted([{ hostPath: site, name: 'site', readOnly: true }], { holdDescriptors: true }),
+    );
+    const fd = r.mounts.at(-1)?.fd;
+    expect(fd).toEqual(expect.any(Number));
+    expect(fstatSync(fd!).ino).toBe(statSync(site).ino);
+    expect(r.extras).toEqual([
+      { name: 'site', hostPath: site, sandboxPath: '/workspace/extra/site', readOnly: true },
+    ]);
+    await r.close();
   });
 });

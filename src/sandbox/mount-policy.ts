@@ -8,16 +8,25 @@
  *   /workspace/session        the run's session dir           rw (inside the data dir)
  *   /workspace/extra/<name>   allowlisted extra mounts        ro unless allowed rw
  *
- * Extra mounts pass only if the allowlist file permits them. Host paths are resolved through
- * symlinks first; blocked names (BUILTIN_BLOCKED_PATTERNS + the file's) are refused anywhere in
- * the resolved path and at the top level of a mounted directory; the data dir, the database
- * and the allowlist file are refused, and so is any directory containing them.
+ * Extra mounts pass only if the allowlist file permits them (see extra-mounts.ts for every
+ * rule). They are checked again at every run: the allowlist may have changed since a mount was
+ * granted, and a folder on its path may have been replaced.
  */
-import { lstatSync, readdirSync, realpathSync } from 'node:fs';
-import { isAbsolute, join, normalize } from 'node:path';
-import { loadAllowlist, type Allowlist } from './allowlist.js';
-import { compileBlocked, findBlocked, type BlockedPattern } from './blocked-names.js';
+import { lstatSync, realpathSync } from 'node:fs';
+import { join, normalize } from 'node:path';
 import { MountRefusedError } from './errors.js';
+import {
+  checkExtraMount,
+  extraMountContext,
+  extraMountTarget,
+  nestedNames,
+  realOrNull,
+  within,
+  type ExtraMountConfig,
+  type ExtraMountRequest,
+  type MountRef,
+} from './extra-mounts.js';
+import { canHoldDirectories, holdDirectory, PathWalkError } from './path-descriptor.js';
 import type { Mount } from './runtime.js';
 
 /** Where things appear inside the sandbox. */
@@ -30,23 +39,9 @@ export const SANDBOX_PATHS = {
 } as const;
 
 /** Injected configuration of the policy. */
-export interface MountPolicyConfig {
-  /** CLAWPOD_HOME, absolute. */
-  dataDir: string;
-  /** The allowlist file (see defaultAllowlistPath); must lie outside the data dir. */
-  allowlistPath: string;
-  /** Home directory used to expand `~` in requests and allowlist roots. */
-  homeDir: string;
-  /** The database file; default <dataDir>/clawpod.db. */
-  dbPath?: string;
-}
+export type MountPolicyConfig = ExtraMountConfig;
 
-/** An extra mount a group asks for; it appears at /workspace/extra/<name>. */
-export interface ExtraMountRequest {
-  hostPath: string;
-  name: string;
-  readOnly: boolean;
-}
+export { extraMountTarget, type ExtraMountRequest, type MountRef };
 
 /** One group run's mount request. */
 export interface GroupMountRequest {
@@ -56,52 +51,45 @@ export interface GroupMountRequest {
   /** Host path of this run's session dir; must be inside the data dir. */
   sessionDir: string;
   extraMounts?: readonly ExtraMountRequest[];
+  /**
+   * The extra mounts are a stored group setting: each host path was resolved when it was
+   * granted and must still resolve to itself (no symlink put on its path since).
+   */
+  granted?: boolean;
+  /** Read-write extra mounts of every group: a mount inside one of them is refused. */
+  writable?: readonly MountRef[];
+  /**
+   * Hold each extra mount's folder open (walked from / without following a symlink) and put the
+   * descriptor in its Mount (`fd`), for a runtime that binds descriptors. Call close() after.
+   */
+  holdDescriptors?: boolean;
+}
+
+/** An extra mount as the sandbox has it, for the agent's instructions. */
+export interface ExtraMountView {
+  name: string;
+  /** The folder on the host, resolved. */
+  hostPath: string;
+  /** /workspace/extra/<name>. */
+  sandboxPath: string;
+  readOnly: boolean;
 }
 
 /** The mounts, plus notes such as "rw downgraded to ro" for the run log. */
 export interface GroupMounts {
   mounts: Mount[];
   warnings: string[];
+  /** The extra mounts (also in `mounts`), as decided. */
+  extras: ExtraMountView[];
+  /** Releases the descriptors held for `holdDescriptors` (once the sandbox has started). */
+  close(): Promise<void>;
 }
 
 const FOLDER_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,100}$/;
-const NAME_COMPONENT = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$/;
 
 const refuse = (message: string, hint: string): never => {
   throw new MountRefusedError(message, hint);
 };
-
-/** Validate an extra mount name; returns its sandbox path. */
-export function extraMountTarget(name: string): string {
-  const hint = 'Use a relative name made of letters, digits, _ . - (e.g. "docs" or "repos/site")';
-  if (typeof name !== 'string' || name.length === 0) refuse('Extra mount name is empty', hint);
-  if (name.startsWith('/')) refuse(`Extra mount name "${name}" is absolute`, hint);
-  if (name.includes(':')) refuse(`Extra mount name "${name}" contains ':'`, hint);
-  const comps = name.split('/');
-  if (comps.includes('..')) refuse(`Extra mount name "${name}" contains '..'`, hint);
-  for (const c of comps) {
-    if (!NAME_COMPONENT.test(c) || c === '.')
-      refuse(`Extra mount name "${name}" is not allowed`, hint);
-  }
-  return `${SANDBOX_PATHS.extra}/${name}`;
-}
-
-function expandHome(p: string, homeDir: string): string {
-  if (p === '~') return homeDir;
-  if (p.startsWith('~/')) return join(homeDir, p.slice(2));
-  return p;
-}
-
-function realOrNull(p: string): string | null {
-  try {
-    return realpathSync(p);
-  } catch {
-    return null;
-  }
-}
-
-const within = (p: string, root: string): boolean =>
-  p === root || p.startsWith(root.endsWith('/') ? root : `${root}/`);
 
 /** A built-in dir: must exist, be a real directory (not a symlink) and stay in the data dir. */
 function builtinDir(path: string, what: string, realData: string): string {
@@ -122,110 +110,6 @@ function builtinDir(path: string, what: string, realData: string): string {
     );
   }
   return real;
-}
-
-/** Protected host paths an extra mount may neither be inside of nor contain. */
-function protectedPaths(cfg: MountPolicyConfig, realData: string): string[] {
-  const out = [realData];
-  for (const p of [cfg.allowlistPath, cfg.dbPath ?? join(cfg.dataDir, 'clawpod.db')]) {
-    out.push(normalize(p));
-    const real = realOrNull(p);
-    if (real) out.push(real);
-  }
-  return out;
-}
-
-function checkExtra(
-  cfg: MountPolicyConfig,
-  req: ExtraMountRequest,
-  isMain: boolean,
-  allowlist: Allowlist,
-  blocked: readonly BlockedPattern[],
-  realData: string,
-  warnings: string[],
-): Mount {
-  const target = extraMountTarget(req.name);
-  const label = `Extra mount "${req.name}"`;
-  const requested = expandHome(req.hostPath, cfg.homeDir);
-  if (!isAbsolute(requested)) {
-    refuse(`${label}: host path "${req.hostPath}" is not absolute`, 'Use an absolute path or ~/…');
-  }
-  if (/[\0\n:,]/.test(requested)) {
-    refuse(
-      `${label}: host path "${req.hostPath}" contains ':', ',' or a control character`,
-      'Rename the folder',
-    );
-  }
-  const real = realOrNull(requested);
-  if (!real) refuse(`${label}: host path ${requested} does not exist`, 'Create it or fix the path');
-  const resolved = real as string;
-  if (/[\0\n:,]/.test(resolved)) {
-    refuse(
-      `${label}: ${req.hostPath} resolves to ${resolved}, which contains ':' or ','`,
-      'Rename the folder',
-    );
-  }
-  for (const p of [normalize(requested), resolved]) {
-    const hit = findBlocked(p, blocked);
-    if (hit) {
-      refuse(
-        `${label}: ${req.hostPath} is blocked (${hit.at} matches "${hit.pattern}")`,
-        'Secrets such as keys, .ssh, .aws and .env are never mounted; mount a folder without them',
-      );
-    }
-  }
-  for (const p of protectedPaths(cfg, realData)) {
-    if (within(resolved, p) || within(p, resolved)) {
-      refuse(
-        `${label}: ${req.hostPath} overlaps clawpod's own state (${p})`,
-        'The data dir, the database and the mount allowlist are never mounted',
-      );
-    }
-  }
-  if (lstatSync(resolved).isDirectory()) {
-    for (const entry of readdirSync(resolved)) {
-      const hit = findBlocked(join(resolved, entry), blocked);
-      if (hit && hit.at.startsWith(`${resolved}/`)) {
-        refuse(
-          `${label}: ${req.hostPath} contains ${hit.at} (matches "${hit.pattern}")`,
-          'Mount a subfolder that holds no secrets, or move the secret out',
-        );
-      }
-    }
-    // Multi-component patterns (".config/clawpod") one level down.
-    for (const p of blocked) {
-      if (p.parts.length > 1 && !/[*?]/.test(p.source) && realOrNull(join(resolved, p.source))) {
-        refuse(`${label}: ${req.hostPath} contains ${p.source}`, 'Mount a subfolder instead');
-      }
-    }
-  }
-  let best: { root: string; rw: boolean } | null = null;
-  for (const r of allowlist.allowedRoots) {
-    const root = realOrNull(expandHome(r.path, cfg.homeDir));
-    if (root && within(resolved, root) && (!best || root.length > best.root.length)) {
-      best = { root, rw: r.allowReadWrite };
-    }
-  }
-  if (!best) {
-    return refuse(
-      `${label}: ${resolved} is not under any allowedRoots of ${cfg.allowlistPath}`,
-      `Add its parent to allowedRoots in ${cfg.allowlistPath} if the agent should see it`,
-    );
-  }
-  let readOnly = req.readOnly;
-  if (!readOnly && !best.rw) {
-    readOnly = true;
-    warnings.push(
-      `${label} mounted read-only: allowed root ${best.root} does not allow read-write`,
-    );
-  }
-  if (!readOnly && !isMain && allowlist.nonMainReadOnly) {
-    readOnly = true;
-    warnings.push(
-      `${label} mounted read-only: nonMainReadOnly is set and this is not the main group`,
-    );
-  }
-  return { hostPath: resolved, sandboxPath: target, readOnly };
 }
 
 /**
@@ -271,22 +155,82 @@ export async function buildGroupMounts(
   }
   mounts.push({ hostPath: sessionDir, sandboxPath: SANDBOX_PATHS.session, readOnly: false });
 
-  const extras = req.extraMounts ?? [];
-  if (extras.length === 0) return { mounts, warnings };
-  const allowlist = await loadAllowlist(cfg.allowlistPath);
-  if (!allowlist) {
-    return refuse(
-      `Group ${req.folder} asks for extra mounts but there is no mount allowlist at ${cfg.allowlistPath}`,
-      'Create it: {"allowedRoots":[{"path":"~/projects","allowReadWrite":false}]}',
+  const requests = req.extraMounts ?? [];
+  const none = async () => {};
+  if (requests.length === 0) return { mounts, warnings, extras: [], close: none };
+  const names = new Set<string>();
+  for (const r of requests) {
+    if (names.has(r.name))
+      refuse(`Extra mount name "${r.name}" is used twice`, 'Give each mount its own name');
+    names.add(r.name);
+  }
+  // "repos" and "repos/site": the inner target would be made inside the outer host folder.
+  const nested = nestedNames([...names]);
+  if (nested) {
+    refuse(
+      `Extra mount names "${nested[0]}" and "${nested[1]}" nest`,
+      'Give each mount a name of its own, not one inside another (e.g. "repos-site")',
     );
   }
-  const blocked = compileBlocked(allowlist.blockedPatterns);
-  const names = new Set<string>();
-  for (const req2 of extras) {
-    if (names.has(req2.name))
-      refuse(`Extra mount name "${req2.name}" is used twice`, 'Give each mount its own name');
-    names.add(req2.name);
-    mounts.push(checkExtra(cfg, req2, req.isMain, allowlist, blocked, realData, warnings));
+  const ctx = extraMountContext(cfg, requests[0]?.hostPath);
+  const extras: ExtraMountView[] = [];
+  for (const r of requests) {
+    const checked = checkExtraMount(ctx, r, {
+      isMain: req.isMain,
+      exact: req.granted,
+      writable: req.writable,
+      group: req.folder,
+    });
+    warnings.push(...checked.notes);
+    extras.push({
+      name: checked.name,
+      hostPath: checked.hostPath,
+      sandboxPath: checked.sandboxPath,
+      readOnly: checked.readOnly,
+    });
   }
-  return { mounts, warnings };
+  const held = req.holdDescriptors && canHoldDirectories() ? await holdAll(extras) : [];
+  extras.forEach((x, i) => {
+    const fd = held[i]?.fd;
+    mounts.push({
+      hostPath: x.hostPath,
+      sandboxPath: x.sandboxPath,
+      readOnly: x.readOnly,
+      ...(fd === undefined ? {} : { fd }),
+    });
+  });
+  const close = async () => {
+    await Promise.all(held.map((h) => h.close()));
+  };
+  return { mounts, warnings, extras, close };
+}
+
+/** Opens every extra mount's folder without following a symlink; all or none stay open. */
+async function holdAll(
+  extras: readonly ExtraMountView[],
+): Promise<Array<{ fd: number; close(): Promise<void> }>> {
+  const held: Array<{ fd: number; close(): Promise<void> }> = [];
+  try {
+    for (const x of extras) {
+      try {
+        held.push(await holdDirectory(x.hostPath));
+      } catch (e) {
+        if (!(e instanceof PathWalkError)) throw e;
+        if (e.problem === 'unreadable') {
+          return refuse(
+            `Extra mount "${x.name}": ${e.message}`,
+            'Let the clawpod daemon search every folder on that path',
+          );
+        }
+        return refuse(
+          `Extra mount "${x.name}": ${x.hostPath} changed while the sandbox was being set up (${e.message})`,
+          'Something replaced a folder on that path; check who can write there before the next run',
+        );
+      }
+    }
+    return held;
+  } catch (e) {
+    await Promise.all(held.map((h) => h.close()));
+    throw e;
+  }
 }

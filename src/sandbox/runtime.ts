@@ -21,6 +21,12 @@ export interface Mount {
   hostPath: string;
   sandboxPath: string;
   readOnly: boolean;
+  /**
+   * An open descriptor of `hostPath` (reached without following a symlink), held by the caller
+   * until spawn() returns. A runtime that can bind a descriptor (bubblewrap's --bind-fd) mounts
+   * it, so the sandbox gets exactly the folder that was checked; the others mount `hostPath`.
+   */
+  fd?: number;
 }
 
 /**
@@ -175,6 +181,7 @@ const mountSchema = z.object({
     { message: `mount sandboxPath must not be / or inside ${RESERVED_SANDBOX_PATHS.join(', ')}` },
   ),
   readOnly: z.boolean(),
+  fd: z.number().int().min(0).optional(),
 });
 
 /** zod schema of SandboxSpec (used by validateSpec). */

@@ -44,6 +44,23 @@ export const sendersSchema = z.strictObject({
 });
 export type SenderPolicy = z.infer<typeof sendersSchema>;
 
+/** Most extra mounts one group may have. */
+export const MAX_GROUP_MOUNTS = 20;
+
+/**
+ * A host folder a group sees at /workspace/extra/<name> (docs/sandbox.md#mount-policy),
+ * read-only unless `readOnly: false` and the mount allowlist allows read-write. Checked against
+ * the allowlist when set (GroupService) and again at every run (the mount policy).
+ */
+export const groupMountSchema = z.strictObject({
+  /** An absolute path or ~/…; stored resolved through symlinks, as it was when granted. */
+  hostPath: z.string().min(1).max(4096),
+  /** Relative name under /workspace/extra: letters, digits, _ . - and / (the policy checks it). */
+  name: z.string().min(1).max(200),
+  readOnly: z.boolean().default(true),
+});
+export type GroupMount = z.output<typeof groupMountSchema>;
+
 /** A patch of a group's harness options: per harness name, a merge patch or null. */
 export const harnessOptionsPatchSchema = z.record(
   z.string(),
@@ -96,6 +113,8 @@ export const groupSettingsSchema = z
      * `main` may delegate to any group whatever this says; null or [] for others: to none.
      */
     delegates: z.array(folderNameSchema).max(100).nullable(),
+    /** Host folders the group sees at /workspace/extra/<name>; the list replaces the old one. */
+    mounts: z.array(groupMountSchema).max(MAX_GROUP_MOUNTS).nullable(),
     /** Old top-level options, kept as aliases (see LEGACY_OPTION_KEYS): checked by the harnesses. */
     effort: z.unknown(),
     agentTeams: z.unknown(),
@@ -138,6 +157,8 @@ export interface Group {
   harnessOptions: HarnessOptions;
   /** Groups it may delegate to (main: any, whatever this says). */
   delegates: string[];
+  /** Host folders it sees at /workspace/extra/<name> (hostPath resolved when granted). */
+  mounts: GroupMount[];
   createdAt: number;
   /** Stable per group while it exists: a root daemon runs it as uid `sandbox.uidBase` + slot. */
   sandboxSlot: number;

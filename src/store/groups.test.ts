@@ -26,11 +26,27 @@ describe('GroupStore', () => {
       env: {},
       harnessOptions: {},
       delegates: [],
+      mounts: [],
       createdAt: 10,
       sandboxSlot: 1,
       chats: [],
     });
     expect(store.groups.get('missing')).toBeUndefined();
+  });
+
+  it('stores mounts as given (GroupService checks them first) and lists every group’s', () => {
+    const app = { name: 'app', hostPath: '/home/a/projects/app', readOnly: false };
+    store.groups.insert('coder', { mounts: [app] }, { now: 10 });
+    store.groups.insert('main', {}, { now: 11, isMain: true });
+    store.groups.update('main', { mounts: [{ ...app, readOnly: true }] });
+    expect(store.groups.get('coder')!.mounts).toEqual([app]);
+    expect(store.groups.allMounts()).toEqual([
+      { group: 'coder', mount: app },
+      { group: 'main', mount: { ...app, readOnly: true } },
+    ]);
+    store.groups.update('coder', { mounts: null });
+    expect(store.groups.get('coder')!.mounts).toEqual([]);
+    expect(store.groups.allMounts()).toHaveLength(1);
   });
 
   it('stores the groups a group may delegate to; null clears them', () => {

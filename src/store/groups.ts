@@ -17,11 +17,12 @@ interface GroupRow {
   env: string | null;
   harness_options: string;
   delegates: string | null;
+  mounts: string | null;
   created_at: number;
   sandbox_slot: number | null;
 }
 
-type JsonSetting = 'limits' | 'senders' | 'env' | 'harnessOptions' | 'delegates';
+type JsonSetting = 'limits' | 'senders' | 'env' | 'harnessOptions' | 'delegates' | 'mounts';
 
 /** Settings stored as plain columns (booleans as 0/1). */
 const columns: Record<keyof Omit<StoredGroupSettings, JsonSetting>, string> = {
@@ -41,6 +42,8 @@ const jsonColumns: Record<Exclude<JsonSetting, 'limits'>, string> = {
   // Merged and checked by GroupService (harness-options.ts): stored whole.
   harnessOptions: 'harness_options',
   delegates: 'delegates',
+  // Checked against the mount allowlist by GroupService first.
+  mounts: 'mounts',
 };
 
 /** Groups and their chat bindings. */
@@ -70,6 +73,7 @@ export class GroupStore {
       env: row.env ? (JSON.parse(row.env) as Group['env']) : {},
       harnessOptions: JSON.parse(row.harness_options) as Group['harnessOptions'],
       delegates: row.delegates ? (JSON.parse(row.delegates) as string[]) : [],
+      mounts: row.mounts ? (JSON.parse(row.mounts) as Group['mounts']) : [],
       createdAt: row.created_at,
       sandboxSlot: row.sandbox_slot ?? 0,
       chats,
@@ -94,6 +98,17 @@ export class GroupStore {
       'SELECT * FROM groups ORDER BY is_main DESC, folder',
     ).all() as GroupRow[];
     return rows.map((r) => this.toGroup(r));
+  }
+
+  /** Every group's extra mounts, with the group's folder (for the nesting rule of mounts). */
+  allMounts(): Array<{ group: string; mount: Group['mounts'][number] }> {
+    const rows = stmt(
+      this.db,
+      'SELECT folder, mounts FROM groups WHERE mounts IS NOT NULL ORDER BY folder',
+    ).all() as Array<{ folder: string; mounts: string }>;
+    return rows.flatMap((r) =>
+      (JSON.parse(r.mounts) as Group['mounts']).map((mount) => ({ group: r.folder, mount })),
+    );
   }
 
   /**

@@ -36,6 +36,7 @@ const tablesByVersion: Record<number, string[]> = {
   10: [],
   11: ['approvals', 'budget_caps', 'guard_rules'],
   12: ['delegations'],
+  13: [],
 };
 
 /**
@@ -343,6 +344,17 @@ const fixtures: Record<number, { seed(db: Db): void; check(db: Db): void }> = {
       expect(db.prepare("SELECT delegates FROM groups WHERE folder = 'team'").pluck().get()).toBe(
         null,
       );
+    },
+  },
+  12: {
+    seed(db) {
+      db.prepare(`UPDATE groups SET delegates = '["team"]' WHERE folder = 'ops'`).run();
+    },
+    check(db) {
+      // Version 13: groups gain mounts, none for the groups that were there.
+      expect(
+        db.prepare("SELECT sandbox_slot, delegates, mounts FROM groups WHERE folder = 'ops'").get(),
+      ).toEqual({ sandbox_slot: 2, delegates: '["team"]', mounts: null });
     },
   },
 };

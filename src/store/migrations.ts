@@ -549,6 +549,14 @@ export const migrations: ReadonlyArray<{ version: number; name: string; sql: str
       CREATE INDEX delegations_open ON delegations(status) WHERE status IN ('queued', 'running');
     `,
   },
+  {
+    version: 13,
+    name: 'group mounts: host folders a group sees at /workspace/extra/<name>',
+    sql: `
+      -- JSON array of {name, hostPath, readOnly}; hostPath resolved when granted. NULL: none.
+      ALTER TABLE groups ADD COLUMN mounts TEXT;
+    `,
+  },
 ];
 
 export const latestVersion = migrations[migrations.length - 1]!.version;

@@ -5,7 +5,7 @@
  * test fire a task and run out a dead letter's retries. Screenshots of each view at phone size
  * go to a temp dir, or to docs/ui/ with CLAWPOD_UI_SCREENSHOTS=1.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -44,6 +44,7 @@ esac
 describe.skipIf(!hasBrowser || !hasBwrap)('Control UI in Chromium', () => {
   let d: Daemon;
   let home: string;
+  let owner: string;
   let base: string;
   let token: string;
   let clock: FakeClock;
@@ -60,7 +61,16 @@ describe.skipIf(!hasBrowser || !hasBwrap)('Control UI in Chromium', () => {
         output_tokens: 300,
       }),
     );
-    home = defaultHome('runtime: bubblewrap\ndefaults: { harness: command }\n');
+    // The owner's folders and mount allowlist, apart from the data dir.
+    owner = mkdtempSync(join(tmpdir(), 'clawpod-ui-owner-'));
+    mkdirSync(join(owner, 'projects', 'app'), { recursive: true });
+    writeFileSync(
+      join(owner, 'mount-allowlist.json'),
+      JSON.stringify({ allowedRoots: [{ path: join(owner, 'projects'), allowReadWrite: true }] }),
+    );
+    home = defaultHome(
+      `runtime: bubblewrap\ndefaults: { harness: command }\nsandbox: { allowlistPath: ${JSON.stringify(join(owner, 'mount-allowlist.json'))} }\n`,
+    );
     clock = new FakeClock(Date.now());
     d = await startDaemon(
       home,
@@ -113,6 +123,7 @@ describe.skipIf(!hasBrowser || !hasBwrap)('Control UI in Chromium', () => {
     await browser?.close();
     await d?.stop();
     await fake?.close();
+    if (owner) rmSync(owner, { recursive: true, force: true });
   });
 
   const shot = (name: string) => page.screenshot({ path: join(shots, `${name}.png`) });
@@ -255,6 +266,28 @@ describe.skipIf(!hasBrowser || !hasBwrap)('Control UI in Chromium', () => {
       '# Main\n\nThe owner prefers short answers.\n',
     );
     await shot('groups');
+  });
+
+  it("mounts a host folder for a group, and shows the allowlist's refusal", async () => {
+    await page.goto(`${base}/#/groups/main`);
+    await page.getByTestId('mount-path').fill(join(owner, 'projects', 'app'));
+    await page.getByTestId('mount-rw').check();
+    await page.getByTestId('mount-add').click();
+    await page
+      .getByTestId('mount-row')
+      .filter({ hasText: '/workspace/extra/app' })
+      .filter({ hasText: 'read-write' })
+      .waitFor();
+    expect(d.store.groups.get('main')?.mounts).toEqual([
+      { name: 'app', hostPath: join(owner, 'projects', 'app'), readOnly: false },
+    ]);
+    mkdirSync(join(owner, 'elsewhere'));
+    await page.getByTestId('mount-path').fill(join(owner, 'elsewhere'));
+    await page.getByTestId('mount-add').click();
+    await page.getByText(/is not under any allowedRoots/).waitFor();
+    await page.getByTestId('mount-row').getByRole('button', { name: 'Remove' }).click();
+    await page.getByText('No host folders mounted.').waitFor();
+    expect(d.store.groups.get('main')?.mounts).toEqual([]);
   });
 
   it('retries a dead letter from the health view', async () => {

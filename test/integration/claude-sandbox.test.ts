@@ -4,7 +4,17 @@
  *
  * Needs bubblewrap and a built dist/ (the agent bundle); skipped with the reason otherwise.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Daemon } from '../../src/daemon.js';
@@ -133,6 +143,50 @@ describe.skipIf(Boolean(skipWhy))(
       expect(d.store.resumeIds.get('main', 'claude')).toBe(sid);
       expect(d.store.runs.list()).toHaveLength(2); // a new sandbox, resuming by session id
     });
+
+    it('writes into a read-write mount, told in its system prompt where the mounts are', async () => {
+      const base = mkdtempSync(join(tmpdir(), 'clawpod-claude-repo-'));
+      chmodSync(base, 0o755);
+      try {
+        const repo = join(base, 'projects', 'app');
+        const docs = join(base, 'projects', 'docs');
+        mkdirSync(repo, { recursive: true });
+        mkdirSync(docs);
+        const allowlist = join(base, 'mount-allowlist.json');
+        writeFileSync(
+          allowlist,
+          JSON.stringify({
+            allowedRoots: [{ path: join(base, 'projects'), allowReadWrite: true }],
+          }),
+        );
+        fake.setScript((req) =>
+          answeredTool(req) === undefined
+            ? reply.tool('Write', { file_path: '/workspace/extra/app/notes.md', content: 'plan\n' })
+            : reply.text('written'),
+        );
+        const booted = await bootHarnessDaemon(
+          'claude',
+          TEST_MODEL,
+          { ANTHROPIC_API_KEY: REAL_KEY, ANTHROPIC_BASE_URL: fake.url },
+          `sandbox: { allowlistPath: ${JSON.stringify(allowlist)} }\n`,
+        );
+        const d = booted.d;
+        daemons.push(d);
+        if (process.getuid!() === 0)
+          chownSync(repo, 70_000 + d.groups.get('main').sandboxSlot, 70_000);
+        d.groups.mount('main', { hostPath: repo, readOnly: false });
+        d.groups.mount('main', { hostPath: docs });
+        const done = nextMessage(d, (m) => outIn('web:main')(m) && m.text === 'written');
+        await say(d, 'web:main', 'write the plan into the app');
+        await done;
+        expect(readFileSync(join(repo, 'notes.md'), 'utf8')).toBe('plan\n');
+        expect(JSON.stringify(fake.messages()[0]!.body!.system)).toContain(
+          'Host folders mounted for this group: /workspace/extra/app (read-write), /workspace/extra/docs (read-only).',
+        );
+      } finally {
+        rmSync(base, { recursive: true, force: true });
+      }
+    }, 120_000);
   },
 );
 

@@ -4,7 +4,17 @@
  *
  * Needs bubblewrap, a built dist/ and the codex package; skipped with the reason otherwise.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Daemon } from '../../src/daemon.js';
@@ -144,6 +154,55 @@ describe.skipIf(Boolean(skipWhy))(
       },
       120_000,
     );
+
+    it('a coder group with the repository mounted read-write changes it, told where it is', async () => {
+      const base = mkdtempSync(join(tmpdir(), 'clawpod-codex-repo-'));
+      chmodSync(base, 0o755);
+      try {
+        const repo = join(base, 'projects', 'app');
+        mkdirSync(repo, { recursive: true });
+        writeFileSync(join(repo, 'README.md'), '# app\n');
+        const allowlist = join(base, 'mount-allowlist.json');
+        writeFileSync(
+          allowlist,
+          JSON.stringify({
+            allowedRoots: [{ path: join(base, 'projects'), allowReadWrite: true }],
+            nonMainReadOnly: false,
+          }),
+        );
+        fake.setScript((req) =>
+          toolOutputs(req).length === 0
+            ? reply.shell(
+                'echo "export const add = (a, b) => a + b;" > /workspace/extra/app/add.js',
+              )
+            : reply.text('committed'),
+        );
+        const booted = await bootHarnessDaemon(
+          'codex',
+          MODEL,
+          { OPENAI_API_KEY: REAL_KEY, OPENAI_BASE_URL: fake.baseUrl },
+          `sandbox: { allowlistPath: ${JSON.stringify(allowlist)} }\n`,
+        );
+        const d = booted.d;
+        daemons.push(d);
+        d.groups.add({ name: 'coder', chats: ['web:coder'], requiresTrigger: false });
+        if (process.getuid!() === 0)
+          chownSync(repo, 70_000 + d.groups.get('coder').sandboxSlot, 70_000);
+        d.groups.mount('coder', { hostPath: repo, readOnly: false });
+        const done = nextMessage(d, (m) => outIn('web:coder')(m) && m.text === 'committed');
+        await say(d, 'web:coder', 'add an add function to the app');
+        await done;
+        expect(readFileSync(join(repo, 'add.js'), 'utf8')).toBe(
+          'export const add = (a, b) => a + b;\n',
+        );
+        // Codex's developer instructions name the mount and that it may write there.
+        expect(JSON.stringify(fake.responses()[0]!.body)).toContain(
+          'Host folders mounted for this group: /workspace/extra/app (read-write).',
+        );
+      } finally {
+        rmSync(base, { recursive: true, force: true });
+      }
+    }, 120_000);
 
     it('tells the chat which variable to set when there is no OpenAI key', async () => {
       const { d } = await boot({ OPENAI_BASE_URL: fake.baseUrl });

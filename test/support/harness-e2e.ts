@@ -13,9 +13,11 @@ export async function bootHarnessDaemon(
   harness: 'claude' | 'codex',
   model: string,
   env: Record<string, string>,
+  /** More config.yaml lines. */
+  extraConfig = '',
 ): Promise<{ d: Daemon; home: string }> {
   const home = tempHome(
-    `runtime: bubblewrap\ndefaults: { harness: ${harness}, model: ${model}, idleTimeoutMs: 1000 }\n`,
+    `runtime: bubblewrap\ndefaults: { harness: ${harness}, model: ${model}, idleTimeoutMs: 1000 }\n${extraConfig}`,
   );
   writeFileSync(
     join(home, '.env'),

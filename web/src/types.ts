@@ -16,6 +16,8 @@ export type { DeadLetter } from '../../src/store/dead-letters.js';
 export type { ChatOverview, MessageView } from '../../src/store/views.js';
 export type { DoctorFinding, EgressRefusal } from '../../src/http/ui-routes.js';
 export type { TranscriptStep } from '../../src/store/transcripts.js';
+export type { MountStatus } from '../../src/groups/group-mounts.js';
+export type { MountResult } from '../../src/groups/group-service.js';
 
 import type { RunRecord } from '../../src/store/runs.js';
 import type { TranscriptStep } from '../../src/store/transcripts.js';

@@ -15,6 +15,7 @@ import {
   type CheckResult,
 } from '../doctor-checks.js';
 import { checkChannels } from '../doctor-channels.js';
+import { checkGroupMounts } from '../doctor-mounts.js';
 import { checkRuntimes } from '../doctor-runtimes.js';
 import { json } from '../format.js';
 
@@ -97,6 +98,7 @@ export async function runDoctor(
       groups.find((g) => g.isMain),
     ),
   );
+  results.push(...checkGroupMounts(config, groups));
   if (opts.liveChannels !== false)
     results.push(...(await checkChannels(config, { timeoutMs: opts.channelTimeoutMs })));
   results.push(await checkPort(config, env));
@@ -128,7 +130,7 @@ export function registerDoctor(program: Command): void {
   program
     .command('doctor')
     .description(
-      'check node, data dir, config, sandbox runtimes, credentials, each configured channel (a live login) and the HTTP port (with a fix for each problem)',
+      'check node, data dir, config, sandbox runtimes, credentials, group mounts, each configured channel (a live login) and the HTTP port (with a fix for each problem)',
     )
     .option('--json', 'print the findings as JSON')
     .action(async (opts: { json?: boolean }) => {

@@ -3,7 +3,9 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { harnessNames, runtimeNames } from '../../config/schema.js';
 import { loadConfig, type Config } from '../../config/load.js';
+import { mountPolicyFor, type MountStatus } from '../../groups/group-mounts.js';
 import { GroupService } from '../../groups/group-service.js';
+import { tildePath } from '../../sandbox/extra-mounts.js';
 import type { Group } from '../../store/group-schema.js';
 import { json, table } from '../format.js';
 import { parseGroupSettings, settableKeys } from '../group-settings.js';
@@ -19,7 +21,7 @@ import { safeWriteFile } from '../../sandbox/safe-fs.js';
 async function withGroups<T>(fn: (groups: GroupService, config: Config) => T): Promise<T> {
   const config = loadConfig();
   return withLocalStore(config, { create: true }, (store) => {
-    const groups = new GroupService(store, config.paths);
+    const groups = new GroupService(store, config.paths, undefined, mountPolicyFor(config));
     groups.ensureMain();
     return fn(groups, config);
   });
@@ -27,8 +29,38 @@ async function withGroups<T>(fn: (groups: GroupService, config: Config) => T): P
 
 const orDefault = (v: string | null | undefined, fallback: string) => v ?? `(default: ${fallback})`;
 
-/** Multi-line description of one group; `config` supplies what null settings fall back to. */
-export function renderGroup(g: Group, config: Config): string {
+/** One mount as its next run gets it, and why (`shown` puts `~` for the home directory). */
+export function renderMount(m: MountStatus, shown: (p: string) => string): string[] {
+  const mode =
+    m.mode === 'refused'
+      ? 'REFUSED: the next run fails'
+      : m.mode === 'rw'
+        ? 'read-write'
+        : m.readOnly
+          ? 'read-only'
+          : 'read-only (read-write asked)';
+  return [
+    `${m.name}: ${shown(m.hostPath)} -> ${m.sandboxPath} (${mode})`,
+    ...m.notes.map((n) => `  ${n}`),
+    ...(m.error ? [`  ${m.error}`] : []),
+  ];
+}
+
+/**
+ * Multi-line description of one group; `config` supplies what null settings fall back to,
+ * `mounts` the state of its mounts (else they are listed as set).
+ */
+export function renderGroup(
+  g: Group,
+  config: Config,
+  mounts?: { status: MountStatus[]; shown: (p: string) => string },
+): string {
+  const mountLines = mounts
+    ? mounts.status.flatMap((m) => renderMount(m, mounts.shown))
+    : g.mounts.map(
+        (m) =>
+          `${m.name}: ${m.hostPath} -> /workspace/extra/${m.name} (${m.readOnly ? 'read-only' : 'read-write'})`,
+      );
   const limits = Object.entries(g.limits).map(([k, v]) => `${k}=${String(v)}`);
   const trigger =
     g.isMain || !g.requiresTrigger
@@ -49,6 +81,7 @@ export function renderGroup(g: Group, config: Config): string {
           .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
           .join(', ')}`,
     ),
+    ...mountLines.map((line, i) => `${i === 0 ? 'mounts:' : ''}`.padEnd(11) + line),
     `folder:    ${join(config.paths.groups, g.folder)}`,
   ].join('\n');
 }
@@ -68,6 +101,17 @@ function renderList(groups: Group[]): string {
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
+
+/** Paths as the owner writes them: `~` for the home directory. */
+function mountPolicyShown(config: Config): (p: string) => string {
+  const { homeDir } = mountPolicyFor(config);
+  return (p) => tildePath(p, homeDir);
+}
+
+/** The group's mounts as its next run gets them, for renderGroup. */
+function mountView(g: GroupService, config: Config, name: string) {
+  return { status: g.mountStatus(name), shown: mountPolicyShown(config) };
+}
 
 function hostKind(path: string): 'file' | 'other' | 'missing' {
   try {
@@ -125,7 +169,7 @@ interface AddOptions {
   json?: boolean;
 }
 
-/** `clawpod groups list|show|add|set|rm|bind|unbind`, straight on the database through GroupService. */
+/** `clawpod groups list|show|add|set|mount|unmount|rm|bind|unbind`, straight on the database through GroupService. */
 export function registerGroups(program: Command): void {
   const groups = program
     .command('groups')
@@ -147,7 +191,8 @@ export function registerGroups(program: Command): void {
     .action(async (name: string, opts: { json?: boolean }) => {
       const out = await withGroups((g, config) => {
         const group = g.get(name);
-        return opts.json ? json(group) : renderGroup(group, config);
+        if (opts.json) return json({ ...group, mountStatus: g.mountStatus(name) });
+        return renderGroup(group, config, mountView(g, config, name));
       });
       console.log(out);
     });
@@ -223,7 +268,62 @@ export function registerGroups(program: Command): void {
         const group = g.update(name, patch);
         return opts.json
           ? json(group)
-          : [...copied, `updated group ${group.folder}\n${renderGroup(group, config)}`].join('\n');
+          : [
+              ...copied,
+              `updated group ${group.folder}\n${renderGroup(group, config, mountView(g, config, name))}`,
+            ].join('\n');
+      });
+      console.log(out);
+    });
+
+  groups
+    .command('mount <name> <hostPath>')
+    .description(
+      'let the group see a host folder at /workspace/extra/<name> (read-only unless --rw); the mount allowlist must allow it',
+    )
+    .option('--name <name>', 'name under /workspace/extra (default: the folder name)')
+    .option(
+      '--rw',
+      'read-write (the allowlist root must allow it, and nonMainReadOnly: false for groups other than main)',
+    )
+    .option('--json', 'print the mount as JSON')
+    .action(
+      async (
+        name: string,
+        hostPath: string,
+        opts: { name?: string; rw?: boolean; json?: boolean },
+      ) => {
+        const out = await withGroups((g, config) => {
+          const r = g.mount(name, {
+            hostPath,
+            readOnly: !opts.rw,
+            ...(opts.name === undefined ? {} : { name: opts.name }),
+          });
+          if (opts.json) return json({ ...r.mount, replaced: r.replaced, notes: r.notes });
+          const shown = mountPolicyShown(config);
+          const [first, ...rest] = renderMount(r.mount, shown);
+          return [
+            `${r.replaced ? 'replaced' : 'added'} mount of group ${name}: ${first}`,
+            ...rest,
+            // The resolved path, the read-only notes (rest already holds those).
+            ...r.notes.filter((n) => !r.mount.notes.includes(n)).map((n) => `  ${n}`),
+            "the group's next run has it (a live session restarts with it)",
+          ].join('\n');
+        });
+        console.log(out);
+      },
+    );
+
+  groups
+    .command('unmount <name> <mount>')
+    .description("remove a group's mount by its name (the host folder is untouched)")
+    .option('--json', 'print the group as JSON')
+    .action(async (name: string, mount: string, opts: { json?: boolean }) => {
+      const out = await withGroups((g) => {
+        const group = g.unmount(name, mount);
+        return opts.json
+          ? json(group)
+          : `removed mount ${mount} from group ${name} (mounts: ${group.mounts.map((m) => m.name).join(', ') || 'none'})`;
       });
       console.log(out);
     });

@@ -3,6 +3,7 @@ import { del, download, enc, get, patch, post, put } from '../api.js';
 import { href, navigate } from '../route.js';
 import type { ChatOverview, FolderListing, Group, MemoryFile } from '../types.js';
 import { Action, Empty, ErrorNote, Icon, Loading, Section, useLoad } from '../ui.js';
+import { Mounts } from './group-mounts.js';
 
 function GroupList({ groups, current }: { groups: Group[]; current?: string }) {
   const [name, setName] = useState('');
@@ -376,6 +377,9 @@ export function GroupsView({ name }: { name?: string }) {
           </Section>
           <Section title="Bound chats">
             <Chats g={g} onChanged={replace} />
+          </Section>
+          <Section title="Host folders (mounts)">
+            <Mounts g={g} onChanged={replace} />
           </Section>
           <Section title="Memory">
             <MemoryEditor g={g} />

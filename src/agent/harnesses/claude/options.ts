@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { HookCallbackMatcher, HookEvent, Options } from '@anthropic-ai/claude-agent-sdk';
 import type { StartRequest } from '../../../protocol/runner-protocol.js';
 import { mcpServerPath } from '../../mcp/location.js';
+import { mountsNote } from '../mounts-note.js';
 import { askRules, type ToolPermissions } from './permissions.js';
 import { CREDENTIAL_VARS, type ClaudeOptions } from './spec.js';
 
@@ -99,6 +100,8 @@ export function systemPromptAppend(start: StartRequest, paths: ClaudePaths): str
     `- ${paths.workdir} is your folder for this group and persists between conversations; its CLAUDE.md is your memory: keep facts worth remembering there.`,
     `- ${paths.globalDir} holds knowledge shared by all groups${start.isMain ? '' : ' (read-only here)'}.`,
   ];
+  const mounts = mountsNote(start);
+  if (mounts) lines.push(`- ${mounts}`);
   if (start.isMain)
     lines.push('- As main you may also list and register groups (list_groups, register_group).');
   return lines.join('\n');
@@ -121,7 +124,11 @@ export interface OptionInputs {
 /** The `query()` options for one live Claude Code process. */
 export function buildOptions(i: OptionInputs): Options {
   const { start, paths, options } = i;
-  const additionalDirectories = existsSync(paths.globalDir) ? [paths.globalDir] : [];
+  // The group's mounted host folders are working directories too (file tools reach them).
+  const additionalDirectories = [
+    ...(existsSync(paths.globalDir) ? [paths.globalDir] : []),
+    ...(start.mounts ?? []).map((m) => m.path),
+  ];
   return {
     abortController: i.abortController,
     cwd: paths.workdir,

@@ -2,6 +2,7 @@ import { copyFile, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StartRequest } from '../../../protocol/runner-protocol.js';
 import { codexOptionsSchema } from './spec.js';
+import { mountsNote } from '../mounts-note.js';
 
 /**
  * The per-group CODEX_HOME (`/workspace/session/codex`): a `config.toml` generated for every run,
@@ -162,12 +163,14 @@ const MCP_TOOL_TIMEOUT_S = 4 * 3600;
 
 /** The developer instructions: how to reach the chat, schedule work and keep memory. */
 export function codexInstructions(start: StartRequest, groupDir: string): string {
+  const mounts = mountsNote(start);
   return [
     `You are ${start.assistantName}, a personal assistant people reach through chat (clawpod).`,
     'Your last message of each turn is sent to the chat as your reply; put anything not meant for the user inside <internal>…</internal>.',
     'For progress updates during long work, or to write to another chat, call the clawpod tool send_message.',
     "To do something later or repeatedly, use clawpod's schedule_task (and list_tasks, pause_task, resume_task, cancel_task, update_task): this sandbox ends after the conversation, so cron, at, sleep loops or background processes do not survive.",
     `Your folder ${groupDir} persists between conversations; keep what you must remember in ${groupDir}/AGENTS.md.`,
+    ...(mounts ? [mounts] : []),
   ].join('\n');
 }
 
