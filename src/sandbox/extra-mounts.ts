@@ -137,11 +137,10 @@ function protectedPaths(cfg: ExtraMountConfig, realData: string): string[] {
 }
 
 /**
- * Reads the allowlist and the data dir for a round of checks. Throws MountRefusedError when
- * there is no allowlist file (saying how to create one for `forPath`), AllowlistFileError when
- * it is malformed.
+ * The data dir resolved, once the allowlist is known to lie outside it (an agent could
+ * otherwise write its own grants). Throws MountRefusedError.
  */
-export function extraMountContext(cfg: ExtraMountConfig, forPath?: string): ExtraMountContext {
+export function realDataDir(cfg: Pick<ExtraMountConfig, 'dataDir' | 'allowlistPath'>): string {
   const realData = realOrNull(cfg.dataDir);
   if (!realData)
     return refuse(`Data dir ${cfg.dataDir} does not exist`, 'Start the daemon once to create it');
@@ -152,6 +151,16 @@ export function extraMountContext(cfg: ExtraMountConfig, forPath?: string): Extr
       'Keep it outside, e.g. ~/.config/clawpod/ (set sandbox.allowlistPath in config.yaml)',
     );
   }
+  return realData;
+}
+
+/**
+ * Reads the allowlist and the data dir for a round of checks. Throws MountRefusedError when
+ * there is no allowlist file (saying how to create one for `forPath`), AllowlistFileError when
+ * it is malformed.
+ */
+export function extraMountContext(cfg: ExtraMountConfig, forPath?: string): ExtraMountContext {
+  const realData = realDataDir(cfg);
   let text: string;
   try {
     text = readFileSync(cfg.allowlistPath, 'utf8');

@@ -13,13 +13,14 @@
  * granted, and a folder on its path may have been replaced.
  */
 import { lstatSync, realpathSync } from 'node:fs';
-import { join, normalize } from 'node:path';
+import { join } from 'node:path';
 import { MountRefusedError } from './errors.js';
 import {
   checkExtraMount,
   extraMountContext,
   extraMountTarget,
   nestedNames,
+  realDataDir,
   realOrNull,
   within,
   type ExtraMountConfig,
@@ -123,16 +124,7 @@ export async function buildGroupMounts(
   if (!FOLDER_PATTERN.test(req.folder) || req.folder === 'global') {
     refuse(`Invalid group folder "${req.folder}"`, 'Use letters, digits, _ . - and not "global"');
   }
-  const realData = realOrNull(cfg.dataDir);
-  if (!realData)
-    return refuse(`Data dir ${cfg.dataDir} does not exist`, 'Start the daemon once to create it');
-  const realAllow = realOrNull(cfg.allowlistPath) ?? normalize(cfg.allowlistPath);
-  if (within(realAllow, realData)) {
-    refuse(
-      `The mount allowlist ${cfg.allowlistPath} is inside the data dir`,
-      'Keep it outside, e.g. ~/.config/clawpod/',
-    );
-  }
+  const realData = realDataDir(cfg);
   const warnings: string[] = [];
   const mounts: Mount[] = [];
   const groupDir = builtinDir(join(cfg.dataDir, 'groups', req.folder), 'group folder', realData);
