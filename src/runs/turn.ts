@@ -145,7 +145,10 @@ async function answer(
     harness,
     conversation: req.conversation,
   });
-  store.runs.setSession(req.runId, session.id);
+  // Bookkeeping for the run page: batched with the session's own rows (SessionPool.record).
+  store
+    .commit(() => store.runs.setSession(req.runId, session.id))
+    .catch((err: unknown) => log.warn({ err }, "could not record the run's session"));
   const channel = req.typing ? deps.channels.forChat(req.chat) : undefined;
   void channel?.setTyping?.(req.chat, true).catch(() => undefined);
   log.info({ harness, session: session.id }, 'turn started');
@@ -198,7 +201,8 @@ async function answer(
   }
   const texts = outcome.messages.map(cleanReply).filter(Boolean);
   const sending = req.deliver !== 'none';
-  store.tx(() => {
+  // Durable before anything is sent (kick); the answers of concurrent runs share one fsync.
+  await store.commit(() => {
     (sending ? texts : []).forEach((text, i) =>
       outbox.enqueue({
         key: `${req.keyPrefix}:${i}`,

@@ -82,6 +82,18 @@ export class GroupCommit {
     });
   }
 
+  /**
+   * Resolves once every write queued before the call has been committed or refused (never
+   * rejects): a reader that must see them waits on it.
+   */
+  settled(): Promise<void> {
+    if (!this.queue.length) return Promise.resolve();
+    return this.write(() => undefined).then(
+      () => undefined,
+      () => undefined,
+    );
+  }
+
   /** Refuses what still waits (the store is closing) and stops the retry timer. */
   close(): void {
     if (this.state.name === 'lock-wait') this.timers.clearTimeout(this.state.timer);

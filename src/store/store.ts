@@ -126,10 +126,16 @@ export class Store {
   /**
    * Runs `fn` in a transaction that is on disk when the promise resolves (group commit, lock
    * retries off the event loop; see group-commit.ts). For writes that are acknowledged to
-   * someone: an inbound message before its 202 or channel ack.
+   * someone: an inbound message before its 202 or channel ack; and for bookkeeping written
+   * often and read rarely (agent session states), so a burst shares one fsync.
    */
   commit<T>(fn: () => T): Promise<T> {
     return this.intake.write(fn);
+  }
+
+  /** Resolves once every `commit` write queued so far is on disk (or was refused). */
+  committed(): Promise<void> {
+    return this.intake.settled();
   }
 
   close(): void {

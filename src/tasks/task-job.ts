@@ -22,9 +22,14 @@ export type PreCheckHook = (
 /** The lease side of the Scheduler, as the run path needs it. */
 export interface LeaseHolder {
   readonly owner: string;
-  /** Extends the task's lease; false when this instance no longer holds it. */
-  renew(taskId: string): boolean;
-  /** An occurrence ended: drop the lease when none is left open, re-arm the timer. */
+  /** A run attempt starts (`task` as just read): false when this instance no longer holds it. */
+  renew(task: TaskRecord): boolean;
+  /**
+   * Inside the transaction that ends an occurrence: drops the lease when none is left open, so
+   * the release commits with the end (no commit of its own).
+   */
+  release(taskId: string): void;
+  /** An occurrence ended (committed): drop the lease when none is left open, re-arm the timer. */
   finished(taskId: string): void;
 }
 
@@ -77,7 +82,7 @@ export class TaskJob implements Job {
     const { task, run } = found;
     const { store, leases, clock } = this.deps;
     const log = this.deps.log.child({ group: task.group, task: task.id });
-    if (task.leaseOwner !== leases.owner || !leases.renew(task.id)) {
+    if (!leases.renew(task)) {
       log.warn(
         { owner: task.leaseOwner },
         'lease held by another instance; not running this occurrence',
@@ -87,7 +92,7 @@ export class TaskJob implements Job {
     const stopped = task.status === 'paused' || task.status === 'cancelled';
     if (stopped && run.status === 'pending' && run.trigger !== 'manual') {
       const why = `not run: the task was ${task.status} before this occurrence started`;
-      this.taskRuns.finish(run.id, { status: 'skipped', now: clock.now(), error: why });
+      this.end(run.id, { status: 'skipped', now: clock.now(), error: why });
       log.info(why);
       return leases.finished(task.id);
     }
@@ -107,11 +112,7 @@ export class TaskJob implements Job {
       }
       const check = await this.deps.preCheck(task, group);
       if (!check.wake) {
-        this.taskRuns.finish(run.id, {
-          status: 'skipped',
-          now: clock.now(),
-          result: check.detail ?? null,
-        });
+        this.end(run.id, { status: 'skipped', now: clock.now(), result: check.detail ?? null });
         log.info('pre-check said not to wake the agent; skipped');
         return leases.finished(task.id);
       }
@@ -119,7 +120,8 @@ export class TaskJob implements Job {
 
     const runId = newRunId();
     this.lastRunId = runId;
-    store.tx(() => {
+    // Durable before the agent starts; runs starting together share one fsync (group commit).
+    await store.commit(() => {
       store.runs.start({
         id: runId,
         group: task.group,
@@ -150,21 +152,16 @@ export class TaskJob implements Job {
       typing: false,
       taskId: task.id,
       onSkip: (reason) =>
-        this.taskRuns.finish(run.id, { status: 'skipped', now: clock.now(), error: reason }),
+        this.end(run.id, { status: 'skipped', now: clock.now(), error: reason }),
       onCommit: (replies) => {
         const usage = store.runs.get(runId)?.usage;
-        this.taskRuns.finish(run.id, {
-          status: 'ok',
-          now: clock.now(),
-          result: replies[0] ?? null,
-          usage,
-        });
+        this.end(run.id, { status: 'ok', now: clock.now(), result: replies[0] ?? null, usage });
         if (task.consecutiveFailures > 0)
           this.tasks.update(task.id, { consecutiveFailures: 0 }, clock.now());
       },
       // Stopped by the owner: the occurrence ends as an error saying so, not counted as a failure.
       onStop: () =>
-        this.taskRuns.finish(run.id, {
+        this.end(run.id, {
           status: 'error',
           now: clock.now(),
           error: STOPPED_BY_OWNER,
@@ -188,6 +185,17 @@ export class TaskJob implements Job {
       this.deps.store.runs.finish(this.lastRunId, 'dead', error.message, this.deps.clock.now());
     const found = this.open();
     if (found) this.finalFailure(found.task, found.run, attempts, error.message, false);
+  }
+
+  /**
+   * Ends the occurrence and, when none of the task's is left open, releases its lease in the
+   * same transaction (the caller's, or one of its own): one commit, not two.
+   */
+  private end(id: number, f: Parameters<TaskRunStore['finish']>[1]): void {
+    this.deps.store.tx(() => {
+      this.taskRuns.finish(id, f);
+      this.deps.leases.release(this.taskId);
+    });
   }
 
   /** The task and its open occurrence, or undefined when already resolved. */
@@ -220,12 +228,7 @@ export class TaskJob implements Job {
     let failures = 0;
     let paused = false;
     store.tx(() => {
-      this.taskRuns.finish(run.id, {
-        status: this.timedOut ? 'timeout' : 'error',
-        now,
-        error: message,
-        usage,
-      });
+      this.end(run.id, { status: this.timedOut ? 'timeout' : 'error', now, error: message, usage });
       failures = this.tasks.addFailure(task.id, now);
       if (failures >= MAX_CONSECUTIVE_FAILURES && this.tasks.get(task.id)?.status === 'active') {
         this.tasks.update(task.id, { status: 'paused' }, now);
