@@ -239,8 +239,10 @@ export class SessionPool {
         { group: s.meta.group, session: s.id, reason: state.reason },
         'agent session ended',
       );
-      const group = store.groups.get(s.meta.group);
-      if (group?.warm && s.meta.lane === group.folder) this.prewarm(group);
+      if (s.meta.lane === s.meta.group) {
+        const group = store.groups.get(s.meta.group);
+        if (group?.warm) this.prewarm(group); // the group's conversation lane only
+      }
       return;
     }
     this.record(s.id, (rows) => rows.setState(s.id, state.name, now));

@@ -76,6 +76,11 @@ export interface TurnRequest {
   taskId?: string;
   /** In the transaction that ends a skipped run (default: onCommit with no replies). */
   onSkip?(reason: string): void;
+  /**
+   * The agent answered and its answer is about to commit: the job may give its queue slot to
+   * waiting work (see GroupQueue.release). Not called for a failed or stopped turn.
+   */
+  onAnswered?(): void;
 }
 
 export type TurnResult =
@@ -202,7 +207,7 @@ async function answer(
   const texts = outcome.messages.map(cleanReply).filter(Boolean);
   const sending = req.deliver !== 'none';
   // Durable before anything is sent (kick); the answers of concurrent runs share one fsync.
-  await store.commit(() => {
+  const committed = store.commit(() => {
     (sending ? texts : []).forEach((text, i) =>
       outbox.enqueue({
         key: `${req.keyPrefix}:${i}`,
@@ -226,7 +231,9 @@ async function answer(
     });
     store.runs.finish(req.runId, 'ok', null, clock.now());
   });
-  outbox.kick();
+  req.onAnswered?.();
+  await committed;
+  if (sending && texts.length) outbox.kick();
   emitRun(deps, req.runId);
   log.info({ replies: texts.length }, 'turn answered');
   return { status: 'ok' };

@@ -261,7 +261,8 @@ export class Scheduler {
         : this.tasks.earliestDue();
       if (first === undefined || first > now) continue;
       for (;;) {
-        const batch = this.opts.store.txImmediate(() => {
+        // With the writes queued meanwhile (runs, sessions): one fsync for all of them.
+        const batch = this.opts.store.commitNow(() => {
           const rows = leaseExpired
             ? this.tasks.expiredLeases(this.instanceId, now, BATCH)
             : this.tasks.due(now, BATCH);

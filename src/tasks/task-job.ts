@@ -1,4 +1,5 @@
 import type { Group } from '../store/group-schema.js';
+import type { GroupQueue } from '../queue/group-queue.js';
 import type { Job } from '../queue/job.js';
 import { newRunId } from '../runs/message-job.js';
 import { emitRun, runTurn, STOPPED_BY_OWNER, type TurnDeps } from '../runs/turn.js';
@@ -21,7 +22,6 @@ export type PreCheckHook = (
 
 /** The lease side of the Scheduler, as the run path needs it. */
 export interface LeaseHolder {
-  readonly owner: string;
   /** A run attempt starts (`task` as just read): false when this instance no longer holds it. */
   renew(task: TaskRecord): boolean;
   /**
@@ -35,6 +35,8 @@ export interface LeaseHolder {
 
 export interface TaskJobDeps extends TurnDeps {
   leases: LeaseHolder;
+  /** The queue running the job: its slot is released once the agent answered. */
+  queue: Pick<GroupQueue, 'release'>;
   preCheck?: PreCheckHook;
 }
 
@@ -42,8 +44,8 @@ export interface TaskJobDeps extends TurnDeps {
  * One occurrence of a task, run through the same turn path as a message: output to the task's
  * chat, `group` context in the group's conversation session (a live one takes it between the
  * chat's turns), `isolated` in a fresh session of its own lane. Each attempt is a `runs` row;
- * the occurrence's task_runs row carries the outcome and is committed with the replies, and the
- * lease is released the moment it answered, so the next fire time never waits on a session.
+ * the occurrence's task_runs row carries the outcome and is committed with the replies and the
+ * lease's release (one commit), so the next fire time never waits on a session.
  * A failed attempt throws (the queue retries); after the last one `deadLetter` records it,
  * tells the owner (main and the task's chat) and pauses the task after
  * MAX_CONSECUTIVE_FAILURES in a row. A success resets the count.
@@ -150,9 +152,9 @@ export class TaskJob implements Job {
       replyTo: null,
       keyPrefix: this.key,
       typing: false,
+      onAnswered: () => this.deps.queue.release(this.lane),
       taskId: task.id,
-      onSkip: (reason) =>
-        this.end(run.id, { status: 'skipped', now: clock.now(), error: reason }),
+      onSkip: (reason) => this.end(run.id, { status: 'skipped', now: clock.now(), error: reason }),
       onCommit: (replies) => {
         const usage = store.runs.get(runId)?.usage;
         this.end(run.id, { status: 'ok', now: clock.now(), result: replies[0] ?? null, usage });
