@@ -267,9 +267,10 @@ export function createApp(deps: ApiDeps): Hono {
       delegation: deps.store.delegations.byRun(run.id) ?? null,
     });
   });
-  app.get('/api/sessions', (c) => {
+  app.get('/api/sessions', async (c) => {
     const limit = Math.min(Number(c.req.query('limit') ?? 50) || 50, 1000);
     const group = c.req.query('group') || undefined;
+    await deps.store.committed(); // session states go by group commit: the ones queued too
     return c.json(deps.store.agentSessions.list({ limit, group }));
   });
   app.get('/api/status', (c) => c.json(deps.status()));

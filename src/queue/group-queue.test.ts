@@ -421,3 +421,32 @@ describe('GroupQueue.lend (a job waiting on work it queued)', () => {
     expect(h.keys()).toEqual(['caller/messages', 'next/messages']);
   });
 });
+
+describe('GroupQueue.release (a job whose agent answered, committing)', () => {
+  it('gives the slot to waiting work at once; the lane stays busy until the job returns', async () => {
+    const q = makeQueue(1);
+    q.enqueue(item('a', 'k1'));
+    q.enqueue(item('a', 'k2'));
+    q.enqueue(item('b'));
+    expect(h.keys()).toEqual(['a/k1']);
+
+    q.release('a');
+    q.release('a'); // idempotent: one slot given back, not two
+    // `b` took the slot; `a`'s next job waits for its lane, not for a slot.
+    expect(h.keys()).toEqual(['a/k1', 'b/messages']);
+    expect(q.isRunning('a')).toBe(true);
+    expect(q.slotsInUse).toBe(1);
+
+    h.open('a', 'k1').resolve();
+    await flush();
+    // a/k2 is next in its lane but the cap (1) is held by b.
+    expect(h.keys()).toEqual(['a/k1', 'b/messages']);
+    expect(q.slotsInUse).toBe(1);
+    h.open('b', 'messages').resolve();
+    await flush();
+    expect(h.keys()).toEqual(['a/k1', 'b/messages', 'a/k2']);
+    h.open('a', 'k2').resolve();
+    await flush();
+    expect(q.stats()).toEqual({ running: 0, waiting: 0, pending: 0, backoff: 0 });
+  });
+});

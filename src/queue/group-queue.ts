@@ -20,8 +20,11 @@ type LaneState =
       job: Job;
       attempt: number;
       done: Promise<void>;
-      /** Whether it holds a global slot: not while it waits on work it lent its slot to. */
-      slot: 'held' | 'lent' | 'reclaiming' | 'ended';
+      /**
+       * Whether it holds a global slot: not while it waits on work it lent its slot to, nor
+       * once it released it (its agent answered; only its commit is left).
+       */
+      slot: 'held' | 'lent' | 'reclaiming' | 'released' | 'ended';
       /** How many waits (see lend) are in progress. */
       lends: number;
     }
@@ -84,6 +87,19 @@ export class GroupQueue {
     } finally {
       await this.reclaim(lane, s);
     }
+  }
+
+  /**
+   * The job running in `laneId` is done with its global slot: its agent answered and only its
+   * commit is left, which needs no agent. Waiting work starts now (its first write shares that
+   * commit's fsync); the lane stays busy until the job returns. Idempotent.
+   */
+  release(laneId: string): void {
+    const s = this.lanes.get(laneId)?.state;
+    if (s?.name !== 'running' || s.slot !== 'held') return;
+    s.slot = 'released';
+    this.running--;
+    this.pump();
   }
 
   /** The end of one wait: the last one takes the slot back (at once, or first in line). */

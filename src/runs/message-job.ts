@@ -9,7 +9,8 @@ import { emitRun, runTurn, type TurnDeps } from './turn.js';
 
 /** What a message job needs: the turn path, and the queue to come back when more is pending. */
 export interface MessageJobDeps extends TurnDeps {
-  queue: { enqueue(job: Job): boolean };
+  /** Follow-up turns go here; the job's slot is released once the agent answered. */
+  queue: { enqueue(job: Job): boolean; release(lane: string): void };
 }
 
 export const newRunId = (): string =>
@@ -94,6 +95,7 @@ export class MessageJob implements Job {
       keyPrefix: `run:${runId}`,
       typing: true,
       onCommit: () => store.cursors.advance(this.chat, seqEnd),
+      onAnswered: () => this.deps.queue.release(this.lane),
     });
     if (result.status === 'failed') throw new Error(result.message);
     if (messages.length < pending.length && this.batch.from === 'cursor')

@@ -113,13 +113,16 @@ export class SessionPool {
         config.file.defaults.sessionMaxAgeMs +
         (req.group.limits.runTimeoutMs ?? config.file.limits.runTimeoutMs),
     });
-    this.opts.store.agentSessions.open({
-      id: meta.id,
-      group: meta.group,
-      lane: meta.lane,
-      harness: meta.harness,
-      now: this.opts.clock.now(),
-    });
+    const openedAt = this.opts.clock.now();
+    this.record(meta.id, (rows) =>
+      rows.open({
+        id: meta.id,
+        group: meta.group,
+        lane: meta.lane,
+        harness: meta.harness,
+        now: openedAt,
+      }),
+    );
     const session = new AgentSession(proc, meta, {
       clock: this.opts.clock,
       log: this.opts.log,
@@ -201,6 +204,7 @@ export class SessionPool {
       await all;
     }
     clearTimeout(timer);
+    await this.opts.store.committed(); // the closed rows, before the store closes
   }
 
   /** Ends every session at once. */
@@ -230,17 +234,19 @@ export class SessionPool {
     const state = s.state;
     this.disarm(s);
     if (state.name === 'closed') {
-      store.agentSessions.close(s.id, state.reason, now);
+      this.record(s.id, (rows) => rows.close(s.id, state.reason, now));
       if (this.live.get(s.meta.lane) === s) this.live.delete(s.meta.lane);
       this.opts.log.info(
         { group: s.meta.group, session: s.id, reason: state.reason },
         'agent session ended',
       );
-      const group = store.groups.get(s.meta.group);
-      if (group?.warm && s.meta.lane === group.folder) this.prewarm(group);
+      if (s.meta.lane === s.meta.group) {
+        const group = store.groups.get(s.meta.group);
+        if (group?.warm) this.prewarm(group); // the group's conversation lane only
+      }
       return;
     }
-    store.agentSessions.setState(s.id, state.name, now);
+    this.record(s.id, (rows) => rows.setState(s.id, state.name, now));
     if (state.name !== 'idle') return;
     const age = now - s.startedAt;
     if (!this.accepting) s.close('the daemon is stopping');
@@ -253,6 +259,21 @@ export class SessionPool {
       );
       this.idleTimers.set(s, timer);
     }
+  }
+
+  /**
+   * Session rows are bookkeeping for `clawpod runs sessions` and the API, and are rebuilt at
+   * start (closeStale), so a transition is not a durable commit of its own: it goes through
+   * group commit, where the transitions of one event-loop turn (a burst of task runs: five
+   * each) share one transaction and one fsync. Rows are on disk within that turn, in order.
+   */
+  private record(id: string, write: (rows: Store['agentSessions']) => void): void {
+    const { store, log } = this.opts;
+    store
+      .commit(() => write(store.agentSessions))
+      .catch((err: unknown) =>
+        log.warn({ err, session: id }, 'could not record an agent session state'),
+      );
   }
 
   /** A warm group's conversation session waits without an idle timeout. */

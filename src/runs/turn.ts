@@ -76,6 +76,11 @@ export interface TurnRequest {
   taskId?: string;
   /** In the transaction that ends a skipped run (default: onCommit with no replies). */
   onSkip?(reason: string): void;
+  /**
+   * The agent answered and its answer is about to commit: the job may give its queue slot to
+   * waiting work (see GroupQueue.release). Not called for a failed or stopped turn.
+   */
+  onAnswered?(): void;
 }
 
 export type TurnResult =
@@ -145,7 +150,10 @@ async function answer(
     harness,
     conversation: req.conversation,
   });
-  store.runs.setSession(req.runId, session.id);
+  // Bookkeeping for the run page: batched with the session's own rows (SessionPool.record).
+  store
+    .commit(() => store.runs.setSession(req.runId, session.id))
+    .catch((err: unknown) => log.warn({ err }, "could not record the run's session"));
   const channel = req.typing ? deps.channels.forChat(req.chat) : undefined;
   void channel?.setTyping?.(req.chat, true).catch(() => undefined);
   log.info({ harness, session: session.id }, 'turn started');
@@ -198,7 +206,8 @@ async function answer(
   }
   const texts = outcome.messages.map(cleanReply).filter(Boolean);
   const sending = req.deliver !== 'none';
-  store.tx(() => {
+  // Durable before anything is sent (kick); the answers of concurrent runs share one fsync.
+  const committed = store.commit(() => {
     (sending ? texts : []).forEach((text, i) =>
       outbox.enqueue({
         key: `${req.keyPrefix}:${i}`,
@@ -222,7 +231,9 @@ async function answer(
     });
     store.runs.finish(req.runId, 'ok', null, clock.now());
   });
-  outbox.kick();
+  req.onAnswered?.();
+  await committed;
+  if (sending && texts.length) outbox.kick();
   emitRun(deps, req.runId);
   log.info({ replies: texts.length }, 'turn answered');
   return { status: 'ok' };

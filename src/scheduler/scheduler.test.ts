@@ -274,3 +274,49 @@ describe('Scheduler: never twice', () => {
     b.stop();
   });
 });
+
+describe('Scheduler: the lease as the run path uses it', () => {
+  const changes = (n: SchedulerNode) =>
+    n.store.db.prepare('SELECT total_changes()').pluck().get() as number;
+
+  it('a run starting on a fresh lease writes no renewal; a lease the heartbeat missed is renewed', async () => {
+    const clock = new FakeClock(T0);
+    const n = node(join(tempDir(), 'db'), clock, 'a');
+    const { id } = n.service.create(OWNER, { group: 'team', schedule: '10m', prompt: 'poll' });
+    await clock.advanceTo(T0 + 10 * MIN);
+    const claimed = n.store.tasks.get(id)!;
+    expect(claimed.leaseExpiresAt).toBe(T0 + 10 * MIN + 120_000);
+    const before = changes(n);
+    expect(n.scheduler.renew(claimed)).toBe(true);
+    expect(changes(n)).toBe(before); // no write, so no commit of its own
+    // The heartbeat keeps a held lease fresh while the occurrence waits for a slot.
+    await clock.advance(50_000);
+    expect(n.scheduler.renew(n.store.tasks.get(id)!)).toBe(true);
+    expect(changes(n)).toBe(before + 1); // the heartbeat's write only
+    // A lease the heartbeat missed (a stalled event loop) is extended from now.
+    expect(n.scheduler.renew({ ...claimed, leaseExpiresAt: clock.now() + 60_000 })).toBe(true);
+    expect(n.store.tasks.get(id)!.leaseExpiresAt).toBe(clock.now() + 120_000);
+    expect(n.scheduler.renew({ ...claimed, leaseOwner: 'b' })).toBe(false);
+  });
+
+  it("release drops the lease inside the caller's transaction, with the occurrence's end", async () => {
+    const clock = new FakeClock(T0);
+    const n = node(join(tempDir(), 'db'), clock, 'a');
+    const { id } = n.service.create(OWNER, { group: 'team', schedule: '10m', prompt: 'poll' });
+    await clock.advanceTo(T0 + 10 * MIN);
+    const run = n.store.taskRuns.byOccurrence(id, n.items[0]!.scheduledFor)!;
+    expect(() =>
+      n.store.tx(() => {
+        n.store.taskRuns.finish(run.id, { status: 'ok', now: clock.now() });
+        n.scheduler.release(id);
+        expect(n.store.tasks.get(id)!.leaseOwner).toBeNull();
+        throw new Error('the commit failed');
+      }),
+    ).toThrow('the commit failed');
+    // Rolled back together: the occurrence is still open and the lease still held.
+    expect(n.store.taskRuns.get(run.id)!.status).toBe('pending');
+    expect(n.store.tasks.get(id)!.leaseOwner).toBe('a');
+    n.complete(n.items[0]!);
+    expect(n.store.tasks.get(id)!.leaseOwner).toBeNull();
+  });
+});

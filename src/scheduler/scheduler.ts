@@ -187,17 +187,31 @@ export class Scheduler {
     return { taskRunId: claimed.run.id, scheduledFor: claimed.run.scheduledFor };
   }
 
-  /** Renews the lease of `taskId` (a run attempt starts); false if it is no longer ours. */
-  renew(taskId: string): boolean {
-    return this.tasks.renewLease(taskId, this.instanceId, this.clock.now() + this.leaseTtlMs);
+  /**
+   * A run attempt of `task` (as just read) starts: false if its lease is no longer ours. A lease
+   * taken or renewed within the last heartbeat period is left as it is (the heartbeat keeps it
+   * while held), so a run started on time costs no write; an older one is extended.
+   */
+  renew(task: TaskRecord): boolean {
+    if (task.leaseOwner !== this.instanceId) return false;
+    const now = this.clock.now();
+    const fresh = (task.leaseExpiresAt ?? 0) - now > this.leaseTtlMs - this.leaseTtlMs / 3;
+    return fresh || this.tasks.renewLease(task.id, this.instanceId, now + this.leaseTtlMs);
   }
 
-  /** An occurrence of `taskId` ended: drop the lease when none is left open, re-arm. */
+  /**
+   * Inside the transaction that ends an occurrence of `taskId`: drops the lease when no
+   * occurrence is left open, so the release commits with the end. True when none is open.
+   */
+  release(taskId: string): boolean {
+    if (this.runs.open(taskId).length > 0) return false;
+    this.tasks.releaseLease(taskId, this.instanceId); // no write when already released
+    return true;
+  }
+
+  /** An occurrence of `taskId` ended (committed): drop the lease when none is left open, re-arm. */
   finished(taskId: string): void {
-    if (this.runs.open(taskId).length === 0) {
-      this.tasks.releaseLease(taskId, this.instanceId);
-      this.held.delete(taskId);
-    }
+    if (this.release(taskId)) this.held.delete(taskId);
     if (this.state === 'running') this.arm();
   }
 
@@ -247,7 +261,8 @@ export class Scheduler {
         : this.tasks.earliestDue();
       if (first === undefined || first > now) continue;
       for (;;) {
-        const batch = this.opts.store.txImmediate(() => {
+        // With the writes queued meanwhile (runs, sessions): one fsync for all of them.
+        const batch = this.opts.store.commitNow(() => {
           const rows = leaseExpired
             ? this.tasks.expiredLeases(this.instanceId, now, BATCH)
             : this.tasks.due(now, BATCH);

@@ -168,4 +168,40 @@ describe('GroupCommit', () => {
     await writer.write(insert(db, 'b'));
     expect(health.ok).toBe(true);
   });
+
+  it('writeNow commits at once, with the writes still queued (theirs first): one commit', async () => {
+    const { db, other, writer } = setup();
+    const queued = [writer.write(insert(db, 'a')), writer.write(insert(db, 'b'))];
+    let seenByOthers = -1;
+    const id = writer.writeNow(() => {
+      seenByOthers = committedRows(other);
+      return insert(db, 'now')();
+    });
+    expect(id).toBe(3);
+    expect(seenByOthers).toBe(0); // all three in one transaction
+    expect(committedRows(other)).toBe(3); // returned means committed
+    expect(writer.waiting).toBe(0);
+    expect(await Promise.all(queued)).toEqual([1, 2]);
+  });
+
+  it('writeNow throws what its write threw; the queued writes commit anyway', async () => {
+    const { db, other, writer } = setup();
+    const queued = writer.write(insert(db, 'a'));
+    expect(() => writer.writeNow(insert(db, 'a'))).toThrow(/UNIQUE/);
+    await expect(queued).resolves.toBe(1);
+    expect(committedRows(other)).toBe(1);
+  });
+
+  it('writeNow on a locked database throws busy and leaves the queued writes to their retries', async () => {
+    const { db, other, writer } = setup();
+    other.exec('BEGIN IMMEDIATE');
+    const queued = writer.write(insert(db, 'queued'));
+    expect(() => writer.writeNow(insert(db, 'now'))).toThrow(
+      expect.objectContaining({ code: 'SQLITE_BUSY' }),
+    );
+    expect(writer.waiting).toBe(1);
+    other.exec('COMMIT');
+    await expect(queued).resolves.toBe(1);
+    expect(other.prepare('SELECT v FROM t').pluck().all()).toEqual(['queued']);
+  });
 });

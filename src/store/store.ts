@@ -1,3 +1,4 @@
+import type Database from 'better-sqlite3';
 import { statfsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { openDb, type Db, type DbOptions } from './db.js';
@@ -66,6 +67,8 @@ export class Store {
   /** Where the database lives, for error messages. */
   readonly where: StorageLocation;
   private readonly intake: GroupCommit;
+  /** One transaction wrapper for every `tx` (better-sqlite3 builds four functions per wrapper). */
+  private readonly inTx: Database.Transaction<(fn: () => unknown) => unknown>;
   readonly transcripts: TranscriptStore;
   readonly search: SearchStore;
 
@@ -102,6 +105,7 @@ export class Store {
       batch: opts.groupCommit ?? true,
       lockWaitMs: opts.lockWaitMs ?? 5000,
     });
+    this.inTx = db.transaction((fn: () => unknown) => fn());
     this.transcripts = new TranscriptStore(db);
     this.search = new SearchStore(db);
   }
@@ -112,7 +116,7 @@ export class Store {
 
   /** Runs `fn` in one SQLite transaction (all or nothing); inside another one, a savepoint. */
   tx<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+    return this.inTx(fn) as T;
   }
 
   /**
@@ -120,16 +124,31 @@ export class Store {
    * read-then-write inside it cannot be overtaken by another process's write (claims).
    */
   txImmediate<T>(fn: () => T): T {
-    return this.db.transaction(fn).immediate();
+    return this.inTx.immediate(fn) as T;
   }
 
   /**
    * Runs `fn` in a transaction that is on disk when the promise resolves (group commit, lock
    * retries off the event loop; see group-commit.ts). For writes that are acknowledged to
-   * someone: an inbound message before its 202 or channel ack.
+   * someone: an inbound message before its 202 or channel ack; and for bookkeeping written
+   * often and read rarely (agent session states), so a burst shares one fsync.
    */
   commit<T>(fn: () => T): Promise<T> {
     return this.intake.write(fn);
+  }
+
+  /**
+   * Runs `fn` now in a transaction that takes the write lock at its start (as txImmediate) and
+   * also commits the `commit` writes still queued, so both share one fsync; returns `fn`'s
+   * result once on disk. For a synchronous writer on a busy path (the scheduler's claims).
+   */
+  commitNow<T>(fn: () => T): T {
+    return this.intake.writeNow(fn);
+  }
+
+  /** Resolves once every `commit` write queued so far is on disk (or was refused). */
+  committed(): Promise<void> {
+    return this.intake.settled();
   }
 
   close(): void {

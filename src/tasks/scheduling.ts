@@ -31,7 +31,7 @@ export function createScheduling(deps: SchedulingDeps): Scheduling {
   const scheduler: Scheduler = new Scheduler({
     store: turns.store,
     enqueue: (occurrence) =>
-      queue.enqueue(new TaskJob({ ...turns, log, leases: scheduler, preCheck }, occurrence)),
+      queue.enqueue(new TaskJob({ ...turns, log, leases: scheduler, preCheck, queue }, occurrence)),
     notifyOwner: (key, text) => turns.outbox.notifyOwner(key, text),
     log,
     clock,

@@ -1,4 +1,5 @@
 import type { Group } from '../store/group-schema.js';
+import type { GroupQueue } from '../queue/group-queue.js';
 import type { Job } from '../queue/job.js';
 import { newRunId } from '../runs/message-job.js';
 import { emitRun, runTurn, STOPPED_BY_OWNER, type TurnDeps } from '../runs/turn.js';
@@ -21,15 +22,21 @@ export type PreCheckHook = (
 
 /** The lease side of the Scheduler, as the run path needs it. */
 export interface LeaseHolder {
-  readonly owner: string;
-  /** Extends the task's lease; false when this instance no longer holds it. */
-  renew(taskId: string): boolean;
-  /** An occurrence ended: drop the lease when none is left open, re-arm the timer. */
+  /** A run attempt starts (`task` as just read): false when this instance no longer holds it. */
+  renew(task: TaskRecord): boolean;
+  /**
+   * Inside the transaction that ends an occurrence: drops the lease when none is left open, so
+   * the release commits with the end (no commit of its own).
+   */
+  release(taskId: string): void;
+  /** An occurrence ended (committed): drop the lease when none is left open, re-arm the timer. */
   finished(taskId: string): void;
 }
 
 export interface TaskJobDeps extends TurnDeps {
   leases: LeaseHolder;
+  /** The queue running the job: its slot is released once the agent answered. */
+  queue: Pick<GroupQueue, 'release'>;
   preCheck?: PreCheckHook;
 }
 
@@ -37,8 +44,8 @@ export interface TaskJobDeps extends TurnDeps {
  * One occurrence of a task, run through the same turn path as a message: output to the task's
  * chat, `group` context in the group's conversation session (a live one takes it between the
  * chat's turns), `isolated` in a fresh session of its own lane. Each attempt is a `runs` row;
- * the occurrence's task_runs row carries the outcome and is committed with the replies, and the
- * lease is released the moment it answered, so the next fire time never waits on a session.
+ * the occurrence's task_runs row carries the outcome and is committed with the replies and the
+ * lease's release (one commit), so the next fire time never waits on a session.
  * A failed attempt throws (the queue retries); after the last one `deadLetter` records it,
  * tells the owner (main and the task's chat) and pauses the task after
  * MAX_CONSECUTIVE_FAILURES in a row. A success resets the count.
@@ -77,7 +84,7 @@ export class TaskJob implements Job {
     const { task, run } = found;
     const { store, leases, clock } = this.deps;
     const log = this.deps.log.child({ group: task.group, task: task.id });
-    if (task.leaseOwner !== leases.owner || !leases.renew(task.id)) {
+    if (!leases.renew(task)) {
       log.warn(
         { owner: task.leaseOwner },
         'lease held by another instance; not running this occurrence',
@@ -87,7 +94,7 @@ export class TaskJob implements Job {
     const stopped = task.status === 'paused' || task.status === 'cancelled';
     if (stopped && run.status === 'pending' && run.trigger !== 'manual') {
       const why = `not run: the task was ${task.status} before this occurrence started`;
-      this.taskRuns.finish(run.id, { status: 'skipped', now: clock.now(), error: why });
+      this.end(run.id, { status: 'skipped', now: clock.now(), error: why });
       log.info(why);
       return leases.finished(task.id);
     }
@@ -107,11 +114,7 @@ export class TaskJob implements Job {
       }
       const check = await this.deps.preCheck(task, group);
       if (!check.wake) {
-        this.taskRuns.finish(run.id, {
-          status: 'skipped',
-          now: clock.now(),
-          result: check.detail ?? null,
-        });
+        this.end(run.id, { status: 'skipped', now: clock.now(), result: check.detail ?? null });
         log.info('pre-check said not to wake the agent; skipped');
         return leases.finished(task.id);
       }
@@ -119,7 +122,8 @@ export class TaskJob implements Job {
 
     const runId = newRunId();
     this.lastRunId = runId;
-    store.tx(() => {
+    // Durable before the agent starts; runs starting together share one fsync (group commit).
+    await store.commit(() => {
       store.runs.start({
         id: runId,
         group: task.group,
@@ -148,23 +152,18 @@ export class TaskJob implements Job {
       replyTo: null,
       keyPrefix: this.key,
       typing: false,
+      onAnswered: () => this.deps.queue.release(this.lane),
       taskId: task.id,
-      onSkip: (reason) =>
-        this.taskRuns.finish(run.id, { status: 'skipped', now: clock.now(), error: reason }),
+      onSkip: (reason) => this.end(run.id, { status: 'skipped', now: clock.now(), error: reason }),
       onCommit: (replies) => {
         const usage = store.runs.get(runId)?.usage;
-        this.taskRuns.finish(run.id, {
-          status: 'ok',
-          now: clock.now(),
-          result: replies[0] ?? null,
-          usage,
-        });
+        this.end(run.id, { status: 'ok', now: clock.now(), result: replies[0] ?? null, usage });
         if (task.consecutiveFailures > 0)
           this.tasks.update(task.id, { consecutiveFailures: 0 }, clock.now());
       },
       // Stopped by the owner: the occurrence ends as an error saying so, not counted as a failure.
       onStop: () =>
-        this.taskRuns.finish(run.id, {
+        this.end(run.id, {
           status: 'error',
           now: clock.now(),
           error: STOPPED_BY_OWNER,
@@ -188,6 +187,17 @@ export class TaskJob implements Job {
       this.deps.store.runs.finish(this.lastRunId, 'dead', error.message, this.deps.clock.now());
     const found = this.open();
     if (found) this.finalFailure(found.task, found.run, attempts, error.message, false);
+  }
+
+  /**
+   * Ends the occurrence and, when none of the task's is left open, releases its lease in the
+   * same transaction (the caller's, or one of its own): one commit, not two.
+   */
+  private end(id: number, f: Parameters<TaskRunStore['finish']>[1]): void {
+    this.deps.store.tx(() => {
+      this.taskRuns.finish(id, f);
+      this.deps.leases.release(this.taskId);
+    });
   }
 
   /** The task and its open occurrence, or undefined when already resolved. */
@@ -219,12 +229,7 @@ export class TaskJob implements Job {
     let failures = 0;
     let paused = false;
     store.tx(() => {
-      this.taskRuns.finish(run.id, {
-        status: this.timedOut ? 'timeout' : 'error',
-        now,
-        error: message,
-        usage,
-      });
+      this.end(run.id, { status: this.timedOut ? 'timeout' : 'error', now, error: message, usage });
       failures = this.tasks.addFailure(task.id, now);
       if (failures >= MAX_CONSECUTIVE_FAILURES && this.tasks.get(task.id)?.status === 'active') {
         this.tasks.update(task.id, { status: 'paused' }, now);

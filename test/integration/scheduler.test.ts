@@ -81,6 +81,22 @@ describe('scheduled tasks through the daemon', () => {
     expect(task(d, id)).toMatchObject({ leaseOwner: null, nextRunAt: view.nextRunAt! + HOUR });
   });
 
+  it("the occurrence's end and the lease's release commit together", async () => {
+    const runner = scriptedLauncher(() => reply('done'));
+    const clock = new FakeClock(Date.now());
+    const d = await boot(tempHome(), runner, clock);
+    const { id } = d.scheduling.tasks.create(OWNER, { schedule: '1h', prompt: 'p' });
+    // The run's end is announced just after its commit: the lease went with it, not later.
+    const atEnd = new Promise<unknown>((resolve) =>
+      d.bus.on('run', (r) => {
+        if (r.status === 'ok')
+          resolve({ occurrence: taskRuns(d, id)[0]!.status, lease: task(d, id).leaseOwner });
+      }),
+    );
+    await clock.advance(HOUR);
+    expect(await atEnd).toEqual({ occurrence: 'ok', lease: null });
+  });
+
   it('group context resumes the group session; isolated starts fresh and saves none', async () => {
     const runner = scriptedLauncher(({ spec }) => [
       { type: 'message', text: `resume ${spec.resumeId ?? 'none'}` },
