@@ -4,17 +4,7 @@
  *
  * Needs bubblewrap and a built dist/ (the agent bundle); skipped with the reason otherwise.
  */
-import {
-  chmodSync,
-  chownSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chownSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Daemon } from '../../src/daemon.js';
@@ -29,6 +19,7 @@ import {
 import { TEST_MODEL } from '../support/claude-world.js';
 import { nextMessage, runEnded, say, startDaemon, tempHome } from '../support/daemon-harness.js';
 import {
+  allowlistedProjects,
   bootHarnessDaemon,
   hasBwrap,
   leakProbe,
@@ -145,20 +136,13 @@ describe.skipIf(Boolean(skipWhy))(
     });
 
     it('writes into a read-write mount, told in its system prompt where the mounts are', async () => {
-      const base = mkdtempSync(join(tmpdir(), 'clawpod-claude-repo-'));
-      chmodSync(base, 0o755);
+      const { base, projects, config } = allowlistedProjects('clawpod-claude-repo-', [
+        'app',
+        'docs',
+      ]);
       try {
-        const repo = join(base, 'projects', 'app');
-        const docs = join(base, 'projects', 'docs');
-        mkdirSync(repo, { recursive: true });
-        mkdirSync(docs);
-        const allowlist = join(base, 'mount-allowlist.json');
-        writeFileSync(
-          allowlist,
-          JSON.stringify({
-            allowedRoots: [{ path: join(base, 'projects'), allowReadWrite: true }],
-          }),
-        );
+        const repo = join(projects, 'app');
+        const docs = join(projects, 'docs');
         fake.setScript((req) =>
           answeredTool(req) === undefined
             ? reply.tool('Write', { file_path: '/workspace/extra/app/notes.md', content: 'plan\n' })
@@ -168,7 +152,7 @@ describe.skipIf(Boolean(skipWhy))(
           'claude',
           TEST_MODEL,
           { ANTHROPIC_API_KEY: REAL_KEY, ANTHROPIC_BASE_URL: fake.url },
-          `sandbox: { allowlistPath: ${JSON.stringify(allowlist)} }\n`,
+          config,
         );
         const d = booted.d;
         daemons.push(d);

@@ -4,17 +4,7 @@
  *
  * Needs bubblewrap, a built dist/ and the codex package; skipped with the reason otherwise.
  */
-import {
-  chmodSync,
-  chownSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chownSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Daemon } from '../../src/daemon.js';
@@ -27,6 +17,7 @@ import {
 } from '../fakes/openai-server.js';
 import { nextMessage, runEnded, say } from '../support/daemon-harness.js';
 import {
+  allowlistedProjects,
   bootHarnessDaemon,
   hasBwrap,
   leakProbe,
@@ -156,20 +147,12 @@ describe.skipIf(Boolean(skipWhy))(
     );
 
     it('a coder group with the repository mounted read-write changes it, told where it is', async () => {
-      const base = mkdtempSync(join(tmpdir(), 'clawpod-codex-repo-'));
-      chmodSync(base, 0o755);
+      const { base, projects, config } = allowlistedProjects('clawpod-codex-repo-', ['app'], {
+        nonMainReadOnly: false,
+      });
       try {
-        const repo = join(base, 'projects', 'app');
-        mkdirSync(repo, { recursive: true });
+        const repo = join(projects, 'app');
         writeFileSync(join(repo, 'README.md'), '# app\n');
-        const allowlist = join(base, 'mount-allowlist.json');
-        writeFileSync(
-          allowlist,
-          JSON.stringify({
-            allowedRoots: [{ path: join(base, 'projects'), allowReadWrite: true }],
-            nonMainReadOnly: false,
-          }),
-        );
         fake.setScript((req) =>
           toolOutputs(req).length === 0
             ? reply.shell(
@@ -181,7 +164,7 @@ describe.skipIf(Boolean(skipWhy))(
           'codex',
           MODEL,
           { OPENAI_API_KEY: REAL_KEY, OPENAI_BASE_URL: fake.baseUrl },
-          `sandbox: { allowlistPath: ${JSON.stringify(allowlist)} }\n`,
+          config,
         );
         const d = booted.d;
         daemons.push(d);

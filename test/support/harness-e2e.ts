@@ -1,4 +1,5 @@
-import { writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Daemon } from '../../src/daemon.js';
 import { startDaemon, tempHome } from './daemon-harness.js';
@@ -26,6 +27,28 @@ export async function bootHarnessDaemon(
       .join(''),
   );
   return { d: await startDaemon(home, []), home };
+}
+
+/**
+ * A temp `projects/` folder allowlisted read-write in a mount allowlist of its own (beside it,
+ * outside any data dir), with `dirs` made inside it; `config` is the config.yaml line that
+ * points the daemon at the allowlist. Remove `base` when done.
+ */
+export function allowlistedProjects(
+  prefix: string,
+  dirs: readonly string[],
+  allowlist: Record<string, unknown> = {},
+): { base: string; projects: string; config: string } {
+  const base = mkdtempSync(join(tmpdir(), prefix));
+  chmodSync(base, 0o755); // the sandbox uid must reach what it mounts
+  const projects = join(base, 'projects');
+  for (const d of dirs) mkdirSync(join(projects, d), { recursive: true });
+  const file = join(base, 'mount-allowlist.json');
+  writeFileSync(
+    file,
+    JSON.stringify({ allowedRoots: [{ path: projects, allowReadWrite: true }], ...allowlist }),
+  );
+  return { base, projects, config: `sandbox: { allowlistPath: ${JSON.stringify(file)} }\n` };
 }
 
 /**
