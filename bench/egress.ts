@@ -65,7 +65,7 @@ export async function egressBench(): Promise<Figure[]> {
     socketDir: join(dir, 'proxy'),
     log: silentLogger(),
   });
-  const run = await proxy.open({ group: 'bench', runId: 'run_bench' });
+  const run = await proxy.open({ group: 'bench', session: 'ses_bench' });
   const bridge = await startEgressBridge(run.socketPath);
   const agent = () => new Agent({ keepAlive: true, maxSockets: 1 });
   const headers = { 'content-type': 'application/json', 'x-api-key': run.placeholder };

@@ -119,8 +119,8 @@ describe('credential proxy', () => {
     });
     return proxy;
   };
-  const open = async (group = 'team', runId = 'run_1') => {
-    const r = await proxy.open({ group, runId });
+  const open = async (group = 'team', session = 'ses_1') => {
+    const r = await proxy.open({ group, session });
     runs.push(r);
     return r;
   };
@@ -269,9 +269,9 @@ describe('credential proxy', () => {
     expect(await proxy.refusedTotal.get()).toMatchObject({ values: [] });
   });
 
-  it('refuses a host off the allowlist: 403, a log line with group, run and host, a count', async () => {
+  it('refuses a host off the allowlist: 403, a log line with group, session and host, a count', async () => {
     make({ groupAllow: { other: [`127.0.0.1:${allowed.port}`] } });
-    const run = await open('team', 'run_x');
+    const run = await open('team', 'ses_x');
     const abs = await call(run.socketPath, { method: 'GET', path: `${allowed.url}/` });
     expect(abs.status).toBe(403);
     expect(JSON.parse(abs.body).error.message).toContain('not on the allowlist of group "team"');
@@ -281,7 +281,7 @@ describe('credential proxy', () => {
     expect(allowed.requests).toHaveLength(0);
     const refusals = logs.filter((l) => l.msg === 'egress refused');
     expect(refusals).toHaveLength(2);
-    expect(refusals[1]).toMatchObject({ group: 'team', run: 'run_x', host: 'example.com:443' });
+    expect(refusals[1]).toMatchObject({ group: 'team', session: 'ses_x', host: 'example.com:443' });
     const metric = await proxy.refusedTotal.get();
     expect(metric.values).toEqual([{ value: 2, labels: { group: 'team' } }]);
   });

@@ -129,13 +129,13 @@ export class CredentialProxy {
   }
 
   /** Starts a run's proxy on a fresh socket with an unguessable name, connectable by any uid. */
-  async open(run: { group: string; runId: string }): Promise<RunProxy> {
+  async open(run: { group: string; session: string }): Promise<RunProxy> {
     const who: RunIdentity = {
       group: run.group,
-      runId: run.runId,
+      session: run.session,
       placeholder: `clawpod-placeholder-${randomBytes(24).toString('hex')}`,
     };
-    const log = this.opts.log.child({ group: run.group, run: run.runId });
+    const log = this.opts.log.child({ group: run.group, session: run.session });
     const sockets = new Set<Socket>();
     const guard = this.opts.guard;
     const allowNow = () => this.allowFor(run.group);
@@ -145,8 +145,8 @@ export class CredentialProxy {
         return allowNow();
       },
       ...(guard && {
-        ask: (t: AskedTarget) => guard.ask({ ...t, group: run.group, session: run.runId }),
-        reached: (t: Target) => guard.reached?.({ ...t, group: run.group, session: run.runId }),
+        ask: (t: AskedTarget) => guard.ask({ ...t, group: run.group, session: run.session }),
+        reached: (t: Target) => guard.reached?.({ ...t, group: run.group, session: run.session }),
       }),
       lookup: this.opts.lookup ?? defaultLookup,
       sockets,

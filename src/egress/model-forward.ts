@@ -53,7 +53,8 @@ function bodiless(method: string | undefined, status: number): boolean {
 /** Who is asking (the run's proxy), for the placeholder check. */
 export interface RunIdentity {
   group: string;
-  runId: string;
+  /** The sandbox's label: its session id (or a pre-check's label). */
+  session: string;
   placeholder: string;
 }
 

@@ -31,10 +31,10 @@ export function needsProxy(egress: Egress, harness: string, group: Group): boole
  */
 export async function openRunEgress(
   egress: Egress | undefined,
-  run: { group: Group; runId: string; harness: string; runtime: string },
+  run: { group: Group; session: string; harness: string; runtime: string },
 ): Promise<RunEgress> {
   if (!egress || !needsProxy(egress, run.harness, run.group)) return NONE;
-  const handle = await egress.proxy.open({ group: run.group.folder, runId: run.runId });
+  const handle = await egress.proxy.open({ group: run.group.folder, session: run.session });
   return {
     network: {
       mode: 'socket',

@@ -164,7 +164,7 @@ export async function launchSandbox(
   try {
     egress = await openRunEgress(deps.egress, {
       group: g,
-      runId: job.label,
+      session: job.label,
       harness: job.harness,
       runtime: runtime.name,
     });
