@@ -107,8 +107,9 @@ export class MessageJob implements Job {
     const { store, clock, outbox } = this.deps;
     const a = this.last;
     const now = clock.now();
+    let deadId = 0;
     store.tx(() => {
-      store.deadLetters.add({
+      deadId = store.deadLetters.add({
         kind: 'run',
         group: this.group,
         chatId: this.chat,
@@ -134,7 +135,9 @@ export class MessageJob implements Job {
       `dead:${a?.runId ?? this.key}`,
       `⚠️ Group "${this.group}": a run failed ${attempts} times and was dead-lettered` +
         (a ? ` (messages ${a.seqStart}–${a.seqEnd} in ${this.chat})` : '') +
-        `. Last error: ${error.message}`,
+        `. Last error: ${error.message}. It is kept as dead letter #${deadId}: ` +
+        `\`clawpod deadletters retry ${deadId}\` runs it again once the cause is fixed, ` +
+        `\`clawpod deadletters discard ${deadId}\` drops it.`,
     );
   }
 }

@@ -47,9 +47,13 @@ describe('retries and dead letters', () => {
     const notice = nextMessage(d, outIn('web:main'));
     const chatNotice = nextMessage(d, outIn('web:team'));
     const msg = await say(d, 'web:team', '@Andy do it');
-    expect((await notice).text).toMatch(
+    const told = (await notice).text;
+    expect(told).toMatch(
       /Group "team": a run failed 5 times and was dead-lettered.*model overloaded/,
     );
+    // The owner is told how to act on it, by the dead letter's id.
+    const dead = d.store.deadLetters.list()[0]!;
+    expect(told).toContain(`dead letter #${dead.id}: \`clawpod deadletters retry ${dead.id}\``);
     expect((await chatNotice).text).toContain('could not answer');
     expect(runner.started).toHaveLength(5);
     expect(new Set(runner.inputs.map((s) => s.prompt)).size).toBe(1);
