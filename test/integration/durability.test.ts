@@ -52,8 +52,8 @@ describe('retries and dead letters', () => {
       /Group "team": a run failed 5 times and was dead-lettered.*model overloaded/,
     );
     // The owner is told how to act on it, by the dead letter's id.
-    const dead = d.store.deadLetters.list()[0]!;
-    expect(told).toContain(`dead letter #${dead.id}: \`clawpod deadletters retry ${dead.id}\``);
+    const id = d.store.deadLetters.list()[0]!.id;
+    expect(told).toContain(`dead letter #${id}: \`clawpod deadletters retry ${id}\``);
     expect((await chatNotice).text).toContain('could not answer');
     expect(runner.started).toHaveLength(5);
     expect(new Set(runner.inputs.map((s) => s.prompt)).size).toBe(1);
