@@ -65,6 +65,22 @@ describe('ApiClient', () => {
     expect(seen).toEqual(['Bearer secret-token']);
   });
 
+  it("a daemon that refuses the token is said to be another installation's, naming the token file", async () => {
+    const url = await serve((_req, res) => {
+      res.writeHead(401, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          error: { code: 'unauthorized', message: 'missing or wrong bearer token' },
+        }),
+      );
+    });
+    const client = new ApiClient({ baseUrl: url, token: 'mine' });
+    await expect(client.status()).rejects.toMatchObject({ status: 401, code: 'unauthorized' });
+    await expect(client.status()).rejects.toThrow(
+      `the daemon at ${url} refused this installation's API token: it belongs to another data dir`,
+    );
+  });
+
   it('a missing token file is a clear error', async () => {
     const client = new ApiClient({
       baseUrl: 'http://127.0.0.1:1',

@@ -135,6 +135,16 @@ export class ApiClient {
       throw new DaemonUnreachableError(this.baseUrl, err);
     }
     const text = await res.text();
+    if (res.status === 401 && auth) {
+      const where = this.opts.tokenFile ? ` from ${this.opts.tokenFile}` : '';
+      throw new ApiError(
+        401,
+        'unauthorized',
+        `the daemon at ${this.baseUrl} refused this installation's API token${where}: it belongs ` +
+          "to another data dir (set CLAWPOD_HOME to its home, or CLAWPOD_URL to this one's " +
+          'daemon), or it was restarted with a new token since',
+      );
+    }
     if (!res.ok) throw errorFromBody(res.status, text, url);
     if (res.status === 204 || text === '') return undefined as T;
     try {
