@@ -29,8 +29,8 @@ export interface RouterOptions {
   /** A chat has a new message that wakes its group (stored, `wakes` set). */
   onWake(group: string, chat: string): void;
   /**
-   * A chat no group is bound to addressed the bot for the first time (see tellsOwnerOfNewChat);
-   * called once per chat, after the message is stored.
+   * A chat no group is bound to addressed the bot (see tellsOwnerOfNewChat); called after the
+   * message is stored, for each such message: telling the owner once per chat is the callee's.
    */
   onNewChat?(msg: Inbound): void;
   /** Approval answers and unknown senders (src/guard/intake.ts); absent: neither. */

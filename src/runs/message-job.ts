@@ -122,7 +122,8 @@ export class MessageJob implements Job {
       if (!a) return;
       store.runs.finish(a.runId, 'dead', error.message, now);
       store.cursors.advance(this.chat, a.seqEnd);
-      if (!store.groups.main()?.chats.includes(this.chat)) {
+      // The owner's notice below goes to their chat; another chat (main's web chat too) is told.
+      if (this.chat !== outbox.ownerChat()) {
         outbox.enqueue({
           key: `dead:${a.runId}:chat`,
           chatId: this.chat,

@@ -73,6 +73,19 @@ describe('retries and dead letters', () => {
     expect(d.store.cursors.get('web:team')).toBe(msg.seq);
   });
 
+  it("a run dead-lettered in main's web chat tells that chat, and the owner in their own chat", async () => {
+    const runner = scriptedLauncher(() => [{ type: 'error', message: 'model overloaded' }]);
+    const d = await boot(tempHome("owner: { ids: ['test:olga'] }\n"), runner);
+    // The owner's chat: main's chat that pushes to them (the test channel), not web:main.
+    d.groups.bind('main', 'test:olga');
+    const notice = nextMessage(d, outIn('test:olga'));
+    const chatNotice = nextMessage(d, outIn('web:main'));
+    await say(d, 'web:main', 'do it');
+    // (The test channel's messages are short: this is the notice's first piece.)
+    expect((await notice).text).toMatch(/^⚠️ Group "main": a run failed 5 times/);
+    expect((await chatNotice).text).toContain('could not answer');
+  });
+
   it('re-runs the same batch when the agent answered but died before its turn committed', async () => {
     // The first agent says something, then dies before its turn ends (no result).
     const runner = scriptedLauncher(({ call }) =>
