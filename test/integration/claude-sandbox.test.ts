@@ -4,8 +4,8 @@
  *
  * Needs bubblewrap and a built dist/ (the agent bundle); skipped with the reason otherwise.
  */
-import { chownSync, existsSync, readFileSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { chownSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Daemon } from '../../src/daemon.js';
 import {
@@ -21,19 +21,13 @@ import { nextMessage, runEnded, say, startDaemon, tempHome } from '../support/da
 import {
   allowlistedProjects,
   bootHarnessDaemon,
-  hasBwrap,
+  harnessSandboxSkip,
   leakProbe,
   parseView,
   VIEW_PROBE,
 } from '../support/harness-e2e.js';
 
-const root = resolve(import.meta.dirname, '../..');
-const hasBuild = existsSync(join(root, 'dist/agent-bundle/runner.cjs'));
-const skipWhy = !hasBwrap
-  ? 'bubblewrap (bwrap) is not installed'
-  : !hasBuild
-    ? 'dist/ is not built (npm run build): the sandbox runs dist/agent-bundle/runner.cjs'
-    : '';
+const skipWhy = harnessSandboxSkip();
 
 /** The key the host holds; it must reach the fake API and never the sandbox. */
 const REAL_KEY = 'sk-ant-api03-REAL-host-only-e2e-key-7f3a9c';

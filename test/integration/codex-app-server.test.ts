@@ -10,8 +10,8 @@
  *
  * Needs bubblewrap, a built dist/ and the codex package; skipped with the reason otherwise.
  */
-import { existsSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Daemon } from '../../src/daemon.js';
 import type { RunProgress } from '../../src/events/bus.js';
@@ -24,19 +24,10 @@ import {
   type ResponsesRequest,
 } from '../fakes/openai-server.js';
 import { nextMessage, runEnded, say, startDaemon, tempHome } from '../support/daemon-harness.js';
-import { hasBwrap } from '../support/harness-e2e.js';
+import { harnessSandboxSkip } from '../support/harness-e2e.js';
 import { approvalDecided, nextApproval } from '../support/guard-world.js';
 
-const root = resolve(import.meta.dirname, '../..');
-const hasBuild = existsSync(join(root, 'dist/agent-bundle/runner.cjs'));
-const hasCodex = existsSync(join(root, 'node_modules/@openai/codex/package.json'));
-const skipWhy = !hasBwrap
-  ? 'bubblewrap (bwrap) is not installed'
-  : !hasBuild
-    ? 'dist/ is not built (npm run build): the sandbox runs dist/agent-bundle/runner.cjs'
-    : !hasCodex
-      ? '@openai/codex is not installed'
-      : '';
+const skipWhy = harnessSandboxSkip({ codex: true });
 
 const MODEL = 'gpt-5.5';
 const KEY = 'sk-proj-codex-app-server-test-key-77aa';

@@ -4,8 +4,8 @@
  *
  * Needs bubblewrap, a built dist/ and the codex package; skipped with the reason otherwise.
  */
-import { chownSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { chownSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Daemon } from '../../src/daemon.js';
 import {
@@ -19,22 +19,13 @@ import { nextMessage, runEnded, say } from '../support/daemon-harness.js';
 import {
   allowlistedProjects,
   bootHarnessDaemon,
-  hasBwrap,
+  harnessSandboxSkip,
   leakProbe,
   parseView,
   VIEW_PROBE,
 } from '../support/harness-e2e.js';
 
-const root = resolve(import.meta.dirname, '../..');
-const hasBuild = existsSync(join(root, 'dist/agent-bundle/runner.cjs'));
-const hasCodex = existsSync(join(root, 'node_modules/@openai/codex/package.json'));
-const skipWhy = !hasBwrap
-  ? 'bubblewrap (bwrap) is not installed'
-  : !hasBuild
-    ? 'dist/ is not built (npm run build): the sandbox runs dist/agent-bundle/runner.cjs'
-    : !hasCodex
-      ? '@openai/codex is not installed'
-      : '';
+const skipWhy = harnessSandboxSkip({ codex: true });
 
 /** The key the host holds; it must reach the fake API and never the sandbox. */
 const REAL_KEY = 'sk-proj-REAL-host-only-codex-e2e-key-4b8e21';

@@ -5,8 +5,8 @@
  *
  * Needs bubblewrap, a built dist/ and both harness packages; skipped with the reason otherwise.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Daemon } from '../../src/daemon.js';
 import {
@@ -27,18 +27,9 @@ import {
 } from '../fakes/openai-server.js';
 import { TEST_MODEL } from '../support/claude-world.js';
 import { nextMessage, say } from '../support/daemon-harness.js';
-import { bootHarnessDaemon, hasBwrap } from '../support/harness-e2e.js';
+import { bootHarnessDaemon, harnessSandboxSkip } from '../support/harness-e2e.js';
 
-const root = resolve(import.meta.dirname, '../..');
-const hasBuild = existsSync(join(root, 'dist/agent-bundle/runner.cjs'));
-const hasCodex = existsSync(join(root, 'node_modules/@openai/codex/package.json'));
-const skipWhy = !hasBwrap
-  ? 'bubblewrap (bwrap) is not installed'
-  : !hasBuild
-    ? 'dist/ is not built (npm run build)'
-    : !hasCodex
-      ? '@openai/codex is not installed'
-      : '';
+const skipWhy = harnessSandboxSkip({ codex: true });
 
 const CODEX_MODEL = 'gpt-5.5';
 const DELEGATE = 'mcp__clawpod__delegate';

@@ -7,8 +7,8 @@
  *
  * Needs bubblewrap and a built dist/ (the agent bundle); skipped with the reason otherwise.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Daemon } from '../../src/daemon.js';
 import {
@@ -22,15 +22,9 @@ import { TEST_MODEL } from '../support/claude-world.js';
 import { defaultHome, nextMessage, runEnded, say, startDaemon } from '../support/daemon-harness.js';
 import { FakeClock } from '../support/fake-clock.js';
 import { nextApproval } from '../support/guard-world.js';
-import { hasBwrap } from '../support/harness-e2e.js';
+import { harnessSandboxSkip } from '../support/harness-e2e.js';
 
-const root = resolve(import.meta.dirname, '../..');
-const hasBuild = existsSync(join(root, 'dist/agent-bundle/runner.cjs'));
-const skipWhy = !hasBwrap
-  ? 'bubblewrap (bwrap) is not installed'
-  : !hasBuild
-    ? 'dist/ is not built (npm run build): the sandbox runs dist/agent-bundle/runner.cjs'
-    : '';
+const skipWhy = harnessSandboxSkip();
 
 const stops: Array<() => Promise<void>> = [];
 let fake: FakeAnthropic;

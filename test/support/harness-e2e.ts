@@ -1,10 +1,28 @@
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Daemon } from '../../src/daemon.js';
 import { startDaemon, tempHome } from './daemon-harness.js';
 
-export { hasBwrap } from './host-tools.js';
+import { hasBwrap } from './host-tools.js';
+
+export { hasBwrap };
+
+const root = resolve(import.meta.dirname, '../..');
+
+/**
+ * Why the real-harness tests in bubblewrap cannot run on this machine ('' when they can): no
+ * bwrap, no built bundle (the sandbox runs dist/agent-bundle/runner.cjs), or — with `codex` —
+ * no codex package.
+ */
+export function harnessSandboxSkip(needs: { codex?: boolean } = {}): string {
+  if (!hasBwrap) return 'bubblewrap (bwrap) is not installed';
+  if (!existsSync(join(root, 'dist/agent-bundle/runner.cjs')))
+    return 'dist/ is not built (npm run build): the sandbox runs dist/agent-bundle/runner.cjs';
+  if (needs.codex && !existsSync(join(root, 'node_modules/@openai/codex/package.json')))
+    return '@openai/codex is not installed';
+  return '';
+}
 
 /**
  * A real daemon running `harness` in bubblewrap, with `env` (credentials) in the data dir's
