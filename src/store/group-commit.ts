@@ -27,6 +27,9 @@ interface Pending {
   queuedAt: number;
 }
 
+/** What one write of a committed batch came to: its value, or what it threw (rolled back alone). */
+type CommitResult = { ok: true; value: unknown } | { ok: false; err: unknown };
+
 /** The writer's lifecycle: idle, a flush due on the next turn, waiting out a lock, or closed. */
 type WriterState =
   | { name: 'idle' }
@@ -98,23 +101,15 @@ export class GroupCommit {
     if (this.state.name === 'closed') throw new Error('the store is closed; nothing was stored');
     const queued = this.opts.batch ? this.queue.length : 0;
     const own: Pending = { fn, resolve: () => {}, reject: () => {}, queuedAt: this.now() };
-    let results: ReturnType<GroupCommit['commit']>;
+    let results: CommitResult[];
     try {
       results = this.commit([...this.queue.slice(0, queued), own]);
     } catch (err) {
       const problem = storageProblemOf(err);
       if (problem === 'busy' || !problem) throw err;
-      const failure = storageError(err, this.opts.where);
-      if (failure instanceof StorageUnavailableError) this.opts.health.failed(failure);
-      this.take(queued).forEach((p) => p.reject(failure));
-      throw failure;
+      throw this.refuse(queued, err);
     }
-    this.opts.health.succeeded();
-    this.take(queued).forEach((p, i) => {
-      const r = results[i]!;
-      if (r.ok) p.resolve(r.value);
-      else p.reject(r.err);
-    });
+    this.settle(queued, results);
     const mine = results[queued]!;
     if (!mine.ok) throw mine.err;
     return mine.value as T;
@@ -149,31 +144,41 @@ export class GroupCommit {
     if (this.state.name === 'closed') return;
     while (this.queue.length) {
       const batch = this.queue.slice(0, this.opts.batch ? this.queue.length : 1);
-      let results: Array<{ ok: true; value: unknown } | { ok: false; err: unknown }>;
+      let results: CommitResult[];
       try {
         results = this.commit(batch);
       } catch (err) {
-        const problem = storageProblemOf(err);
-        if (problem === 'busy') return this.lockedOut(err, attempt);
-        const failure = problem ? storageError(err, this.opts.where) : (err as Error);
-        if (failure instanceof StorageUnavailableError) this.opts.health.failed(failure);
-        this.take(batch.length).forEach((p) => p.reject(failure));
+        if (storageProblemOf(err) === 'busy') return this.lockedOut(err, attempt);
+        this.refuse(batch.length, err);
         continue;
       }
-      this.opts.health.succeeded();
-      this.take(batch.length).forEach((p, i) => {
-        const r = results[i]!;
-        if (r.ok) p.resolve(r.value);
-        else p.reject(r.err);
-      });
+      this.settle(batch.length, results);
       attempt = 0;
     }
     this.state = { name: 'idle' };
   }
 
+  /** The first `n` queued writes were committed: each gets its own result. */
+  private settle(n: number, results: CommitResult[]): void {
+    this.opts.health.succeeded();
+    this.take(n).forEach((p, i) => {
+      const r = results[i]!;
+      if (r.ok) p.resolve(r.value);
+      else p.reject(r.err);
+    });
+  }
+
+  /** The commit of the first `n` queued writes failed (not on a lock): each is refused with why. */
+  private refuse(n: number, err: unknown): Error {
+    const failure = storageProblemOf(err) ? storageError(err, this.opts.where) : (err as Error);
+    if (failure instanceof StorageUnavailableError) this.opts.health.failed(failure);
+    this.take(n).forEach((p) => p.reject(failure));
+    return failure;
+  }
+
   /** One transaction over `batch`; each write in its own savepoint. Throws storage errors. */
-  private commit(batch: Pending[]) {
-    const results: Array<{ ok: true; value: unknown } | { ok: false; err: unknown }> = [];
+  private commit(batch: Pending[]): CommitResult[] {
+    const results: CommitResult[] = [];
     this.inTx.immediate(() => {
       for (const p of batch) {
         try {
