@@ -44,24 +44,29 @@ export function canHoldDirectories(): boolean {
 }
 
 /**
- * Opens the absolute, normalised directory `path` component by component, refusing a symlink at
- * any of them (PathWalkError). Only search permission is needed on the way (O_PATH).
+ * Opens `root` and then each of `comps` below it as a directory, every step through
+ * /proc/self/fd/<parent>/<name> with O_NOFOLLOW (an openat() walk): a symlink anywhere on the
+ * way is never followed, and a folder renamed meanwhile is not reached. `flags` are the open
+ * flags of every step (O_DIRECTORY is added); `fail` makes the error thrown for the step at
+ * `shown` (its /proc `entry` can still be lstat-ed). Linux only (see canHoldDirectories).
  */
-export async function holdDirectory(path: string): Promise<HeldDirectory> {
-  if (!path.startsWith('/')) throw new PathWalkError(path, 'missing');
-  const comps = path.split('/').filter(Boolean);
-  let fh: FileHandle = await open('/', O_PATH | O_DIRECTORY);
-  let shown = '';
+export async function walkDirectories(
+  root: string,
+  comps: readonly string[],
+  flags: number,
+  fail: (err: unknown, entry: string, shown: string) => Promise<Error>,
+): Promise<FileHandle> {
+  let fh: FileHandle = await open(root, flags | O_DIRECTORY);
+  let shown = root === '/' ? '' : root;
   try {
     for (const c of comps) {
-      if (c === '.' || c === '..') throw new PathWalkError(`${shown}/${c}`, 'not-directory');
       shown = `${shown}/${c}`;
       const entry = `/proc/self/fd/${fh.fd}/${c}`;
       let next: FileHandle;
       try {
-        next = await open(entry, O_PATH | O_DIRECTORY | O_NOFOLLOW);
+        next = await open(entry, flags | O_DIRECTORY | O_NOFOLLOW);
       } catch (e) {
-        throw await walkError(entry, shown, e);
+        throw await fail(e, entry, shown);
       }
       await fh.close();
       fh = next;
@@ -70,7 +75,21 @@ export async function holdDirectory(path: string): Promise<HeldDirectory> {
     await fh.close();
     throw e;
   }
-  const held = fh;
+  return fh;
+}
+
+/**
+ * Opens the absolute, normalised directory `path` component by component, refusing a symlink at
+ * any of them (PathWalkError). Only search permission is needed on the way (O_PATH).
+ */
+export async function holdDirectory(path: string): Promise<HeldDirectory> {
+  if (!path.startsWith('/')) throw new PathWalkError(path, 'missing');
+  const comps = path.split('/').filter(Boolean);
+  const bad = comps.findIndex((c) => c === '.' || c === '..');
+  if (bad >= 0) throw new PathWalkError(`/${comps.slice(0, bad + 1).join('/')}`, 'not-directory');
+  const held = await walkDirectories('/', comps, O_PATH, (e, entry, shown) =>
+    walkError(entry, shown, e),
+  );
   return { fd: held.fd, close: () => held.close() };
 }
 

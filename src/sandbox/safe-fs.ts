@@ -27,11 +27,11 @@ import {
   rmdir,
   stat,
   unlink,
-  type FileHandle,
 } from 'node:fs/promises';
 import { UnsafePathError } from './errors.js';
+import { walkDirectories } from './path-descriptor.js';
 
-const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_DIRECTORY, O_NONBLOCK } = constants;
+const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK } = constants;
 
 /** Default cap for safeReadFile. */
 export const DEFAULT_MAX_READ_BYTES = 16 * 1024 * 1024;
@@ -112,30 +112,14 @@ export async function openDir(root: string, comps: readonly string[]): Promise<D
     }
     return { path, chown: (uid, gid) => lchown(path, uid, gid), close: async () => {} };
   }
-  let fh: FileHandle = await open(root, O_RDONLY | O_DIRECTORY);
-  let shown = root;
-  try {
-    for (const c of comps) {
-      shown = `${shown}/${c}`;
-      const entry = `/proc/self/fd/${fh.fd}/${c}`;
-      const next = await open(entry, O_RDONLY | O_DIRECTORY | O_NOFOLLOW).catch(
-        async (e: unknown) => {
-          // Linux reports a symlink opened with O_NOFOLLOW|O_DIRECTORY as ENOTDIR: tell them apart.
-          const link = await lstat(entry).then(
-            (st) => st.isSymbolicLink(),
-            () => false,
-          );
-          return translate(link ? Object.assign(new Error(), { code: 'ELOOP' }) : e, shown);
-        },
-      );
-      await fh.close();
-      fh = next;
-    }
-  } catch (e) {
-    await fh.close();
-    throw e;
-  }
-  const held = fh;
+  const held = await walkDirectories(root, comps, O_RDONLY, async (e, entry, shown) => {
+    // Linux reports a symlink opened with O_NOFOLLOW|O_DIRECTORY as ENOTDIR: tell them apart.
+    const link = await lstat(entry).then(
+      (st) => st.isSymbolicLink(),
+      () => false,
+    );
+    return translate(link ? Object.assign(new Error(), { code: 'ELOOP' }) : e, shown);
+  });
   return {
     path: `/proc/self/fd/${held.fd}`,
     chown: (uid, gid) => held.chown(uid, gid),
