@@ -142,8 +142,8 @@ export class FakeSlack extends SlackWorkspace {
       );
   }
 
-  /** Sends an `events_api` envelope on the newest socket; resolves with its ack promise. */
-  sendEvent(event: Record<string, unknown>, opts: { retryAttempt?: number } = {}): Envelope {
+  /** A new envelope on the newest socket, waiting for its ack. */
+  private openEnvelope() {
     const ws = [...this.sockets].at(-1);
     if (!ws) throw new Error('no Socket Mode connection');
     const id = randomUUID();
@@ -151,6 +151,12 @@ export class FakeSlack extends SlackWorkspace {
     const acked = new Promise<void>((r) => (ack = r));
     const env: Envelope = { id, acked, ack };
     this.envelopes.set(id, env);
+    return { ws, env, id };
+  }
+
+  /** Sends an `events_api` envelope on the newest socket; resolves with its ack promise. */
+  sendEvent(event: Record<string, unknown>, opts: { retryAttempt?: number } = {}): Envelope {
+    const { ws, env, id } = this.openEnvelope();
     ws.send(
       JSON.stringify({
         envelope_id: id,
@@ -224,13 +230,7 @@ export class FakeSlack extends SlackWorkspace {
         body,
       });
     }
-    const ws = [...this.sockets].at(-1);
-    if (!ws) throw new Error('no Socket Mode connection');
-    const id = randomUUID();
-    let ack!: () => void;
-    const acked = new Promise<void>((r) => (ack = r));
-    const env: Envelope = { id, acked, ack };
-    this.envelopes.set(id, env);
+    const { ws, env, id } = this.openEnvelope();
     ws.send(
       JSON.stringify({
         envelope_id: id,
